@@ -1,0 +1,125 @@
+package org.postern.acl;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import org.postern.config.PosternConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Evaluates one SMTP stage's ACL against the session's variables: the single policy function shared
+ * by the live server, {@code -bs}, {@code -bS} and the tests. Holds no per-session state.
+ */
+public final class AclEngine {
+  private static final Logger LOG = LoggerFactory.getLogger(AclEngine.class);
+  /** Exim: a stage without an ACL accepts, except these, which deny. */
+  private static final Set<String> DENY_BY_DEFAULT = Set.of("rcpt", "vrfy", "expn", "etrn");
+
+  private AclEngine() {
+  }
+
+  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, PosternConfig config) {
+    return evaluate(stage, variables, config, line -> { });
+  }
+
+  /** As {@link #evaluate(String, JsonObject, PosternConfig)}, reporting each decision step to {@code trace}. */
+  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, PosternConfig config,
+                                            Consumer<String> trace) {
+    String name = config.aclForStage(stage);
+    if (name == null) {
+      AclVerdict.Type type = DENY_BY_DEFAULT.contains(stage) ? AclVerdict.Type.DENY : AclVerdict.Type.ACCEPT;
+      trace.accept("acl " + stage + ": no ACL defined, default " + type.wire());
+      return Future.succeededFuture(AclVerdict.of(type));
+    }
+    Acl acl = config.acls().get(name);
+    AclContext context = new AclContext(variables, config);
+    return runFrom(acl, 0, context, trace);
+  }
+
+  private static Future<AclVerdict> runFrom(Acl acl, int index, AclContext context, Consumer<String> trace) {
+    List<AclRule> rules = acl.rules();
+    if (index >= rules.size()) {
+      trace.accept(acl.name() + ": end of ACL, implicit deny");
+      return Future.succeededFuture(new AclVerdict(AclVerdict.Type.DENY, null, null, null, null,
+          acl.name() + " (implicit deny)"));
+    }
+    AclRule rule = rules.get(index);
+    return testAll(rule.conditions(), 0, context, trace).compose(outcome -> {
+      String where = acl.name() + " line " + rule.line();
+      trace.accept(where + ": " + rule.verb().name().toLowerCase() + " -> conditions " + outcome.name().toLowerCase());
+      if (outcome == AclCondition.Outcome.DEFER && rule.verb() != AclRule.Verb.WARN) {
+        return Future.succeededFuture(verdict(AclVerdict.Type.DEFER, rule, context, where));
+      }
+      boolean all = outcome == AclCondition.Outcome.TRUE;
+      switch (rule.verb()) {
+        case ACCEPT:
+          if (all) {
+            return Future.succeededFuture(verdict(AclVerdict.Type.ACCEPT, rule, null, where));
+          }
+          break;
+        case DENY:
+          if (all) {
+            return Future.succeededFuture(verdict(AclVerdict.Type.DENY, rule, context, where));
+          }
+          break;
+        case DEFER:
+          if (all) {
+            return Future.succeededFuture(verdict(AclVerdict.Type.DEFER, rule, context, where));
+          }
+          break;
+        case DISCARD:
+          if (all) {
+            return Future.succeededFuture(verdict(AclVerdict.Type.DISCARD, rule, null, where));
+          }
+          break;
+        case DROP:
+          if (all) {
+            return Future.succeededFuture(verdict(AclVerdict.Type.DROP, rule, context, where));
+          }
+          break;
+        case REQUIRE:
+          if (!all) {
+            return Future.succeededFuture(verdict(AclVerdict.Type.DENY, rule, context, where));
+          }
+          break;
+        case WARN:
+          if (all && rule.logMessage() != null) {
+            LOG.info("{}: warn: {}", where, rule.logMessage());
+          }
+          break;
+        default:
+          throw new IllegalStateException(rule.verb().name());
+      }
+      return runFrom(acl, index + 1, context, trace);
+    });
+  }
+
+  private static Future<AclCondition.Outcome> testAll(List<AclCondition> conditions, int index, AclContext context,
+                                                      Consumer<String> trace) {
+    if (index >= conditions.size()) {
+      return Future.succeededFuture(AclCondition.Outcome.TRUE);
+    }
+    AclCondition condition = conditions.get(index);
+    return condition.test(context).compose(outcome -> {
+      trace.accept("  " + condition.describe() + " => " + outcome.name().toLowerCase());
+      return outcome == AclCondition.Outcome.TRUE
+          ? testAll(conditions, index + 1, context, trace)
+          : Future.succeededFuture(outcome);
+    });
+  }
+
+  /** A failing verify supplies code and text unless the rule has its own {@code message}. */
+  private static AclVerdict verdict(AclVerdict.Type type, AclRule rule, AclContext failure, String where) {
+    Integer code = failure == null ? null : failure.failureCode();
+    String enhanced = failure == null ? null : failure.failureEnhanced();
+    String message = rule.message();
+    if (message == null && failure != null) {
+      message = failure.failureMessage();
+    }
+    return new AclVerdict(type, code, enhanced, message, rule.logMessage(), where);
+  }
+}

@@ -1,0 +1,108 @@
+package org.postern.acl;
+
+import org.postern.config.ConfigException;
+import org.postern.config.YamlSection;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Reads {@code conf/acl.yaml}: named ACLs, each a list of rules written the way Exim writes them,
+ * one verb per rule with its conditions and modifiers:
+ * <pre>
+ * acl_check_rcpt:
+ *   - require: { verify: recipient }
+ *   - accept:  { domains: +local_domains }
+ *   - deny:    { message: relay not permitted }
+ * </pre>
+ */
+public final class AclParser {
+  private final Function<String, HostList> hostLists;
+  private final Function<String, DomainList> domainLists;
+  private final String primaryHostname;
+
+  public AclParser(Function<String, HostList> hostLists, Function<String, DomainList> domainLists,
+                   String primaryHostname) {
+    this.hostLists = hostLists;
+    this.domainLists = domainLists;
+    this.primaryHostname = primaryHostname;
+  }
+
+  public Map<String, Acl> parse(YamlSection file) throws ConfigException {
+    Map<String, Acl> acls = new LinkedHashMap<>();
+    for (String name : file.keys()) {
+      List<AclRule> rules = new ArrayList<>();
+      for (Node ruleNode : file.sequence(name)) {
+        rules.add(parseRule(file, name, ruleNode));
+      }
+      acls.put(name, new Acl(name, List.copyOf(rules)));
+    }
+    return acls;
+  }
+
+  private AclRule parseRule(YamlSection file, String aclName, Node ruleNode) throws ConfigException {
+    int line = YamlSection.line(ruleNode);
+    if (!(ruleNode instanceof MappingNode)) {
+      throw new ConfigException(file.file(), line, aclName, "each rule is \"- verb: { condition: value, ... }\"");
+    }
+    YamlSection rule = file.child(aclName, ruleNode);
+    if (rule.keys().size() != 1) {
+      throw new ConfigException(file.file(), line, aclName, "a rule has exactly one verb, found " + rule.keys());
+    }
+    String verbName = rule.keys().iterator().next();
+    AclRule.Verb verb;
+    try {
+      verb = AclRule.Verb.valueOf(verbName.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw rule.error(verbName, "unknown verb (accept, deny, defer, discard, drop, require, warn)");
+    }
+    YamlSection body = rule.section(verbName);
+    List<AclCondition> conditions = new ArrayList<>();
+    String message = null;
+    String logMessage = null;
+    if (body != null) {
+      for (String key : body.keys()) {
+        switch (key) {
+          case "message" -> message = body.string(key, null);
+          case "log_message" -> logMessage = body.string(key, null);
+          default -> conditions.add(condition(body, key));
+        }
+      }
+      body.rejectUnknown();
+    }
+    return new AclRule(verb, List.copyOf(conditions), message, logMessage, line);
+  }
+
+  private AclCondition condition(YamlSection body, String key) throws ConfigException {
+    boolean negated = key.startsWith("!");
+    String name = negated ? key.substring(1).strip() : key;
+    boolean sequence = body.isSequence(key);
+    List<String> items = body.list(key, List.of());
+    String value = String.join(" : ", items);
+    AclCondition condition;
+    try {
+      condition = switch (name) {
+        case "hosts" -> new HostsCondition(sequence ? HostList.parse(items, hostLists) : HostList.parse(value, hostLists));
+        case "domains" -> new DomainsCondition(sequence
+            ? DomainList.parse(items, primaryHostname, domainLists)
+            : DomainList.parse(value, primaryHostname, domainLists));
+        case "authenticated" -> new AuthenticatedCondition(items.stream()
+            .flatMap(s -> java.util.Arrays.stream(s.split(":"))).map(String::strip).filter(s -> !s.isEmpty()).toList());
+        case "verify" -> switch (value.strip()) {
+          case "recipient" -> new VerifyRecipientCondition();
+          default -> throw body.error(key, "unsupported verification \"" + value + "\" (supported: recipient)");
+        };
+        default -> throw body.error(key, "unknown condition or modifier");
+      };
+    } catch (IllegalArgumentException e) {
+      throw body.error(key, e.getMessage());
+    }
+    return negated ? new NegatedCondition(condition) : condition;
+  }
+}

@@ -1,0 +1,54 @@
+package org.postern.acl;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The answer of an ACL: what to do with the command and, optionally, the reply text, a code
+ * override (e.g. 550 5.1.1 from a failed {@code verify = recipient}) and a line for the main log.
+ * This is the body of a {@code postern.acl.check} reply.
+ */
+public record AclVerdict(Type type, Integer code, String enhanced, String message, String logMessage, String rule) {
+
+  /** Exim's final verbs. {@code require} and {@code warn} never end an ACL with their own name. */
+  public enum Type {
+    ACCEPT, DENY, DEFER, DISCARD, DROP;
+
+    public String wire() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  public static AclVerdict of(Type type) {
+    return new AclVerdict(type, null, null, null, null, null);
+  }
+
+  public boolean accepted() {
+    return type == Type.ACCEPT || type == Type.DISCARD;
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject().put("verdict", type.wire());
+    if (code != null) {
+      json.put("code", code);
+    }
+    if (enhanced != null) {
+      json.put("enhanced", enhanced);
+    }
+    if (message != null) {
+      json.put("message", message);
+    }
+    if (logMessage != null) {
+      json.put("log_message", logMessage);
+    }
+    if (rule != null) {
+      json.put("rule", rule);
+    }
+    return json;
+  }
+
+  public static AclVerdict fromJson(JsonObject json) {
+    Type type = Type.valueOf(json.getString("verdict", "defer").toUpperCase(java.util.Locale.ROOT));
+    return new AclVerdict(type, json.getInteger("code"), json.getString("enhanced"), json.getString("message"),
+        json.getString("log_message"), json.getString("rule"));
+  }
+}

@@ -1,0 +1,34 @@
+package org.postern.bus;
+
+/**
+ * Event-bus addresses of Postern's verticles. A plugin is a verticle that consumes one of these
+ * (or a new {@code postern.acl.condition.*}, {@code postern.auth.*} or {@code postern.deliver.*}
+ * address that the configuration refers to). Every message body is a {@code JsonObject}.
+ */
+public final class Addresses {
+  /** A new connection: connection facts in, greeting reply (after the connect ACL) out. */
+  public static final String SESSION_OPEN = "postern.session.open";
+  /** One command line of a session: reply text and the action the listener must take. */
+  public static final String SESSION_COMMAND = "postern.session.command";
+  /** End of DATA: the spooled message's facts in, final reply and envelope to commit out. */
+  public static final String SESSION_DATA = "postern.session.data";
+  /** The connection is gone (QUIT or not); the session forgets its state. Fire and forget. */
+  public static final String SESSION_CLOSE = "postern.session.close";
+  /** ACL evaluation: {@code {stage, variables}} in, {@code AclVerdict} JSON out. */
+  public static final String ACL_CHECK = "postern.acl.check";
+  /** Prefix of plugin ACL conditions: {@code postern.acl.condition.<name>}. */
+  public static final String ACL_CONDITION_PREFIX = "postern.acl.condition.";
+  /** A committed message: {@code {id}} in; replies once its first delivery attempt is over. */
+  public static final String QUEUE_ENQUEUE = "postern.queue.enqueue";
+  /** Queue run request (cluster-wide): {@code {domain?}}. */
+  public static final String QUEUE_FLUSH = "postern.queue.flush";
+  /** Prefix of delivery transports: {@code postern.deliver.<transport>}. */
+  public static final String DELIVER_PREFIX = "postern.deliver.";
+  /** Published (cluster-wide) after a configuration generation was accepted. */
+  public static final String CONFIG_CHANGED = "postern.config.changed";
+  /** Ask every node to re-read its configuration now. */
+  public static final String CONFIG_RELOAD = "postern.config.reload";
+
+  private Addresses() {
+  }
+}

@@ -1,0 +1,114 @@
+package org.postern.cli;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import org.postern.config.PosternConfig;
+import org.postern.listener.SmtpChannel;
+import org.postern.listener.SmtpConnection;
+import org.postern.listener.SpoolContext;
+import org.postern.spool.Spool;
+
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * An SMTP session over standard input and output, as inetd or a local program runs Exim with
+ * {@code -bs}: the same state machine, policy and spool as the daemon, with no TCP peer
+ * ({@code $sender_host_address} is empty, the protocol is {@code local-esmtp}).
+ */
+final class LocalSmtp {
+  private final Vertx vertx;
+  private final PosternConfig config;
+
+  LocalSmtp(Vertx vertx, PosternConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  /**
+   * Runs one session to its end and waits for the first delivery attempt of what it accepted.
+   *
+   * @param batch  Exim's {@code -bS} semantics in the session
+   * @param replies receives the reply text; for {@code -bs} it goes to stdout
+   * @param atEndOfInput called when the input ends, before the session is told
+   * @return the connection, finished
+   */
+  Future<SmtpConnection> run(InputStream in, boolean batch, BiConsumer<SmtpConnection, String> replies,
+                             Consumer<SmtpConnection> atEndOfInput) {
+    Context context = vertx.getOrCreateContext();
+    Promise<SmtpConnection> done = Promise.promise();
+    context.runOnContext(v -> {
+      SpoolContext spool = SpoolContext.of(vertx, new Spool(config.spoolDirectory()));
+      JsonObject facts = new JsonObject().put("remote_address", "").put("local", true).put("batch", batch)
+          .put("listener", batch ? "bsmtp" : "stdio");
+      StdinReader[] reader = new StdinReader[1];
+      SmtpConnection[] self = new SmtpConnection[1];
+      SmtpChannel channel = new SmtpChannel() {
+        @Override
+        public void write(Buffer data) {
+          replies.accept(self[0], data.toString());
+        }
+
+        @Override
+        public void close() {
+          reader[0].stop();
+        }
+
+        @Override
+        public void pause() {
+          reader[0].pause();
+        }
+
+        @Override
+        public void resume() {
+          reader[0].resume();
+        }
+      };
+      SmtpConnection connection = new SmtpConnection(vertx, channel, "local-" + ProcessHandle.current().pid(),
+          facts, spool, config, true);
+      self[0] = connection;
+      connection.flushEachReply(batch);
+      reader[0] = new StdinReader(in, context, connection::received, () -> {
+        atEndOfInput.accept(connection);
+        connection.disconnected();
+      });
+      connection.onClose(() -> Future.join(connection.deliveries()).onComplete(r -> done.complete(self[0])));
+      connection.start();
+      reader[0].start();
+    });
+    return done.future();
+  }
+
+  /** Writes replies to stdout off the event loop: a slow reader must not stall the session. */
+  static final class StdoutWriter implements Consumer<String> {
+    private final ExecutorService out = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "postern-stdout");
+      t.setDaemon(true);
+      return t;
+    });
+    private final PrintStream stream = System.out;
+
+    @Override
+    public void accept(String text) {
+      out.execute(() -> {
+        stream.print(text);
+        stream.flush();
+      });
+    }
+
+    /** Waits until everything written so far has reached stdout. */
+    void drain() throws InterruptedException {
+      out.shutdown();
+      out.awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+}

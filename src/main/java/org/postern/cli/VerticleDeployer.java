@@ -1,0 +1,62 @@
+package org.postern.cli;
+
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Predicate;
+
+/**
+ * Deploys what {@code verticles.json} lists, in order, each after the previous one started: that is
+ * how plugins are added. Entry: {@code {"name": "class", "instances": 2 | "auto", "config": {...}}};
+ * every verticle also gets {@code config_file}.
+ */
+public final class VerticleDeployer {
+  private VerticleDeployer() {
+  }
+
+  /** Reads {@code verticles.json} from the given file, or the copy inside the jar when it is absent. */
+  public static JsonArray read(Path file) throws IOException {
+    String text;
+    if (file != null && Files.exists(file)) {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } else {
+      try (InputStream in = VerticleDeployer.class.getResourceAsStream("/verticles.json")) {
+        if (in == null) {
+          throw new IOException("verticles.json not found");
+        }
+        text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+    }
+    return new JsonObject(text).getJsonArray("verticles");
+  }
+
+  /** Deploys the matching entries in order; fails on the first verticle that does not start. */
+  public static Future<Void> deploy(Vertx vertx, JsonArray verticles, Path configFile, Predicate<String> include) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < verticles.size(); i++) {
+      JsonObject entry = verticles.getJsonObject(i);
+      String name = entry.getString("name");
+      if (!include.test(name)) {
+        continue;
+      }
+      Object instances = entry.getValue("instances", 1);
+      int count = "auto".equals(instances) ? Runtime.getRuntime().availableProcessors()
+          : ((Number) instances).intValue();
+      JsonObject config = entry.getJsonObject("config", new JsonObject()).copy()
+          .put("config_file", configFile.toString());
+      DeploymentOptions options = new DeploymentOptions().setInstances(count).setConfig(config);
+      chain = chain.compose(v -> vertx.deployVerticle(name, options)
+          .recover(e -> Future.failedFuture(new IllegalStateException("cannot deploy " + name + ": " + e.getMessage(), e)))
+          .mapEmpty());
+    }
+    return chain;
+  }
+}

@@ -1,0 +1,221 @@
+package org.postern.config;
+
+import org.postern.acl.Acl;
+import org.postern.acl.AclParser;
+import org.postern.acl.DomainList;
+import org.postern.acl.HostList;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Parses and validates a whole configuration: {@code postern.yaml} and, beside it, {@code acl.yaml},
+ * {@code passwd} and {@code aliases}. Either everything is valid and one {@link PosternConfig}
+ * comes out, or a {@link ConfigException} names the first mistake; nothing half-applied.
+ */
+public final class ConfigLoader {
+  public static final String ACL_FILE = "acl.yaml";
+  public static final String PASSWD_FILE = "passwd";
+  public static final String ALIASES_FILE = "aliases";
+
+  private ConfigLoader() {
+  }
+
+  /** The files a configuration is made of, main file first. */
+  public static List<Path> files(Path configFile) {
+    Path dir = configFile.toAbsolutePath().getParent();
+    return List.of(configFile, dir.resolve(ACL_FILE), dir.resolve(PASSWD_FILE), dir.resolve(ALIASES_FILE));
+  }
+
+  /** Reads the files from disk (blocking) and parses them. Missing passwd/aliases count as empty. */
+  public static PosternConfig load(Path configFile) throws ConfigException {
+    Map<Path, String> texts = new LinkedHashMap<>();
+    List<Path> files = files(configFile);
+    for (int i = 0; i < files.size(); i++) {
+      Path f = files.get(i);
+      try {
+        texts.put(f, Files.readString(f, StandardCharsets.UTF_8));
+      } catch (NoSuchFileException e) {
+        if (i < 2) {
+          throw new ConfigException(display(f), 0, null, "file not found");
+        }
+      } catch (IOException e) {
+        throw new ConfigException(display(f), 0, null, "cannot read: " + e.getMessage());
+      }
+    }
+    return parse(configFile, texts);
+  }
+
+  /** Parses file contents already read (e.g. by a Vert.x {@code ConfigRetriever}). */
+  public static PosternConfig parse(Path configFile, Map<Path, String> texts) throws ConfigException {
+    List<Path> files = files(configFile);
+    Path base = configFile.toAbsolutePath().getParent();
+    String mainName = display(files.get(0));
+    YamlSection main = YamlSection.parse(mainName, texts.getOrDefault(files.get(0), ""));
+
+    String primaryHostname = main.string("primary_hostname", null);
+    if (primaryHostname == null) {
+      primaryHostname = machineName();
+    } else if (!primaryHostname.matches("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")) {
+      throw main.error("primary_hostname", "not a host name: \"" + primaryHostname + "\"");
+    }
+    String banner = main.string("smtp_banner", "$primary_hostname ESMTP Postern")
+        .replace("$primary_hostname", primaryHostname).replace("${primary_hostname}", primaryHostname);
+
+    Map<String, HostList> hostLists = new LinkedHashMap<>();
+    Map<String, DomainList> domainLists = new LinkedHashMap<>();
+    String host = primaryHostname;
+    YamlSection hostSection = main.section("hostlist");
+    if (hostSection != null) {
+      for (String name : hostSection.keys()) {
+        hostLists.put(name, namedHostList(hostSection, name, hostLists));
+      }
+    }
+    hostLists.putIfAbsent("relay_from_hosts", HostList.parse("<; 127.0.0.1 ; ::1", hostLists::get));
+    YamlSection domainSection = main.section("domainlist");
+    if (domainSection != null) {
+      for (String name : domainSection.keys()) {
+        domainLists.put(name, namedDomainList(domainSection, name, host, domainLists));
+      }
+    }
+    domainLists.putIfAbsent("local_domains", DomainList.parse("localhost : @", host, domainLists::get));
+
+    List<ListenerConfig> listeners = listeners(main);
+    Path spool = base.resolve(main.string("spool_directory", "../data/spool")).normalize();
+    Path maildir = base.resolve(main.string("maildir_directory", "../data/maildir")).normalize();
+    Path logDir = base.resolve(main.string("log_directory", "../data/log")).normalize();
+    long sizeLimit = main.size("message_size_limit", 50L * 1024 * 1024);
+    int recipientsMax = main.integer("recipients_max", 50000, 1, 1_000_000);
+    int unknownMax = main.integer("smtp_max_unknown_commands", 3, 0, 1000);
+    int synprotMax = main.integer("smtp_max_synprot_errors", 3, 0, 1000);
+    Duration receiveTimeout = main.duration("smtp_receive_timeout", Duration.ofMinutes(5));
+    if (receiveTimeout.isZero()) {
+      throw main.error("smtp_receive_timeout", "must be longer than 0s");
+    }
+    int acceptMax = main.integer("smtp_accept_max", 10000, 0, 10_000_000);
+    int acceptMaxPerHost = main.integer("smtp_accept_max_per_host", 100, 0, 10_000_000);
+    boolean enforceSync = main.bool("smtp_enforce_sync", true);
+    String bareLf = main.string("bare_lf", "reject");
+    BareLineEnds bareLineEnds = switch (bareLf) {
+      case "reject" -> BareLineEnds.REJECT;
+      case "normalize" -> BareLineEnds.NORMALIZE;
+      default -> throw main.error("bare_lf", "expected reject or normalize, got \"" + bareLf + "\"");
+    };
+
+    String aclName = display(files.get(1));
+    YamlSection aclFile = YamlSection.parse(aclName, texts.getOrDefault(files.get(1), ""));
+    Map<String, Acl> acls = new AclParser(hostLists::get, domainLists::get, host).parse(aclFile);
+    Map<String, String> stages = new LinkedHashMap<>();
+    for (String stage : PosternConfig.STAGES) {
+      String option = "acl_smtp_" + stage;
+      String def = switch (stage) {
+        case "rcpt" -> acls.containsKey("acl_check_rcpt") ? "acl_check_rcpt" : null;
+        case "expn" -> acls.containsKey("acl_check_expn") ? "acl_check_expn" : null;
+        default -> null;
+      };
+      String name = main.string(option, def);
+      if (name != null) {
+        if (!acls.containsKey(name)) {
+          throw main.error(option, "no ACL named \"" + name + "\" in " + aclName);
+        }
+        stages.put(stage, name);
+      }
+    }
+    main.rejectUnknown();
+
+    LocalUsers users = LocalUsers.parse(display(files.get(2)), texts.get(files.get(2)),
+        display(files.get(3)), texts.get(files.get(3)));
+
+    return new PosternConfig(generation(files, texts), configFile, primaryHostname, banner, listeners,
+        spool, maildir, logDir, domainLists.get("local_domains"), hostLists.get("relay_from_hosts"),
+        Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
+        receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, Map.copyOf(stages),
+        Map.copyOf(acls), users);
+  }
+
+  private static HostList namedHostList(YamlSection s, String name, Map<String, HostList> known)
+      throws ConfigException {
+    try {
+      return s.isSequence(name) ? HostList.parse(s.list(name, List.of()), known::get)
+          : HostList.parse(s.string(name, ""), known::get);
+    } catch (IllegalArgumentException e) {
+      throw s.error(name, e.getMessage());
+    }
+  }
+
+  private static DomainList namedDomainList(YamlSection s, String name, String host, Map<String, DomainList> known)
+      throws ConfigException {
+    try {
+      return s.isSequence(name) ? DomainList.parse(s.list(name, List.of()), host, known::get)
+          : DomainList.parse(s.string(name, ""), host, known::get);
+    } catch (IllegalArgumentException e) {
+      throw s.error(name, e.getMessage());
+    }
+  }
+
+  private static List<ListenerConfig> listeners(YamlSection main) throws ConfigException {
+    YamlSection section = main.section("listeners");
+    if (section == null) {
+      return List.of(new ListenerConfig("smtp", "127.0.0.1", 2525), new ListenerConfig("submission", "127.0.0.1", 2587));
+    }
+    List<ListenerConfig> out = new ArrayList<>();
+    for (String name : section.keys()) {
+      YamlSection l = section.section(name);
+      if (l == null) {
+        throw section.error(name, "expected { address: ..., port: ... }");
+      }
+      String address = l.string("address", "127.0.0.1");
+      if (!address.matches("[0-9a-fA-F:.]+|\\*")) {
+        throw l.error("address", "expected an IP address or *, got \"" + address + "\"");
+      }
+      int port = l.integer("port", -1, 0, 65535);
+      if (port < 0) {
+        throw l.error("port", "missing port");
+      }
+      l.rejectUnknown();
+      out.add(new ListenerConfig(name, address.equals("*") ? "0.0.0.0" : address, port));
+    }
+    return List.copyOf(out);
+  }
+
+  private static String machineName() {
+    try {
+      String name = InetAddress.getLocalHost().getHostName();
+      return name == null || name.isBlank() ? "localhost" : name;
+    } catch (IOException e) {
+      return "localhost";
+    }
+  }
+
+  private static String generation(List<Path> files, Map<Path, String> texts) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      for (Path f : files) {
+        digest.update(texts.getOrDefault(f, "").getBytes(StandardCharsets.UTF_8));
+        digest.update((byte) 0);
+      }
+      return HexFormat.of().formatHex(digest.digest()).substring(0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Path as the administrator wrote it, relative to the working directory where possible. */
+  static String display(Path p) {
+    Path abs = p.toAbsolutePath().normalize();
+    Path cwd = Path.of("").toAbsolutePath();
+    return abs.startsWith(cwd) ? cwd.relativize(abs).toString() : abs.toString();
+  }
+}

@@ -1,0 +1,206 @@
+package org.postern.config;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The local mailboxes ({@code conf/passwd}, Dovecot passwd-file format) and the aliases
+ * ({@code conf/aliases}, {@code /etc/aliases} format). Local parts are caseless, as Exim treats
+ * them for local domains by default.
+ */
+public final class LocalUsers {
+  /** One passwd entry. The secret stays inside; {@link #toString()} never shows it. */
+  public record Account(String name, String scheme, String secret) {
+    @Override
+    public String toString() {
+      return "Account[" + name + ", " + scheme + "]";
+    }
+  }
+
+  private final Map<String, Account> accounts;
+  private final Map<String, List<String>> aliases;
+
+  private LocalUsers(Map<String, Account> accounts, Map<String, List<String>> aliases) {
+    this.accounts = Collections.unmodifiableMap(accounts);
+    this.aliases = Collections.unmodifiableMap(aliases);
+  }
+
+  public static LocalUsers empty() {
+    return new LocalUsers(Map.of(), Map.of());
+  }
+
+  public static LocalUsers parse(String passwdFile, String passwdText, String aliasesFile, String aliasesText)
+      throws ConfigException {
+    return new LocalUsers(parsePasswd(passwdFile, passwdText), parseAliases(aliasesFile, aliasesText));
+  }
+
+  /** True when mail for this local part can be accepted: a mailbox or an alias. */
+  public boolean exists(String localPart) {
+    String key = localPart.toLowerCase(Locale.ROOT);
+    return accounts.containsKey(key) || aliases.containsKey(key);
+  }
+
+  public boolean isAlias(String localPart) {
+    return aliases.containsKey(localPart.toLowerCase(Locale.ROOT));
+  }
+
+  public Account account(String name) {
+    return accounts.get(name.toLowerCase(Locale.ROOT));
+  }
+
+  /** The members of one alias as written (for EXPN), or an empty list. */
+  public List<String> aliasMembers(String localPart) {
+    return aliases.getOrDefault(localPart.toLowerCase(Locale.ROOT), List.of());
+  }
+
+  /**
+   * Resolves a local part to its final targets: local mailbox names (no '@') and remote addresses
+   * (with '@'). Aliases nest; a name met again inside its own expansion is delivered to its own
+   * mailbox if it has one (sendmail's {@code root: root, admin}), never expanded forever.
+   * Names that are neither alias nor mailbox are returned in {@code unknown}.
+   */
+  public Resolution resolve(String localPart) {
+    Set<String> mailboxes = new LinkedHashSet<>();
+    Set<String> remote = new LinkedHashSet<>();
+    Set<String> unknown = new LinkedHashSet<>();
+    expand(localPart.toLowerCase(Locale.ROOT), new LinkedHashSet<>(), mailboxes, remote, unknown);
+    return new Resolution(List.copyOf(mailboxes), List.copyOf(remote), List.copyOf(unknown));
+  }
+
+  /** The outcome of {@link #resolve}. */
+  public record Resolution(List<String> mailboxes, List<String> remoteAddresses, List<String> unknown) {
+  }
+
+  private void expand(String name, Set<String> seen, Set<String> mailboxes, Set<String> remote, Set<String> unknown) {
+    List<String> members = aliases.get(name);
+    if (members == null || !seen.add(name)) {
+      if (accounts.containsKey(name)) {
+        mailboxes.add(name);
+      } else if (members == null) {
+        unknown.add(name);
+      }
+      return;
+    }
+    for (String m : members) {
+      if (m.indexOf('@') >= 0) {
+        remote.add(m);
+      } else {
+        expand(m.toLowerCase(Locale.ROOT), seen, mailboxes, remote, unknown);
+      }
+    }
+    seen.remove(name);
+  }
+
+  private static Map<String, Account> parsePasswd(String file, String text) throws ConfigException {
+    Map<String, Account> out = new LinkedHashMap<>();
+    if (text == null) {
+      return out;
+    }
+    String[] lines = text.split("\r?\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i].strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      int colon = line.indexOf(':');
+      String name = (colon < 0 ? line : line.substring(0, colon)).toLowerCase(Locale.ROOT);
+      if (!name.matches("[a-z0-9._+=-]+")) {
+        throw new ConfigException(file, i + 1, name, "invalid user name (letters, digits and ._+=- only)");
+      }
+      String rest = colon < 0 ? "" : line.substring(colon + 1);
+      int end = rest.indexOf(':');
+      String password = end < 0 ? rest : rest.substring(0, end);
+      String scheme = "";
+      String secret = password;
+      if (password.startsWith("{")) {
+        int close = password.indexOf('}');
+        if (close < 0) {
+          throw new ConfigException(file, i + 1, name, "unterminated {SCHEME} in password field");
+        }
+        scheme = password.substring(1, close).toUpperCase(Locale.ROOT);
+        secret = password.substring(close + 1);
+      } else if (!password.isEmpty()) {
+        throw new ConfigException(file, i + 1, name, "password must start with a {SCHEME} such as {PLAIN}");
+      }
+      if (out.put(name, new Account(name, scheme, secret)) != null) {
+        throw new ConfigException(file, i + 1, name, "user listed twice");
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, List<String>> parseAliases(String file, String text) throws ConfigException {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    if (text == null) {
+      return out;
+    }
+    String[] lines = text.split("\r?\n", -1);
+    String current = null;
+    int currentLine = 0;
+    StringBuilder value = new StringBuilder();
+    for (int i = 0; i <= lines.length; i++) {
+      String raw = i < lines.length ? lines[i] : "";
+      boolean continuation = i < lines.length && !raw.isEmpty() && Character.isWhitespace(raw.charAt(0))
+          && !raw.strip().isEmpty();
+      if (continuation && current != null) {
+        value.append(',').append(raw.strip());
+        continue;
+      }
+      if (current != null) {
+        out.put(current, aliasMembers(file, currentLine, current, value.toString()));
+        current = null;
+      }
+      if (i == lines.length) {
+        break;
+      }
+      String line = raw.strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      int colon = line.indexOf(':');
+      if (colon <= 0) {
+        throw new ConfigException(file, i + 1, null, "expected \"name: member, member\"");
+      }
+      String name = line.substring(0, colon).strip().toLowerCase(Locale.ROOT);
+      if (out.containsKey(name)) {
+        throw new ConfigException(file, i + 1, name, "alias defined twice");
+      }
+      current = name;
+      currentLine = i + 1;
+      value.setLength(0);
+      value.append(line.substring(colon + 1));
+    }
+    return out;
+  }
+
+  private static List<String> aliasMembers(String file, int line, String name, String value) throws ConfigException {
+    List<String> members = new ArrayList<>();
+    for (String item : value.split(",")) {
+      String m = item.strip();
+      if (m.length() >= 2 && m.startsWith("\"") && m.endsWith("\"")) {
+        m = m.substring(1, m.length() - 1).strip();
+      }
+      if (m.isEmpty()) {
+        continue;
+      }
+      if (m.startsWith("|") || m.startsWith("/") || m.startsWith(":include:")) {
+        throw new ConfigException(file, line, name,
+            "pipe, file and :include: aliases are not supported (\"" + m + "\")");
+      }
+      if (!m.matches("[^\\s<>()\\[\\],;\\\\\"]+")) {
+        throw new ConfigException(file, line, name, "bad alias member \"" + m + "\"");
+      }
+      members.add(m);
+    }
+    if (members.isEmpty()) {
+      throw new ConfigException(file, line, name, "alias has no members");
+    }
+    return List.copyOf(members);
+  }
+}

@@ -1,0 +1,53 @@
+package org.postern.config;
+
+import org.postern.acl.Acl;
+import org.postern.acl.DomainList;
+import org.postern.acl.HostList;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One immutable, validated configuration generation. Verticles read the current one from
+ * {@link ConfigHolder}; a session keeps the generation it started with.
+ *
+ * @param generation short hash of every file's content, logged so operators can see nodes converge
+ */
+public record PosternConfig(
+    String generation,
+    Path configFile,
+    String primaryHostname,
+    String smtpBanner,
+    List<ListenerConfig> listeners,
+    Path spoolDirectory,
+    Path maildirDirectory,
+    Path logDirectory,
+    DomainList localDomains,
+    HostList relayFromHosts,
+    Map<String, HostList> hostLists,
+    Map<String, DomainList> domainLists,
+    long messageSizeLimit,
+    int recipientsMax,
+    int smtpMaxUnknownCommands,
+    int smtpMaxSynprotErrors,
+    int commandLineMax,
+    Duration smtpReceiveTimeout,
+    int smtpAcceptMax,
+    int smtpAcceptMaxPerHost,
+    boolean smtpEnforceSync,
+    BareLineEnds bareLineEnds,
+    Map<String, String> aclStages,
+    Map<String, Acl> acls,
+    LocalUsers users) {
+
+  /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
+  public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "data",
+      "vrfy", "expn", "etrn", "quit", "notquit");
+
+  /** The name of the ACL for a stage, or null when the stage has none. */
+  public String aclForStage(String stage) {
+    return aclStages.get(stage);
+  }
+}

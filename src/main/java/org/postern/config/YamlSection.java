@@ -1,0 +1,276 @@
+package org.postern.config;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+import java.io.StringReader;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A YAML mapping read with its line numbers, so that every refusal names file, line and option.
+ * Options are read by typed accessors; {@link #rejectUnknown()} then refuses any key nobody read,
+ * which catches typos such as {@code mesage_size_limit} instead of silently ignoring them.
+ */
+public final class YamlSection {
+  private static final Pattern EXIM_TIME = Pattern.compile("(\\d+)([wdhms])");
+  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kKmMgG]?)");
+
+  private final String file;
+  private final String path;
+  private final Node node;
+  private final Map<String, NodeTuple> entries = new LinkedHashMap<>();
+  private final Set<String> read = new HashSet<>();
+
+  private YamlSection(String file, String path, Node node) throws ConfigException {
+    this.file = file;
+    this.path = path;
+    this.node = node;
+    if (node instanceof MappingNode mapping) {
+      for (NodeTuple t : mapping.getValue()) {
+        if (!(t.getKeyNode() instanceof ScalarNode key)) {
+          throw new ConfigException(file, line(t.getKeyNode()), path, "keys must be plain names");
+        }
+        if (entries.put(key.getValue(), t) != null) {
+          throw new ConfigException(file, line(key), qualified(key.getValue()), "option given twice");
+        }
+      }
+    } else if (node != null) {
+      throw new ConfigException(file, line(node), path, "expected a mapping of option: value");
+    }
+  }
+
+  /** Parses a whole file; an empty file is an empty section. */
+  public static YamlSection parse(String file, String text) throws ConfigException {
+    LoaderOptions options = new LoaderOptions();
+    options.setAllowDuplicateKeys(false);
+    options.setMaxAliasesForCollections(10);
+    options.setCodePointLimit(4 * 1024 * 1024);
+    try {
+      Node root = new Yaml(options).compose(new StringReader(text));
+      return new YamlSection(file, null, root);
+    } catch (MarkedYAMLException e) {
+      int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+      throw new ConfigException(file, line, null, "YAML syntax: " + e.getProblem());
+    } catch (YAMLException e) {
+      throw new ConfigException(file, 0, null, "YAML syntax: " + e.getMessage());
+    }
+  }
+
+  public String file() {
+    return file;
+  }
+
+  public Set<String> keys() {
+    return entries.keySet();
+  }
+
+  public boolean has(String key) {
+    return entries.containsKey(key);
+  }
+
+  /** Line of the key, or of the section itself when the key is absent. */
+  public int line(String key) {
+    NodeTuple t = entries.get(key);
+    return t == null ? (node == null ? 0 : line(node)) : line(t.getKeyNode());
+  }
+
+  public int line() {
+    return node == null ? 0 : line(node);
+  }
+
+  public ConfigException error(String key, String reason) {
+    return new ConfigException(file, line(key), qualified(key), reason);
+  }
+
+  public String string(String key, String defaultValue) throws ConfigException {
+    Node value = value(key);
+    if (value == null) {
+      return defaultValue;
+    }
+    if (value instanceof ScalarNode s) {
+      return s.getValue();
+    }
+    throw error(key, "expected a single value");
+  }
+
+  /** A list option, given either as Exim's colon-separated string or as a YAML sequence. */
+  public List<String> list(String key, List<String> defaultValue) throws ConfigException {
+    Node value = value(key);
+    if (value == null) {
+      return defaultValue;
+    }
+    if (value instanceof SequenceNode seq) {
+      List<String> items = new ArrayList<>();
+      for (Node item : seq.getValue()) {
+        if (!(item instanceof ScalarNode s)) {
+          throw new ConfigException(file, line(item), qualified(key), "list items must be plain values");
+        }
+        items.add(s.getValue());
+      }
+      return items;
+    }
+    if (value instanceof ScalarNode s) {
+      return List.of(s.getValue());
+    }
+    throw error(key, "expected a list");
+  }
+
+  public boolean bool(String key, boolean defaultValue) throws ConfigException {
+    String v = string(key, null);
+    if (v == null) {
+      return defaultValue;
+    }
+    switch (v.toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "on" -> {
+        return true;
+      }
+      case "false", "no", "off" -> {
+        return false;
+      }
+      default -> throw error(key, "expected true or false, got \"" + v + "\"");
+    }
+  }
+
+  public int integer(String key, int defaultValue, int min, int max) throws ConfigException {
+    String v = string(key, null);
+    if (v == null) {
+      return defaultValue;
+    }
+    try {
+      int n = Integer.parseInt(v.trim());
+      if (n < min || n > max) {
+        throw error(key, "must be between " + min + " and " + max + ", got " + n);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw error(key, "not a number: \"" + v + "\"");
+    }
+  }
+
+  /** A size with Exim's suffixes: {@code 50M}, {@code 10k}, {@code 1G}; 0 means no limit where the option allows it. */
+  public long size(String key, long defaultValue) throws ConfigException {
+    String v = string(key, null);
+    if (v == null) {
+      return defaultValue;
+    }
+    Matcher m = SIZE.matcher(v.trim());
+    if (!m.matches()) {
+      throw error(key, "not a size: \"" + v + "\" (use e.g. 50M, 512K or a number of bytes)");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2).toUpperCase(Locale.ROOT)) {
+      case "K" -> n * 1024;
+      case "M" -> n * 1024 * 1024;
+      case "G" -> n * 1024 * 1024 * 1024;
+      default -> n;
+    };
+  }
+
+  /** A time with Exim's syntax: {@code 5m}, {@code 1h30m}, {@code 2d}, or a number of seconds. */
+  public Duration duration(String key, Duration defaultValue) throws ConfigException {
+    String v = string(key, null);
+    if (v == null) {
+      return defaultValue;
+    }
+    String t = v.trim();
+    if (t.matches("\\d+")) {
+      return Duration.ofSeconds(Long.parseLong(t));
+    }
+    Matcher m = EXIM_TIME.matcher(t);
+    long seconds = 0;
+    int end = 0;
+    while (m.find() && m.start() == end) {
+      long n = Long.parseLong(m.group(1));
+      seconds += switch (m.group(2)) {
+        case "w" -> n * 7 * 86400;
+        case "d" -> n * 86400;
+        case "h" -> n * 3600;
+        case "m" -> n * 60;
+        default -> n;
+      };
+      end = m.end();
+    }
+    if (end != t.length() || t.isEmpty()) {
+      throw error(key, "not a time: \"" + v + "\" (use e.g. 30s, 5m, 1h30m, 2d)");
+    }
+    return Duration.ofSeconds(seconds);
+  }
+
+  /** True when the option is written as a YAML sequence rather than one (colon-separated) string. */
+  public boolean isSequence(String key) {
+    NodeTuple t = entries.get(key);
+    return t != null && t.getValueNode() instanceof SequenceNode;
+  }
+
+  /** A nested mapping, or null when absent. */
+  public YamlSection section(String key) throws ConfigException {
+    Node value = value(key);
+    if (value == null) {
+      return null;
+    }
+    return new YamlSection(file, qualified(key), value);
+  }
+
+  /** A sequence of nodes, each exposed as a section when it is a mapping. */
+  public List<Node> sequence(String key) throws ConfigException {
+    Node value = value(key);
+    if (value == null) {
+      return List.of();
+    }
+    if (value instanceof SequenceNode seq) {
+      return seq.getValue();
+    }
+    throw error(key, "expected a list");
+  }
+
+  /** Wraps a node found in a sequence. */
+  public YamlSection child(String name, Node child) throws ConfigException {
+    return new YamlSection(file, qualified(name), child);
+  }
+
+  /** Refuses any option this section holds that no accessor asked for. */
+  public void rejectUnknown() throws ConfigException {
+    for (String key : entries.keySet()) {
+      if (!read.contains(key)) {
+        throw error(key, "unknown option");
+      }
+    }
+  }
+
+  public static int line(Node n) {
+    return n.getStartMark() == null ? 0 : n.getStartMark().getLine() + 1;
+  }
+
+  private Node value(String key) {
+    NodeTuple t = entries.get(key);
+    read.add(key);
+    if (t == null) {
+      return null;
+    }
+    Node v = t.getValueNode();
+    if (v instanceof ScalarNode s && s.getTag().getValue().endsWith(":null")) {
+      return null;
+    }
+    return v;
+  }
+
+  private String qualified(String key) {
+    return path == null ? key : path + "." + key;
+  }
+}

@@ -1,0 +1,49 @@
+package org.postern.listener;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.Shareable;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Counts open SMTP connections, in total and per client address, across every listener instance
+ * of one node ({@code smtp_accept_max}, {@code smtp_accept_max_per_host}).
+ */
+public final class ConnectionLimiter implements Shareable {
+  /** Why a connection was refused, or {@link #ACCEPTED}. */
+  public enum Admission { ACCEPTED, TOO_MANY, TOO_MANY_FROM_HOST }
+
+  private final AtomicInteger total = new AtomicInteger();
+  private final ConcurrentHashMap<String, AtomicInteger> perHost = new ConcurrentHashMap<>();
+
+  public static ConnectionLimiter of(Vertx vertx) {
+    return (ConnectionLimiter) vertx.sharedData().<String, Shareable>getLocalMap("postern.listener")
+        .computeIfAbsent("limiter", k -> new ConnectionLimiter());
+  }
+
+  /** Counts the connection in when admitted; {@code 0} means no limit. The caller must {@link #release} it. */
+  public Admission admit(String host, int maxTotal, int maxPerHost) {
+    if (maxTotal > 0 && total.incrementAndGet() > maxTotal) {
+      total.decrementAndGet();
+      return Admission.TOO_MANY;
+    } else if (maxTotal <= 0) {
+      total.incrementAndGet();
+    }
+    AtomicInteger count = perHost.computeIfAbsent(host, h -> new AtomicInteger());
+    if (count.incrementAndGet() > maxPerHost && maxPerHost > 0) {
+      release(host);
+      return Admission.TOO_MANY_FROM_HOST;
+    }
+    return Admission.ACCEPTED;
+  }
+
+  public void release(String host) {
+    total.decrementAndGet();
+    perHost.computeIfPresent(host, (h, c) -> c.decrementAndGet() <= 0 ? null : c);
+  }
+
+  public int total() {
+    return total.get();
+  }
+}

@@ -1,0 +1,390 @@
+package org.postern.listener;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import org.postern.bus.Addresses;
+import org.postern.config.PosternConfig;
+import org.postern.log.MainLog;
+import org.postern.smtp.Replies;
+import org.postern.smtp.SmtpReply;
+import org.postern.spool.Envelope;
+import org.postern.spool.SpoolWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One SMTP connection's I/O: frames bytes with {@link SmtpLineDecoder}, hands each command to the
+ * session state machine over the event bus strictly in order, batches the replies of a pipelined
+ * group into one write, streams DATA into the spool and commits it before the 250. It decides no
+ * policy: every reply comes from the session.
+ */
+public final class SmtpConnection {
+  private static final Logger LOG = LoggerFactory.getLogger(SmtpConnection.class);
+  /** Undecoded input above this is more than any legal pipelined group: stop reading until it drains. */
+  private static final int MAX_BUFFERED = 64 * 1024;
+
+  private final Vertx vertx;
+  private final SmtpChannel channel;
+  private final JsonObject facts;
+  private final SpoolContext spool;
+  private final PosternConfig config;
+  private final boolean enforceSync;
+  private final SmtpLineDecoder decoder;
+  private final DeliveryOptions busOptions = new DeliveryOptions().setLocalOnly(true).setSendTimeout(120_000);
+  private final String id;
+  private final List<Future<?>> deliveries;
+  private Buffer output = Buffer.buffer(256);
+  private boolean greeted;
+  private boolean busy = true;
+  private boolean closed;
+  private boolean quit;
+  private boolean paused;
+  private SpoolWriter writer;
+  private boolean tooBig;
+  private long contentSize;
+  private long sizeLimit;
+  private long lastActivity = System.nanoTime();
+  private long timer = -1;
+  private Runnable onClose = () -> { };
+  private boolean flushEachReply;
+  private String lastCommand = "";
+
+  /**
+   * @param facts connection facts for the session: {@code remote_address}, {@code remote_port},
+   *              {@code local_address}, {@code local_port}, {@code listener}, {@code local}, {@code batch}
+   * @param trackDeliveries keep the first delivery attempt of each committed message, for
+   *                        {@code -bs}/{@code -bS} to wait on before exiting
+   */
+  public SmtpConnection(Vertx vertx, SmtpChannel channel, String id, JsonObject facts, SpoolContext spool,
+                        PosternConfig config, boolean trackDeliveries) {
+    this.vertx = vertx;
+    this.channel = channel;
+    this.id = id;
+    this.facts = facts.copy().put("id", id);
+    this.spool = spool;
+    this.config = config;
+    this.enforceSync = config.smtpEnforceSync() && !facts.getBoolean("local", false);
+    this.decoder = new SmtpLineDecoder(config.commandLineMax());
+    this.deliveries = trackDeliveries ? new ArrayList<>() : null;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  /** Runs once when the connection is finished, whichever side ended it. */
+  public void onClose(Runnable action) {
+    this.onClose = action;
+  }
+
+  /** Writes each reply on its own instead of batching a pipelined group's replies ({@code -bS} reacts per reply). */
+  public void flushEachReply(boolean on) {
+    this.flushEachReply = on;
+  }
+
+  /** The last command line read, for error reports. */
+  public String lastCommand() {
+    return lastCommand;
+  }
+
+  /** True while message content is being received. */
+  public boolean inData() {
+    return writer != null;
+  }
+
+  /** Ends the session from the outside (e.g. {@code -bS} stops at its first error). */
+  public void stop() {
+    shutdown(false);
+  }
+
+  /** First delivery attempts of the messages this connection committed (when tracked). */
+  public List<Future<?>> deliveries() {
+    return deliveries == null ? List.of() : deliveries;
+  }
+
+  /** Opens the session: connect ACL, then the greeting. */
+  public void start() {
+    armTimer();
+    request(Addresses.SESSION_OPEN, facts).onComplete(r -> {
+      if (r.failed()) {
+        fail(r.cause());
+        return;
+      }
+      if (enforceSync && decoder.buffered() > 0) {
+        // Talking before the banner: a bot that does not wait for replies (smtp_enforce_sync).
+        MainLog.write("SMTP protocol synchronization error (input sent without waiting for greeting): rejected "
+            + "connection from H=[" + facts.getString("remote_address") + "]");
+        write(Replies.SYNC_ERROR);
+        shutdown(false);
+        return;
+      }
+      greeted = true;
+      handleResponse(r.result().body());
+    });
+  }
+
+  /** Bytes from the client. */
+  public void received(Buffer bytes) {
+    if (closed) {
+      return;
+    }
+    lastActivity = System.nanoTime();
+    decoder.feed(bytes);
+    if (decoder.buffered() > MAX_BUFFERED && !paused) {
+      paused = true;
+      channel.pause();
+    }
+    if (greeted) {
+      pump();
+    }
+  }
+
+  /** The client went away (or the input ended, for {@code -bs}). */
+  public void disconnected() {
+    if (closed) {
+      return;
+    }
+    if (writer != null) {
+      MainLog.write("unexpected disconnection while reading SMTP data from " + hostForLog()
+          + ": message not accepted");
+    }
+    shutdown(false);
+  }
+
+  private void pump() {
+    while (!busy && !closed) {
+      SmtpLineDecoder.Event event = decoder.next();
+      if (event == null) {
+        flush();
+        if (paused && decoder.buffered() < MAX_BUFFERED / 2 && (writer == null || !writer.backlogged())) {
+          paused = false;
+          channel.resume();
+        }
+        return;
+      }
+      handle(event);
+    }
+  }
+
+  private void handle(SmtpLineDecoder.Event event) {
+    if (event instanceof SmtpLineDecoder.Line line) {
+      lastCommand = line.content().toString(StandardCharsets.UTF_8);
+      command(new JsonObject().put("id", id).put("line", lastCommand).put("bare_lf", line.bareLf()));
+    } else if (event instanceof SmtpLineDecoder.DataChunk chunk) {
+      content(chunk.content());
+    } else if (event instanceof SmtpLineDecoder.DataEnd) {
+      endOfData();
+    } else {
+      command(new JsonObject().put("id", id).put("too_long", true));
+    }
+  }
+
+  private void command(JsonObject request) {
+    busy = true;
+    request(Addresses.SESSION_COMMAND, request).onComplete(r -> {
+      if (r.failed()) {
+        fail(r.cause());
+      } else {
+        handleResponse(r.result().body());
+      }
+    });
+  }
+
+  private void content(Buffer chunk) {
+    contentSize += chunk.length();
+    if (tooBig || contentSize > sizeLimit) {
+      // Keep reading to the final dot so the session stays usable, but store nothing more.
+      tooBig = true;
+      return;
+    }
+    writer.write(chunk);
+    if (writer.backlogged() && !paused) {
+      paused = true;
+      channel.pause();
+      busy = true;
+      writer.drained().onComplete(r -> {
+        busy = false;
+        pump();
+      });
+    }
+  }
+
+  private void endOfData() {
+    busy = true;
+    JsonObject request = new JsonObject().put("id", id).put("message_id", writer.id()).put("size", contentSize)
+        .put("too_big", tooBig).put("bare_lf", decoder.sawBareLf()).put("bare_cr", decoder.sawBareCr());
+    request(Addresses.SESSION_DATA, request).onComplete(r -> {
+      if (r.failed()) {
+        fail(r.cause());
+      } else {
+        handleResponse(r.result().body());
+      }
+    });
+  }
+
+  private void handleResponse(JsonObject response) {
+    if (closed) {
+      return;
+    }
+    String reply = response.getString("reply");
+    if (enforceSync && response.getBoolean("sync", false) && decoder.buffered() > 0) {
+      MainLog.write("SMTP protocol synchronization error (next input sent too soon: pipelining was not advertised"
+          + " or the command ends a group): rejected from " + hostForLog());
+      abortMessage();
+      write(Replies.SYNC_ERROR);
+      shutdown(false);
+      return;
+    }
+    String action = response.getString("action", "continue");
+    String log = response.getString("log");
+    switch (action) {
+      case "close" -> {
+        abortMessage();
+        if (log != null) {
+          MainLog.write(log);
+        }
+        output.appendString(reply);
+        quit = response.getInteger("code", 0) == 221;
+        shutdown(quit);
+      }
+      case "data" -> {
+        JsonObject extra = response.getJsonObject("extra");
+        writer = new SpoolWriter(spool.workers(), spool.spool(), extra.getString("message_id"));
+        writer.write(Buffer.buffer(extra.getString("received"), "UTF-8"));
+        sizeLimit = extra.getLong("size_limit");
+        contentSize = 0;
+        tooBig = false;
+        decoder.normalizeBareLineEnds(extra.getBoolean("normalize_bare_line_ends", false));
+        decoder.startData();
+        output.appendString(reply);
+        flush();
+        resumeWith(null);
+      }
+      case "commit" -> {
+        SpoolWriter w = writer;
+        writer = null;
+        Envelope envelope = Envelope.fromJson(response.getJsonObject("extra").getJsonObject("envelope"));
+        w.commit(envelope).onComplete(r -> {
+          if (r.succeeded()) {
+            MainLog.write(log);
+            Future<?> delivery = vertx.eventBus().request(Addresses.QUEUE_ENQUEUE,
+                new JsonObject().put("id", envelope.id()), new DeliveryOptions().setLocalOnly(true)
+                    .setSendTimeout(600_000));
+            if (deliveries != null) {
+              deliveries.add(delivery);
+            }
+            resumeWith(reply);
+          } else {
+            LOG.error("spool commit of {} failed", envelope.id(), r.cause());
+            MainLog.write(envelope.id() + " spool write failed: " + r.cause().getMessage() + "; 451 to " + hostForLog());
+            w.abort();
+            resumeWith(Replies.TEMPORARY_LOCAL_ERROR.render());
+          }
+        });
+      }
+      case "abort", "discard" -> {
+        abortMessage();
+        if (log != null) {
+          MainLog.write(log);
+        }
+        resumeWith(reply);
+      }
+      default -> {
+        if (log != null) {
+          MainLog.write(log);
+        }
+        resumeWith(reply);
+      }
+    }
+  }
+
+  private void resumeWith(String reply) {
+    if (closed) {
+      return;
+    }
+    if (reply != null) {
+      output.appendString(reply);
+      if (flushEachReply) {
+        flush();
+      }
+    }
+    busy = false;
+    pump();
+  }
+
+  private void abortMessage() {
+    if (writer != null) {
+      writer.abort();
+      writer = null;
+    }
+  }
+
+  private Future<Message<JsonObject>> request(String address, JsonObject body) {
+    return vertx.eventBus().request(address, body, busOptions);
+  }
+
+  private void write(SmtpReply reply) {
+    output.appendString(reply.render());
+  }
+
+  private void flush() {
+    if (output.length() > 0 && !closed) {
+      // Swap first: the channel may react to a reply by stopping the session (-bS), re-entering here.
+      Buffer out = output;
+      output = Buffer.buffer(256);
+      channel.write(out);
+    }
+  }
+
+  private void fail(Throwable cause) {
+    LOG.error("session {}: {}", id, cause.toString());
+    write(Replies.TEMPORARY_LOCAL_ERROR.withText("Temporary local problem - please try later"));
+    shutdown(false);
+  }
+
+  /** Sends what is pending, closes, and tells the session. */
+  private void shutdown(boolean byQuit) {
+    if (closed) {
+      return;
+    }
+    flush();
+    closed = true;
+    abortMessage();
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    channel.close();
+    vertx.eventBus().send(Addresses.SESSION_CLOSE, new JsonObject().put("id", id).put("quit", byQuit || quit),
+        new DeliveryOptions().setLocalOnly(true));
+    onClose.run();
+  }
+
+  /** One timer per connection, re-armed for the remaining time instead of reset on every packet. */
+  private void armTimer() {
+    long timeoutNanos = config.smtpReceiveTimeout().toNanos();
+    long remaining = timeoutNanos - (System.nanoTime() - lastActivity);
+    if (remaining <= 0) {
+      if (!closed) {
+        MainLog.write("SMTP " + (writer != null ? "data" : "command") + " timeout on connection from " + hostForLog());
+        abortMessage();
+        write(Replies.TIMEOUT);
+        shutdown(false);
+      }
+      return;
+    }
+    timer = vertx.setTimer(Math.max(1, remaining / 1_000_000), t -> armTimer());
+  }
+
+  private String hostForLog() {
+    return facts.getBoolean("local", false) ? "U=local"
+        : "[" + facts.getString("remote_address") + "]:" + facts.getInteger("remote_port", 0);
+  }
+}

@@ -1,0 +1,451 @@
+package org.postern.listener;
+
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * Turns the raw byte stream of an SMTP connection into command lines and message content.
+ *
+ * <p>The decoder is pull-based: the connection {@link #feed(Buffer) feeds} whatever it received and
+ * the session {@link #next() pulls} one event at a time, so it can finish handling a command
+ * (asynchronously) and switch the {@link Mode mode} before the following bytes are interpreted.
+ * Pipelined bytes therefore stay buffered until the session is ready for them.
+ *
+ * <p>The framing rules are deliberately strict because lenient end-of-data detection is what
+ * enables SMTP smuggling (CVE-2023-51766 and relatives): the only end of DATA is
+ * {@code CRLF "." CRLF}; bare LF and bare CR never start a line for dot purposes, whatever
+ * normalisation is applied to the content. Splitting the input at any byte offset yields the same
+ * event stream, so an attacker cannot influence decoding through TCP segmentation.
+ *
+ * <p>Not thread-safe: a decoder belongs to one connection on one event loop.
+ */
+public final class SmtpLineDecoder {
+
+  /** What the bytes currently being decoded represent. */
+  public enum Mode {
+    /** Bytes are SMTP command lines. */
+    COMMAND,
+    /** Bytes are message content following a 354 reply. */
+    DATA
+  }
+
+  /** Events produced by {@link #next()}. */
+  public sealed interface Event permits Line, LineTooLong, DataChunk, DataEnd {}
+
+  /**
+   * A command line without its terminator.
+   *
+   * @param content the line's bytes, CR/LF terminator removed; may contain CR, NUL or 8-bit bytes
+   * @param bareLf {@code true} if the line was ended by a lone LF (no CR before it)
+   */
+  public record Line(Buffer content, boolean bareLf) implements Event {}
+
+  /**
+   * A command line longer than the configured maximum (counted including CRLF); its bytes up to and
+   * including the next LF were discarded.
+   */
+  public record LineTooLong() implements Event {}
+
+  /**
+   * Message content, already dot-unstuffed, CRLFs kept. Never empty.
+   *
+   * @param content a chunk of the message, owned by the receiver
+   */
+  public record DataChunk(Buffer content) implements Event {}
+
+  /**
+   * CRLF.CRLF seen; the decoder is back in COMMAND mode. Bytes after the terminator remain buffered
+   * for the next command.
+   */
+  public record DataEnd() implements Event {}
+
+  private static final byte CR = '\r';
+  private static final byte LF = '\n';
+  private static final byte DOT = '.';
+
+  private static final LineTooLong LINE_TOO_LONG = new LineTooLong();
+  private static final DataEnd DATA_END = new DataEnd();
+
+  // DATA scanner states. Only S_LINE_START (start of data or after a real CRLF) lets a dot be
+  // special; that single rule is what keeps bare line ends from forging a terminator.
+  private static final int S_LINE_START = 0;
+  private static final int S_MID = 1;
+  /** The previous byte was a CR which has already been emitted. */
+  private static final int S_CR = 2;
+  /** A line-start dot was seen and withheld (it is either stuffing or part of the terminator). */
+  private static final int S_DOT = 3;
+  /** A line-start dot and a CR were seen and both withheld. */
+  private static final int S_DOT_CR = 4;
+
+  private static final int INITIAL_CAPACITY = 1024;
+  // Above this, an emptied buffer is released rather than kept, so one large burst does not pin
+  // memory for the lifetime of the connection.
+  private static final int RETAIN_LIMIT = 64 * 1024;
+
+  private final int maxLineLength;
+
+  private byte[] buf = new byte[INITIAL_CAPACITY];
+  private int start;
+  private int end;
+
+  private Mode mode = Mode.COMMAND;
+
+  /** Bytes from {@code start} already known to contain no LF, so slow senders do not cause rescans. */
+  private int scanned;
+  /** A command line overflowed and we are dropping bytes until its LF. */
+  private boolean discarding;
+
+  private int dataState = S_LINE_START;
+  /** The terminator was consumed but a DataChunk had to be returned first. */
+  private boolean dataEndPending;
+  private boolean sawBareLf;
+  private boolean sawBareCr;
+  private boolean normalize;
+
+  /**
+   * Creates a decoder in COMMAND mode.
+   *
+   * @param maxLineLength maximum length of a command line including its CRLF (RFC 5321: 512)
+   * @throws IllegalArgumentException if {@code maxLineLength < 1}
+   */
+  public SmtpLineDecoder(int maxLineLength) {
+    if (maxLineLength < 1) {
+      throw new IllegalArgumentException("maxLineLength must be positive: " + maxLineLength);
+    }
+    this.maxLineLength = maxLineLength;
+  }
+
+  /**
+   * Appends received bytes. The bytes are copied, so the caller may reuse or release {@code bytes}
+   * afterwards. No event is decoded here; call {@link #next()} until it returns {@code null}.
+   *
+   * @param bytes the received bytes
+   */
+  public void feed(Buffer bytes) {
+    int n = bytes.length();
+    int from = 0;
+    if (discarding && start == end) {
+      // The rest of an overlong line would only be thrown away by next(), so never store it:
+      // this keeps a peer streaming an endless line from costing us memory.
+      while (from < n && bytes.getByte(from) != LF) {
+        from++;
+      }
+      if (from == n) {
+        return;
+      }
+    }
+    int len = n - from;
+    if (len == 0) {
+      return;
+    }
+    ensureWritable(len);
+    bytes.getBytes(from, n, buf, end);
+    end += len;
+  }
+
+  /**
+   * Decodes the next event from the buffered bytes.
+   *
+   * @return the next event, or {@code null} when more bytes are needed
+   */
+  public Event next() {
+    Event e = mode == Mode.COMMAND ? nextCommand() : nextData();
+    if (start == end) {
+      resetEmpty();
+    }
+    return e;
+  }
+
+  /**
+   * Switches to DATA mode; called once the 354 reply has been sent. The current position counts as
+   * the start of a line, so an immediate ".\r\n" is an empty message. Resets the bare line end
+   * flags.
+   */
+  public void startData() {
+    mode = Mode.DATA;
+    dataState = S_LINE_START;
+    dataEndPending = false;
+    sawBareLf = false;
+    sawBareCr = false;
+    discarding = false;
+    scanned = 0;
+  }
+
+  /**
+   * Returns the current mode.
+   *
+   * @return COMMAND, or DATA between {@link #startData()} and the {@link DataEnd} event
+   */
+  public Mode mode() {
+    return mode;
+  }
+
+  /**
+   * Returns the number of undecoded bytes held, for back-pressure and pipelining checks.
+   *
+   * @return buffered byte count
+   */
+  public int buffered() {
+    return end - start;
+  }
+
+  /**
+   * Drops every undecoded byte and any partially received command line. Used after STARTTLS:
+   * plaintext sent after the STARTTLS command must never be executed inside the TLS session.
+   */
+  public void discardBuffered() {
+    start = 0;
+    end = 0;
+    scanned = 0;
+    discarding = false;
+    if (buf.length > RETAIN_LIMIT) {
+      buf = new byte[INITIAL_CAPACITY];
+    }
+  }
+
+  /**
+   * Reports whether, since the last {@link #startData()}, DATA content contained an LF not preceded
+   * by CR.
+   *
+   * @return {@code true} if a bare LF was seen
+   */
+  public boolean sawBareLf() {
+    return sawBareLf;
+  }
+
+  /**
+   * Reports whether, since the last {@link #startData()}, DATA content contained a CR not followed
+   * by LF.
+   *
+   * @return {@code true} if a bare CR was seen
+   */
+  public boolean sawBareCr() {
+    return sawBareCr;
+  }
+
+  /**
+   * When enabled, bare LF and bare CR in DATA content are emitted as CRLF. This only rewrites the
+   * content: a normalised line end still does not start a line for dot-unstuffing or terminator
+   * detection.
+   *
+   * @param on whether to normalise bare line ends
+   */
+  public void normalizeBareLineEnds(boolean on) {
+    this.normalize = on;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // COMMAND mode
+
+  private Event nextCommand() {
+    byte[] b = buf;
+    if (discarding) {
+      for (int i = start; i < end; i++) {
+        if (b[i] == LF) {
+          start = i + 1;
+          discarding = false;
+          return LINE_TOO_LONG;
+        }
+      }
+      start = end;
+      return null;
+    }
+    // Looking past maxLineLength is pointless: such a line is too long whatever follows.
+    int limit = Math.min(end, start + maxLineLength);
+    for (int i = start + scanned; i < limit; i++) {
+      if (b[i] == LF) {
+        boolean crlf = i > start && b[i - 1] == CR;
+        int contentEnd = crlf ? i - 1 : i;
+        int len = contentEnd - start;
+        Buffer content = Buffer.buffer(len).appendBytes(b, start, len);
+        start = i + 1;
+        scanned = 0;
+        return new Line(content, !crlf);
+      }
+    }
+    if (limit - start >= maxLineLength) {
+      // maxLineLength bytes and no LF yet: the terminator would push it over the limit.
+      discarding = true;
+      scanned = 0;
+      start = limit;
+      return nextCommand();
+    }
+    scanned = limit - start;
+    return null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // DATA mode
+
+  private Event nextData() {
+    if (dataEndPending) {
+      return finishData();
+    }
+    if (start == end) {
+      return null;
+    }
+    final byte[] b = buf;
+    final int lim = end;
+    final boolean norm = normalize;
+    int st = dataState;
+    int i = start;
+    // Bytes in [run, i) are emitted verbatim; withheld or dropped bytes end the current run.
+    int run = i;
+    Buffer out = null;
+    boolean ended = false;
+
+    loop:
+    while (i < lim) {
+      switch (st) {
+        case S_MID -> {
+          byte c = b[i];
+          while (c != CR && c != LF) {
+            if (++i == lim) {
+              break loop;
+            }
+            c = b[i];
+          }
+          if (c == CR) {
+            st = S_CR;
+          } else {
+            sawBareLf = true;
+            if (norm) {
+              out = append(out, b, run, i);
+              out.appendByte(CR);
+              run = i;
+            }
+          }
+          i++;
+        }
+        case S_CR -> {
+          if (b[i] == LF) {
+            st = S_LINE_START;
+            i++;
+          } else {
+            // The CR was bare; reprocess this byte as ordinary mid-line content.
+            sawBareCr = true;
+            if (norm) {
+              out = append(out, b, run, i);
+              out.appendByte(LF);
+              run = i;
+            }
+            st = S_MID;
+          }
+        }
+        case S_LINE_START -> {
+          if (b[i] == DOT) {
+            out = append(out, b, run, i);
+            i++;
+            run = i;
+            st = S_DOT;
+          } else {
+            st = S_MID;
+          }
+        }
+        case S_DOT -> {
+          // The withheld dot is dropped in every case: stuffing or terminator.
+          byte c = b[i];
+          if (c == CR) {
+            i++;
+            run = i;
+            st = S_DOT_CR;
+          } else {
+            if (c == LF) {
+              sawBareLf = true;
+              if (norm) {
+                out = append(out, b, run, i);
+                out.appendByte(CR);
+              }
+            }
+            i++;
+            st = S_MID;
+          }
+        }
+        case S_DOT_CR -> {
+          if (b[i] == LF) {
+            i++;
+            run = i;
+            ended = true;
+            break loop;
+          }
+          // ".\r" followed by anything but LF: stuffed dot then a bare CR, which was withheld
+          // (possibly in an earlier feed) so it must be re-emitted explicitly.
+          sawBareCr = true;
+          out = append(out, b, run, i);
+          out.appendByte(CR);
+          if (norm) {
+            out.appendByte(LF);
+          }
+          st = S_MID;
+        }
+        default -> throw new IllegalStateException("state " + st);
+      }
+    }
+
+    if (!ended) {
+      out = append(out, b, run, i);
+    }
+    start = i;
+    dataState = st;
+    boolean hasContent = out != null && out.length() > 0;
+    if (ended) {
+      if (hasContent) {
+        dataEndPending = true;
+        return new DataChunk(out);
+      }
+      return finishData();
+    }
+    return hasContent ? new DataChunk(out) : null;
+  }
+
+  private Event finishData() {
+    dataEndPending = false;
+    mode = Mode.COMMAND;
+    dataState = S_LINE_START;
+    scanned = 0;
+    return DATA_END;
+  }
+
+  private static Buffer append(Buffer out, byte[] b, int from, int to) {
+    int len = to - from;
+    if (out == null) {
+      // Headroom for a few normalisation insertions without regrowing.
+      out = Buffer.buffer(len + 16);
+    }
+    if (len > 0) {
+      out.appendBytes(b, from, len);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Storage
+
+  private void ensureWritable(int len) {
+    if (buf.length - end >= len) {
+      return;
+    }
+    int live = end - start;
+    long needed = (long) live + len;
+    if (needed > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException("buffer overflow");
+    }
+    if (needed <= buf.length) {
+      System.arraycopy(buf, start, buf, 0, live);
+    } else {
+      int cap = (int) Math.max(needed, Math.min((long) buf.length * 2, Integer.MAX_VALUE - 8));
+      byte[] nb = new byte[cap];
+      System.arraycopy(buf, start, nb, 0, live);
+      buf = nb;
+    }
+    start = 0;
+    end = live;
+  }
+
+  private void resetEmpty() {
+    start = 0;
+    end = 0;
+    if (buf.length > RETAIN_LIMIT) {
+      buf = new byte[INITIAL_CAPACITY];
+    }
+  }
+}

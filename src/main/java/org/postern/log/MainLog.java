@@ -1,0 +1,21 @@
+package org.postern.log;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Exim's main log: one line per event with Exim's markers ({@code <=} arrival, {@code =>} delivery,
+ * {@code ==} deferral, {@code **} failure, {@code Completed}), so log habits and tools carry over.
+ * Written through the {@code postern.main} logger; {@code logback.xml} sends it to
+ * {@code <log_directory>/mainlog}.
+ */
+public final class MainLog {
+  private static final Logger LOG = LoggerFactory.getLogger("postern.main");
+
+  private MainLog() {
+  }
+
+  public static void write(String line) {
+    LOG.info(line);
+  }
+}

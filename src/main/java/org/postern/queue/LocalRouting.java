@@ -1,0 +1,61 @@
+package org.postern.queue;
+
+import org.postern.config.LocalUsers;
+import org.postern.config.PosternConfig;
+import org.postern.spool.Envelope;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Routes the pending recipients of a message the way Exim's default routers do for local domains:
+ * aliases first, then local mailboxes. Remote domains are left for the remote routers.
+ */
+final class LocalRouting {
+  /** The routing decision for one message. */
+  record Plan(Map<String, Set<String>> mailboxesByRecipient, List<String> unknown, List<String> remote,
+              List<Envelope.Recipient> added) {
+    Set<String> allMailboxes() {
+      Set<String> all = new LinkedHashSet<>();
+      mailboxesByRecipient.values().forEach(all::addAll);
+      return all;
+    }
+  }
+
+  private LocalRouting() {
+  }
+
+  static Plan plan(Envelope envelope, PosternConfig config) {
+    Map<String, Set<String>> mailboxes = new LinkedHashMap<>();
+    List<String> unknown = new ArrayList<>();
+    List<String> remote = new ArrayList<>();
+    List<Envelope.Recipient> added = new ArrayList<>();
+    LocalUsers users = config.users();
+    for (Envelope.Recipient r : envelope.recipients()) {
+      if (r.state() != Envelope.Recipient.State.PENDING) {
+        continue;
+      }
+      if (!config.localDomains().matches(r.domain())) {
+        remote.add(r.address());
+        continue;
+      }
+      LocalUsers.Resolution resolution = users.resolve(r.localPart());
+      if (resolution.mailboxes().isEmpty() && resolution.remoteAddresses().isEmpty()) {
+        unknown.add(r.address());
+        continue;
+      }
+      mailboxes.put(r.address(), new LinkedHashSet<>(resolution.mailboxes()));
+      for (String target : resolution.remoteAddresses()) {
+        int at = target.lastIndexOf('@');
+        added.add(new Envelope.Recipient(target, target.substring(0, at),
+            target.substring(at + 1).toLowerCase(Locale.ROOT), Envelope.Recipient.State.PENDING));
+      }
+    }
+    return new Plan(mailboxes, unknown, remote, added);
+  }
+}

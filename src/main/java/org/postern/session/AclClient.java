@@ -1,0 +1,47 @@
+package org.postern.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import org.postern.acl.AclVerdict;
+import org.postern.bus.Addresses;
+import org.postern.config.PosternConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Set;
+
+/**
+ * Asks {@code postern.acl.check} for a verdict. A stage without an ACL is answered here with Exim's
+ * default, saving a bus round trip on the hot path; an ACL that does not answer in time (a stuck
+ * plugin) is a deferral, never a hung session.
+ */
+final class AclClient {
+  private static final Logger LOG = LoggerFactory.getLogger(AclClient.class);
+  private static final Set<String> DENY_BY_DEFAULT = Set.of("rcpt", "vrfy", "expn", "etrn");
+  private static final AclVerdict ACCEPT = AclVerdict.of(AclVerdict.Type.ACCEPT);
+  private static final AclVerdict DENY = AclVerdict.of(AclVerdict.Type.DENY);
+
+  private final Vertx vertx;
+  private final DeliveryOptions options;
+
+  AclClient(Vertx vertx, long timeoutMs) {
+    this.vertx = vertx;
+    this.options = new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true);
+  }
+
+  Future<AclVerdict> check(PosternConfig config, String stage, JsonObject variables) {
+    if (config.aclForStage(stage) == null) {
+      return Future.succeededFuture(DENY_BY_DEFAULT.contains(stage) ? DENY : ACCEPT);
+    }
+    JsonObject request = new JsonObject().put("stage", stage).put("variables", variables)
+        .put("generation", config.generation());
+    return vertx.eventBus().<JsonObject>request(Addresses.ACL_CHECK, request, options)
+        .map(msg -> AclVerdict.fromJson(msg.body()))
+        .recover(e -> {
+          LOG.warn("acl {} check failed, deferring: {}", stage, e.getMessage());
+          return Future.succeededFuture(AclVerdict.of(AclVerdict.Type.DEFER));
+        });
+  }
+}

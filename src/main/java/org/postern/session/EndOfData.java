@@ -1,0 +1,90 @@
+package org.postern.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import org.postern.acl.AclVerdict;
+import org.postern.config.BareLineEnds;
+import org.postern.smtp.MailPath;
+import org.postern.smtp.Replies;
+import org.postern.smtp.SmtpReply;
+import org.postern.spool.Envelope;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The final dot: decides on the spooled content (size, bare line ends, data ACL) and, when it is
+ * accepted, hands the listener the envelope to commit before the 250. The transaction ends here
+ * whatever the outcome.
+ */
+final class EndOfData {
+
+  private EndOfData() {
+  }
+
+  /**
+   * @param facts {@code {message_id, size, too_big, bare_lf, bare_cr}} from the listener
+   */
+  static Future<SessionResponse> execute(SmtpSession session, JsonObject facts) {
+    Transaction t = session.transaction();
+    if (!session.inData() || !facts.getString("message_id", "").equals(t.messageId())) {
+      return Future.succeededFuture(SessionResponse.reply(Replies.BAD_SEQUENCE).syncPoint(true));
+    }
+    String id = t.messageId();
+    long size = facts.getLong("size", 0L);
+    if (facts.getBoolean("too_big", false)) {
+      return refuse(session, Replies.MESSAGE_TOO_BIG, "message too big: read=" + size + " max="
+          + session.config().messageSizeLimit());
+    }
+    boolean bareEnds = facts.getBoolean("bare_lf", false) || facts.getBoolean("bare_cr", false);
+    if (bareEnds && session.config().bareLineEnds() == BareLineEnds.REJECT) {
+      return refuse(session, Replies.BARE_LF_DATA, "message has bare LF/CR line ends");
+    }
+    JsonObject vars = session.variables().put("message_id", id).put("message_size", size);
+    return session.check("data", vars).map(verdict -> {
+      session.resetTransaction();
+      if (verdict.type() == AclVerdict.Type.DISCARD || (verdict.accepted() && t.recipients().isEmpty())) {
+        return new SessionResponse(okReply(id), SessionAction.DISCARD, true, null,
+            id + " <= " + sender(t) + " " + session.hostForLog() + " discarded by ACL");
+      }
+      if (!verdict.accepted()) {
+        SmtpReply refusal = SmtpSession.refusal("data", verdict);
+        String log = "rejected after DATA: " + session.hostForLog() + " F=<" + sender(t) + ">: " + refusal;
+        SessionAction action = verdict.type() == AclVerdict.Type.DROP ? SessionAction.CLOSE : SessionAction.ABORT;
+        return new SessionResponse(refusal, action, true, new JsonObject().put("abort", true), log);
+      }
+      Envelope envelope = envelope(session, t, id, size);
+      session.messageAccepted();
+      String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
+          + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
+          + " P=" + session.protocol() + " S=" + size;
+      return new SessionResponse(okReply(id), SessionAction.COMMIT, true,
+          new JsonObject().put("envelope", envelope.toJson()), log);
+    });
+  }
+
+  private static Future<SessionResponse> refuse(SmtpSession session, SmtpReply reply, String why) {
+    Transaction t = session.transaction();
+    session.resetTransaction();
+    String log = "rejected after DATA: " + session.hostForLog() + " F=<" + sender(t) + ">: " + why;
+    return Future.succeededFuture(new SessionResponse(reply, SessionAction.ABORT, true, null, log));
+  }
+
+  private static SmtpReply okReply(String id) {
+    return Replies.OK.withText("OK id=" + id);
+  }
+
+  private static String sender(Transaction t) {
+    return t.sender().address();
+  }
+
+  private static Envelope envelope(SmtpSession session, Transaction t, String id, long size) {
+    List<Envelope.Recipient> rcpts = new ArrayList<>();
+    for (MailPath r : t.recipients()) {
+      rcpts.add(new Envelope.Recipient(r.address(), r.localPart(), r.domain(), Envelope.Recipient.State.PENDING));
+    }
+    return new Envelope(id, t.sender().address(), rcpts, System.currentTimeMillis(), session.hostAddress(),
+        session.hostPort(), session.heloName(), session.protocol(), session.interfaceAddress(),
+        session.interfacePort(), null, t.bodyType(), size, false);
+  }
+}

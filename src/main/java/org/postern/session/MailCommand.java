@@ -1,0 +1,81 @@
+package org.postern.session;
+
+import io.vertx.core.Future;
+import org.postern.acl.AclVerdict;
+import org.postern.smtp.MailPath;
+import org.postern.smtp.MailPathException;
+import org.postern.smtp.Replies;
+import org.postern.smtp.SmtpReply;
+
+import java.util.Locale;
+import java.util.Map;
+
+/** MAIL FROM (RFC 5321 4.1.1.2) with SIZE (RFC 1870) and BODY (RFC 6152). */
+final class MailCommand implements SmtpCommand {
+  static final SmtpReply HELO_FIRST = Replies.BAD_SEQUENCE.withText("EHLO or HELO first");
+  private static final SmtpReply NESTED = Replies.BAD_SEQUENCE.withText("Sender already given");
+  private static final SmtpReply BAD_SENDER = SmtpReply.of(501, "5.1.7", "Bad sender address syntax");
+
+  @Override
+  public Future<SessionResponse> execute(SmtpSession session, String argument) {
+    if (!session.greeted()) {
+      return done(HELO_FIRST);
+    }
+    if (session.transaction().hasSender()) {
+      return done(NESTED);
+    }
+    String path = RcptCommand.afterPrefix(argument, "FROM:");
+    if (path == null) {
+      return done(Replies.SYNTAX_ERROR.withText("Syntax: MAIL FROM:<address>"));
+    }
+    MailPath sender;
+    try {
+      sender = MailPath.parse(path, true);
+    } catch (MailPathException e) {
+      return done(e.kind() == MailPathException.Kind.BAD_PARAMETER ? Replies.PARAMETER_UNRECOGNIZED : BAD_SENDER);
+    }
+    long size = -1;
+    String body = "7BIT";
+    if (!sender.parameters().isEmpty() && !session.esmtp()) {
+      return done(Replies.PARAMETER_UNRECOGNIZED.withText("MAIL parameters need EHLO"));
+    }
+    for (Map.Entry<String, String> p : sender.parameters().entrySet()) {
+      String value = p.getValue();
+      switch (p.getKey()) {
+        case "SIZE" -> {
+          if (value == null || !value.matches("\\d{1,18}")) {
+            return done(Replies.SYNTAX_ERROR.withText("SIZE requires a number"));
+          }
+          size = Long.parseLong(value);
+          if (size > session.config().messageSizeLimit()) {
+            return done(Replies.MESSAGE_TOO_BIG);
+          }
+        }
+        case "BODY" -> {
+          String v = value == null ? "" : value.toUpperCase(Locale.ROOT);
+          if (!v.equals("7BIT") && !v.equals("8BITMIME")) {
+            return done(Replies.SYNTAX_ERROR.withText("BODY must be 7BIT or 8BITMIME"));
+          }
+          body = v;
+        }
+        default -> {
+          return done(Replies.PARAMETER_UNRECOGNIZED.withText("Unsupported MAIL parameter " + p.getKey()));
+        }
+      }
+    }
+    long declared = size;
+    String bodyType = body;
+    return session.check("mail", session.variables().put("sender_address", sender.address())).map(verdict -> {
+      if (!verdict.accepted()) {
+        SmtpReply refusal = SmtpSession.refusal("mail", verdict);
+        return verdict.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal) : SessionResponse.reply(refusal);
+      }
+      session.transaction().sender(sender, declared, bodyType);
+      return SessionResponse.reply(Replies.SENDER_OK);
+    });
+  }
+
+  static Future<SessionResponse> done(SmtpReply reply) {
+    return Future.succeededFuture(SessionResponse.reply(reply));
+  }
+}

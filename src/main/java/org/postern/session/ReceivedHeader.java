@@ -1,0 +1,52 @@
+package org.postern.session;
+
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * The {@code Received:} trace header (RFC 5321 4.4) Postern prepends, with the RFC 3848
+ * with-protocol, folded as Exim folds it. The recipient is named only for single-recipient
+ * messages, so one copy never reveals the other recipients.
+ */
+final class ReceivedHeader {
+  private static final DateTimeFormatter RFC5322 =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.ROOT);
+
+  private ReceivedHeader() {
+  }
+
+  static String build(SmtpSession session, String messageId, String singleRecipient, ZonedDateTime now) {
+    StringBuilder sb = new StringBuilder(256).append("Received: ");
+    if (session.isLocal()) {
+      sb.append("from local");
+    } else {
+      String helo = session.heloName() == null ? "unknown" : session.heloName();
+      sb.append("from ").append(clean(helo)).append(" ([").append(session.hostAddress()).append("]:")
+          .append(session.hostPort()).append(')');
+    }
+    sb.append("\r\n\tby ").append(session.config().primaryHostname()).append(" with ")
+        .append(withProtocol(session)).append(" (Postern)\r\n\t(envelope-from <")
+        .append(clean(session.transaction().sender().address())).append(">)\r\n\tid ").append(messageId);
+    if (singleRecipient != null) {
+      sb.append("\r\n\tfor <").append(clean(singleRecipient)).append('>');
+    }
+    sb.append(";\r\n\t").append(RFC5322.format(now)).append("\r\n");
+    return sb.toString();
+  }
+
+  /** RFC 3848 registered names for network sessions; Exim's local-* names otherwise. */
+  private static String withProtocol(SmtpSession session) {
+    return session.isLocal() ? session.protocol() : session.protocol().toUpperCase(Locale.ROOT);
+  }
+
+  /** Client-supplied text must never break the header structure. */
+  private static String clean(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      out.append(c < 0x21 || c == 0x7f || c == '(' || c == ')' || c == ';' ? '?' : c);
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,21 @@
+package org.postern.session;
+
+/** What the listener must do with a session reply besides writing it. */
+public enum SessionAction {
+  /** Write the reply and read the next command. */
+  CONTINUE,
+  /** Write the reply, then close the connection. */
+  CLOSE,
+  /** Write the reply (354), then receive the message content into the spool. */
+  DATA,
+  /** End of DATA accepted: commit the spooled message with the given envelope, then write the reply. */
+  COMMIT,
+  /** End of DATA refused: remove the spooled content, then write the reply. */
+  ABORT,
+  /** End of DATA discarded by an ACL: remove the content, write the (positive) reply, log the discard. */
+  DISCARD;
+
+  public String wire() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

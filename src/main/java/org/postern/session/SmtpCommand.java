@@ -1,0 +1,8 @@
+package org.postern.session;
+
+import io.vertx.core.Future;
+
+/** One SMTP verb's handler: checks sequence and syntax, asks policy, changes the session, replies. */
+interface SmtpCommand {
+  Future<SessionResponse> execute(SmtpSession session, String argument);
+}

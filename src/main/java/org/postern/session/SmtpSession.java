@@ -1,0 +1,196 @@
+package org.postern.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import org.postern.acl.AclVerdict;
+import org.postern.config.PosternConfig;
+import org.postern.smtp.MailPath;
+import org.postern.smtp.Replies;
+import org.postern.smtp.SmtpReply;
+
+/**
+ * The state of one SMTP session: connection facts, HELO/EHLO state and the current
+ * {@link Transaction}. Commands read and change it; it never touches a socket or a file.
+ */
+public final class SmtpSession {
+  private final String id;
+  private final PosternConfig config;
+  private final AclClient acl;
+  private final JsonObject facts;
+  private final boolean local;
+  private final boolean batch;
+  private String heloName;
+  private boolean esmtp;
+  private boolean inData;
+  private Transaction transaction = new Transaction();
+  private int unknownCommands;
+  private int protocolErrors;
+  private int messages;
+
+  SmtpSession(String id, PosternConfig config, AclClient acl, JsonObject facts) {
+    this.id = id;
+    this.config = config;
+    this.acl = acl;
+    this.facts = facts;
+    this.local = facts.getBoolean("local", false);
+    this.batch = facts.getBoolean("batch", false);
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public PosternConfig config() {
+    return config;
+  }
+
+  /** The client's IP address, "" for local submission. */
+  public String hostAddress() {
+    return facts.getString("remote_address", "");
+  }
+
+  public int hostPort() {
+    return facts.getInteger("remote_port", 0);
+  }
+
+  public String interfaceAddress() {
+    return facts.getString("local_address", "");
+  }
+
+  public int interfacePort() {
+    return facts.getInteger("local_port", 0);
+  }
+
+  /** True for {@code -bs}/{@code -bS}: no TCP peer. */
+  public boolean isLocal() {
+    return local;
+  }
+
+  /** True for batched SMTP ({@code -bS}): no HELO needed, no synchronization checks. */
+  public boolean isBatch() {
+    return batch;
+  }
+
+  public String heloName() {
+    return heloName;
+  }
+
+  public boolean esmtp() {
+    return esmtp;
+  }
+
+  void greeted(String name, boolean extended) {
+    this.heloName = name;
+    this.esmtp = extended;
+    resetTransaction();
+  }
+
+  /** EHLO advertised PIPELINING; before that every command must wait for its reply. */
+  boolean greetedWithPipelining() {
+    return esmtp;
+  }
+
+  public boolean greeted() {
+    return heloName != null || batch;
+  }
+
+  Transaction transaction() {
+    return transaction;
+  }
+
+  void resetTransaction() {
+    transaction = new Transaction();
+    inData = false;
+  }
+
+  boolean inData() {
+    return inData;
+  }
+
+  void inData(boolean on) {
+    inData = on;
+  }
+
+  int messageAccepted() {
+    return ++messages;
+  }
+
+  /** Counts an unrecognized command; true when the limit ({@code smtp_max_unknown_commands}) is passed. */
+  boolean tooManyUnknown() {
+    return ++unknownCommands > config.smtpMaxUnknownCommands();
+  }
+
+  /** Counts a syntax or protocol error; true when the limit ({@code smtp_max_synprot_errors}) is passed. */
+  boolean tooManyProtocolErrors() {
+    return ++protocolErrors > config.smtpMaxSynprotErrors();
+  }
+
+  /** Exim's {@code $received_protocol}, with RFC 3848 names for network sessions. */
+  public String protocol() {
+    String base = esmtp ? "esmtp" : "smtp";
+    return local ? "local-" + base : base;
+  }
+
+  /** {@code [ip]:port} as Exim prints the host in logs and headers. */
+  public String hostForLog() {
+    if (local) {
+      return "U=local";
+    }
+    return "H=" + (heloName == null ? "" : "(" + heloName + ") ") + "[" + hostAddress() + "]:" + hostPort();
+  }
+
+  /** The variables an ACL can test, as of now. */
+  public JsonObject variables() {
+    JsonObject v = new JsonObject()
+        .put("sender_host_address", hostAddress())
+        .put("sender_host_port", hostPort())
+        .put("interface_address", interfaceAddress())
+        .put("interface_port", interfacePort())
+        .put("received_port", interfacePort())
+        .put("received_listener", facts.getString("listener", "local"))
+        .put("received_protocol", protocol())
+        .put("primary_hostname", config.primaryHostname());
+    if (heloName != null) {
+      v.put("sender_helo_name", heloName);
+    }
+    if (transaction.hasSender()) {
+      v.put("sender_address", transaction.sender().address());
+      v.put("recipients_count", transaction.recipients().size());
+    }
+    return v;
+  }
+
+  /** Asks the stage's ACL, mapping a missing answer to a deferral. */
+  Future<AclVerdict> check(String stage, JsonObject variables) {
+    return acl.check(config, stage, variables);
+  }
+
+  /**
+   * The reply for a verdict that did not accept, with Exim's default codes per stage; a failed
+   * {@code verify} or an ACL {@code message} overrides them.
+   */
+  static SmtpReply refusal(String stage, AclVerdict verdict) {
+    SmtpReply base = switch (verdict.type()) {
+      case DEFER -> switch (stage) {
+        case "mail", "rcpt", "vrfy", "expn", "helo" -> SmtpReply.of(450, "4.7.1", "Temporary local problem - please try later");
+        case "etrn" -> SmtpReply.of(458, "4.7.1", "Unable to queue messages");
+        default -> Replies.POLICY_DEFERRED;
+      };
+      default -> switch (stage) {
+        case "connect", "predata" -> SmtpReply.of(554, "5.7.1", "Administrative prohibition");
+        case "etrn" -> SmtpReply.of(458, "4.7.1", "Administrative prohibition");
+        default -> Replies.ADMINISTRATIVE_PROHIBITION;
+      };
+    };
+    if (verdict.code() != null && (verdict.code() / 100) == (base.code() / 100)) {
+      base = SmtpReply.of(verdict.code(), verdict.enhanced() != null ? verdict.enhanced() : base.enhanced(), base.text());
+    }
+    return verdict.message() != null ? base.withText(verdict.message()) : base;
+  }
+
+  /** Adds the recipient's {@code local_part} and {@code domain} to a variable set. */
+  static JsonObject withAddress(JsonObject vars, MailPath path) {
+    return vars.put("local_part", path.localPart()).put("domain", path.domain())
+        .put("recipient", path.address());
+  }
+}

@@ -1,0 +1,62 @@
+package org.postern.session;
+
+import org.postern.smtp.MailPath;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One mail transaction: from MAIL to the end of DATA. RSET, HELO/EHLO and the end of DATA replace
+ * it with a fresh one; nothing of a transaction leaks into the next.
+ */
+final class Transaction {
+  private MailPath sender;
+  private final List<MailPath> recipients = new ArrayList<>();
+  private int discardedRecipients;
+  private long declaredSize = -1;
+  private String bodyType = "7BIT";
+  private String messageId;
+
+  boolean hasSender() {
+    return sender != null;
+  }
+
+  MailPath sender() {
+    return sender;
+  }
+
+  void sender(MailPath path, long size, String body) {
+    this.sender = path;
+    this.declaredSize = size;
+    this.bodyType = body;
+  }
+
+  List<MailPath> recipients() {
+    return recipients;
+  }
+
+  /** Recipients accepted with 250, including those an ACL discarded. */
+  int acceptedCount() {
+    return recipients.size() + discardedRecipients;
+  }
+
+  void discardRecipient() {
+    discardedRecipients++;
+  }
+
+  long declaredSize() {
+    return declaredSize;
+  }
+
+  String bodyType() {
+    return bodyType;
+  }
+
+  String messageId() {
+    return messageId;
+  }
+
+  void messageId(String id) {
+    this.messageId = id;
+  }
+}

@@ -1,0 +1,50 @@
+package org.postern.spool;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Group commit for directory fsyncs: a caller whose rename happened before a sync started is
+ * covered by that sync, so concurrent commits share one {@code fsync} of the directory instead of
+ * queueing one each. Blocking; call from a worker thread.
+ */
+final class DirectorySync {
+  private final Path directory;
+  private final Object counters = new Object();
+  private final Object syncing = new Object();
+  private long requested;
+  private long completed;
+
+  DirectorySync(Path directory) {
+    this.directory = directory;
+  }
+
+  /** Returns once every directory change this thread made before the call is durable. */
+  void sync() throws IOException {
+    long ticket;
+    synchronized (counters) {
+      ticket = ++requested;
+    }
+    synchronized (syncing) {
+      long target;
+      synchronized (counters) {
+        if (completed >= ticket) {
+          return;
+        }
+        target = requested;
+      }
+      force(directory);
+      synchronized (counters) {
+        completed = Math.max(completed, target);
+      }
+    }
+  }
+
+  static void force(Path directory) throws IOException {
+    try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+      dir.force(true);
+    }
+  }
+}

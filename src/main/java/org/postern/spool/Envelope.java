@@ -1,0 +1,77 @@
+package org.postern.spool;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything about a spooled message except its content: the {@code -H} file. Recipients carry their
+ * delivery state so that a restart re-delivers only what was not done.
+ *
+ * @param sender         envelope sender ("" for the null sender {@code <>})
+ * @param receivedAt     epoch milliseconds of the 250 reply
+ * @param hostAddress    client IP, "" for local submission ({@code -bs}, {@code -bS})
+ * @param protocol       Exim's {@code $received_protocol}: smtp, esmtp, local-esmtp, ...
+ */
+public record Envelope(String id, String sender, List<Recipient> recipients, long receivedAt, String hostAddress,
+                       int hostPort, String heloName, String protocol, String interfaceAddress, int interfacePort,
+                       String authenticatedId, String bodyType, long size, boolean frozen) {
+
+  /** One envelope recipient and how far its delivery went. */
+  public record Recipient(String address, String localPart, String domain, State state) {
+    /** Delivery state of one recipient. */
+    public enum State { PENDING, DELIVERED, FAILED }
+
+    public Recipient withState(State s) {
+      return new Recipient(address, localPart, domain, s);
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("address", address).put("local_part", localPart).put("domain", domain)
+          .put("state", state.name().toLowerCase());
+    }
+
+    static Recipient fromJson(JsonObject j) {
+      return new Recipient(j.getString("address"), j.getString("local_part"), j.getString("domain"),
+          State.valueOf(j.getString("state", "pending").toUpperCase()));
+    }
+  }
+
+  public Envelope {
+    recipients = List.copyOf(recipients);
+  }
+
+  public Envelope withRecipients(List<Recipient> r) {
+    return new Envelope(id, sender, r, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
+        interfacePort, authenticatedId, bodyType, size, frozen);
+  }
+
+  public boolean complete() {
+    return recipients.stream().noneMatch(r -> r.state() == Recipient.State.PENDING);
+  }
+
+  public JsonObject toJson() {
+    JsonArray rcpts = new JsonArray();
+    recipients.forEach(r -> rcpts.add(r.toJson()));
+    return new JsonObject().put("id", id).put("sender", sender).put("recipients", rcpts)
+        .put("received_at", receivedAt).put("host_address", hostAddress).put("host_port", hostPort)
+        .put("helo_name", heloName).put("protocol", protocol).put("interface_address", interfaceAddress)
+        .put("interface_port", interfacePort).put("authenticated_id", authenticatedId)
+        .put("body_type", bodyType).put("size", size).put("frozen", frozen);
+  }
+
+  public static Envelope fromJson(JsonObject j) {
+    List<Recipient> rcpts = new ArrayList<>();
+    JsonArray arr = j.getJsonArray("recipients", new JsonArray());
+    for (int i = 0; i < arr.size(); i++) {
+      rcpts.add(Recipient.fromJson(arr.getJsonObject(i)));
+    }
+    return new Envelope(j.getString("id"), j.getString("sender", ""), rcpts, j.getLong("received_at", 0L),
+        j.getString("host_address", ""), j.getInteger("host_port", 0), j.getString("helo_name"),
+        j.getString("protocol", "smtp"), j.getString("interface_address"), j.getInteger("interface_port", 0),
+        j.getString("authenticated_id"), j.getString("body_type", "7BIT"), j.getLong("size", 0L),
+        j.getBoolean("frozen", false));
+  }
+}

@@ -1,0 +1,159 @@
+package org.postern.spool;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Shareable;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The spool directory: one message is {@code input/<id>-D} (content, Received header first) and
+ * {@code input/<id>-H} (the {@link Envelope}, JSON). The {@code -H} file is the commit point: it is
+ * renamed into place only after both files are fsynced, and the directory is fsynced before the
+ * 250, so a crash never leaves an acknowledged message missing nor a half message deliverable.
+ * Every method blocks: call from a worker.
+ */
+public final class Spool implements Shareable {
+  private final Path input;
+  private final DirectorySync directorySync;
+
+  public Spool(Path spoolDirectory) {
+    this.input = spoolDirectory.resolve("input");
+    this.directorySync = new DirectorySync(input);
+  }
+
+  public Path inputDirectory() {
+    return input;
+  }
+
+  public void create() throws IOException {
+    Files.createDirectories(input);
+  }
+
+  public Path dataFile(String id) {
+    return input.resolve(checked(id) + "-D");
+  }
+
+  public Path envelopeFile(String id) {
+    return input.resolve(checked(id) + "-H");
+  }
+
+  /** Writes the envelope beside its data file and makes both durable; the message exists from here on. */
+  public void commit(Envelope envelope) throws IOException {
+    writeEnvelope(envelope);
+  }
+
+  /** Replaces the envelope atomically (delivery progress) and makes the change durable. */
+  public void writeEnvelope(Envelope envelope) throws IOException {
+    Path target = envelopeFile(envelope.id());
+    Path tmp = input.resolve(envelope.id() + "-T");
+    byte[] bytes = envelope.toJson().encode().getBytes(StandardCharsets.UTF_8);
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
+    }
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException("spool directory must support atomic rename", e);
+    }
+    directorySync.sync();
+  }
+
+  public Envelope readEnvelope(String id) throws IOException {
+    String text = Files.readString(envelopeFile(id), StandardCharsets.UTF_8);
+    return Envelope.fromJson(new JsonObject(text));
+  }
+
+  public Buffer readData(String id) throws IOException {
+    return Buffer.buffer(Files.readAllBytes(dataFile(id)));
+  }
+
+  /** Removes a message: the envelope first, so a crash halfway leaves an orphan, never a half message. */
+  public void remove(String id) throws IOException {
+    Files.deleteIfExists(envelopeFile(id));
+    Files.deleteIfExists(dataFile(id));
+    directorySync.sync();
+  }
+
+  /** Removes content that never got its envelope (the client never saw 250). */
+  public void discardData(String id) throws IOException {
+    try {
+      Files.delete(dataFile(id));
+    } catch (NoSuchFileException ignored) {
+      // Nothing was spilled to disk yet.
+    }
+  }
+
+  /** Ids of committed messages, oldest first. */
+  public List<String> list() throws IOException {
+    List<String> ids = new ArrayList<>();
+    if (!Files.isDirectory(input)) {
+      return ids;
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(input, "*-H")) {
+      for (Path f : files) {
+        String name = f.getFileName().toString();
+        String id = name.substring(0, name.length() - 2);
+        if (MessageIds.isValid(id)) {
+          ids.add(id);
+        }
+      }
+    }
+    ids.sort(null);
+    return ids;
+  }
+
+  /**
+   * Start-up clean-up, before any listener runs: content without an envelope and half-written
+   * envelopes belong to messages that were never acknowledged, so they go.
+   */
+  public List<String> removeOrphans() throws IOException {
+    List<String> removed = new ArrayList<>();
+    if (!Files.isDirectory(input)) {
+      return removed;
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(input)) {
+      for (Path f : files) {
+        String name = f.getFileName().toString();
+        if (name.endsWith("-T")) {
+          Files.deleteIfExists(f);
+          removed.add(name);
+        } else if (name.endsWith("-D")) {
+          String id = name.substring(0, name.length() - 2);
+          if (!Files.exists(input.resolve(id + "-H"))) {
+            Files.deleteIfExists(f);
+            removed.add(name);
+          }
+        }
+      }
+    }
+    if (!removed.isEmpty()) {
+      directorySync.sync();
+    }
+    return removed;
+  }
+
+  private static String checked(String id) {
+    if (!MessageIds.isValid(id)) {
+      throw new IllegalArgumentException("not a message id: " + id);
+    }
+    return id;
+  }
+}
