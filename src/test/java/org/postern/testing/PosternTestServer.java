@@ -1,0 +1,164 @@
+package org.postern.testing;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import org.postern.cli.VerticleDeployer;
+import org.postern.listener.ListenerVerticle;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real Postern for tests: its own Vert.x, a temporary conf/ (copied from the shipped one, with
+ * options overridden), spool and maildir directories, and the verticles of {@code verticles.json}
+ * listening on ephemeral loopback ports.
+ */
+public final class PosternTestServer implements AutoCloseable {
+  private final Path root;
+  private final Path confDir;
+  private final Map<String, String> options = new LinkedHashMap<>();
+  private Vertx vertx;
+  private int smtpPort;
+
+  private PosternTestServer(Path root) {
+    this.root = root;
+    this.confDir = root.resolve("conf");
+  }
+
+  /** A server in a fresh temporary directory with the shipped configuration. */
+  public static PosternTestServer create() throws IOException {
+    Path root = Files.createTempDirectory("postern-test");
+    PosternTestServer s = new PosternTestServer(root);
+    Files.createDirectories(s.confDir);
+    for (String f : List.of("acl.yaml", "passwd", "aliases")) {
+      Files.copy(Path.of("conf", f), s.confDir.resolve(f));
+    }
+    s.options.put("primary_hostname", "mx.test.example");
+    s.options.put("listeners", "{ smtp: { address: 127.0.0.1, port: 0 } }");
+    s.options.put("domainlist", "{ local_domains: \"localhost : @ : test.example\" }");
+    s.options.put("acl_smtp_rcpt", "acl_check_rcpt");
+    s.options.put("acl_smtp_expn", "acl_check_expn");
+    s.options.put("acl_smtp_etrn", "acl_check_etrn");
+    s.options.put("spool_directory", "../spool");
+    s.options.put("maildir_directory", "../maildir");
+    s.options.put("log_directory", "../log");
+    s.users("admin:", "alice:{PLAIN}alice-secret", "bob:{PLAIN}bob-secret");
+    return s;
+  }
+
+  /** Sets a top-level option of postern.yaml (value in YAML syntax). Call before {@link #start()}. */
+  public PosternTestServer option(String name, String yamlValue) {
+    options.put(name, yamlValue);
+    return this;
+  }
+
+  /** Replaces conf/passwd. */
+  public PosternTestServer users(String... lines) throws IOException {
+    Files.writeString(confDir.resolve("passwd"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+    return this;
+  }
+
+  /** Replaces conf/aliases. */
+  public PosternTestServer aliases(String... lines) throws IOException {
+    Files.writeString(confDir.resolve("aliases"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+    return this;
+  }
+
+  /** Replaces conf/acl.yaml. */
+  public PosternTestServer acl(String yaml) throws IOException {
+    Files.writeString(confDir.resolve("acl.yaml"), yaml, StandardCharsets.UTF_8);
+    return this;
+  }
+
+  /** Writes conf/postern.yaml from the options. */
+  public Path writeConfig() throws IOException {
+    StringBuilder sb = new StringBuilder();
+    options.forEach((k, v) -> sb.append(k).append(": ").append(v).append('\n'));
+    Path file = confDir.resolve("postern.yaml");
+    Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
+    return file;
+  }
+
+  /** Deploys every verticle of verticles.json and waits until the listener is up. */
+  public PosternTestServer start() throws Exception {
+    Path config = writeConfig();
+    vertx = Vertx.vertx();
+    JsonArray list = VerticleDeployer.read(Path.of("verticles.json"));
+    VerticleDeployer.deploy(vertx, list, config, name -> true)
+        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    smtpPort = vertx.sharedData().<String, Integer>getLocalMap(ListenerVerticle.PORTS).get("smtp");
+    return this;
+  }
+
+  public int port() {
+    return smtpPort;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public Path confDir() {
+    return confDir;
+  }
+
+  public Path spoolInput() {
+    return root.resolve("spool").resolve("input");
+  }
+
+  /** Files in {@code maildir/<user>/new}, oldest first; empty when none. */
+  public List<Path> mailbox(String user) throws IOException {
+    Path dir = root.resolve("maildir").resolve(user).resolve("new");
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      List<Path> out = new ArrayList<>(files.toList());
+      out.sort(null);
+      return out;
+    }
+  }
+
+  /** Waits up to {@code millis} for the mailbox to hold {@code count} messages; returns them. */
+  public List<Path> awaitMailbox(String user, int count, long millis) throws Exception {
+    long end = System.currentTimeMillis() + millis;
+    List<Path> files = mailbox(user);
+    while (files.size() < count && System.currentTimeMillis() < end) {
+      Thread.sleep(20);
+      files = mailbox(user);
+    }
+    return files;
+  }
+
+  /** Names of the files in the spool's input directory. */
+  public List<String> spoolFiles() throws IOException {
+    if (!Files.isDirectory(spoolInput())) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(spoolInput())) {
+      return files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (vertx != null) {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
