@@ -114,6 +114,8 @@ public final class ConfigLoader {
       default -> throw main.error("bare_lf", "expected reject or normalize, got \"" + bareLf + "\"");
     };
 
+    boolean queueOnly = main.bool("queue_only", false);
+
     String aclName = display(files.get(1));
     YamlSection aclFile = YamlSection.parse(aclName, texts.getOrDefault(files.get(1), ""));
     Map<String, Acl> acls = new AclParser(hostLists::get, domainLists::get, host).parse(aclFile);
@@ -141,7 +143,7 @@ public final class ConfigLoader {
     return new PosternConfig(generation(files, texts), configFile, primaryHostname, banner, listeners,
         spool, maildir, logDir, domainLists.get("local_domains"), hostLists.get("relay_from_hosts"),
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
-        receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, Map.copyOf(stages),
+        receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, queueOnly, Map.copyOf(stages),
         Map.copyOf(acls), users);
   }
 

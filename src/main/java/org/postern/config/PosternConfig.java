@@ -38,6 +38,7 @@ public record PosternConfig(
     int smtpAcceptMaxPerHost,
     boolean smtpEnforceSync,
     BareLineEnds bareLineEnds,
+    boolean queueOnly,
     Map<String, String> aclStages,
     Map<String, Acl> acls,
     LocalUsers users) {

@@ -48,6 +48,7 @@ public final class SmtpConnection {
   private boolean quit;
   private boolean paused;
   private SpoolWriter writer;
+  private HeaderSection headers;
   private boolean tooBig;
   private long contentSize;
   private long sizeLimit;
@@ -206,6 +207,7 @@ public final class SmtpConnection {
       return;
     }
     writer.write(chunk);
+    headers.add(chunk);
     if (writer.backlogged() && !paused) {
       paused = true;
       channel.pause();
@@ -220,7 +222,8 @@ public final class SmtpConnection {
   private void endOfData() {
     busy = true;
     JsonObject request = new JsonObject().put("id", id).put("message_id", writer.id()).put("size", contentSize)
-        .put("too_big", tooBig).put("bare_lf", decoder.sawBareLf()).put("bare_cr", decoder.sawBareCr());
+        .put("too_big", tooBig).put("bare_lf", decoder.sawBareLf()).put("bare_cr", decoder.sawBareCr())
+        .put("message_id_header", headers.value("Message-ID"));
     request(Addresses.SESSION_DATA, request).onComplete(r -> {
       if (r.failed()) {
         fail(r.cause());
@@ -258,6 +261,7 @@ public final class SmtpConnection {
       case "data" -> {
         JsonObject extra = response.getJsonObject("extra");
         writer = new SpoolWriter(spool.workers(), spool.spool(), extra.getString("message_id"));
+        headers = new HeaderSection();
         writer.write(Buffer.buffer(extra.getString("received"), "UTF-8"));
         sizeLimit = extra.getLong("size_limit");
         contentSize = 0;

@@ -62,6 +62,11 @@ public final class QueueVerticle extends VerticleBase {
   }
 
   private void enqueued(Message<JsonObject> msg) {
+    if (config.current().queueOnly()) {
+      // Exim's queue_only: accept now, deliver at the next queue run.
+      msg.reply(new JsonObject().put("id", msg.body().getString("id")).put("queued", true));
+      return;
+    }
     deliver(msg.body().getString("id")).onComplete(r -> msg.reply(new JsonObject().put("id", msg.body().getString("id"))));
   }
 

@@ -57,7 +57,7 @@ final class EndOfData {
       session.messageAccepted();
       String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
           + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
-          + " P=" + session.protocol() + " S=" + size;
+          + " P=" + session.protocol() + " S=" + size + messageIdForLog(facts.getString("message_id_header"));
       return new SessionResponse(okReply(id), SessionAction.COMMIT, true,
           new JsonObject().put("envelope", envelope.toJson()), log);
     });
@@ -68,6 +68,18 @@ final class EndOfData {
     session.resetTransaction();
     String log = "rejected after DATA: " + session.hostForLog() + " F=<" + sender(t) + ">: " + why;
     return Future.succeededFuture(new SessionResponse(reply, SessionAction.ABORT, true, null, log));
+  }
+
+  /** Exim's {@code id=} field: the Message-ID header, if the message has one. */
+  private static String messageIdForLog(String header) {
+    if (header == null || header.isEmpty()) {
+      return "";
+    }
+    String id = header.strip();
+    if (id.startsWith("<") && id.endsWith(">")) {
+      id = id.substring(1, id.length() - 1);
+    }
+    return " id=" + id.replaceAll("[\\s\\p{Cntrl}]", "?");
   }
 
   private static SmtpReply okReply(String id) {

@@ -33,8 +33,9 @@ final class HeloCommand implements SmtpCommand {
     return session.check("helo", session.variables().put("sender_helo_name", name)).map(verdict -> {
       if (!verdict.accepted()) {
         SmtpReply refusal = SmtpSession.refusal("helo", verdict);
-        return verdict.type() == org.postern.acl.AclVerdict.Type.DROP
-            ? SessionResponse.close(refusal) : SessionResponse.reply(refusal);
+        String log = "rejected " + verb + " from " + session.hostForLog() + ": " + refusal.text();
+        return (verdict.type() == org.postern.acl.AclVerdict.Type.DROP
+            ? SessionResponse.close(refusal) : SessionResponse.reply(refusal)).withLog(log);
       }
       session.greeted(name, extended);
       String hello = session.config().primaryHostname() + " Hello " + name

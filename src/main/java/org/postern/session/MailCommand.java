@@ -68,7 +68,10 @@ final class MailCommand implements SmtpCommand {
     return session.check("mail", session.variables().put("sender_address", sender.address())).map(verdict -> {
       if (!verdict.accepted()) {
         SmtpReply refusal = SmtpSession.refusal("mail", verdict);
-        return verdict.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal) : SessionResponse.reply(refusal);
+        String log = session.hostForLog() + " " + (refusal.isTransientFailure() ? "temporarily rejected" : "rejected")
+            + " MAIL <" + sender.address() + ">: " + refusal.text();
+        return (verdict.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal)
+            : SessionResponse.reply(refusal)).withLog(log);
       }
       session.transaction().sender(sender, declared, bodyType);
       return SessionResponse.reply(Replies.SENDER_OK);

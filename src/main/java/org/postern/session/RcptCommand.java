@@ -45,11 +45,13 @@ final class RcptCommand implements SmtpCommand {
       switch (verdict.type()) {
         case ACCEPT -> session.transaction().recipients().add(recipient);
         case DISCARD -> session.transaction().discardRecipient();
-        case DROP -> {
-          return SessionResponse.close(SmtpSession.refusal("rcpt", verdict));
-        }
         default -> {
-          return SessionResponse.reply(SmtpSession.refusal("rcpt", verdict));
+          SmtpReply refusal = SmtpSession.refusal("rcpt", verdict);
+          String log = session.hostForLog() + " F=<" + session.transaction().sender().address() + "> "
+              + (refusal.isTransientFailure() ? "temporarily rejected" : "rejected") + " RCPT <"
+              + recipient.address() + ">: " + refusal.text();
+          return (verdict.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal)
+              : SessionResponse.reply(refusal)).withLog(log);
         }
       }
       return SessionResponse.reply(Replies.RECIPIENT_OK);

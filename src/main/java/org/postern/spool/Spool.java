@@ -50,15 +50,18 @@ public final class Spool implements Shareable {
     return input.resolve(checked(id) + "-H");
   }
 
-  /** Writes the envelope beside its data file and makes both durable; the message exists from here on. */
-  public void commit(Envelope envelope) throws IOException {
-    writeEnvelope(envelope);
-  }
-
   /** Replaces the envelope atomically (delivery progress) and makes the change durable. */
   public void writeEnvelope(Envelope envelope) throws IOException {
-    Path target = envelopeFile(envelope.id());
-    Path tmp = input.resolve(envelope.id() + "-T");
+    prepareEnvelope(envelope);
+    publishEnvelope(envelope.id());
+  }
+
+  /**
+   * First half of a commit: the envelope in its temporary file, fsynced. Until
+   * {@link #publishEnvelope} renames it, the message does not exist.
+   */
+  public void prepareEnvelope(Envelope envelope) throws IOException {
+    Path tmp = input.resolve(checked(envelope.id()) + "-T");
     byte[] bytes = envelope.toJson().encode().getBytes(StandardCharsets.UTF_8);
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -66,10 +69,15 @@ public final class Spool implements Shareable {
       while (buf.hasRemaining()) {
         ch.write(buf);
       }
-      ch.force(true);
+      ch.force(false);
     }
+  }
+
+  /** Second half of a commit: the rename that makes the message exist, then the directory fsync. */
+  public void publishEnvelope(String id) throws IOException {
     try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(input.resolve(checked(id) + "-T"), envelopeFile(id), StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       throw new IOException("spool directory must support atomic rename", e);
     }

@@ -73,12 +73,23 @@ public final class SpoolWriter {
   public Future<Void> commit(Envelope envelope) {
     Buffer last = pending;
     pending = null;
-    return tail.compose(v -> workers.<Void>executeBlocking(() -> {
+    // The two fsyncs are independent: run them side by side, then publish the envelope.
+    Future<Void> content = tail.compose(v -> workers.<Void>executeBlocking(() -> {
       writeOut(last);
-      channel.force(true);
+      channel.force(false);
       channel.close();
       channel = null;
-      spool.commit(envelope);
+      return null;
+    }, false));
+    Future<Void> header = workers.executeBlocking(() -> {
+      spool.prepareEnvelope(envelope);
+      return null;
+    }, false);
+    return Future.all(content, header).compose(v -> workers.<Void>executeBlocking(() -> {
+      spool.publishEnvelope(envelope.id());
+      return null;
+    }, false)).onFailure(e -> workers.executeBlocking(() -> {
+      java.nio.file.Files.deleteIfExists(spool.inputDirectory().resolve(envelope.id() + "-T"));
       return null;
     }, false));
   }
