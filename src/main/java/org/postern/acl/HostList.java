@@ -320,6 +320,11 @@ public final class HostList {
    * Parses a textual IPv4 or IPv6 address (no brackets, no zone, no prefix) into 4 or 16 bytes,
    * mapping IPv4-mapped IPv6 addresses to their 4-byte form; null if the text is not an address.
    */
+  /** True for a literal IPv4 or IPv6 address (no DNS is ever consulted). */
+  public static boolean isIpAddress(String text) {
+    return text != null && parseIp(text) != null;
+  }
+
   static byte[] parseIp(String text) {
     byte[] ip = parseIpRaw(text);
     return ip == null ? null : normalize(ip);

@@ -77,10 +77,8 @@ final class LocalSmtp {
           facts, spool, config, true);
       self[0] = connection;
       connection.flushEachReply(batch);
-      reader[0] = new StdinReader(in, context, connection::received, () -> {
-        atEndOfInput.accept(connection);
-        connection.disconnected();
-      });
+      reader[0] = new StdinReader(in, context, connection::received, connection::endOfInput);
+      connection.onInputExhausted(() -> atEndOfInput.accept(connection));
       connection.onClose(() -> Future.join(connection.deliveries()).onComplete(r -> done.complete(self[0])));
       connection.start();
       reader[0].start();

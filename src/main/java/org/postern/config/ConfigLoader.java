@@ -179,7 +179,7 @@ public final class ConfigLoader {
         throw section.error(name, "expected { address: ..., port: ... }");
       }
       String address = l.string("address", "127.0.0.1");
-      if (!address.matches("[0-9a-fA-F:.]+|\\*")) {
+      if (!address.equals("*") && !HostList.isIpAddress(address)) {
         throw l.error("address", "expected an IP address or *, got \"" + address + "\"");
       }
       int port = l.integer("port", -1, 0, 65535);

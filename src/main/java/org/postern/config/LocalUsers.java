@@ -111,7 +111,9 @@ public final class LocalUsers {
       int colon = line.indexOf(':');
       String name = (colon < 0 ? line : line.substring(0, colon)).toLowerCase(Locale.ROOT);
       if (!name.matches("[a-z0-9._+=-]+")) {
-        throw new ConfigException(file, i + 1, name, "invalid user name (letters, digits and ._+=- only)");
+        // Without a colon the "name" may be a mistyped password: never echo it then.
+        throw new ConfigException(file, i + 1, colon < 0 ? null : name,
+            colon < 0 ? "no ':' after the user name" : "invalid user name (letters, digits and ._+=- only)");
       }
       String rest = colon < 0 ? "" : line.substring(colon + 1);
       int end = rest.indexOf(':');
@@ -143,24 +145,23 @@ public final class LocalUsers {
     String[] lines = text.split("\r?\n", -1);
     String current = null;
     int currentLine = 0;
-    StringBuilder value = new StringBuilder();
+    List<String> members = new ArrayList<>();
     for (int i = 0; i <= lines.length; i++) {
       String raw = i < lines.length ? lines[i] : "";
-      boolean continuation = i < lines.length && !raw.isEmpty() && Character.isWhitespace(raw.charAt(0))
-          && !raw.strip().isEmpty();
+      boolean continuation = !raw.isEmpty() && Character.isWhitespace(raw.charAt(0)) && !raw.strip().isEmpty();
       if (continuation && current != null) {
-        value.append(',').append(raw.strip());
+        addMembers(file, i + 1, current, raw, members);
         continue;
       }
       if (current != null) {
-        out.put(current, aliasMembers(file, currentLine, current, value.toString()));
+        if (members.isEmpty()) {
+          throw new ConfigException(file, currentLine, current, "alias has no members");
+        }
+        out.put(current, List.copyOf(members));
         current = null;
       }
-      if (i == lines.length) {
-        break;
-      }
       String line = raw.strip();
-      if (line.isEmpty() || line.startsWith("#")) {
+      if (i == lines.length || line.isEmpty() || line.startsWith("#")) {
         continue;
       }
       int colon = line.indexOf(':');
@@ -173,14 +174,15 @@ public final class LocalUsers {
       }
       current = name;
       currentLine = i + 1;
-      value.setLength(0);
-      value.append(line.substring(colon + 1));
+      members = new ArrayList<>();
+      addMembers(file, i + 1, name, line.substring(colon + 1), members);
     }
     return out;
   }
 
-  private static List<String> aliasMembers(String file, int line, String name, String value) throws ConfigException {
-    List<String> members = new ArrayList<>();
+  /** Adds the comma-separated members written on one line, refusing what Postern cannot deliver to. */
+  private static void addMembers(String file, int line, String name, String value, List<String> members)
+      throws ConfigException {
     for (String item : value.split(",")) {
       String m = item.strip();
       if (m.length() >= 2 && m.startsWith("\"") && m.endsWith("\"")) {
@@ -198,9 +200,6 @@ public final class LocalUsers {
       }
       members.add(m);
     }
-    if (members.isEmpty()) {
-      throw new ConfigException(file, line, name, "alias has no members");
-    }
-    return List.copyOf(members);
   }
+
 }

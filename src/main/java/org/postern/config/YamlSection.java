@@ -173,13 +173,17 @@ public final class YamlSection {
     if (!m.matches()) {
       throw error(key, "not a size: \"" + v + "\" (use e.g. 50M, 512K or a number of bytes)");
     }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2).toUpperCase(Locale.ROOT)) {
-      case "K" -> n * 1024;
-      case "M" -> n * 1024 * 1024;
-      case "G" -> n * 1024 * 1024 * 1024;
-      default -> n;
-    };
+    try {
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2).toUpperCase(Locale.ROOT)) {
+        case "K" -> Math.multiplyExact(n, 1024L);
+        case "M" -> Math.multiplyExact(n, 1024L * 1024);
+        case "G" -> Math.multiplyExact(n, 1024L * 1024 * 1024);
+        default -> n;
+      };
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw error(key, "size too large: \"" + v + "\"");
+    }
   }
 
   /** A time with Exim's syntax: {@code 5m}, {@code 1h30m}, {@code 2d}, or a number of seconds. */
@@ -188,7 +192,14 @@ public final class YamlSection {
     if (v == null) {
       return defaultValue;
     }
-    String t = v.trim();
+    try {
+      return parseTime(v.trim(), key, v);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw error(key, "time too large: \"" + v + "\"");
+    }
+  }
+
+  private Duration parseTime(String t, String key, String v) throws ConfigException {
     if (t.matches("\\d+")) {
       return Duration.ofSeconds(Long.parseLong(t));
     }
@@ -197,13 +208,13 @@ public final class YamlSection {
     int end = 0;
     while (m.find() && m.start() == end) {
       long n = Long.parseLong(m.group(1));
-      seconds += switch (m.group(2)) {
-        case "w" -> n * 7 * 86400;
-        case "d" -> n * 86400;
-        case "h" -> n * 3600;
-        case "m" -> n * 60;
-        default -> n;
-      };
+      seconds = Math.addExact(seconds, Math.multiplyExact(n, switch (m.group(2)) {
+        case "w" -> 7 * 86400L;
+        case "d" -> 86400L;
+        case "h" -> 3600L;
+        case "m" -> 60L;
+        default -> 1L;
+      }));
       end = m.end();
     }
     if (end != t.length() || t.isEmpty()) {

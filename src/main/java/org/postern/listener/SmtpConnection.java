@@ -56,6 +56,8 @@ public final class SmtpConnection {
   private long timer = -1;
   private Runnable onClose = () -> { };
   private boolean flushEachReply;
+  private boolean inputEnded;
+  private Runnable onInputExhausted = () -> { };
   private String lastCommand = "";
 
   /**
@@ -148,7 +150,23 @@ public final class SmtpConnection {
     }
   }
 
-  /** The client went away (or the input ended, for {@code -bs}). */
+  /**
+   * The input ended ({@code -bs}, {@code -bS}): what was already read is still processed, in
+   * order; then the session ends as if the client had gone away.
+   */
+  public void endOfInput() {
+    inputEnded = true;
+    if (greeted && !busy) {
+      pump();
+    }
+  }
+
+  /** Runs when the input has ended and everything read before has been processed. */
+  public void onInputExhausted(Runnable action) {
+    this.onInputExhausted = action;
+  }
+
+  /** The client went away. */
   public void disconnected() {
     if (closed) {
       return;
@@ -165,6 +183,11 @@ public final class SmtpConnection {
       SmtpLineDecoder.Event event = decoder.next();
       if (event == null) {
         flush();
+        if (inputEnded) {
+          onInputExhausted.run();
+          disconnected();
+          return;
+        }
         if (paused && decoder.buffered() < MAX_BUFFERED / 2 && (writer == null || !writer.backlogged())) {
           paused = false;
           channel.resume();

@@ -13,7 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The final dot: decides on the spooled content (size, bare line ends, data ACL) and, when it is
+ * The final dot (RFC 2920 3.1: message content may begin a pipelined group, so none of these
+ * replies is a synchronization point): decides on the spooled content (size, bare line ends, data ACL) and, when it is
  * accepted, hands the listener the envelope to commit before the 250. The transaction ends here
  * whatever the outcome.
  */
@@ -44,21 +45,21 @@ final class EndOfData {
     return session.check("data", vars).map(verdict -> {
       session.resetTransaction();
       if (verdict.type() == AclVerdict.Type.DISCARD || (verdict.accepted() && t.recipients().isEmpty())) {
-        return new SessionResponse(okReply(id), SessionAction.DISCARD, true, null,
+        return new SessionResponse(okReply(id), SessionAction.DISCARD, false, null,
             id + " <= " + sender(t) + " " + session.hostForLog() + " discarded by ACL");
       }
       if (!verdict.accepted()) {
         SmtpReply refusal = SmtpSession.refusal("data", verdict);
         String log = "rejected after DATA: " + session.hostForLog() + " F=<" + sender(t) + ">: " + refusal;
         SessionAction action = verdict.type() == AclVerdict.Type.DROP ? SessionAction.CLOSE : SessionAction.ABORT;
-        return new SessionResponse(refusal, action, true, new JsonObject().put("abort", true), log);
+        return new SessionResponse(refusal, action, false, null, log);
       }
       Envelope envelope = envelope(session, t, id, size);
       session.messageAccepted();
       String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
           + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
           + " P=" + session.protocol() + " S=" + size + messageIdForLog(facts.getString("message_id_header"));
-      return new SessionResponse(okReply(id), SessionAction.COMMIT, true,
+      return new SessionResponse(okReply(id), SessionAction.COMMIT, false,
           new JsonObject().put("envelope", envelope.toJson()), log);
     });
   }
@@ -67,7 +68,7 @@ final class EndOfData {
     Transaction t = session.transaction();
     session.resetTransaction();
     String log = "rejected after DATA: " + session.hostForLog() + " F=<" + sender(t) + ">: " + why;
-    return Future.succeededFuture(new SessionResponse(reply, SessionAction.ABORT, true, null, log));
+    return Future.succeededFuture(new SessionResponse(reply, SessionAction.ABORT, false, null, log));
   }
 
   /** Exim's {@code id=} field: the Message-ID header, if the message has one. */

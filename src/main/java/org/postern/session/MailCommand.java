@@ -43,10 +43,11 @@ final class MailCommand implements SmtpCommand {
       String value = p.getValue();
       switch (p.getKey()) {
         case "SIZE" -> {
-          if (value == null || !value.matches("\\d{1,18}")) {
+          // RFC 1870: 1*20DIGIT; anything longer than a long holds is over any limit.
+          if (value == null || !value.matches("\\d{1,20}")) {
             return done(Replies.SYNTAX_ERROR.withText("SIZE requires a number"));
           }
-          size = Long.parseLong(value);
+          size = value.length() > 18 ? Long.MAX_VALUE : Long.parseLong(value);
           if (size > session.config().messageSizeLimit()) {
             return done(Replies.MESSAGE_TOO_BIG);
           }
