@@ -15,7 +15,8 @@ public final class ConnectionLimiter implements Shareable {
   public enum Admission { ACCEPTED, TOO_MANY, TOO_MANY_FROM_HOST }
 
   private final AtomicInteger total = new AtomicInteger();
-  private final ConcurrentHashMap<String, AtomicInteger> perHost = new ConcurrentHashMap<>();
+  /** Counts per address, changed only inside {@code compute}: atomic per key across event loops. */
+  private final ConcurrentHashMap<String, Integer> perHost = new ConcurrentHashMap<>();
 
   public static ConnectionLimiter of(Vertx vertx) {
     return (ConnectionLimiter) vertx.sharedData().<String, Shareable>getLocalMap("postern.listener")
@@ -24,15 +25,21 @@ public final class ConnectionLimiter implements Shareable {
 
   /** Counts the connection in when admitted; {@code 0} means no limit. The caller must {@link #release} it. */
   public Admission admit(String host, int maxTotal, int maxPerHost) {
-    if (maxTotal > 0 && total.incrementAndGet() > maxTotal) {
+    if (total.incrementAndGet() > maxTotal && maxTotal > 0) {
       total.decrementAndGet();
       return Admission.TOO_MANY;
-    } else if (maxTotal <= 0) {
-      total.incrementAndGet();
     }
-    AtomicInteger count = perHost.computeIfAbsent(host, h -> new AtomicInteger());
-    if (count.incrementAndGet() > maxPerHost && maxPerHost > 0) {
-      release(host);
+    boolean[] admitted = {true};
+    perHost.compute(host, (h, count) -> {
+      int n = count == null ? 0 : count;
+      if (maxPerHost > 0 && n >= maxPerHost) {
+        admitted[0] = false;
+        return count;
+      }
+      return n + 1;
+    });
+    if (!admitted[0]) {
+      total.decrementAndGet();
       return Admission.TOO_MANY_FROM_HOST;
     }
     return Admission.ACCEPTED;
@@ -40,7 +47,7 @@ public final class ConnectionLimiter implements Shareable {
 
   public void release(String host) {
     total.decrementAndGet();
-    perHost.computeIfPresent(host, (h, c) -> c.decrementAndGet() <= 0 ? null : c);
+    perHost.computeIfPresent(host, (h, count) -> count <= 1 ? null : count - 1);
   }
 
   public int total() {

@@ -41,7 +41,8 @@ public final class SmtpConnection {
   private final DeliveryOptions busOptions = new DeliveryOptions().setLocalOnly(true).setSendTimeout(120_000);
   private final String id;
   private final List<Future<?>> deliveries;
-  private Buffer output = Buffer.buffer(256);
+  /** Replies not yet written; null while there are none (most of a connection's life). */
+  private Buffer output;
   private boolean greeted;
   private boolean busy = true;
   private boolean closed;
@@ -277,7 +278,7 @@ public final class SmtpConnection {
         if (log != null) {
           MainLog.write(log);
         }
-        output.appendString(reply);
+        append(reply);
         quit = response.getInteger("code", 0) == 221;
         shutdown(quit);
       }
@@ -291,7 +292,7 @@ public final class SmtpConnection {
         tooBig = false;
         decoder.normalizeBareLineEnds(extra.getBoolean("normalize_bare_line_ends", false));
         decoder.startData();
-        output.appendString(reply);
+        append(reply);
         flush();
         resumeWith(null);
       }
@@ -338,7 +339,7 @@ public final class SmtpConnection {
       return;
     }
     if (reply != null) {
-      output.appendString(reply);
+      append(reply);
       if (flushEachReply) {
         flush();
       }
@@ -358,15 +359,22 @@ public final class SmtpConnection {
     return vertx.eventBus().request(address, body, busOptions);
   }
 
+  private void append(String reply) {
+    if (output == null) {
+      output = Buffer.buffer(reply.length() + 64);
+    }
+    output.appendString(reply);
+  }
+
   private void write(SmtpReply reply) {
-    output.appendString(reply.render());
+    append(reply.render());
   }
 
   private void flush() {
-    if (output.length() > 0 && !closed) {
+    if (output != null && !closed) {
       // Swap first: the channel may react to a reply by stopping the session (-bS), re-entering here.
       Buffer out = output;
-      output = Buffer.buffer(256);
+      output = null;
       channel.write(out);
     }
   }

@@ -76,14 +76,14 @@ public final class SmtpLineDecoder {
   /** A line-start dot and a CR were seen and both withheld. */
   private static final int S_DOT_CR = 4;
 
-  private static final int INITIAL_CAPACITY = 1024;
-  // Above this, an emptied buffer is released rather than kept, so one large burst does not pin
-  // memory for the lifetime of the connection.
-  private static final int RETAIN_LIMIT = 64 * 1024;
+  private static final int INITIAL_CAPACITY = 512;
 
   private final int maxLineLength;
 
-  private byte[] buf = new byte[INITIAL_CAPACITY];
+  private static final byte[] EMPTY = new byte[0];
+
+  // Idle connections hold no buffer at all: thousands of them are the normal case.
+  private byte[] buf = EMPTY;
   private int start;
   private int end;
 
@@ -197,9 +197,7 @@ public final class SmtpLineDecoder {
     end = 0;
     scanned = 0;
     discarding = false;
-    if (buf.length > RETAIN_LIMIT) {
-      buf = new byte[INITIAL_CAPACITY];
-    }
+    buf = EMPTY;
   }
 
   /**
@@ -432,7 +430,8 @@ public final class SmtpLineDecoder {
     if (needed <= buf.length) {
       System.arraycopy(buf, start, buf, 0, live);
     } else {
-      int cap = (int) Math.max(needed, Math.min((long) buf.length * 2, Integer.MAX_VALUE - 8));
+      long doubled = Math.min((long) buf.length * 2, Integer.MAX_VALUE - 8);
+      int cap = (int) Math.max(needed, Math.max(INITIAL_CAPACITY, doubled));
       byte[] nb = new byte[cap];
       System.arraycopy(buf, start, nb, 0, live);
       buf = nb;
@@ -444,8 +443,6 @@ public final class SmtpLineDecoder {
   private void resetEmpty() {
     start = 0;
     end = 0;
-    if (buf.length > RETAIN_LIMIT) {
-      buf = new byte[INITIAL_CAPACITY];
-    }
+    buf = EMPTY;
   }
 }
