@@ -16,7 +16,7 @@ import java.util.List;
 
 /**
  * The {@code maildir} transport on {@code postern.deliver.maildir}. Request:
- * {@code {id, data_file, sender, mailboxes: [name, ...]}}; reply: {@code {results: {name: "delivered" |
+ * {@code {id, data_file, sender, received_at, recovering, mailboxes: [name, ...]}}; reply: {@code {results: {name: "delivered" |
  * "deferred: reason"}}}. Each mailbox is {@code <maildir_directory>/<name>/}.
  */
 public final class MaildirDeliveryVerticle extends VerticleBase {
@@ -36,6 +36,9 @@ public final class MaildirDeliveryVerticle extends VerticleBase {
     JsonObject body = msg.body();
     Path data = Path.of(body.getString("data_file"));
     String sender = body.getString("sender", "");
+    String id = body.getString("id");
+    long received = body.getLong("received_at", System.currentTimeMillis()) / 1000;
+    boolean recovering = body.getBoolean("recovering", false);
     JsonArray mailboxes = body.getJsonArray("mailboxes", new JsonArray());
     List<Future<JsonObject>> attempts = new ArrayList<>();
     for (int i = 0; i < mailboxes.size(); i++) {
@@ -44,7 +47,8 @@ public final class MaildirDeliveryVerticle extends VerticleBase {
         if (!name.matches("[a-z0-9._+=-]+") || name.startsWith(".")) {
           return new JsonObject().put(name, "failed: invalid mailbox name");
         }
-        MaildirWriter.deliver(c.maildirDirectory().resolve(name), c.primaryHostname(), sender, data);
+        MaildirWriter.deliver(c.maildirDirectory().resolve(name), c.primaryHostname(), id, received, sender, data,
+            recovering);
         return new JsonObject().put(name, "delivered");
       }, false).recover(e -> Future.succeededFuture(new JsonObject().put(name, "deferred: " + e))));
     }

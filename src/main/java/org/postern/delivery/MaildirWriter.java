@@ -5,53 +5,76 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Writes one message into one Maildir (tmp, fsync, rename into new, fsync new) with a unique name
- * as the Maildir specification asks: {@code <seconds>.M<micros>P<pid>Q<seq>.<host>,S=<size>}.
+ * Writes one message into one Maildir (tmp, fsync, rename into new, fsync new). The file name is
+ * derived from the message id, {@code <received seconds>.M<id>.<host>,S=<size>}: unique as the
+ * Maildir specification asks (one message id is delivered once per mailbox), and deterministic,
+ * so a delivery repeated after a crash finds the earlier copy and does not write a second one.
  * Blocking; run on a worker.
  */
 final class MaildirWriter {
-  private static final AtomicLong SEQUENCE = new AtomicLong();
-  private static final long PID = ProcessHandle.current().pid();
-
   private MaildirWriter() {
   }
 
-  /** Delivers {@code content} with a Return-Path header in front; returns the new file. */
-  static Path deliver(Path maildir, String host, String returnPath, Path content) throws IOException {
+  /**
+   * Delivers {@code content} with a Return-Path header in front, unless this message is already in
+   * the mailbox; returns the file.
+   *
+   * @param lookInCur also look among the messages the user has already seen ({@code cur/}, renamed
+   *                  with flags): needed only when redelivering after a restart
+   */
+  static Path deliver(Path maildir, String host, String messageId, long receivedSeconds, String returnPath,
+                      Path content, boolean lookInCur) throws IOException {
     Path tmp = maildir.resolve("tmp");
     Path fresh = maildir.resolve("new");
+    Path cur = maildir.resolve("cur");
     Files.createDirectories(tmp);
     Files.createDirectories(fresh);
-    Files.createDirectories(maildir.resolve("cur"));
-    long now = System.currentTimeMillis();
-    String base = (now / 1000) + ".M" + (now % 1000) * 1000 + "P" + PID + "Q" + SEQUENCE.incrementAndGet() + "."
-        + host.replace("/", "\\057").replace(":", "\\072");
-    Path tmpFile = tmp.resolve(base);
+    Files.createDirectories(cur);
+    String base = receivedSeconds + ".M" + messageId + "." + host.replace("/", "\\057").replace(":", "\\072");
     byte[] header = ("Return-Path: <" + returnPath + ">\r\n").getBytes(StandardCharsets.UTF_8);
-    long size;
-    try (FileChannel out = FileChannel.open(tmpFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    long size = header.length + Files.size(content);
+    Path target = fresh.resolve(base + ",S=" + size);
+    Path seen = lookInCur ? alreadySeen(cur, base) : null;
+    if (Files.exists(target) || seen != null) {
+      return seen != null ? seen : target;
+    }
+    Path tmpFile = tmp.resolve(base);
+    try (FileChannel out = FileChannel.open(tmpFile, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE);
          OutputStream stream = Channels.newOutputStream(out);
          InputStream in = Files.newInputStream(content)) {
       stream.write(header);
-      size = header.length + in.transferTo(stream);
+      in.transferTo(stream);
       stream.flush();
-      out.force(true);
+      out.force(false);
     } catch (IOException e) {
       Files.deleteIfExists(tmpFile);
       throw e;
     }
-    Path target = fresh.resolve(base + ",S=" + size);
     Files.move(tmpFile, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     try (FileChannel dir = FileChannel.open(fresh, StandardOpenOption.READ)) {
       dir.force(true);
     }
     return target;
+  }
+
+  private static Path alreadySeen(Path cur, String base) throws IOException {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(cur, glob(base) + ",*")) {
+      for (Path f : files) {
+        return f;
+      }
+    }
+    return null;
+  }
+
+  private static String glob(String literal) {
+    return literal.replaceAll("([\\\\*?\\[\\]{}])", "\\\\$1");
   }
 }

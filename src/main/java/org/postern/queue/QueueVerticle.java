@@ -31,6 +31,8 @@ import java.util.Set;
 public final class QueueVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(QueueVerticle.class);
   private final Set<String> inFlight = new HashSet<>();
+  /** Until the first queue run after start has finished, a delivery may repeat one cut short by a crash. */
+  private boolean recovering = true;
   private ConfigHolder config;
   private Spool spool;
   private WorkerExecutor workers;
@@ -56,7 +58,9 @@ public final class QueueVerticle extends VerticleBase {
       return null;
     }, false).onSuccess(v -> {
       if (config().getBoolean("run_at_start", true)) {
-        runQueue();
+        runQueue().onComplete(r -> recovering = false);
+      } else {
+        recovering = false;
       }
     });
   }
@@ -104,6 +108,8 @@ public final class QueueVerticle extends VerticleBase {
                 .put("id", envelope.id())
                 .put("data_file", spool.dataFile(envelope.id()).toString())
                 .put("sender", envelope.sender())
+                .put("received_at", envelope.receivedAt())
+                .put("recovering", recovering)
                 .put("mailboxes", new JsonArray(new ArrayList<>(mailboxes))),
             new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
         .map(m -> m.body().getJsonObject("results"));
