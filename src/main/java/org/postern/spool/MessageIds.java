@@ -12,6 +12,8 @@ public final class MessageIds {
   private static final char[] DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
   private static final long NODE = new SecureRandom().nextLong() & Long.MAX_VALUE;
   private static final AtomicLong SEQUENCE = new AtomicLong();
+  private static final java.util.regex.Pattern SHAPE = java.util.regex.Pattern.compile(
+      "[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{4}");
 
   private MessageIds() {
   }
@@ -30,7 +32,7 @@ public final class MessageIds {
 
   /** True for strings shaped like an id: guards file names built from ids read elsewhere. */
   public static boolean isValid(String id) {
-    return id != null && id.matches("[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{4}");
+    return id != null && SHAPE.matcher(id).matches();
   }
 
   private static void append(StringBuilder sb, long value, int width) {

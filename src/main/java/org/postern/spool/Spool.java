@@ -93,11 +93,14 @@ public final class Spool implements Shareable {
     return Buffer.buffer(Files.readAllBytes(dataFile(id)));
   }
 
-  /** Removes a message: the envelope first, so a crash halfway leaves an orphan, never a half message. */
+  /**
+   * Removes a delivered message: the envelope first, so a crash halfway leaves an orphan, never a
+   * half message. Not fsynced: if a crash undoes the removal, the message is delivered again and
+   * the transports recognise their earlier copy (maildir names derive from the message id).
+   */
   public void remove(String id) throws IOException {
     Files.deleteIfExists(envelopeFile(id));
     Files.deleteIfExists(dataFile(id));
-    directorySync.sync();
   }
 
   /** Removes content that never got its envelope (the client never saw 250). */
