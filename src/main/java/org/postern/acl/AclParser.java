@@ -92,11 +92,12 @@ public final class AclParser {
         case "domains" -> new DomainsCondition(sequence
             ? DomainList.parse(items, primaryHostname, domainLists)
             : DomainList.parse(value, primaryHostname, domainLists));
-        case "authenticated" -> new AuthenticatedCondition(items.stream()
-            .flatMap(s -> java.util.Arrays.stream(s.split(":"))).map(String::strip).filter(s -> !s.isEmpty()).toList());
+        case "authenticated" -> new AuthenticatedCondition(words(items));
+        case "encrypted" -> new EncryptedCondition(words(items));
         case "verify" -> switch (value.strip()) {
           case "recipient" -> new VerifyRecipientCondition();
-          default -> throw body.error(key, "unsupported verification \"" + value + "\" (supported: recipient)");
+          case "certificate" -> new VerifyCertificateCondition();
+          default -> throw body.error(key, "unsupported verification \"" + value + "\" (supported: recipient, certificate)");
         };
         default -> throw body.error(key, "unknown condition or modifier");
       };
@@ -104,5 +105,11 @@ public final class AclParser {
       throw body.error(key, e.getMessage());
     }
     return negated ? new NegatedCondition(condition) : condition;
+  }
+
+  /** Exim's colon-separated list, or a YAML sequence, as trimmed non-empty items. */
+  private static List<String> words(List<String> items) {
+    return items.stream().flatMap(s -> java.util.Arrays.stream(s.split(":"))).map(String::strip)
+        .filter(s -> !s.isEmpty()).toList();
   }
 }

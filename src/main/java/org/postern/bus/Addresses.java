@@ -12,6 +12,8 @@ public final class Addresses {
   public static final String SESSION_COMMAND = "postern.session.command";
   /** End of DATA: the spooled message's facts in, final reply and envelope to commit out. */
   public static final String SESSION_DATA = "postern.session.data";
+  /** STARTTLS finished: {@code {id, tls: facts}} or {@code {id, failed: true}}; the session resets to the greeting. */
+  public static final String SESSION_TLS = "postern.session.tls";
   /** The connection is gone (QUIT or not); the session forgets its state. Fire and forget. */
   public static final String SESSION_CLOSE = "postern.session.close";
   /** ACL evaluation: {@code {stage, variables}} in, {@code AclVerdict} JSON out. */

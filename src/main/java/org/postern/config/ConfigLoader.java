@@ -115,6 +115,7 @@ public final class ConfigLoader {
     };
 
     boolean queueOnly = main.bool("queue_only", false);
+    TlsSettings tls = tlsSettings(main, base, hostLists);
 
     String aclName = display(files.get(1));
     YamlSection aclFile = YamlSection.parse(aclName, texts.getOrDefault(files.get(1), ""));
@@ -144,7 +145,7 @@ public final class ConfigLoader {
         spool, maildir, logDir, domainLists.get("local_domains"), hostLists.get("relay_from_hosts"),
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
         receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, queueOnly, Map.copyOf(stages),
-        Map.copyOf(acls), users);
+        Map.copyOf(acls), users, tls);
   }
 
   private static HostList namedHostList(YamlSection s, String name, Map<String, HostList> known)
@@ -170,7 +171,8 @@ public final class ConfigLoader {
   private static List<ListenerConfig> listeners(YamlSection main) throws ConfigException {
     YamlSection section = main.section("listeners");
     if (section == null) {
-      return List.of(new ListenerConfig("smtp", "127.0.0.1", 2525), new ListenerConfig("submission", "127.0.0.1", 2587));
+      return List.of(new ListenerConfig("smtp", "127.0.0.1", 2525), new ListenerConfig("submission", "127.0.0.1", 2587),
+          new ListenerConfig("smtps", "127.0.0.1", 2465));
     }
     List<ListenerConfig> out = new ArrayList<>();
     for (String name : section.keys()) {
@@ -190,6 +192,81 @@ public final class ConfigLoader {
       out.add(new ListenerConfig(name, address.equals("*") ? "0.0.0.0" : address, port));
     }
     return List.copyOf(out);
+  }
+
+  private static TlsSettings tlsSettings(YamlSection main, Path base, Map<String, HostList> hostLists)
+      throws ConfigException {
+    HostList advertise = hostListOption(main, "tls_advertise_hosts", "*", hostLists);
+    HostList verify = hostListOption(main, "tls_verify_hosts", "", hostLists);
+    HostList tryVerify = hostListOption(main, "tls_try_verify_hosts", "", hostLists);
+    String cert = main.string("tls_certificate", null);
+    String key = main.string("tls_privatekey", null);
+    if (cert == null && key != null) {
+      throw main.error("tls_privatekey", "tls_privatekey without tls_certificate");
+    }
+    String ca = main.string("tls_verify_certificates", null);
+    if (ca == null && (!verify.spec().isEmpty() || !tryVerify.spec().isEmpty())) {
+      throw main.error(verify.spec().isEmpty() ? "tls_try_verify_hosts" : "tls_verify_hosts",
+          "client certificates need tls_verify_certificates (a CA bundle)");
+    }
+    javax.net.ssl.SSLParameters supported;
+    try {
+      supported = javax.net.ssl.SSLContext.getDefault().getSupportedSSLParameters();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    List<String> ciphers = List.of();
+    String cipherSpec = main.string("tls_require_ciphers", null);
+    if (cipherSpec != null) {
+      try {
+        ciphers = org.postern.listener.CipherNames.toJsse(cipherSpec,
+            java.util.Set.of(supported.getCipherSuites()));
+      } catch (IllegalArgumentException e) {
+        throw main.error("tls_require_ciphers", e.getMessage());
+      }
+    }
+    List<String> protocols = new ArrayList<>();
+    for (String p : main.string("tls_protocols", "TLSv1.2 TLSv1.3").split("[:,\\s]+")) {
+      if (p.isEmpty()) {
+        continue;
+      }
+      if (!java.util.Arrays.asList(supported.getProtocols()).contains(p) || p.startsWith("SSL")) {
+        throw main.error("tls_protocols", "unknown or unsafe protocol \"" + p + "\" (use TLSv1.2, TLSv1.3)");
+      }
+      protocols.add(p);
+    }
+    if (protocols.isEmpty()) {
+      throw main.error("tls_protocols", "no protocol listed");
+    }
+    java.util.Set<Integer> onConnect = new java.util.LinkedHashSet<>();
+    for (String item : main.list("tls_on_connect_ports", List.of("2465"))) {
+      for (String port : item.split("[:,\\s]+")) {
+        if (port.isEmpty()) {
+          continue;
+        }
+        try {
+          onConnect.add(Integer.parseInt(port));
+        } catch (NumberFormatException e) {
+          throw main.error("tls_on_connect_ports", "not a port number: \"" + port + "\"");
+        }
+      }
+    }
+    Duration handshake = main.duration("tls_handshake_timeout", Duration.ofSeconds(30));
+    return new TlsSettings(advertise, cert == null ? null : base.resolve(cert).normalize(),
+        key == null ? null : base.resolve(key).normalize(), verify, tryVerify,
+        ca == null ? null : base.resolve(ca).normalize(), ciphers, List.copyOf(protocols),
+        java.util.Set.copyOf(onConnect), base.resolve(main.string("tls_directory", "../data/tls")).normalize(),
+        handshake);
+  }
+
+  private static HostList hostListOption(YamlSection s, String option, String def, Map<String, HostList> known)
+      throws ConfigException {
+    try {
+      return s.isSequence(option) ? HostList.parse(s.list(option, List.of()), known::get)
+          : HostList.parse(s.string(option, def), known::get);
+    } catch (IllegalArgumentException e) {
+      throw s.error(option, e.getMessage());
+    }
   }
 
   private static String machineName() {

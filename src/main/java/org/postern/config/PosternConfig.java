@@ -41,11 +41,12 @@ public record PosternConfig(
     boolean queueOnly,
     Map<String, String> aclStages,
     Map<String, Acl> acls,
-    LocalUsers users) {
+    LocalUsers users,
+    TlsSettings tls) {
 
   /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
   public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "data",
-      "vrfy", "expn", "etrn", "quit", "notquit");
+      "vrfy", "expn", "etrn", "quit", "notquit", "starttls");
 
   /** The name of the ACL for a stage, or null when the stage has none. */
   public String aclForStage(String stage) {

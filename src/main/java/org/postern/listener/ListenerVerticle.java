@@ -1,6 +1,9 @@
 package org.postern.listener;
 
+import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
@@ -13,6 +16,8 @@ import org.postern.config.PosternConfig;
 import org.postern.log.MainLog;
 import org.postern.smtp.Replies;
 import org.postern.spool.Spool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +34,10 @@ public final class ListenerVerticle extends VerticleBase {
   private static final AtomicLong SESSIONS = new AtomicLong();
   private static final String NODE = Long.toString(System.nanoTime() & 0xffffff, 36);
 
+  private static final Logger LOG = LoggerFactory.getLogger(ListenerVerticle.class);
   private final List<NetServer> servers = new ArrayList<>();
+  private final List<NetServer> tlsServers = new ArrayList<>();
+  private TlsState tls;
   private ConfigHolder config;
   private ConnectionLimiter limiter;
   private SpoolContext spool;
@@ -41,18 +49,43 @@ public final class ListenerVerticle extends VerticleBase {
     PosternConfig c = config.current();
     spool = SpoolContext.of(vertx, new Spool(c.spoolDirectory()));
     List<Future<?>> listening = new ArrayList<>();
+    tls = TlsState.of(vertx);
     for (ListenerConfig l : c.listeners()) {
-      NetServer server = vertx.createNetServer(new NetServerOptions()
+      boolean onConnect = c.tls().onConnectPorts().contains(l.port());
+      NetServerOptions options = new NetServerOptions()
           .setHost(l.address()).setPort(l.port())
           .setAcceptBacklog(1024)
           .setTcpNoDelay(true)
-          .setReuseAddress(true));
-      server.connectHandler(socket -> accept(l, socket));
+          .setReuseAddress(true);
+      if (onConnect) {
+        TlsProfiles profiles = tls.current();
+        if (profiles == null) {
+          LOG.error("listener {} ({}:{}) needs TLS, which is unavailable: not started", l.name(), l.address(),
+              l.port());
+          continue;
+        }
+        profiles.applyTo(options);
+      }
+      NetServer server = vertx.createNetServer(options);
+      server.connectHandler(socket -> accept(l, socket, onConnect));
+      if (onConnect) {
+        // A failed handshake never becomes a socket: Vert.x reports it here, without the peer's address.
+        server.exceptionHandler(e -> MainLog.write("TLS error on connection to listener " + l.name() + " ("
+            + l.address() + ":" + l.port() + ", handshake failed): " + TlsErrors.describe(e)));
+        tlsServers.add(server);
+      }
       servers.add(server);
       // Tests and -bh tools bind port 0 and look the real port up here.
-      listening.add(server.listen().onSuccess(s -> vertx.sharedData().<String, Integer>getLocalMap(PORTS)
-          .put(l.name(), s.actualPort())));
+      listening.add(server.listen().onSuccess(s -> {
+        SharedServerSslFix.apply(s);
+        vertx.sharedData().<String, Integer>getLocalMap(PORTS).put(l.name(), s.actualPort());
+      }));
     }
+    vertx.eventBus().localConsumer(TlsState.CHANGED, m -> {
+      TlsProfiles profiles = tls.current();
+      // A new certificate for new handshakes; sessions already in TLS go on with the old one.
+      tlsServers.forEach(server -> server.updateSSLOptions(profiles.onConnect(), true));
+    });
     return Future.all(listening);
   }
 
@@ -63,7 +96,7 @@ public final class ListenerVerticle extends VerticleBase {
     return Future.all(closing);
   }
 
-  private void accept(ListenerConfig listener, NetSocket socket) {
+  private void accept(ListenerConfig listener, NetSocket socket, boolean onConnect) {
     PosternConfig c = config.current();
     SocketAddress remote = socket.remoteAddress();
     String host = remote.hostAddress();
@@ -82,8 +115,25 @@ public final class ListenerVerticle extends VerticleBase {
         .put("remote_address", host).put("remote_port", remote.port())
         .put("local_address", local.hostAddress()).put("local_port", local.port())
         .put("listener", listener.name());
+    if (onConnect) {
+      // The implicit-TLS server asks every client for a certificate when some host needs one;
+      // tls_verify_hosts is enforced here, after the handshake.
+      JsonObject tlsFacts = TlsFacts.of(socket);
+      if (c.tls().verifyHosts().matches(host, null) && tlsFacts.getInteger("tls_certificate_verified", 0) != 1) {
+        String error = tlsFacts.getString("tls_certificate_error");
+        MainLog.write("TLS error on connection from [" + host + "]:" + remote.port()
+            + " (tls_verify_hosts): no verified client certificate" + (error == null ? "" : " (" + error + ")"));
+        limiter.release(host);
+        socket.close();
+        return;
+      }
+      facts.put("tls", tlsFacts);
+    } else if (tls.current() != null) {
+      facts.put("starttls_available", true);
+    }
     String id = NODE + "-" + Long.toString(SESSIONS.incrementAndGet(), 36);
-    SmtpConnection connection = new SmtpConnection(vertx, new SocketChannel(socket), id, facts, spool, c, false);
+    SmtpConnection connection = new SmtpConnection(vertx, new SocketChannel(socket, tls, host), id, facts, spool, c,
+        false);
     connection.onClose(() -> limiter.release(host));
     socket.handler(connection::received);
     socket.closeHandler(v -> connection.disconnected());
@@ -92,9 +142,9 @@ public final class ListenerVerticle extends VerticleBase {
   }
 
   /** {@link SmtpChannel} over a TCP socket. */
-  private record SocketChannel(NetSocket socket) implements SmtpChannel {
+  private record SocketChannel(NetSocket socket, TlsState tls, String host) implements SmtpChannel {
     @Override
-    public void write(io.vertx.core.buffer.Buffer data) {
+    public void write(Buffer data) {
       socket.write(data);
     }
 
@@ -111,6 +161,23 @@ public final class ListenerVerticle extends VerticleBase {
     @Override
     public void resume() {
       socket.resume();
+    }
+
+    @Override
+    public Future<JsonObject> startTls(Buffer reply) {
+      ChannelHandlerContext vertxHandler = ((NetSocketInternal) socket).channelHandlerContext();
+      vertxHandler.pipeline().addBefore(vertxHandler.name(), StartTlsGuard.NAME, new StartTlsGuard());
+      TlsProfiles profiles = tls.current();
+      if (profiles == null || socket.isSsl()) {
+        return Future.failedFuture("TLS unavailable");
+      }
+      try {
+        return socket.upgradeToSsl(profiles.forHost(host), null, reply).map(v -> TlsFacts.of(socket));
+      } catch (RuntimeException e) {
+        // A socket Vert.x cannot upgrade must get 454, not hang.
+        vertxHandler.pipeline().remove(StartTlsGuard.NAME);
+        return Future.failedFuture(new IllegalStateException("TLS unavailable: " + e, e));
+      }
     }
   }
 }

@@ -30,6 +30,7 @@ public final class SmtpConnection {
   private static final Logger LOG = LoggerFactory.getLogger(SmtpConnection.class);
   /** Undecoded input above this is more than any legal pipelined group: stop reading until it drains. */
   private static final int MAX_BUFFERED = 64 * 1024;
+  private static final SmtpReply TLS_UNAVAILABLE = SmtpReply.of(454, "4.7.0", "TLS not available due to local problem");
 
   private final Vertx vertx;
   private final SmtpChannel channel;
@@ -318,6 +319,7 @@ public final class SmtpConnection {
           }
         });
       }
+      case "starttls" -> startTls(reply);
       case "abort", "discard" -> {
         abortMessage();
         if (log != null) {
@@ -332,6 +334,42 @@ public final class SmtpConnection {
         resumeWith(reply);
       }
     }
+  }
+
+  /**
+   * RFC 3207: the 220 goes out with the upgrade (written after the socket is paused, so it cannot
+   * race the ClientHello), whatever the client sent after STARTTLS is discarded, and the session
+   * learns the outcome before the next command is read.
+   */
+  private void startTls(String reply) {
+    decoder.discardBuffered();
+    flush();
+    busy = true;
+    channel.startTls(Buffer.buffer(reply)).onComplete(r -> {
+      if (closed) {
+        return;
+      }
+      if (r.failed()) {
+        boolean unavailable = r.cause().getMessage() != null && r.cause().getMessage().contains("unavailable");
+        if (unavailable) {
+          resumeWith(TLS_UNAVAILABLE.render());
+          return;
+        }
+        MainLog.write("TLS error on connection from " + hostForLog() + " (handshake failed): "
+            + TlsErrors.describe(r.cause()));
+        request(Addresses.SESSION_TLS, new JsonObject().put("id", id).put("failed", true))
+            .onComplete(x -> resumeWith(null));
+        return;
+      }
+      decoder.discardBuffered();
+      request(Addresses.SESSION_TLS, new JsonObject().put("id", id).put("tls", r.result())).onComplete(x -> {
+        if (x.failed()) {
+          fail(x.cause());
+        } else {
+          resumeWith(null);
+        }
+      });
+    });
   }
 
   private void resumeWith(String reply) {

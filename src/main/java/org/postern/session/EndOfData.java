@@ -58,7 +58,7 @@ final class EndOfData {
       session.messageAccepted();
       String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
           + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
-          + " P=" + session.protocol() + " S=" + size + messageIdForLog(facts.getString("message_id_header"));
+          + " P=" + session.protocol() + session.tlsForLog() + " S=" + size + messageIdForLog(facts.getString("message_id_header"));
       return new SessionResponse(okReply(id), SessionAction.COMMIT, false,
           new JsonObject().put("envelope", envelope.toJson()), log);
     });

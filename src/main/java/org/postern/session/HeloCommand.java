@@ -50,6 +50,9 @@ final class HeloCommand implements SmtpCommand {
       lines.add("PIPELINING");
       lines.add("ENHANCEDSTATUSCODES");
       lines.add("HELP");
+      if (session.offersStartTls()) {
+        lines.add("STARTTLS");
+      }
       return SessionResponse.reply(new SmtpReply(250, null, lines)).syncPoint(true);
     });
   }

@@ -26,7 +26,15 @@ final class ReceivedHeader {
           .append(session.hostPort()).append(')');
     }
     sb.append("\r\n\tby ").append(session.config().primaryHostname()).append(" with ")
-        .append(withProtocol(session)).append(" (Postern)\r\n\t(envelope-from <")
+        .append(withProtocol(session));
+    if (session.tls() != null) {
+      sb.append(" (").append(clean(session.tls().getString("tls_cipher", ""))).append(')');
+      String dn = session.tls().getString("tls_peerdn");
+      if (dn != null) {
+        sb.append("\r\n\t(peer DN ").append(cleanComment(dn)).append(')');
+      }
+    }
+    sb.append(" (Postern)\r\n\t(envelope-from <")
         .append(clean(session.transaction().sender().address())).append(">)\r\n\tid ").append(messageId);
     if (singleRecipient != null) {
       sb.append("\r\n\tfor <").append(clean(singleRecipient)).append('>');
@@ -38,6 +46,16 @@ final class ReceivedHeader {
   /** RFC 3848 registered names for network sessions; Exim's local-* names otherwise. */
   private static String withProtocol(SmtpSession session) {
     return session.isLocal() ? session.protocol() : session.protocol().toUpperCase(Locale.ROOT);
+  }
+
+  /** Text inside a comment: spaces are fine, parentheses, backslashes and controls are not. */
+  private static String cleanComment(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      out.append(c < 0x20 || c == 0x7f || c == '(' || c == ')' || c == '\\' ? '?' : c);
+    }
+    return out.toString();
   }
 
   /** Client-supplied text must never break the header structure. */

@@ -8,6 +8,8 @@ public enum SessionAction {
   CLOSE,
   /** Write the reply (354), then receive the message content into the spool. */
   DATA,
+  /** Write the reply (220) with the TLS upgrade, then report the handshake on {@code postern.session.tls}. */
+  STARTTLS,
   /** End of DATA accepted: commit the spooled message with the given envelope, then write the reply. */
   COMMIT,
   /** End of DATA refused: remove the spooled content, then write the reply. */

@@ -37,10 +37,12 @@ public final class SessionVerticle extends VerticleBase {
       Map.entry("VRFY", new VrfyCommand()),
       Map.entry("EXPN", new ExpnCommand()),
       Map.entry("ETRN", new EtrnCommand()),
+      Map.entry("STARTTLS", new StartTlsCommand()),
       Map.entry("TURN", new RefusedCommand(Replies.NOT_IMPLEMENTED.withText("TURN is not supported"))));
   /** Batched SMTP (Exim's -bS): HELO/EHLO only reset; queries that expect an answer do nothing. */
   private static final Map<String, String> BATCH_EQUIVALENTS = Map.of(
       "HELO", "RSET", "EHLO", "RSET", "VRFY", "NOOP", "EXPN", "NOOP", "ETRN", "NOOP", "HELP", "NOOP");
+  private static final SmtpReply TLS_FAILED = SmtpReply.of(554, "5.7.0", "TLS negotiation failed: only QUIT is accepted");
   private static final SmtpReply TOO_MANY_ERRORS = SmtpReply.of(421, "4.7.0",
       "Too many syntax or protocol errors - closing connection");
 
@@ -57,6 +59,7 @@ public final class SessionVerticle extends VerticleBase {
         bus.<JsonObject>localConsumer(Addresses.SESSION_OPEN, this::open).completion(),
         bus.<JsonObject>localConsumer(Addresses.SESSION_COMMAND, this::command).completion(),
         bus.<JsonObject>localConsumer(Addresses.SESSION_DATA, this::data).completion(),
+        bus.<JsonObject>localConsumer(Addresses.SESSION_TLS, this::tls).completion(),
         bus.<JsonObject>localConsumer(Addresses.SESSION_CLOSE, this::close).completion());
   }
 
@@ -102,6 +105,9 @@ public final class SessionVerticle extends VerticleBase {
       return MailCommand.done(Replies.BARE_LF_COMMAND);
     }
     String line = body.getString("line", "");
+    if (session.isTlsFailed() && !line.strip().equalsIgnoreCase("QUIT")) {
+      return MailCommand.done(TLS_FAILED);
+    }
     if (line.indexOf('\0') >= 0 || line.indexOf('\r') >= 0) {
       return MailCommand.done(Replies.BAD_CHARACTERS);
     }
@@ -142,6 +148,21 @@ public final class SessionVerticle extends VerticleBase {
       return;
     }
     EndOfData.execute(session, body).onComplete(r -> answer(msg, session, r.result(), r.cause()));
+  }
+
+  private void tls(Message<JsonObject> msg) {
+    JsonObject body = msg.body();
+    SmtpSession session = sessions.get(body.getString("id"));
+    if (session == null) {
+      msg.fail(404, "no such session");
+      return;
+    }
+    if (body.getBoolean("failed", false)) {
+      session.tlsFailed();
+    } else {
+      session.tlsStarted(body.getJsonObject("tls", new JsonObject()));
+    }
+    msg.reply(new JsonObject());
   }
 
   private void close(Message<JsonObject> msg) {

@@ -26,6 +26,8 @@ public final class SmtpSession {
   private int unknownCommands;
   private int protocolErrors;
   private int messages;
+  private JsonObject tls;
+  private boolean tlsFailed;
 
   SmtpSession(String id, PosternConfig config, AclClient acl, JsonObject facts) {
     this.id = id;
@@ -34,6 +36,7 @@ public final class SmtpSession {
     this.facts = facts;
     this.local = facts.getBoolean("local", false);
     this.batch = facts.getBoolean("batch", false);
+    this.tls = facts.getJsonObject("tls");
   }
 
   public String id() {
@@ -127,8 +130,41 @@ public final class SmtpSession {
 
   /** Exim's {@code $received_protocol}, with RFC 3848 names for network sessions. */
   public String protocol() {
-    String base = esmtp ? "esmtp" : "smtp";
+    String base = (esmtp ? "esmtp" : "smtp") + (tls != null ? "s" : "");
     return local ? "local-" + base : base;
+  }
+
+  /** TLS facts ({@code tls_cipher}, {@code tls_peerdn}, ...) once the session is encrypted, else null. */
+  public JsonObject tls() {
+    return tls;
+  }
+
+  /** True once AUTH succeeded (the AUTH issue sets it); STARTTLS is refused then. */
+  boolean authenticated() {
+    return facts.getString("authenticated_id") != null;
+  }
+
+  /** True when STARTTLS may be offered: a TLS-capable connection, not yet encrypted, a host it is advertised to. */
+  boolean offersStartTls() {
+    return tls == null && !local && facts.getBoolean("starttls_available", false)
+        && config.tls().advertiseHosts().matches(hostAddress(), null);
+  }
+
+  /** RFC 3207 4.2: after the handshake the client starts again from the greeting. */
+  void tlsStarted(JsonObject facts) {
+    this.tls = facts;
+    this.heloName = null;
+    this.esmtp = false;
+    resetTransaction();
+  }
+
+  void tlsFailed() {
+    this.tlsFailed = true;
+  }
+
+  /** After a failed handshake nothing but QUIT is accepted (Exim). */
+  boolean isTlsFailed() {
+    return tlsFailed;
   }
 
   /** {@code [ip]:port} as Exim prints the host in logs and headers. */
@@ -137,6 +173,16 @@ public final class SmtpSession {
       return "U=local";
     }
     return "H=" + (heloName == null ? "" : "(" + heloName + ") ") + "[" + hostAddress() + "]:" + hostPort();
+  }
+
+  /** Exim's TLS fields on log lines: {@code X=cipher CV=yes DN="..."}. */
+  String tlsForLog() {
+    if (tls == null) {
+      return "";
+    }
+    String dn = tls.getString("tls_peerdn");
+    return " X=" + tls.getString("tls_cipher") + " CV=" + (tls.getInteger("tls_certificate_verified", 0) == 1 ? "yes" : "no")
+        + (dn == null ? "" : " DN=\"" + dn.replace("\"", "\\\"") + "\"");
   }
 
   /** The variables an ACL can test, as of now. */
@@ -152,6 +198,9 @@ public final class SmtpSession {
         .put("primary_hostname", config.primaryHostname());
     if (heloName != null) {
       v.put("sender_helo_name", heloName);
+    }
+    if (tls != null) {
+      v.mergeIn(tls);
     }
     if (transaction.hasSender()) {
       v.put("sender_address", transaction.sender().address());
