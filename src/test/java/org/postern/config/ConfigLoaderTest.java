@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -110,7 +109,11 @@ class ConfigLoaderTest {
     PosternConfig c = ConfigLoader.load(dir.resolve("postern.yaml"));
 
     assertEquals(List.of(new ListenerConfig("smtp", "127.0.0.1", 2525),
-        new ListenerConfig("submission", "127.0.0.1", 2587)), c.listeners());
+        new ListenerConfig("submission", "127.0.0.1", 2587), new ListenerConfig("smtps", "127.0.0.1", 2465)),
+        c.listeners());
+    assertEquals(java.util.Set.of(2465), c.tls().onConnectPorts());
+    assertEquals(List.of("TLSv1.2", "TLSv1.3"), c.tls().protocols());
+    assertTrue(c.tls().advertiseHosts().matches("192.0.2.1", null));
     assertEquals(52_428_800L, c.messageSizeLimit());
     assertEquals(Duration.ofMinutes(5), c.smtpReceiveTimeout());
     assertEquals(50000, c.recipientsMax());

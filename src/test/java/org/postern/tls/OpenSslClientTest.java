@@ -1,0 +1,194 @@
+package org.postern.tls;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postern.testing.PosternTestServer;
+import org.postern.testing.TestPki;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A second TLS implementation as client: {@code openssl s_client} (STARTTLS and implicit TLS,
+ * server certificate verified against the test CA and the name checked, a client certificate).
+ * Skipped, with the reason, when openssl is not installed.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class OpenSslClientTest {
+  private static final Pattern ID = Pattern.compile("OK id=(\\S+)");
+  private static String openssl;
+  private static TestPki pki;
+  /** tls_verify_certificates = test CA, tls_try_verify_hosts = 127.0.0.1, with an implicit-TLS listener. */
+  private static PosternTestServer server;
+  private static Path ca;
+  private static Path clientCert;
+  private static Path clientKey;
+
+  @BeforeAll
+  static void start() throws Exception {
+    openssl = findOnPath("openssl");
+    Assumptions.assumeTrue(openssl != null,
+        "openssl not installed: no 'openssl' executable on PATH (" + System.getenv("PATH") + "); s_client tests skipped");
+    pki = TestPki.shared();
+    server = TlsTesting.server(pki, true);
+    ca = TlsTesting.caFile(server);
+    server.option("tls_verify_certificates", TlsTesting.quote(ca)).option("tls_try_verify_hosts", "127.0.0.1").start();
+    TestPki.ServerFiles client = pki.writeServer(server.root().resolve("client"), "client", pki.client());
+    clientCert = client.certificate();
+    clientKey = client.key();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private static String findOnPath(String name) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return null;
+    }
+    for (String dir : path.split(File.pathSeparator)) {
+      Path p = Path.of(dir, name);
+      if (Files.isExecutable(p) && !Files.isDirectory(p)) {
+        return p.toString();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Runs s_client, waits until the handshake is reported (or the process ends), then feeds the
+   * SMTP lines one by one with a short pause (EHLO and DATA are synchronization points), and
+   * returns stdout and stderr together. At most 20 s.
+   */
+  private static Result run(List<String> args, String... lines) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(openssl);
+    cmd.add("s_client");
+    cmd.addAll(args);
+    cmd.addAll(List.of("-brief", "-ign_eof", "-nocommands"));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    StringBuffer out = new StringBuffer();
+    Thread reader = new Thread(() -> {
+      try (InputStream in = p.getInputStream()) {
+        byte[] buf = new byte[4096];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          out.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+        }
+      } catch (IOException e) {
+        out.append("\n[read error ").append(e).append(']');
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (p.isAlive() && !out.toString().contains("CONNECTION ESTABLISHED") && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    try (OutputStream stdin = p.getOutputStream()) {
+      for (String line : lines) {
+        if (!p.isAlive()) {
+          break;
+        }
+        Thread.sleep(300);
+        stdin.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        stdin.flush();
+      }
+    } catch (IOException brokenPipe) {
+      // s_client already gone: the output says why
+    }
+    long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+    boolean ended = p.waitFor(left, TimeUnit.MILLISECONDS);
+    if (!ended) {
+      p.destroyForcibly();
+    }
+    reader.join(2000);
+    return new Result(ended ? p.exitValue() : -1, out.toString(), cmd);
+  }
+
+  private record Result(int exit, String output, List<String> command) {
+    @Override
+    public String toString() {
+      return String.join(" ", command) + "\nexit " + exit + "\n" + output;
+    }
+  }
+
+  @Test
+  void starttlsHandshakeVerifiesAgainstTheTestCa() throws Exception {
+    Result r = run(List.of("-starttls", "smtp", "-connect", "127.0.0.1:" + server.port(),
+        "-CAfile", ca.toString(), "-verify_return_error", "-verify_hostname", TestPki.SERVER_NAME,
+        "-servername", TestPki.SERVER_NAME), "EHLO openssl.test.example", "QUIT");
+    assertTrue(r.output().contains("Protocol version: TLSv1.3"), r.toString());
+    assertTrue(r.output().contains("Verification: OK"), r.toString());
+    assertTrue(r.output().contains("250-mx.test.example Hello openssl.test.example"), r.toString());
+    // s_client echoes the last line of the EHLO reply it got in clear ("250 STARTTLS"); the reply to
+    // our EHLO inside TLS, which follows, must not offer it again.
+    String insideTls = r.output().substring(r.output().indexOf("250-mx.test.example Hello openssl.test.example"));
+    assertFalse(insideTls.contains("STARTTLS"), "no STARTTLS in the EHLO reply inside TLS: " + r);
+    assertTrue(r.output().contains("221 "), r.toString());
+  }
+
+  @Test
+  void implicitTlsHandshakeVerifiesAgainstTheTestCa() throws Exception {
+    Result r = run(List.of("-connect", "127.0.0.1:" + TlsTesting.port(server, "smtps"),
+        "-CAfile", ca.toString(), "-verify_return_error", "-verify_hostname", TestPki.SERVER_NAME,
+        "-servername", TestPki.SERVER_NAME), "EHLO openssl.test.example", "QUIT");
+    assertTrue(r.output().contains("Verification: OK"), r.toString());
+    assertTrue(r.output().contains("220 mx.test.example"), r.toString());
+    assertTrue(r.output().contains("221 "), r.toString());
+  }
+
+  @Test
+  void tls12WithAnOpenSslCipherName() throws Exception {
+    Result r = run(List.of("-starttls", "smtp", "-connect", "127.0.0.1:" + server.port(),
+        "-CAfile", ca.toString(), "-verify_return_error", "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"),
+        "EHLO openssl.test.example", "QUIT");
+    assertTrue(r.output().contains("Protocol version: TLSv1.2"), r.toString());
+    assertTrue(r.output().contains("Ciphersuite: ECDHE-RSA-AES128-GCM-SHA256"), r.toString());
+    assertTrue(r.output().contains("221 "), r.toString());
+  }
+
+  @Test
+  void clientCertificateFromOpenSslIsVerified() throws Exception {
+    Result r = run(List.of("-starttls", "smtp", "-connect", "127.0.0.1:" + server.port(),
+        "-CAfile", ca.toString(), "-verify_return_error", "-cert", clientCert.toString(), "-key", clientKey.toString()),
+        "EHLO openssl.test.example", "MAIL FROM:<openssl@client.test.example>", "RCPT TO:<alice@test.example>",
+        "DATA", "Subject: via openssl\r\n\r\nhello\r\n.", "QUIT");
+    Matcher m = ID.matcher(r.output());
+    assertTrue(m.find(), "message not accepted: " + r);
+    String log = TlsTesting.arrivalLine(m.group(1));
+    assertTrue(log.contains(" P=esmtps X=TLS1.3:") && log.contains(" CV=yes DN=\"" + TestPki.CLIENT_DN + "\""), log);
+  }
+
+  @Test
+  void clientWithoutTheCaRefusesTheServer() throws Exception {
+    // The control: the same command without -CAfile must fail verification and never reach SMTP in TLS.
+    Path empty = server.root().resolve("empty-ca.pem");
+    Files.writeString(empty, TestPki.pem(TestPki.selfSigned("CN=Unrelated CA").certificate()));
+    Result r = run(List.of("-starttls", "smtp", "-connect", "127.0.0.1:" + server.port(),
+        "-CAfile", empty.toString(), "-verify_return_error"), "EHLO openssl.test.example", "QUIT");
+    assertNotEquals(0, r.exit(), r.toString());
+    assertFalse(r.output().contains("221 "), r.toString());
+  }
+}
