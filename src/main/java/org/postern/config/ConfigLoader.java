@@ -80,7 +80,7 @@ public final class ConfigLoader {
     YamlSection hostSection = main.section("hostlist");
     if (hostSection != null) {
       for (String name : hostSection.keys()) {
-        hostLists.put(name, namedHostList(hostSection, name, hostLists));
+        hostLists.put(name, hostListOption(hostSection, name, "", hostLists));
       }
     }
     hostLists.putIfAbsent("relay_from_hosts", HostList.parse("<; 127.0.0.1 ; ::1", hostLists::get));
@@ -146,16 +146,6 @@ public final class ConfigLoader {
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
         receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, queueOnly, Map.copyOf(stages),
         Map.copyOf(acls), users, tls);
-  }
-
-  private static HostList namedHostList(YamlSection s, String name, Map<String, HostList> known)
-      throws ConfigException {
-    try {
-      return s.isSequence(name) ? HostList.parse(s.list(name, List.of()), known::get)
-          : HostList.parse(s.string(name, ""), known::get);
-    } catch (IllegalArgumentException e) {
-      throw s.error(name, e.getMessage());
-    }
   }
 
   private static DomainList namedDomainList(YamlSection s, String name, String host, Map<String, DomainList> known)
