@@ -20,6 +20,8 @@ public final class Addresses {
   public static final String ACL_CHECK = "postern.acl.check";
   /** Prefix of plugin ACL conditions: {@code postern.acl.condition.<name>}. */
   public static final String ACL_CONDITION_PREFIX = "postern.acl.condition.";
+  /** Prefix of SASL mechanisms: {@code postern.auth.PLAIN}, ...; {@code postern.auth.cancel} ends an exchange. */
+  public static final String AUTH_PREFIX = "postern.auth.";
   /** A committed message: {@code {id}} in; replies once its first delivery attempt is over. */
   public static final String QUEUE_ENQUEUE = "postern.queue.enqueue";
   /** Queue run request (cluster-wide): {@code {domain?}}. */

@@ -23,6 +23,7 @@ import java.util.function.Predicate;
  * configuration; {@code -C} names another configuration file.
  */
 @Command(name = "postern", mixinStandardHelpOptions = true, version = "Postern 0.1.0",
+    subcommands = PasswdCommand.class,
     description = "A reactive SMTP mail server with Exim's options.")
 public final class PosternCommand implements Callable<Integer> {
   @Option(names = "-bd", description = "Run as a daemon (the default).")
@@ -53,7 +54,7 @@ public final class PosternCommand implements Callable<Integer> {
 
   private static boolean runsForever(String[] args) {
     for (String a : args) {
-      if (a.equals("-bs") || a.equals("-bS") || a.equals("-bV") || a.startsWith("-h") || a.startsWith("--h")
+      if (a.equals("-bs") || a.equals("-bS") || a.equals("-bV") || a.equals("passwd") || a.startsWith("-h") || a.startsWith("--h")
           || a.startsWith("-V") || a.startsWith("--v")) {
         return false;
       }

@@ -116,6 +116,7 @@ public final class ConfigLoader {
 
     boolean queueOnly = main.bool("queue_only", false);
     TlsSettings tls = tlsSettings(main, base, hostLists);
+    AuthSettings auth = authSettings(main, hostLists);
 
     String aclName = display(files.get(1));
     YamlSection aclFile = YamlSection.parse(aclName, texts.getOrDefault(files.get(1), ""));
@@ -145,7 +146,7 @@ public final class ConfigLoader {
         spool, maildir, logDir, domainLists.get("local_domains"), hostLists.get("relay_from_hosts"),
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
         receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, queueOnly, Map.copyOf(stages),
-        Map.copyOf(acls), users, tls);
+        Map.copyOf(acls), users, tls, auth);
   }
 
   private static DomainList namedDomainList(YamlSection s, String name, String host, Map<String, DomainList> known)
@@ -247,6 +248,77 @@ public final class ConfigLoader {
         ca == null ? null : base.resolve(ca).normalize(), ciphers, List.copyOf(protocols),
         java.util.Set.copyOf(onConnect), base.resolve(main.string("tls_directory", "../data/tls")).normalize(),
         handshake);
+  }
+
+  private static AuthSettings authSettings(YamlSection main, Map<String, HostList> hostLists) throws ConfigException {
+    HostList advertise = main.has("auth_advertise_hosts")
+        ? hostListOption(main, "auth_advertise_hosts", "", hostLists) : null;
+    int maxFailures = main.integer("smtp_max_auth_failures", 3, 1, 100);
+    Duration delay = main.duration("smtp_auth_failure_delay", Duration.ofSeconds(1));
+    int perHost = main.integer("auth_failures_per_host", 10, 0, 1_000_000);
+    Duration window = main.duration("auth_failures_window", Duration.ofMinutes(10));
+    List<AuthenticatorConfig> authenticators = new ArrayList<>();
+    YamlSection section = main.section("authenticators");
+    if (section == null) {
+      authenticators.add(new AuthenticatorConfig("plain", "plaintext", "PLAIN", List.of(), null, null, null));
+      authenticators.add(new AuthenticatorConfig("login", "plaintext", "LOGIN",
+          List.of("Username:", "Password:"), null, null, null));
+      authenticators.add(new AuthenticatorConfig("cram_md5", "cram_md5", "CRAM-MD5", List.of(), null, null, null));
+      authenticators.add(new AuthenticatorConfig("scram", "scram", "SCRAM-SHA-256", List.of(), null, null, null));
+    } else {
+      java.util.Set<String> names = new java.util.HashSet<>();
+      for (String name : section.keys()) {
+        YamlSection a = section.section(name);
+        if (a == null) {
+          throw section.error(name, "expected { driver: ..., public_name: ... }");
+        }
+        String driver = a.string("driver", null);
+        if (driver == null || !List.of("plaintext", "cram_md5", "scram").contains(driver)) {
+          throw a.error("driver", "expected plaintext, cram_md5 or scram, got " + (driver == null ? "nothing" : "\"" + driver + "\""));
+        }
+        String publicName = a.string("public_name", null);
+        if (publicName == null || !publicName.matches("[A-Z0-9_-]{1,20}")) {
+          throw a.error("public_name", "a SASL mechanism name such as PLAIN is required");
+        }
+        boolean supported = switch (driver) {
+          case "plaintext" -> publicName.equals("PLAIN") || publicName.equals("LOGIN");
+          case "cram_md5" -> publicName.equals("CRAM-MD5");
+          default -> publicName.equals("SCRAM-SHA-256");
+        };
+        if (!supported) {
+          throw a.error("public_name", driver + " cannot serve " + publicName);
+        }
+        if (!names.add(publicName)) {
+          throw a.error("public_name", publicName + " is served by two authenticators");
+        }
+        List<String> prompts = List.of();
+        String promptSpec = a.string("server_prompts", null);
+        if (promptSpec != null) {
+          // Exim list syntax: ':' separates, '::' is a literal colon ("Username:: : Password::").
+          prompts = java.util.Arrays.stream(promptSpec.replace("::", "\u0000").split(":"))
+              .map(p -> p.replace('\u0000', ':').strip()).filter(p -> !p.isEmpty()).toList();
+        } else if (publicName.equals("LOGIN")) {
+          prompts = List.of("Username:", "Password:");
+        }
+        authenticators.add(new AuthenticatorConfig(name, driver, publicName, prompts,
+            expansion(a, "server_condition"), expansion(a, "server_set_id"),
+            expansion(a, "server_advertise_condition")));
+        a.rejectUnknown();
+      }
+    }
+    return new AuthSettings(advertise, List.copyOf(authenticators), maxFailures, delay, perHost, window);
+  }
+
+  private static org.postern.acl.Expansion expansion(YamlSection s, String option) throws ConfigException {
+    String text = s.string(option, null);
+    if (text == null) {
+      return null;
+    }
+    try {
+      return org.postern.acl.Expansion.parse(text, VariableNames::isKnown);
+    } catch (IllegalArgumentException e) {
+      throw s.error(option, e.getMessage());
+    }
   }
 
   private static HostList hostListOption(YamlSection s, String option, String def, Map<String, HostList> known)

@@ -42,11 +42,12 @@ public record PosternConfig(
     Map<String, String> aclStages,
     Map<String, Acl> acls,
     LocalUsers users,
-    TlsSettings tls) {
+    TlsSettings tls,
+    AuthSettings auth) {
 
   /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
   public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "data",
-      "vrfy", "expn", "etrn", "quit", "notquit", "starttls");
+      "vrfy", "expn", "etrn", "quit", "notquit", "starttls", "auth");
 
   /** The name of the ACL for a stage, or null when the stage has none. */
   public String aclForStage(String stage) {

@@ -331,6 +331,11 @@ public final class SmtpConnection {
         if (log != null) {
           MainLog.write(log);
         }
+        JsonObject extra = response.getJsonObject("extra");
+        if (extra != null && extra.containsKey("line_limit")) {
+          // A SASL exchange takes longer lines (RFC 4954: 12288 octets) until it ends.
+          decoder.maxLineLength(extra.getInteger("line_limit"));
+        }
         resumeWith(reply);
       }
     }

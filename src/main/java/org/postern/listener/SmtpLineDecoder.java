@@ -78,7 +78,7 @@ public final class SmtpLineDecoder {
 
   private static final int INITIAL_CAPACITY = 512;
 
-  private final int maxLineLength;
+  private int maxLineLength;
 
   private static final byte[] EMPTY = new byte[0];
 
@@ -140,6 +140,19 @@ public final class SmtpLineDecoder {
     ensureWritable(len);
     bytes.getBytes(from, n, buf, end);
     end += len;
+  }
+
+  /**
+   * Changes the command-line limit for the lines that follow, e.g. to 12288 octets while a SASL
+   * exchange expects long base64 responses (RFC 4954), and back to 512 afterwards.
+   *
+   * @param limit maximum line length including CRLF
+   */
+  public void maxLineLength(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("maxLineLength must be positive: " + limit);
+    }
+    this.maxLineLength = limit;
   }
 
   /**

@@ -53,6 +53,13 @@ final class HeloCommand implements SmtpCommand {
       if (session.offersStartTls()) {
         lines.add("STARTTLS");
       }
+      if (session.offersAuth()) {
+        String mechanisms = session.config().auth().authenticators().stream().filter(session::offersMechanism)
+            .map(a -> a.publicName()).collect(java.util.stream.Collectors.joining(" "));
+        if (!mechanisms.isEmpty()) {
+          lines.add("AUTH " + mechanisms);
+        }
+      }
       return SessionResponse.reply(new SmtpReply(250, null, lines)).syncPoint(true);
     });
   }

@@ -9,7 +9,7 @@ import java.util.List;
 final class HelpCommand implements SmtpCommand {
   private static final SmtpReply HELP = new SmtpReply(214, "2.0.0", List.of(
       "Commands supported:",
-      "HELO EHLO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY EXPN ETRN"));
+      "HELO EHLO STARTTLS AUTH MAIL RCPT DATA RSET NOOP QUIT HELP VRFY EXPN ETRN"));
 
   @Override
   public Future<SessionResponse> execute(SmtpSession session, String argument) {

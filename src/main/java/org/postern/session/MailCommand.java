@@ -36,6 +36,7 @@ final class MailCommand implements SmtpCommand {
     }
     long size = -1;
     String body = "7BIT";
+    String authSender = null;
     if (!sender.parameters().isEmpty() && !session.esmtp()) {
       return done(Replies.PARAMETER_UNRECOGNIZED.withText("MAIL parameters need EHLO"));
     }
@@ -59,6 +60,14 @@ final class MailCommand implements SmtpCommand {
           }
           body = v;
         }
+        case "AUTH" -> {
+          String decoded = xtext(value);
+          if (decoded == null) {
+            return done(Replies.SYNTAX_ERROR.withText("Invalid AUTH= value (xtext)"));
+          }
+          // RFC 4954 5: only an authenticated, trusted client may vouch for another sender.
+          authSender = session.authenticated() ? decoded : "<>";
+        }
         default -> {
           return done(Replies.PARAMETER_UNRECOGNIZED.withText("Unsupported MAIL parameter " + p.getKey()));
         }
@@ -66,6 +75,7 @@ final class MailCommand implements SmtpCommand {
     }
     long declared = size;
     String bodyType = body;
+    String vouched = authSender;
     return session.check("mail", session.variables().put("sender_address", sender.address())).map(verdict -> {
       if (!verdict.accepted()) {
         SmtpReply refusal = SmtpSession.refusal("mail", verdict);
@@ -75,8 +85,32 @@ final class MailCommand implements SmtpCommand {
             : SessionResponse.reply(refusal)).withLog(log);
       }
       session.transaction().sender(sender, declared, bodyType);
+      session.transaction().authenticatedSender(vouched);
       return SessionResponse.reply(Replies.SENDER_OK);
     });
+  }
+
+  /** RFC 3461 xtext: "+XX" hex escapes, printable ASCII otherwise; null when malformed. */
+  static String xtext(String value) {
+    if (value == null || value.isEmpty()) {
+      return null;
+    }
+    StringBuilder out = new StringBuilder(value.length());
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '+') {
+        if (i + 2 >= value.length() || !value.substring(i + 1, i + 3).matches("[0-9A-F]{2}")) {
+          return null;
+        }
+        out.append((char) Integer.parseInt(value.substring(i + 1, i + 3), 16));
+        i += 2;
+      } else if (c < 33 || c > 126 || c == '=') {
+        return null;
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
   }
 
   static Future<SessionResponse> done(SmtpReply reply) {

@@ -47,6 +47,7 @@ public final class SessionVerticle extends VerticleBase {
       "Too many syntax or protocol errors - closing connection");
 
   private final Map<String, SmtpSession> sessions = new HashMap<>();
+  private AuthCommand auth;
   private AclClient acl;
   private ConfigHolder config;
 
@@ -54,6 +55,7 @@ public final class SessionVerticle extends VerticleBase {
   public Future<?> start() {
     config = ConfigHolder.of(vertx);
     acl = new AclClient(vertx, config().getLong("acl_timeout_ms", 30_000L));
+    auth = new AuthCommand(vertx, new AuthClient(vertx));
     var bus = vertx.eventBus();
     return Future.all(
         bus.<JsonObject>localConsumer(Addresses.SESSION_OPEN, this::open).completion(),
@@ -98,6 +100,9 @@ public final class SessionVerticle extends VerticleBase {
     if (session.inData()) {
       return MailCommand.done(Replies.BAD_SEQUENCE);
     }
+    if (session.authExchange() != null) {
+      return auth.respond(session, body.getString("line", ""), body.getBoolean("too_long", false));
+    }
     if (body.getBoolean("too_long", false)) {
       return MailCommand.done(Replies.LINE_TOO_LONG);
     }
@@ -118,7 +123,7 @@ public final class SessionVerticle extends VerticleBase {
       verb = BATCH_EQUIVALENTS.get(verb);
       argument = "";
     }
-    SmtpCommand command = COMMANDS.get(verb);
+    SmtpCommand command = verb.equals("AUTH") ? auth : COMMANDS.get(verb);
     if (command == null) {
       if (session.tooManyUnknown()) {
         return Future.succeededFuture(SessionResponse.close(Replies.TOO_MANY_UNKNOWN)
@@ -168,6 +173,9 @@ public final class SessionVerticle extends VerticleBase {
   private void close(Message<JsonObject> msg) {
     JsonObject body = msg.body();
     SmtpSession session = sessions.remove(body.getString("id"));
+    if (session != null && session.authExchange() != null) {
+      vertx.eventBus().send(Addresses.AUTH_PREFIX + "cancel", new JsonObject().put("exchange", session.id()));
+    }
     if (session != null && !body.getBoolean("quit", false)) {
       session.check("notquit", session.variables().put("reason", body.getString("reason", "connection lost")))
           .onSuccess(v -> {

@@ -3,6 +3,7 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.postern.acl.AclVerdict;
+import org.postern.config.AuthenticatorConfig;
 import org.postern.config.PosternConfig;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.Replies;
@@ -28,6 +29,10 @@ public final class SmtpSession {
   private int messages;
   private JsonObject tls;
   private boolean tlsFailed;
+  private String authenticatedId;
+  private String authenticator;
+  private AuthenticatorConfig authExchange;
+  private int authFailures;
 
   SmtpSession(String id, PosternConfig config, AclClient acl, JsonObject facts) {
     this.id = id;
@@ -130,7 +135,7 @@ public final class SmtpSession {
 
   /** Exim's {@code $received_protocol}, with RFC 3848 names for network sessions. */
   public String protocol() {
-    String base = (esmtp ? "esmtp" : "smtp") + (tls != null ? "s" : "");
+    String base = (esmtp ? "esmtp" : "smtp") + (tls != null ? "s" : "") + (authenticatedId != null ? "a" : "");
     return local ? "local-" + base : base;
   }
 
@@ -139,9 +144,64 @@ public final class SmtpSession {
     return tls;
   }
 
-  /** True once AUTH succeeded (the AUTH issue sets it); STARTTLS is refused then. */
+  /** True once AUTH succeeded; STARTTLS is refused then. */
   boolean authenticated() {
-    return facts.getString("authenticated_id") != null;
+    return authenticatedId != null;
+  }
+
+  /** {@code $authenticated_id}, or null before a successful AUTH. */
+  public String authenticatedId() {
+    return authenticatedId;
+  }
+
+  void authenticated(String authenticatorName, String id) {
+    this.authenticator = authenticatorName;
+    this.authenticatedId = id;
+  }
+
+  /** The authenticator whose exchange is in progress (lines are SASL responses), or null. */
+  AuthenticatorConfig authExchange() {
+    return authExchange;
+  }
+
+  void authExchange(AuthenticatorConfig a) {
+    this.authExchange = a;
+  }
+
+  /** Counts a failed AUTH; returns the count in this session. */
+  int authFailed() {
+    return ++authFailures;
+  }
+
+  /**
+   * AUTH is offered after TLS, or in clear to {@code auth_advertise_hosts} when the admin set it,
+   * else only to {@code relay_from_hosts}: passwords do not cross the network in clear by default.
+   */
+  boolean offersAuth() {
+    if (authenticatedId != null || local || config.auth().authenticators().isEmpty()) {
+      return false;
+    }
+    var hosts = config.auth().advertiseHosts();
+    if (hosts != null) {
+      return hosts.matches(hostAddress(), null);
+    }
+    return tls != null || config.relayFromHosts().matches(hostAddress(), null);
+  }
+
+  /** {@code server_advertise_condition}: an authenticator can hide itself per session. */
+  boolean offersMechanism(AuthenticatorConfig a) {
+    if (a.advertiseCondition() == null) {
+      return true;
+    }
+    JsonObject vars = variables();
+    try {
+      return a.advertiseCondition().condition(name -> {
+        Object v = vars.getValue(name);
+        return v == null ? null : String.valueOf(v);
+      });
+    } catch (org.postern.acl.ExpansionException e) {
+      return false;
+    }
   }
 
   /** True when STARTTLS may be offered: a TLS-capable connection, not yet encrypted, a host it is advertised to. */
@@ -175,14 +235,15 @@ public final class SmtpSession {
     return "H=" + (heloName == null ? "" : "(" + heloName + ") ") + "[" + hostAddress() + "]:" + hostPort();
   }
 
-  /** Exim's TLS fields on log lines: {@code X=cipher CV=yes DN="..."}. */
+  /** Exim's TLS and AUTH fields on log lines: {@code X=cipher CV=yes DN="..." A=name:id}. */
   String tlsForLog() {
+    String auth = authenticatedId == null ? "" : " A=" + authenticator + ":" + authenticatedId.replaceAll("\\s", "_");
     if (tls == null) {
-      return "";
+      return auth;
     }
     String dn = tls.getString("tls_peerdn");
     return " X=" + tls.getString("tls_cipher") + " CV=" + (tls.getInteger("tls_certificate_verified", 0) == 1 ? "yes" : "no")
-        + (dn == null ? "" : " DN=\"" + dn.replace("\"", "\\\"") + "\"");
+        + (dn == null ? "" : " DN=\"" + dn.replace("\"", "\\\"") + "\"") + auth;
   }
 
   /** The variables an ACL can test, as of now. */
@@ -202,8 +263,14 @@ public final class SmtpSession {
     if (tls != null) {
       v.mergeIn(tls);
     }
+    if (authenticatedId != null) {
+      v.put("authenticated_id", authenticatedId);
+    }
     if (transaction.hasSender()) {
       v.put("sender_address", transaction.sender().address());
+      if (transaction.authenticatedSender() != null) {
+        v.put("authenticated_sender", transaction.authenticatedSender());
+      }
       v.put("recipients_count", transaction.recipients().size());
     }
     return v;

@@ -16,6 +16,7 @@ final class Transaction {
   private long declaredSize = -1;
   private String bodyType = "7BIT";
   private String messageId;
+  private String authenticatedSender;
 
   boolean hasSender() {
     return sender != null;
@@ -50,6 +51,15 @@ final class Transaction {
 
   String bodyType() {
     return bodyType;
+  }
+
+  /** The MAIL AUTH= value kept for an authenticated client ("<>" otherwise), or null when none was given. */
+  String authenticatedSender() {
+    return authenticatedSender;
+  }
+
+  void authenticatedSender(String value) {
+    this.authenticatedSender = value;
   }
 
   String messageId() {

@@ -1,0 +1,55 @@
+package org.postern.auth;
+
+import io.vertx.core.Future;
+import org.postern.config.LocalUsers;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * CRAM-MD5 (RFC 2195): a unique challenge {@code <random.timestamp@primary_hostname>}, answered
+ * with {@code user HMAC-MD5(secret, challenge)}. Needs the secret itself (or Dovecot's precomputed
+ * context): a user stored as bcrypt or SCRAM cannot use it and fails with 535, like a wrong
+ * password. {@code $auth1} is the user.
+ */
+final class CramMd5Exchange implements SaslExchange {
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private final LocalUsers users;
+  private final String hostname;
+  private byte[] challenge;
+
+  CramMd5Exchange(LocalUsers users, String hostname) {
+    this.users = users;
+    this.hostname = hostname;
+  }
+
+  @Override
+  public Future<SaslResult> step(byte[] response) {
+    if (challenge == null) {
+      if (response != null) {
+        return Future.succeededFuture(SaslResult.failure(null, "CRAM-MD5 takes no initial response"));
+      }
+      challenge = ("<" + Long.toUnsignedString(RANDOM.nextLong()) + "." + System.currentTimeMillis() + "@"
+          + hostname + ">").getBytes(StandardCharsets.US_ASCII);
+      return Future.succeededFuture(SaslResult.challenge(challenge));
+    }
+    String text = response == null ? "" : new String(response, StandardCharsets.UTF_8);
+    int space = text.lastIndexOf(' ');
+    if (space <= 0 || !text.substring(space + 1).matches("[0-9a-fA-F]{32}")) {
+      return Future.succeededFuture(SaslResult.failure(null, "malformed CRAM-MD5 response"));
+    }
+    String user = text.substring(0, space);
+    byte[] digest = HexFormat.of().parseHex(text.substring(space + 1).toLowerCase());
+    LocalUsers.Account account = users.account(user);
+    Optional<CramMd5Key> key = account == null || account.secret().isEmpty() ? Optional.empty()
+        : PasswordSchemes.cramMd5Key(account.scheme(), account.secret());
+    boolean ok = key.isPresent() && MessageDigest.isEqual(key.get().hmac(challenge), digest);
+    return Future.succeededFuture(ok ? SaslResult.success(account.name(), List.of(account.name()))
+        : SaslResult.failure(user, key.isPresent() || account == null ? "incorrect authentication data"
+            : "no CRAM-MD5 secret for this user (stored scheme " + account.scheme() + ")"));
+  }
+}

@@ -1,0 +1,40 @@
+package org.postern.auth;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.authentication.AuthenticationProvider;
+import io.vertx.ext.auth.authentication.Credentials;
+import io.vertx.ext.auth.authentication.UsernamePasswordCredentials;
+import org.postern.config.ConfigHolder;
+import org.postern.config.LocalUsers;
+
+/**
+ * A Vert.x Auth provider over {@code conf/passwd} (Dovecot passwd-file schemes, see
+ * {@link PasswordSchemes}). Verification runs on a worker pool, so a bcrypt check never stalls an
+ * event loop. PLAIN and LOGIN authenticate through this interface, so another provider
+ * (properties, JDBC, LDAP) can take its place.
+ */
+public final class PasswdAuthenticationProvider implements AuthenticationProvider {
+  private final ConfigHolder config;
+  private final WorkerExecutor workers;
+
+  public PasswdAuthenticationProvider(Vertx vertx, ConfigHolder config) {
+    this.config = config;
+    this.workers = vertx.createSharedWorkerExecutor("postern-auth", 8);
+  }
+
+  @Override
+  public Future<User> authenticate(Credentials credentials) {
+    if (!(credentials instanceof UsernamePasswordCredentials up) || up.getUsername() == null
+        || up.getPassword() == null) {
+      return Future.failedFuture("username and password required");
+    }
+    LocalUsers.Account account = config.current().users().account(up.getUsername());
+    return workers.<Boolean>executeBlocking(() -> account != null && !account.secret().isEmpty()
+        && PasswordSchemes.verify(account.scheme(), account.secret(), up.getPassword()), false)
+        .compose(ok -> ok ? Future.succeededFuture(User.fromName(account.name()))
+            : Future.failedFuture("authentication failed"));
+  }
+}

@@ -1,0 +1,13 @@
+package org.postern.auth;
+
+import io.vertx.core.Future;
+
+/** The server side of one SASL exchange: one instance per AUTH command. */
+interface SaslExchange {
+  /**
+   * Processes the client's next response.
+   *
+   * @param response the decoded response, or null when AUTH carried no initial response
+   */
+  Future<SaslResult> step(byte[] response);
+}

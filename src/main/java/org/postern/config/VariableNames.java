@@ -1,0 +1,25 @@
+package org.postern.config;
+
+import java.util.Set;
+
+/**
+ * The {@code $variables} a session offers to expansions and ACLs. Expansions are checked against
+ * this list at load time, so a typo such as {@code $auth_id} is a configuration error with file and
+ * line, not an empty string at run time.
+ */
+public final class VariableNames {
+  private static final Set<String> KNOWN = Set.of(
+      "sender_host_address", "sender_host_port", "sender_host_name", "interface_address", "interface_port",
+      "received_port", "received_listener", "received_protocol", "primary_hostname", "sender_helo_name",
+      "sender_address", "recipients_count", "local_part", "domain", "recipient", "message_id", "message_size",
+      "authenticated_id", "authenticated_sender", "tls_cipher", "tls_peerdn", "tls_sni",
+      "tls_certificate_verified", "tls_protocol", "tls_bits", "tls_cipher_suite", "tls_certificate_error",
+      "auth1", "auth2", "auth3", "authenticator", "reason", "etrn_argument");
+
+  private VariableNames() {
+  }
+
+  public static boolean isKnown(String name) {
+    return KNOWN.contains(name) || name.matches("acl_[cm]\\d+");
+  }
+}

@@ -1,0 +1,178 @@
+package org.postern.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+import org.postern.acl.AclVerdict;
+import org.postern.config.AuthenticatorConfig;
+import org.postern.smtp.Replies;
+import org.postern.smtp.SmtpReply;
+
+import java.util.Base64;
+import java.util.Locale;
+
+/**
+ * AUTH (RFC 4954). Checks sequence, TLS policy, the per-address failure count and the auth ACL,
+ * then runs the exchange with the authenticator over the bus; {@link #respond} takes the client's
+ * further lines. Failures are answered after a delay that doubles with each failure, and
+ * {@code smtp_max_auth_failures} ends the session.
+ */
+final class AuthCommand implements SmtpCommand {
+  /** RFC 4954 4: a server must accept responses of at least 12288 octets. */
+  static final int RESPONSE_LINE_MAX = 12288;
+  static final SmtpReply SUCCEEDED = SmtpReply.of(235, "2.7.0", "Authentication succeeded");
+  static final SmtpReply FAILED = SmtpReply.of(535, "5.7.8", "Authentication credentials invalid");
+  static final SmtpReply ENCRYPTION_REQUIRED = SmtpReply.of(538, "5.7.11",
+      "Encryption required for requested authentication mechanism");
+  static final SmtpReply UNKNOWN_MECHANISM = SmtpReply.of(504, "5.5.4", "Unrecognized authentication type");
+  static final SmtpReply CANCELLED = SmtpReply.of(501, "5.0.0", "Authentication cancelled");
+  static final SmtpReply BAD_BASE64 = SmtpReply.of(501, "5.5.2", "Invalid base64 data");
+  static final SmtpReply RESPONSE_TOO_LONG = SmtpReply.of(500, "5.5.6", "Authentication exchange line is too long");
+  static final SmtpReply TEMPORARILY_REFUSED = SmtpReply.of(454, "4.7.0",
+      "Too many authentication failures from this address; try again later");
+  static final SmtpReply TOO_MANY_FAILURES = SmtpReply.of(421, "4.7.0", "Too many authentication failures");
+  static final SmtpReply AUTH_UNAVAILABLE = SmtpReply.of(454, "4.7.0", "Temporary authentication failure");
+
+  private final AuthClient auth;
+  private final io.vertx.core.Vertx vertx;
+
+  AuthCommand(io.vertx.core.Vertx vertx, AuthClient auth) {
+    this.vertx = vertx;
+    this.auth = auth;
+  }
+
+  @Override
+  public Future<SessionResponse> execute(SmtpSession session, String argument) {
+    if (session.authenticatedId() != null) {
+      return sync(Replies.BAD_SEQUENCE.withText("Already authenticated"));
+    }
+    if (session.transaction().hasSender()) {
+      return sync(Replies.BAD_SEQUENCE.withText("AUTH not permitted inside a mail transaction"));
+    }
+    if (!session.esmtp()) {
+      return sync(Replies.BAD_SEQUENCE.withText("AUTH needs EHLO"));
+    }
+    String[] words = argument.strip().split(" +");
+    if (words[0].isEmpty() || words.length > 2) {
+      return sync(Replies.SYNTAX_ERROR.withText("Syntax: AUTH mechanism [initial-response]"));
+    }
+    AuthenticatorConfig authenticator = session.config().auth().mechanism(words[0].toUpperCase(Locale.ROOT));
+    if (authenticator == null || !session.offersMechanism(authenticator)) {
+      return sync(UNKNOWN_MECHANISM);
+    }
+    if (!session.offersAuth()) {
+      return sync(session.tls() == null ? ENCRYPTION_REQUIRED : Replies.BAD_SEQUENCE.withText("AUTH not available"));
+    }
+    byte[] initial = null;
+    if (words.length == 2) {
+      if (words[1].equals("=")) {
+        initial = new byte[0];
+      } else {
+        try {
+          initial = Base64.getDecoder().decode(words[1]);
+        } catch (IllegalArgumentException e) {
+          return sync(BAD_BASE64);
+        }
+      }
+    }
+    byte[] response = initial;
+    return auth.blocked(session.hostAddress(), session.config().auth()).compose(blocked -> {
+      if (blocked) {
+        return Future.succeededFuture(SessionResponse.reply(TEMPORARILY_REFUSED)
+            .withLog("AUTH refused for " + session.hostForLog() + ": too many recent failures from this address"));
+      }
+      return session.check("auth", session.variables().put("authenticator", authenticator.name())).compose(v -> {
+        if (!v.accepted()) {
+          SmtpReply refusal = SmtpSession.refusal("auth", v);
+          return Future.succeededFuture(v.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal)
+              : SessionResponse.reply(refusal));
+        }
+        session.authExchange(authenticator);
+        return step(session, authenticator, response, true);
+      });
+    }).map(r -> r.syncPoint(true));
+  }
+
+  /** A line sent inside the exchange (after a 334). */
+  Future<SessionResponse> respond(SmtpSession session, String line, boolean tooLong) {
+    AuthenticatorConfig authenticator = session.authExchange();
+    if (tooLong) {
+      return abort(session, RESPONSE_TOO_LONG);
+    }
+    if (line.equals("*")) {
+      return abort(session, CANCELLED);
+    }
+    byte[] response;
+    try {
+      response = Base64.getDecoder().decode(line.strip());
+    } catch (IllegalArgumentException e) {
+      return abort(session, BAD_BASE64);
+    }
+    return step(session, authenticator, response, false).map(r -> r.syncPoint(true));
+  }
+
+  private Future<SessionResponse> abort(SmtpSession session, SmtpReply reply) {
+    auth.cancel(session.id());
+    session.authExchange(null);
+    return Future.succeededFuture(withLineLimit(SessionResponse.reply(reply), session.config().commandLineMax()));
+  }
+
+  private Future<SessionResponse> step(SmtpSession session, AuthenticatorConfig a, byte[] response, boolean first) {
+    JsonObject request = new JsonObject().put("exchange", session.id()).put("first", first)
+        .put("generation", session.config().generation()).put("variables", session.variables());
+    if (response != null) {
+      request.put("response", Base64.getEncoder().encodeToString(response));
+    }
+    return auth.step(a.publicName(), request).compose(result -> {
+      switch (result.getString("status", "failure")) {
+        case "challenge" -> {
+          String challenge = result.getString("challenge", "");
+          return Future.succeededFuture(withLineLimit(
+              SessionResponse.reply(SmtpReply.of(334, null, challenge)), RESPONSE_LINE_MAX));
+        }
+        case "success" -> {
+          session.authExchange(null);
+          session.authenticated(a.name(), result.getString("user"));
+          return Future.succeededFuture(withLineLimit(SessionResponse.reply(SUCCEEDED),
+              session.config().commandLineMax()));
+        }
+        default -> {
+          session.authExchange(null);
+          return failed(session, a, result.getString("user"), result.getString("reason"));
+        }
+      }
+    }, e -> {
+      session.authExchange(null);
+      return Future.succeededFuture(withLineLimit(SessionResponse.reply(AUTH_UNAVAILABLE),
+          session.config().commandLineMax()));
+    });
+  }
+
+  private Future<SessionResponse> failed(SmtpSession session, AuthenticatorConfig a, String user, String reason) {
+    int failures = session.authFailed();
+    auth.recordFailure(session.hostAddress(), session.config().auth());
+    // Exim's log line: the user name may be logged, the password never.
+    String log = a.name() + " authenticator failed for " + session.hostForLog() + ": 535 Incorrect authentication data"
+        + (user == null ? "" : " (set_id=" + user.replaceAll("\\p{Cntrl}", "?") + ")")
+        + (reason == null ? "" : ": " + reason);
+    SessionResponse response = failures >= session.config().auth().maxFailures()
+        ? SessionResponse.close(TOO_MANY_FAILURES).withLog(log + "; too many failures, connection dropped")
+        : withLineLimit(SessionResponse.reply(FAILED), session.config().commandLineMax()).withLog(log);
+    long delay = session.config().auth().failureDelay().toMillis() << Math.min(failures - 1, 4);
+    if (delay <= 0) {
+      return Future.succeededFuture(response);
+    }
+    Promise<SessionResponse> later = Promise.promise();
+    vertx.setTimer(delay, t -> later.complete(response));
+    return later.future();
+  }
+
+  private static SessionResponse withLineLimit(SessionResponse r, int limit) {
+    JsonObject extra = r.extra() == null ? new JsonObject() : r.extra();
+    return new SessionResponse(r.reply(), r.action(), r.syncPoint(), extra.put("line_limit", limit), r.log());
+  }
+
+  private static Future<SessionResponse> sync(SmtpReply reply) {
+    return Future.succeededFuture(SessionResponse.reply(reply).syncPoint(true));
+  }
+}
