@@ -41,8 +41,10 @@ public final class AuthVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     config = ConfigHolder.of(vertx);
-    provider = new PasswdAuthenticationProvider(vertx, config);
-    workers = vertx.createSharedWorkerExecutor("postern-auth", 8);
+    // Fewer threads than cores: bcrypt saturating every core would delay every session's replies.
+    int threads = config().getInteger("auth_threads", Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
+    workers = vertx.createSharedWorkerExecutor("postern-auth", threads);
+    provider = new PasswdAuthenticationProvider(config, workers);
     vertx.setPeriodic(60_000, t -> exchanges.values().removeIf(p -> System.currentTimeMillis() - p.started() > EXCHANGE_TTL_MS));
     List<Future<?>> registered = new java.util.ArrayList<>();
     for (String mechanism : MECHANISMS) {

@@ -1,7 +1,6 @@
 package org.postern.auth;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authentication.AuthenticationProvider;
@@ -20,9 +19,13 @@ public final class PasswdAuthenticationProvider implements AuthenticationProvide
   private final ConfigHolder config;
   private final WorkerExecutor workers;
 
-  public PasswdAuthenticationProvider(Vertx vertx, ConfigHolder config) {
+  /**
+   * @param workers where password checks run; keep it smaller than the number of cores, so that
+   *                a burst of bcrypt checks cannot starve the event loops of CPU
+   */
+  public PasswdAuthenticationProvider(ConfigHolder config, WorkerExecutor workers) {
     this.config = config;
-    this.workers = vertx.createSharedWorkerExecutor("postern-auth", 8);
+    this.workers = workers;
   }
 
   @Override
