@@ -119,7 +119,13 @@ public final class AuthVerticle extends VerticleBase {
       return SaslResult.failure(result.user(), "authorization identity differs from the user");
     }
     Expansion setId = a.serverSetId();
-    String id = setId == null ? result.user() : setId.expand(lookup);
+    String id;
+    try {
+      id = setId == null ? result.user() : setId.expand(lookup);
+    } catch (ExpansionException e) {
+      LOG.error("{} authenticator: server_set_id: {}", a.name(), e.getMessage());
+      return SaslResult.failure(result.user(), "server_set_id could not be expanded");
+    }
     return SaslResult.success(id.isEmpty() ? result.user() : id, List.of());
   }
 
