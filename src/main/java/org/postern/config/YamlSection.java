@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * which catches typos such as {@code mesage_size_limit} instead of silently ignoring them.
  */
 public final class YamlSection {
-  private static final Pattern EXIM_TIME = Pattern.compile("(\\d+)([wdhms])");
+  private static final Pattern EXIM_TIME = Pattern.compile("(\\d+)(ms|[wdhms])");
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kKmMgG]?)");
 
   private final String file;
@@ -186,7 +186,10 @@ public final class YamlSection {
     }
   }
 
-  /** A time with Exim's syntax: {@code 5m}, {@code 1h30m}, {@code 2d}, or a number of seconds. */
+  /**
+   * A time with Exim's syntax: {@code 5m}, {@code 1h30m}, {@code 2d}, or a number of seconds;
+   * {@code ms} is accepted too, for sub-second delays.
+   */
   public Duration duration(String key, Duration defaultValue) throws ConfigException {
     String v = string(key, null);
     if (v == null) {
@@ -204,23 +207,24 @@ public final class YamlSection {
       return Duration.ofSeconds(Long.parseLong(t));
     }
     Matcher m = EXIM_TIME.matcher(t);
-    long seconds = 0;
+    long millis = 0;
     int end = 0;
     while (m.find() && m.start() == end) {
       long n = Long.parseLong(m.group(1));
-      seconds = Math.addExact(seconds, Math.multiplyExact(n, switch (m.group(2)) {
-        case "w" -> 7 * 86400L;
-        case "d" -> 86400L;
-        case "h" -> 3600L;
-        case "m" -> 60L;
-        default -> 1L;
+      millis = Math.addExact(millis, Math.multiplyExact(n, switch (m.group(2)) {
+        case "w" -> 7 * 86_400_000L;
+        case "d" -> 86_400_000L;
+        case "h" -> 3_600_000L;
+        case "m" -> 60_000L;
+        case "ms" -> 1L;
+        default -> 1000L;
       }));
       end = m.end();
     }
     if (end != t.length() || t.isEmpty()) {
       throw error(key, "not a time: \"" + v + "\" (use e.g. 30s, 5m, 1h30m, 2d)");
     }
-    return Duration.ofSeconds(seconds);
+    return Duration.ofMillis(millis);
   }
 
   /** True when the option is written as a YAML sequence rather than one (colon-separated) string. */

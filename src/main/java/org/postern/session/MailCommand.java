@@ -15,6 +15,8 @@ final class MailCommand implements SmtpCommand {
   static final SmtpReply HELO_FIRST = Replies.BAD_SEQUENCE.withText("EHLO or HELO first");
   private static final SmtpReply NESTED = Replies.BAD_SEQUENCE.withText("Sender already given");
   private static final SmtpReply BAD_SENDER = SmtpReply.of(501, "5.1.7", "Bad sender address syntax");
+  /** RFC 5321: 555 is for parameters not recognized; a malformed one is a syntax error, 501. */
+  static final SmtpReply MALFORMED_PARAMETER = Replies.SYNTAX_ERROR.withText("Syntax error in parameters");
 
   @Override
   public Future<SessionResponse> execute(SmtpSession session, String argument) {
@@ -32,7 +34,7 @@ final class MailCommand implements SmtpCommand {
     try {
       sender = MailPath.parse(path, true);
     } catch (MailPathException e) {
-      return done(e.kind() == MailPathException.Kind.BAD_PARAMETER ? Replies.PARAMETER_UNRECOGNIZED : BAD_SENDER);
+      return done(e.kind() == MailPathException.Kind.BAD_PARAMETER ? MALFORMED_PARAMETER : BAD_SENDER);
     }
     long size = -1;
     String body = "7BIT";

@@ -28,7 +28,7 @@ final class RcptCommand implements SmtpCommand {
       parsed = MailPath.parse(path, false);
     } catch (MailPathException e) {
       return MailCommand.done(e.kind() == MailPathException.Kind.BAD_PARAMETER
-          ? Replies.PARAMETER_UNRECOGNIZED : BAD_RECIPIENT);
+          ? MailCommand.MALFORMED_PARAMETER : BAD_RECIPIENT);
     }
     if (!parsed.parameters().isEmpty()) {
       return MailCommand.done(Replies.PARAMETER_UNRECOGNIZED.withText(

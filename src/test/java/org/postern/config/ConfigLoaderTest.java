@@ -493,6 +493,13 @@ class ConfigLoaderTest {
     assertEquals(Duration.ofSeconds(seconds), load(BASE + "smtp_receive_timeout: " + value + "\n").smtpReceiveTimeout());
   }
 
+  @ParameterizedTest
+  @CsvSource({"250ms, 250", "1s500ms, 1500", "2m0s, 120000"})
+  void millisecondTimes(String value, long millis) throws Exception {
+    assertEquals(Duration.ofMillis(millis),
+        load(BASE + "smtp_receive_timeout: " + value + "\n").smtpReceiveTimeout());
+  }
+
   @Test
   void bareLfNormalize() throws Exception {
     assertEquals(BareLineEnds.NORMALIZE, load(BASE + "bare_lf: normalize\n").bareLineEnds());

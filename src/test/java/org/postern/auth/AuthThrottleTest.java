@@ -1,0 +1,274 @@
+package org.postern.auth;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postern.testing.PosternTestServer;
+import org.postern.testing.SmtpTestClient;
+import org.postern.testing.SmtpTestClient.Reply;
+import org.postern.testing.TestPki;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.postern.auth.AuthTesting.assertReply;
+import static org.postern.auth.AuthTesting.b64;
+import static org.postern.auth.AuthTesting.plain;
+import static org.postern.auth.AuthTesting.secret;
+
+/**
+ * Password guessing: {@code smtp_max_auth_failures} ends the session, {@code smtp_auth_failure_delay}
+ * grows with each failure, {@code auth_failures_per_host}/{@code auth_failures_window} refuse an
+ * address for a while across sessions; and bcrypt checks run off the event loops.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class AuthThrottleTest {
+  private static final String ALICE_PW = secret("Throttle-Alice-pw-62fa");
+  private static final String BOB_PW = secret("Throttle-Bob-bcrypt-pw-0e91");
+  private static final String WRONG_PW = secret("Throttle-Wrong-pw-d83c");
+
+  /** smtp_max_auth_failures 3, no delay, no per-host limit. */
+  private static PosternTestServer brute;
+  /** smtp_auth_failure_delay 1s (time values have whole seconds only, see the disabled 200ms test). */
+  private static PosternTestServer delayed;
+  /** auth_failures_per_host 4 within 2s; STARTTLS available for a second address. */
+  private static PosternTestServer perHost;
+  /** bob stored as BLF-CRYPT cost 10; protocol errors not limited (for the probes). */
+  private static PosternTestServer bcrypt;
+
+  @BeforeAll
+  static void start() throws Exception {
+    brute = PosternTestServer.create()
+        .users("admin:", "alice:{PLAIN}" + ALICE_PW)
+        .option("smtp_max_auth_failures", "3")
+        .option("smtp_auth_failure_delay", "0s")
+        .option("auth_failures_per_host", "0")
+        .start();
+    delayed = PosternTestServer.create()
+        .users("admin:", "alice:{PLAIN}" + ALICE_PW)
+        .option("smtp_max_auth_failures", "5")
+        .option("smtp_auth_failure_delay", "1s")
+        .option("auth_failures_per_host", "0")
+        .start();
+    perHost = AuthTesting.tlsServer()
+        .users("admin:", "alice:{PLAIN}" + ALICE_PW)
+        .option("smtp_auth_failure_delay", "0s")
+        .option("auth_failures_per_host", "4")
+        .option("auth_failures_window", "2s")
+        .start();
+    bcrypt = PosternTestServer.create()
+        .users("admin:", "alice:{PLAIN}" + ALICE_PW, "bob:" + PasswordSchemes.create("BLF-CRYPT", BOB_PW))
+        .option("smtp_auth_failure_delay", "0s")
+        .option("auth_failures_per_host", "0")
+        .option("smtp_max_synprot_errors", "1000")
+        .start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (PosternTestServer s : new PosternTestServer[] {brute, delayed, perHost, bcrypt}) {
+      if (s != null) {
+        s.close();
+      }
+    }
+    // No password this class sent, right or wrong, reached a log.
+    AuthTesting.assertNoSecretsLogged(java.util.Set.of());
+  }
+
+  private static SmtpTestClient ehloed(PosternTestServer s) throws IOException {
+    SmtpTestClient c = SmtpTestClient.connect(s.port());
+    assertEquals(220, c.reply().code());
+    assertEquals(250, c.command("EHLO client.test.example").code());
+    return c;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // smtp_max_auth_failures
+
+  @Test
+  void thirdFailureIs421AndClosesTheConnection() throws Exception {
+    try (SmtpTestClient c = ehloed(brute)) {
+      assertReply(535, "5.7.8", c.command("AUTH PLAIN " + plain("alice", WRONG_PW)));
+      assertReply(535, "5.7.8", c.command("AUTH PLAIN " + plain("alice", WRONG_PW)));
+      assertReply(421, "4.7.0", c.command("AUTH PLAIN " + plain("alice", WRONG_PW)));
+      c.timeout(3000);
+      assertTrue(c.closedByServer(), "the connection must be closed after the 421");
+    }
+    // The limit is per session: a new one authenticates.
+    try (SmtpTestClient c = ehloed(brute)) {
+      assertReply(235, "2.7.0", c.command("AUTH PLAIN " + plain("alice", ALICE_PW)));
+    }
+  }
+
+  @Test
+  void failuresOfDifferentMechanismsAddUp() throws Exception {
+    try (SmtpTestClient c = ehloed(brute)) {
+      assertEquals(334, c.command("AUTH LOGIN " + b64("alice")).code());
+      assertReply(535, "5.7.8", c.command(b64(WRONG_PW)));
+      Reply challenge = c.command("AUTH CRAM-MD5");
+      assertEquals(334, challenge.code(), challenge.toString());
+      assertReply(535, "5.7.8", c.command(b64("alice 0123456789abcdef0123456789abcdef")));
+      assertReply(421, "4.7.0", c.command("AUTH PLAIN " + plain("alice", WRONG_PW)));
+      c.timeout(3000);
+      assertTrue(c.closedByServer(), "the connection must be closed after the 421");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // smtp_auth_failure_delay
+
+  /** Two wrong passwords; asserts the delays of their 535s (ms) against the configured delay, then the right one works. */
+  private static void assertDoublingDelay(PosternTestServer s, long delayMs) throws Exception {
+    try (SmtpTestClient c = ehloed(s)) {
+      long t0 = System.nanoTime();
+      assertReply(535, "5.7.8", c.command("AUTH PLAIN " + plain("alice", WRONG_PW)));
+      long first = (System.nanoTime() - t0) / 1_000_000;
+      long t1 = System.nanoTime();
+      assertReply(535, "5.7.8", c.command("AUTH PLAIN " + plain("alice", WRONG_PW)));
+      long second = (System.nanoTime() - t1) / 1_000_000;
+      assertTrue(first >= delayMs * 3 / 4, "first failure answered after " + first + " ms, expected about " + delayMs);
+      assertTrue(second >= delayMs * 7 / 4,
+          "second failure answered after " + second + " ms, expected about " + 2 * delayMs);
+      // Still a working session, and the right password is not refused.
+      long t2 = System.nanoTime();
+      assertReply(235, "2.7.0", c.command("AUTH PLAIN " + plain("alice", ALICE_PW)));
+      long success = (System.nanoTime() - t2) / 1_000_000;
+      // A success is not delayed (loose bound: the next failure delay would be 4 times the delay).
+      assertTrue(success < 2 * delayMs, "success answered after " + success + " ms");
+    }
+  }
+
+  @Test
+  void failureDelayDoublesWithEachFailure() throws Exception {
+    assertDoublingDelay(delayed, 1000);
+  }
+
+  @Test
+  void subSecondFailureDelayDoubles() throws Exception {
+    try (PosternTestServer s = PosternTestServer.create()) {
+      s.users("admin:", "alice:{PLAIN}" + ALICE_PW)
+          .option("smtp_max_auth_failures", "5")
+          .option("smtp_auth_failure_delay", "200ms")
+          .option("auth_failures_per_host", "0")
+          .start();
+      assertDoublingDelay(s, 200);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // auth_failures_per_host / auth_failures_window
+
+  @Test
+  void tooManyFailuresFromAnAddressGet454UntilTheWindowExpires() throws Exception {
+    for (int session = 0; session < 2; session++) {
+      try (SmtpTestClient c = ehloed(perHost)) {
+        assertReply(535, "5.7.8", c.command("AUTH PLAIN " + plain("alice", WRONG_PW)));
+        assertReply(535, "5.7.8", c.command("AUTH PLAIN " + plain("alice", WRONG_PW)));
+      }
+    }
+    long lastFailure = System.currentTimeMillis();
+    try (SmtpTestClient c = ehloed(perHost)) {
+      // Even the right password is refused now, with a temporary code.
+      assertReply(454, "4.7.0", c.command("AUTH PLAIN " + plain("alice", ALICE_PW)));
+      assertReply(454, "4.7.0", c.command("AUTH LOGIN"));
+      // Not authenticated (else 503), and the session goes on.
+      assertReply(454, "4.7.0", c.command("AUTH PLAIN " + plain("alice", ALICE_PW)));
+      assertReply(250, "2.0.0", c.command("NOOP"));
+    }
+    // The count is per address: 127.0.0.2 (over TLS, where AUTH is offered to it) is not refused.
+    try (AuthSmtpClient c = AuthSmtpClient.connect("127.0.0.2", perHost.port())) {
+      c.ehlo("client.test.example");
+      c.startTlsAndEhlo(TestPki.shared().clientContext());
+      assertReply(235, "2.7.0", c.command("AUTH PLAIN " + plain("alice", ALICE_PW)));
+    }
+    long wait = lastFailure + 2500 - System.currentTimeMillis();
+    if (wait > 0) {
+      Thread.sleep(wait);
+    }
+    try (SmtpTestClient c = ehloed(perHost)) {
+      assertReply(235, "2.7.0", c.command("AUTH PLAIN " + plain("alice", ALICE_PW)));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // bcrypt off the event loops
+
+  @Test
+  void concurrentBcryptChecksDoNotStallOtherSessions() throws Exception {
+    int clients = 20;
+    ExecutorService pool = Executors.newFixedThreadPool(clients);
+    SmtpTestClient probe = ehloed(bcrypt);
+    try {
+      // Warm-up: the probe's paths (NOOP; CRAM-MD5, which the authenticator verticle answers on its
+      // event loop) before measuring.
+      probeOnce(probe);
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Reply>> results = new ArrayList<>();
+      List<SmtpTestClient> sessions = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        sessions.add(ehloed(bcrypt));
+      }
+      for (SmtpTestClient s : sessions) {
+        results.add(pool.submit(() -> {
+          go.await();
+          return s.command("AUTH PLAIN " + plain("bob", BOB_PW));
+        }));
+      }
+      long start = System.nanoTime();
+      go.countDown();
+      long maxNoop = 0;
+      long maxChallenge = 0;
+      int rounds = 0;
+      while (results.stream().anyMatch(f -> !f.isDone()) || rounds < 3) {
+        long[] t = probeOnce(probe);
+        maxNoop = Math.max(maxNoop, t[0]);
+        maxChallenge = Math.max(maxChallenge, t[1]);
+        rounds++;
+        if (rounds % 500 == 0) {
+          // Each probe is a cancelled exchange (501): stay well under smtp_max_synprot_errors.
+          probe.close();
+          probe = ehloed(bcrypt);
+        }
+        Thread.sleep(5);
+      }
+      long total = (System.nanoTime() - start) / 1_000_000;
+      for (Future<Reply> f : results) {
+        assertReply(235, "2.7.0", f.get(30, TimeUnit.SECONDS));
+      }
+      for (SmtpTestClient s : sessions) {
+        s.close();
+      }
+      String stats = rounds + " probe rounds during " + total + " ms of " + clients + " bcrypt AUTHs: max NOOP "
+          + maxNoop + " ms, max CRAM-MD5 challenge " + maxChallenge + " ms";
+      System.err.println(stats);
+      assertTrue(maxNoop < 100, stats);
+      // If bcrypt ran on the authenticator's event loop, this challenge would wait behind it.
+      assertTrue(maxChallenge < 100, stats);
+    } finally {
+      probe.close();
+      pool.shutdownNow();
+    }
+  }
+
+  /** A NOOP round trip and an AUTH CRAM-MD5 challenge round trip (then cancelled), in ms. */
+  private static long[] probeOnce(SmtpTestClient probe) throws IOException {
+    long t0 = System.nanoTime();
+    assertReply(250, "2.0.0", probe.command("NOOP"));
+    long noop = (System.nanoTime() - t0) / 1_000_000;
+    long t1 = System.nanoTime();
+    Reply challenge = probe.command("AUTH CRAM-MD5");
+    long cram = (System.nanoTime() - t1) / 1_000_000;
+    assertEquals(334, challenge.code(), challenge.toString());
+    assertReply(501, "5.0.0", probe.command("*"));
+    return new long[] {noop, cram};
+  }
+}
