@@ -4,6 +4,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.authentication.AuthenticationProvider;
+import io.vertx.ext.auth.properties.PropertyFileAuthentication;
 import org.postern.acl.Expansion;
 import org.postern.acl.ExpansionException;
 import org.postern.bus.Addresses;
@@ -34,6 +36,8 @@ public final class AuthVerticle extends VerticleBase {
   private ConfigHolder config;
   private PasswdAuthenticationProvider provider;
   private io.vertx.core.WorkerExecutor workers;
+  private java.nio.file.Path propertiesFile;
+  private AuthenticationProvider propertiesProvider;
 
   private record Pending(SaslExchange exchange, String mechanism, long started) {
   }
@@ -129,10 +133,26 @@ public final class AuthVerticle extends VerticleBase {
     return SaslResult.success(id.isEmpty() ? result.user() : id, List.of());
   }
 
+  /**
+   * The Vert.x Auth provider PLAIN and LOGIN check passwords with: conf/passwd, or another provider
+   * chosen by {@code auth_provider}. Rebuilt when the configuration names another one.
+   */
+  private AuthenticationProvider provider(PosternConfig c) {
+    java.nio.file.Path file = c.auth().propertiesFile();
+    if (file == null) {
+      return provider;
+    }
+    if (!file.equals(propertiesFile)) {
+      propertiesFile = file;
+      propertiesProvider = PropertyFileAuthentication.create(vertx, file.toString());
+    }
+    return propertiesProvider;
+  }
+
   private SaslExchange create(AuthenticatorConfig a, PosternConfig c) {
     return switch (a.publicName()) {
-      case "PLAIN" -> new PlainExchange(provider);
-      case "LOGIN" -> new LoginExchange(provider, a.serverPrompts());
+      case "PLAIN" -> new PlainExchange(provider(c));
+      case "LOGIN" -> new LoginExchange(provider(c), a.serverPrompts());
       case "CRAM-MD5" -> new CramMd5Exchange(c.users(), c.primaryHostname());
       default -> new ScramExchange(c.users(), workers);
     };

@@ -2,6 +2,7 @@ package org.postern.config;
 
 import org.postern.acl.HostList;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -15,9 +16,12 @@ import java.util.List;
  * @param failureDelay       the delay before a 535, doubled after each failure in a session
  * @param failuresPerHost    failures per client address within {@code failuresWindow} before AUTH
  *                           is refused with 454 for a while (0 = no limit)
+ * @param propertiesFile     {@code auth_provider: properties:<file>}: PLAIN and LOGIN check passwords
+ *                           with Vert.x Auth's properties provider instead of {@code conf/passwd}; null = passwd
  */
 public record AuthSettings(HostList advertiseHosts, List<AuthenticatorConfig> authenticators, int maxFailures,
-                           Duration failureDelay, int failuresPerHost, Duration failuresWindow) {
+                           Duration failureDelay, int failuresPerHost, Duration failuresWindow,
+                           Path propertiesFile) {
 
   /** The authenticator advertised under this SASL name, or null. */
   public AuthenticatorConfig mechanism(String publicName) {

@@ -116,7 +116,7 @@ public final class ConfigLoader {
 
     boolean queueOnly = main.bool("queue_only", false);
     TlsSettings tls = tlsSettings(main, base, hostLists);
-    AuthSettings auth = authSettings(main, hostLists);
+    AuthSettings auth = authSettings(main, base, hostLists);
 
     String aclName = display(files.get(1));
     YamlSection aclFile = YamlSection.parse(aclName, texts.getOrDefault(files.get(1), ""));
@@ -250,7 +250,15 @@ public final class ConfigLoader {
         handshake);
   }
 
-  private static AuthSettings authSettings(YamlSection main, Map<String, HostList> hostLists) throws ConfigException {
+  private static AuthSettings authSettings(YamlSection main, Path base, Map<String, HostList> hostLists)
+      throws ConfigException {
+    String provider = main.string("auth_provider", "passwd");
+    Path properties = null;
+    if (provider.startsWith("properties:")) {
+      properties = base.resolve(provider.substring("properties:".length()).strip()).normalize();
+    } else if (!provider.equals("passwd")) {
+      throw main.error("auth_provider", "expected passwd or properties:<file>, got \"" + provider + "\"");
+    }
     HostList advertise = main.has("auth_advertise_hosts")
         ? hostListOption(main, "auth_advertise_hosts", "", hostLists) : null;
     int maxFailures = main.integer("smtp_max_auth_failures", 3, 1, 100);
@@ -306,7 +314,7 @@ public final class ConfigLoader {
         a.rejectUnknown();
       }
     }
-    return new AuthSettings(advertise, List.copyOf(authenticators), maxFailures, delay, perHost, window);
+    return new AuthSettings(advertise, List.copyOf(authenticators), maxFailures, delay, perHost, window, properties);
   }
 
   private static org.postern.acl.Expansion expansion(YamlSection s, String option) throws ConfigException {
