@@ -1,5 +1,6 @@
 package org.postern.tls;
 
+import org.postern.testing.TlsSmtp;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;

@@ -1,5 +1,6 @@
 package org.postern.tls;
 
+import org.postern.testing.TlsSmtp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package org.postern.tls;
 
+import org.postern.testing.TlsSmtp;
 import org.postern.listener.ListenerVerticle;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient.Reply;

@@ -1,7 +1,6 @@
-package org.postern.tls;
+package org.postern.testing;
 
 import org.postern.testing.SmtpTestClient.Reply;
-import org.postern.testing.TestPki;
 
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
@@ -30,7 +29,7 @@ import java.util.regex.Pattern;
  * parsed strictly (CRLF, {@code ddd-}/{@code ddd } lines, one code per reply). Reads are
  * unbuffered, so nothing the server sends after a reply can be swallowed before the handshake.
  */
-final class TlsSmtp implements AutoCloseable {
+public final class TlsSmtp implements AutoCloseable {
   private static final Pattern QUEUED_ID = Pattern.compile("id=(\\S+)");
 
   private final Socket raw;
@@ -47,7 +46,7 @@ final class TlsSmtp implements AutoCloseable {
   }
 
   /** A TCP connection from {@code source} (a loopback address, or null for the default); nothing read yet. */
-  static TlsSmtp open(String source, int port) throws IOException {
+  public static TlsSmtp open(String source, int port) throws IOException {
     Socket s = new Socket();
     if (source != null) {
       s.bind(new InetSocketAddress(source, 0));
@@ -57,18 +56,18 @@ final class TlsSmtp implements AutoCloseable {
   }
 
   /** Plaintext connection whose 220 greeting has been read. */
-  static TlsSmtp connect(int port) throws IOException {
+  public static TlsSmtp connect(int port) throws IOException {
     return connectFrom(null, port);
   }
 
-  static TlsSmtp connectFrom(String source, int port) throws IOException {
+  public static TlsSmtp connectFrom(String source, int port) throws IOException {
     TlsSmtp c = open(source, port);
     c.expect(220, c.reply());
     return c;
   }
 
   /** Implicit TLS (RFC 8314): the handshake first; the greeting is not read yet. */
-  static TlsSmtp implicit(String source, int port, SSLContext context) throws IOException {
+  public static TlsSmtp implicit(String source, int port, SSLContext context) throws IOException {
     TlsSmtp c = open(source, port);
     try {
       c.handshake(context, s -> { });
@@ -80,11 +79,11 @@ final class TlsSmtp implements AutoCloseable {
   }
 
   /** EHLO, STARTTLS (expects 220 2.0.0) and the handshake, with a client that trusts the context's anchors. */
-  SSLSocket startTls(SSLContext context) throws IOException {
+  public SSLSocket startTls(SSLContext context) throws IOException {
     return startTls(context, s -> { });
   }
 
-  SSLSocket startTls(SSLContext context, Consumer<SSLSocket> configure) throws IOException {
+  public SSLSocket startTls(SSLContext context, Consumer<SSLSocket> configure) throws IOException {
     Reply r = command("STARTTLS");
     expect(220, r);
     if (!r.text().startsWith("2.0.0 ")) {
@@ -98,7 +97,7 @@ final class TlsSmtp implements AutoCloseable {
    * server certificate against the context's trust anchors and that it names {@value TestPki#SERVER_NAME}
    * (sent as SNI).
    */
-  SSLSocket handshake(SSLContext context, Consumer<SSLSocket> configure) throws IOException {
+  public SSLSocket handshake(SSLContext context, Consumer<SSLSocket> configure) throws IOException {
     SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket(raw, TestPki.SERVER_NAME, raw.getPort(), true);
     SSLParameters p = s.getSSLParameters();
     p.setEndpointIdentificationAlgorithm("HTTPS");
@@ -119,58 +118,58 @@ final class TlsSmtp implements AutoCloseable {
     out = s.getOutputStream();
   }
 
-  SSLSession session() {
+  public SSLSession session() {
     return tls == null ? null : tls.getSession();
   }
 
   /** The server's leaf certificate of the current TLS session. */
-  X509Certificate serverCertificate() throws IOException {
+  public X509Certificate serverCertificate() throws IOException {
     return (X509Certificate) tls.getSession().getPeerCertificates()[0];
   }
 
-  Socket rawSocket() {
+  public Socket rawSocket() {
     return raw;
   }
 
-  int localPort() {
+  public int localPort() {
     return raw.getLocalPort();
   }
 
-  void timeout(int millis) throws IOException {
+  public void timeout(int millis) throws IOException {
     socket.setSoTimeout(millis);
   }
 
   /** Writes text through the current layer (TLS once started). */
-  void send(String text) throws IOException {
+  public void send(String text) throws IOException {
     out.write(text.getBytes(StandardCharsets.UTF_8));
     out.flush();
   }
 
   /** Writes bytes on the TCP socket underneath, bypassing TLS: what a man in the middle could inject. */
-  void sendPlaintext(byte[] bytes) throws IOException {
+  public void sendPlaintext(byte[] bytes) throws IOException {
     OutputStream o = raw.getOutputStream();
     o.write(bytes);
     o.flush();
   }
 
-  Reply command(String line) throws IOException {
+  public Reply command(String line) throws IOException {
     send(line + "\r\n");
     return reply();
   }
 
-  Reply ehlo(String name) throws IOException {
+  public Reply ehlo(String name) throws IOException {
     Reply r = command("EHLO " + name);
     expect(250, r);
     return r;
   }
 
   /** The EHLO keywords (the lines after the first). */
-  static List<String> keywords(Reply ehlo) {
+  public static List<String> keywords(Reply ehlo) {
     return ehlo.lines().subList(1, ehlo.lines().size());
   }
 
   /** MAIL, RCPT, DATA and a small message; returns the queue id from the final 250. */
-  String sendMessage(String from, String to, String subject) throws IOException {
+  public String sendMessage(String from, String to, String subject) throws IOException {
     expect(250, command("MAIL FROM:<" + from + ">"));
     expect(250, command("RCPT TO:<" + to + ">"));
     expect(354, command("DATA"));
@@ -184,14 +183,14 @@ final class TlsSmtp implements AutoCloseable {
     return m.group(1);
   }
 
-  static void expect(int code, Reply r) throws IOException {
+  public static void expect(int code, Reply r) throws IOException {
     if (r.code() != code) {
       throw new IOException("expected " + code + ", got " + r);
     }
   }
 
   /** Reads one complete reply. */
-  Reply reply() throws IOException {
+  public Reply reply() throws IOException {
     List<String> lines = new ArrayList<>();
     int code = -1;
     while (true) {
@@ -216,7 +215,7 @@ final class TlsSmtp implements AutoCloseable {
   }
 
   /** True when the server ends the connection (EOF or reset) within the timeout; data read instead is an error. */
-  boolean closedByServer(int millis) throws IOException {
+  public boolean closedByServer(int millis) throws IOException {
     socket.setSoTimeout(millis);
     try {
       int b = in.read();
