@@ -49,8 +49,4 @@ public final class ConnectionLimiter implements Shareable {
     total.decrementAndGet();
     perHost.computeIfPresent(host, (h, count) -> count <= 1 ? null : count - 1);
   }
-
-  public int total() {
-    return total.get();
-  }
 }

@@ -31,10 +31,6 @@ public record SmtpReply(int code, String enhanced, List<String> lines) {
     return new SmtpReply(code, enhanced, splitLines(text));
   }
 
-  public SmtpReply withLines(List<String> text) {
-    return new SmtpReply(code, enhanced, text);
-  }
-
   public boolean isPositive() {
     return code < 400;
   }
