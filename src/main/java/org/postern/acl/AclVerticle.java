@@ -27,9 +27,14 @@ public final class AclVerticle extends VerticleBase {
     JsonObject body = msg.body();
     String stage = body.getString("stage");
     PosternConfig c = config.generation(body.getString("generation"));
-    AclEngine.evaluate(stage, body.getJsonObject("variables", new JsonObject()), c).onComplete(r -> {
+    // -bh: every step of the evaluation goes to stderr, as Exim's ">>>" lines do.
+    java.util.function.Consumer<String> trace = body.getBoolean("trace", false)
+        ? line -> System.err.println(">>> " + line) : line -> { };
+    AclEngine.evaluate(stage, body.getJsonObject("variables", new JsonObject()), c, trace).onComplete(r -> {
       if (r.succeeded()) {
         AclVerdict v = r.result();
+        trace.accept(stage + " ACL (" + c.aclForStage(stage) + "): " + v.type().wire()
+            + (v.message() == null ? "" : " \"" + v.message() + "\""));
         if (v.logMessage() != null) {
           MainLog.write(v.logMessage());
         }

@@ -28,10 +28,17 @@ import java.util.function.Consumer;
 final class LocalSmtp {
   private final Vertx vertx;
   private final PosternConfig config;
+  private String hostCheck;
 
   LocalSmtp(Vertx vertx, PosternConfig config) {
     this.vertx = vertx;
     this.config = config;
+  }
+
+  /** Exim's {@code -bh}: the session is from this address, ACL decisions are traced, nothing is kept. */
+  LocalSmtp hostCheck(String address) {
+    this.hostCheck = address;
+    return this;
   }
 
   /**
@@ -48,8 +55,11 @@ final class LocalSmtp {
     Promise<SmtpConnection> done = Promise.promise();
     context.runOnContext(v -> {
       SpoolContext spool = SpoolContext.of(vertx, new Spool(config.spoolDirectory()));
-      JsonObject facts = new JsonObject().put("remote_address", "").put("local", true).put("batch", batch)
-          .put("listener", batch ? "bsmtp" : "stdio");
+      JsonObject facts = hostCheck == null
+          ? new JsonObject().put("remote_address", "").put("local", true).put("batch", batch)
+              .put("listener", batch ? "bsmtp" : "stdio")
+          : new JsonObject().put("remote_address", hostCheck).put("remote_port", 0).put("local_address", "127.0.0.1")
+              .put("local_port", 25).put("listener", "smtp").put("host_check", true);
       StdinReader[] reader = new StdinReader[1];
       SmtpConnection[] self = new SmtpConnection[1];
       SmtpChannel channel = new SmtpChannel() {

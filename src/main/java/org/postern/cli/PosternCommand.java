@@ -38,6 +38,11 @@ public final class PosternCommand implements Callable<Integer> {
   @Option(names = "-bV", description = "Check the configuration, print the version and exit.")
   boolean checkConfig;
 
+  @Option(names = "-bh", paramLabel = "IP",
+      description = "Host checking: an SMTP session on stdin/stdout as if from IP, with every ACL decision"
+          + " traced on stderr; nothing is delivered or kept.")
+  String hostCheck;
+
   @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: ${DEFAULT-VALUE}).")
   Path configFile = Path.of("conf/postern.yaml");
 
@@ -54,7 +59,7 @@ public final class PosternCommand implements Callable<Integer> {
 
   private static boolean runsForever(String[] args) {
     for (String a : args) {
-      if (a.equals("-bs") || a.equals("-bS") || a.equals("-bV") || a.equals("passwd") || a.startsWith("-h") || a.startsWith("--h")
+      if (a.equals("-bs") || a.equals("-bS") || a.equals("-bV") || a.equals("-bh") || a.equals("passwd") || a.startsWith("-h") || a.startsWith("--h")
           || a.startsWith("-V") || a.startsWith("--v")) {
         return false;
       }
@@ -64,9 +69,14 @@ public final class PosternCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int modes = (daemon ? 1 : 0) + (stdioSession ? 1 : 0) + (batch ? 1 : 0) + (checkConfig ? 1 : 0);
+    int modes = (daemon ? 1 : 0) + (stdioSession ? 1 : 0) + (batch ? 1 : 0) + (checkConfig ? 1 : 0)
+        + (hostCheck != null ? 1 : 0);
     if (modes > 1) {
-      System.err.println("postern: -bd, -bs, -bS and -bV exclude each other");
+      System.err.println("postern: -bd, -bs, -bS, -bh and -bV exclude each other");
+      return 2;
+    }
+    if (hostCheck != null && !org.postern.acl.HostList.isIpAddress(hostCheck)) {
+      System.err.println("postern: -bh: not an IP address: \"" + hostCheck + "\"");
       return 2;
     }
     PosternConfig config;
@@ -81,12 +91,14 @@ public final class PosternCommand implements Callable<Integer> {
           + config.generation() + "): OK");
       return 0;
     }
-    // Before the first logger exists: logback.xml places the main log here.
-    System.setProperty("postern.log.dir", config.logDirectory().toString());
+    // Before the first logger exists: logback.xml places the main log here. Host checking leaves
+    // the real main log alone.
+    System.setProperty("postern.log.dir", hostCheck == null ? config.logDirectory().toString()
+        : java.nio.file.Files.createTempDirectory("postern-bh").toString());
     Vertx vertx = Vertx.vertx();
     ConfigHolder.of(vertx).set(config);
     JsonArray list = VerticleDeployer.read(verticles);
-    if (stdioSession || batch) {
+    if (stdioSession || batch || hostCheck != null) {
       return runLocal(vertx, config, list);
     }
     return runDaemon(vertx, config, list);
@@ -115,9 +127,19 @@ public final class PosternCommand implements Callable<Integer> {
   }
 
   private int runLocal(Vertx vertx, PosternConfig config, JsonArray list) throws Exception {
-    Predicate<String> noListener = name -> !name.equals(ListenerVerticle.class.getName());
+    // Host checking keeps nothing: no queue, no transport, no TLS listener state.
+    Predicate<String> deployed = hostCheck == null ? name -> !name.equals(ListenerVerticle.class.getName())
+        : name -> name.endsWith(".ConfigVerticle") || name.endsWith(".AclVerticle")
+            || name.endsWith(".AuthVerticle") || name.endsWith(".SessionVerticle");
     try {
-      await(VerticleDeployer.deploy(vertx, local(list), configFile, noListener));
+      await(VerticleDeployer.deploy(vertx, local(list), configFile, deployed));
+      if (hostCheck != null) {
+        LocalSmtp.StdoutWriter out = new LocalSmtp.StdoutWriter();
+        await(new LocalSmtp(vertx, config).hostCheck(hostCheck)
+            .run(System.in, false, (c, text) -> out.accept(text), c -> { }));
+        out.drain();
+        return 0;
+      }
       if (batch) {
         return await(new BatchSmtp(vertx, config).run(System.in, System.out, System.err));
       }

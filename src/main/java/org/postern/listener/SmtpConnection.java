@@ -38,6 +38,8 @@ public final class SmtpConnection {
   private final SpoolContext spool;
   private final PosternConfig config;
   private final boolean enforceSync;
+  /** {@code -bh}: replies as for real, but an accepted message is dropped instead of committed. */
+  private final boolean hostCheck;
   private final SmtpLineDecoder decoder;
   private final DeliveryOptions busOptions = new DeliveryOptions().setLocalOnly(true).setSendTimeout(120_000);
   private final String id;
@@ -76,7 +78,8 @@ public final class SmtpConnection {
     this.facts = facts.copy().put("id", id);
     this.spool = spool;
     this.config = config;
-    this.enforceSync = config.smtpEnforceSync() && !facts.getBoolean("local", false);
+    this.hostCheck = facts.getBoolean("host_check", false);
+    this.enforceSync = config.smtpEnforceSync() && !facts.getBoolean("local", false) && !hostCheck;
     this.decoder = new SmtpLineDecoder(config.commandLineMax());
     this.deliveries = trackDeliveries ? new ArrayList<>() : null;
   }
@@ -298,6 +301,12 @@ public final class SmtpConnection {
         resumeWith(null);
       }
       case "commit" -> {
+        if (hostCheck) {
+          abortMessage();
+          System.err.println("**** SMTP testing (-bh): the message was accepted but is not kept or delivered");
+          resumeWith(reply);
+          return;
+        }
         SpoolWriter w = writer;
         writer = null;
         Envelope envelope = Envelope.fromJson(response.getJsonObject("extra").getJsonObject("envelope"));

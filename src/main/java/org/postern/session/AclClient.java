@@ -31,12 +31,16 @@ final class AclClient {
     this.options = new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true);
   }
 
-  Future<AclVerdict> check(PosternConfig config, String stage, JsonObject variables) {
+  Future<AclVerdict> check(PosternConfig config, String stage, JsonObject variables, boolean trace) {
     if (config.aclForStage(stage) == null) {
-      return Future.succeededFuture(DENY_BY_DEFAULT.contains(stage) ? DENY : ACCEPT);
+      AclVerdict verdict = DENY_BY_DEFAULT.contains(stage) ? DENY : ACCEPT;
+      if (trace) {
+        System.err.println(">>> no " + stage + " ACL: " + verdict.type().wire() + " (Exim's default)");
+      }
+      return Future.succeededFuture(verdict);
     }
     JsonObject request = new JsonObject().put("stage", stage).put("variables", variables)
-        .put("generation", config.generation());
+        .put("generation", config.generation()).put("trace", trace);
     return vertx.eventBus().<JsonObject>request(Addresses.ACL_CHECK, request, options)
         .map(msg -> AclVerdict.fromJson(msg.body()))
         .recover(e -> {

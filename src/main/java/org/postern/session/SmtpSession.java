@@ -278,7 +278,7 @@ public final class SmtpSession {
 
   /** Asks the stage's ACL, mapping a missing answer to a deferral. */
   Future<AclVerdict> check(String stage, JsonObject variables) {
-    return acl.check(config, stage, variables);
+    return acl.check(config, stage, variables, facts.getBoolean("host_check", false));
   }
 
   /**

@@ -1,0 +1,96 @@
+package org.postern;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.postern.testing.ChildPostern;
+import org.postern.testing.ChildPostern.Result;
+import org.postern.testing.PosternTestServer;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code postern -bh IP} (Exim's host checking) in a child JVM: real replies on stdout, every ACL
+ * decision on stderr, nothing delivered, spooled or written to the main log.
+ */
+class HostCheckTest {
+  private static final String SESSION = "EHLO client.example\r\nMAIL FROM:<a@b.example>\r\n"
+      + "RCPT TO:<x@remote.example>\r\nRCPT TO:<alice@test.example>\r\nRCPT TO:<nobody@test.example>\r\n"
+      + "DATA\r\nSubject: bh\r\n\r\nhello\r\n.\r\nQUIT\r\n";
+
+  private PosternTestServer server;
+  private Path config;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    server = PosternTestServer.create();
+    config = server.writeConfig();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    server.close();
+  }
+
+  private Result bh(String address) throws Exception {
+    return ChildPostern.run(server.root(), config, SESSION.getBytes(StandardCharsets.US_ASCII), "-bh", address);
+  }
+
+  private static List<String> replies(Result r) {
+    return r.stdout().lines().filter(l -> l.matches("\\d{3}[ -].*")).toList();
+  }
+
+  @Test
+  void foreignHostIsRefusedRelayingAndTheDecisionsAreTraced() throws Exception {
+    Result r = bh("192.0.2.1");
+    assertEquals(0, r.exit(), r::toString);
+    List<String> lines = replies(r);
+    assertTrue(lines.contains("250-mx.test.example Hello client.example [192.0.2.1]"), r::toString);
+    assertTrue(lines.contains("550 5.7.1 relay not permitted"), r::toString);
+    assertTrue(lines.contains("550 5.1.1 <nobody@test.example>: Unknown user"), r::toString);
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("250 2.0.0 OK id=")), r::toString);
+    assertTrue(lines.get(lines.size() - 1).startsWith("221 "), r::toString);
+    assertTrue(r.stderr().contains(">>>   hosts = +relay_from_hosts => false"), r::toString);
+    assertTrue(r.stderr().contains(">>> rcpt ACL (acl_check_rcpt): deny \"relay not permitted\""), r::toString);
+    assertTrue(r.stderr().contains(">>> rcpt ACL (acl_check_rcpt): accept"), r::toString);
+    assertTrue(r.stderr().contains("not kept or delivered"), r::toString);
+    assertNothingKept();
+  }
+
+  @Test
+  void relayHostMayRelay() throws Exception {
+    Result r = bh("127.0.0.1");
+    assertEquals(0, r.exit(), r::toString);
+    assertTrue(replies(r).stream().noneMatch(l -> l.contains("relay not permitted")), r::toString);
+    assertTrue(r.stderr().contains(">>>   hosts = +relay_from_hosts => true"), r::toString);
+    assertNothingKept();
+  }
+
+  @Test
+  void ipv6AddressIsAccepted() throws Exception {
+    Result r = bh("2001:db8::1");
+    assertEquals(0, r.exit(), r::toString);
+    assertTrue(replies(r).contains("550 5.7.1 relay not permitted"), r::toString);
+  }
+
+  @Test
+  void badAddressExitsWithTwoAndAClearMessage() throws Exception {
+    Result r = bh("300.1.2.3");
+    assertEquals(2, r.exit(), r::toString);
+    assertTrue(r.stderr().contains("-bh: not an IP address: \"300.1.2.3\""), r::toString);
+    assertEquals("", r.stdout().strip(), r::toString);
+  }
+
+  private void assertNothingKept() throws Exception {
+    assertEquals(List.of(), server.mailbox("alice"));
+    assertEquals(List.of(), server.spoolFiles());
+    Path mainlog = server.root().resolve("log").resolve("mainlog");
+    assertTrue(!java.nio.file.Files.exists(mainlog) || !java.nio.file.Files.readString(mainlog).contains("<="),
+        "-bh must not log arrivals in the real main log");
+  }
+}
