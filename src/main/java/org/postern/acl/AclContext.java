@@ -14,10 +14,35 @@ public final class AclContext {
   private Integer failureCode;
   private String failureEnhanced;
   private String failureMessage;
+  private final java.util.function.Consumer<String> trace;
+  private int depth;
 
   public AclContext(JsonObject variables, PosternConfig config) {
+    this(variables, config, line -> { });
+  }
+
+  AclContext(JsonObject variables, PosternConfig config, java.util.function.Consumer<String> trace) {
     this.variables = variables;
     this.config = config;
+    this.trace = trace;
+  }
+
+  /** Where evaluation steps are reported ({@code -bh}); a no-op normally. */
+  java.util.function.Consumer<String> trace() {
+    return trace;
+  }
+
+  /** Enters a called ACL; false when nesting is already {@link AclCallCondition#MAX_DEPTH} deep. */
+  boolean enter() {
+    if (depth >= AclCallCondition.MAX_DEPTH) {
+      return false;
+    }
+    depth++;
+    return true;
+  }
+
+  void leave() {
+    depth--;
   }
 
   public String variable(String name) {
@@ -31,6 +56,13 @@ public final class AclContext {
 
   public PosternConfig config() {
     return config;
+  }
+
+  /** Each rule starts without the verification failure of an earlier one. */
+  void clearFailure() {
+    failureCode = null;
+    failureEnhanced = null;
+    failureMessage = null;
   }
 
   /** Records why a verification failed, e.g. 550 5.1.1 Unknown user. */

@@ -36,8 +36,12 @@ public final class AclEngine {
       return Future.succeededFuture(AclVerdict.of(type));
     }
     Acl acl = config.acls().get(name);
-    AclContext context = new AclContext(variables, config);
-    return runFrom(acl, 0, context, trace);
+    return run(acl, new AclContext(variables, config, trace));
+  }
+
+  /** Runs one ACL to its verdict: the stage's, or one called by an {@code acl} condition. */
+  static Future<AclVerdict> run(Acl acl, AclContext context) {
+    return runFrom(acl, 0, context, context.trace());
   }
 
   private static Future<AclVerdict> runFrom(Acl acl, int index, AclContext context, Consumer<String> trace) {
@@ -48,47 +52,48 @@ public final class AclEngine {
           acl.name() + " (implicit deny)"));
     }
     AclRule rule = rules.get(index);
+    context.clearFailure();
     return testAll(rule.conditions(), 0, context, trace).compose(outcome -> {
       String where = acl.name() + " line " + rule.line();
       trace.accept(where + ": " + rule.verb().name().toLowerCase() + " -> conditions " + outcome.name().toLowerCase());
       if (outcome == AclCondition.Outcome.DEFER && rule.verb() != AclRule.Verb.WARN) {
-        return Future.succeededFuture(verdict(AclVerdict.Type.DEFER, rule, context, where));
+        return Future.succeededFuture(verdict(AclVerdict.Type.DEFER, rule, context, true, where));
       }
       boolean all = outcome == AclCondition.Outcome.TRUE;
       switch (rule.verb()) {
         case ACCEPT:
           if (all) {
-            return Future.succeededFuture(verdict(AclVerdict.Type.ACCEPT, rule, null, where));
+            return Future.succeededFuture(verdict(AclVerdict.Type.ACCEPT, rule, context, false, where));
           }
           break;
         case DENY:
           if (all) {
-            return Future.succeededFuture(verdict(AclVerdict.Type.DENY, rule, context, where));
+            return Future.succeededFuture(verdict(AclVerdict.Type.DENY, rule, context, true, where));
           }
           break;
         case DEFER:
           if (all) {
-            return Future.succeededFuture(verdict(AclVerdict.Type.DEFER, rule, context, where));
+            return Future.succeededFuture(verdict(AclVerdict.Type.DEFER, rule, context, true, where));
           }
           break;
         case DISCARD:
           if (all) {
-            return Future.succeededFuture(verdict(AclVerdict.Type.DISCARD, rule, null, where));
+            return Future.succeededFuture(verdict(AclVerdict.Type.DISCARD, rule, context, false, where));
           }
           break;
         case DROP:
           if (all) {
-            return Future.succeededFuture(verdict(AclVerdict.Type.DROP, rule, context, where));
+            return Future.succeededFuture(verdict(AclVerdict.Type.DROP, rule, context, true, where));
           }
           break;
         case REQUIRE:
           if (!all) {
-            return Future.succeededFuture(verdict(AclVerdict.Type.DENY, rule, context, where));
+            return Future.succeededFuture(verdict(AclVerdict.Type.DENY, rule, context, true, where));
           }
           break;
         case WARN:
           if (all && rule.logMessage() != null) {
-            LOG.info("{}: warn: {}", where, rule.logMessage());
+            LOG.info("{}: warn: {}", where, expand(rule.logMessage(), context));
           }
           break;
         default:
@@ -113,13 +118,26 @@ public final class AclEngine {
   }
 
   /** A failing verify supplies code and text unless the rule has its own {@code message}. */
-  private static AclVerdict verdict(AclVerdict.Type type, AclRule rule, AclContext failure, String where) {
-    Integer code = failure == null ? null : failure.failureCode();
-    String enhanced = failure == null ? null : failure.failureEnhanced();
-    String message = rule.message();
-    if (message == null && failure != null) {
-      message = failure.failureMessage();
+  private static AclVerdict verdict(AclVerdict.Type type, AclRule rule, AclContext context, boolean useFailure,
+                                    String where) {
+    Integer code = useFailure ? context.failureCode() : null;
+    String enhanced = useFailure ? context.failureEnhanced() : null;
+    String message = expand(rule.message(), context);
+    if (message == null && useFailure) {
+      message = context.failureMessage();
     }
-    return new AclVerdict(type, code, enhanced, message, rule.logMessage(), where);
+    return new AclVerdict(type, code, enhanced, message, expand(rule.logMessage(), context), where);
+  }
+
+  /** {@code message} and {@code log_message} are expansions: {@code "$local_part is unknown"}. */
+  private static String expand(Expansion text, AclContext context) {
+    if (text == null) {
+      return null;
+    }
+    try {
+      return text.expand(context::variable);
+    } catch (ExpansionException e) {
+      return text.source();
+    }
   }
 }

@@ -1,6 +1,7 @@
 package org.postern.acl;
 
 import org.postern.config.ConfigException;
+import org.postern.config.VariableNames;
 import org.postern.config.YamlSection;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -43,6 +44,18 @@ public final class AclParser {
       }
       acls.put(name, new Acl(name, List.copyOf(rules)));
     }
+    // "acl = name" may call an ACL defined further down: check the names once all are known.
+    for (Acl acl : acls.values()) {
+      for (AclRule rule : acl.rules()) {
+        for (AclCondition c : rule.conditions()) {
+          AclCondition inner = c instanceof NegatedCondition n ? n.inner() : c;
+          if (inner instanceof AclCallCondition call && !acls.containsKey(call.name())) {
+            throw new ConfigException(file.file(), rule.line(), acl.name(), "acl = " + call.name()
+                + ": no such ACL");
+          }
+        }
+      }
+    }
     return acls;
   }
 
@@ -64,13 +77,13 @@ public final class AclParser {
     }
     YamlSection body = rule.section(verbName);
     List<AclCondition> conditions = new ArrayList<>();
-    String message = null;
-    String logMessage = null;
+    Expansion message = null;
+    Expansion logMessage = null;
     if (body != null) {
       for (String key : body.keys()) {
         switch (key) {
-          case "message" -> message = body.string(key, null);
-          case "log_message" -> logMessage = body.string(key, null);
+          case "message" -> message = expansion(body, key);
+          case "log_message" -> logMessage = expansion(body, key);
           default -> conditions.add(condition(body, key));
         }
       }
@@ -94,6 +107,8 @@ public final class AclParser {
             : DomainList.parse(value, primaryHostname, domainLists));
         case "authenticated" -> new AuthenticatedCondition(words(items));
         case "encrypted" -> new EncryptedCondition(words(items));
+        case "condition" -> new ExpressionCondition(Expansion.parse(value, VariableNames::isKnown));
+        case "acl" -> new AclCallCondition(value.strip());
         case "verify" -> switch (value.strip()) {
           case "recipient" -> new VerifyRecipientCondition();
           case "certificate" -> new VerifyCertificateCondition();
@@ -105,6 +120,14 @@ public final class AclParser {
       throw body.error(key, e.getMessage());
     }
     return negated ? new NegatedCondition(condition) : condition;
+  }
+
+  private static Expansion expansion(YamlSection body, String key) throws ConfigException {
+    try {
+      return Expansion.parse(body.string(key, ""), VariableNames::isKnown);
+    } catch (IllegalArgumentException e) {
+      throw body.error(key, e.getMessage());
+    }
   }
 
   /** Exim's colon-separated list, or a YAML sequence, as trimmed non-empty items. */

@@ -6,7 +6,7 @@ import java.util.List;
  * One statement of an ACL: a verb, its conditions (all must be true) and its modifiers.
  * {@code line} is the line in acl.yaml, shown in traces and logs.
  */
-public record AclRule(Verb verb, List<AclCondition> conditions, String message, String logMessage, int line) {
+public record AclRule(Verb verb, List<AclCondition> conditions, Expansion message, Expansion logMessage, int line) {
 
   /** Exim's ACL verbs. */
   public enum Verb { ACCEPT, DENY, DEFER, DISCARD, DROP, REQUIRE, WARN }

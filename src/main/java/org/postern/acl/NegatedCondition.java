@@ -19,6 +19,10 @@ final class NegatedCondition implements AclCondition {
     });
   }
 
+  AclCondition inner() {
+    return inner;
+  }
+
   @Override
   public String describe() {
     return "!" + inner.describe();
