@@ -16,6 +16,7 @@ public final class AclContext {
   private String failureMessage;
   private final java.util.function.Consumer<String> trace;
   private int depth;
+  private io.vertx.core.Vertx vertx;
 
   public AclContext(JsonObject variables, PosternConfig config) {
     this(variables, config, line -> { });
@@ -25,6 +26,16 @@ public final class AclContext {
     this.variables = variables;
     this.config = config;
     this.trace = trace;
+  }
+
+  /** The Vert.x instance plugin conditions are asked through; null where none is (pure tests). */
+  io.vertx.core.Vertx vertx() {
+    return vertx;
+  }
+
+  AclContext vertx(io.vertx.core.Vertx v) {
+    this.vertx = v;
+    return this;
   }
 
   /** Where evaluation steps are reported ({@code -bh}); a no-op normally. */

@@ -29,6 +29,12 @@ public final class AclEngine {
   /** As {@link #evaluate(String, JsonObject, PosternConfig)}, reporting each decision step to {@code trace}. */
   public static Future<AclVerdict> evaluate(String stage, JsonObject variables, PosternConfig config,
                                             Consumer<String> trace) {
+    return evaluate(stage, variables, config, trace, null);
+  }
+
+  /** As above, with the Vert.x instance that {@code plugin} conditions ask over the event bus. */
+  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, PosternConfig config,
+                                            Consumer<String> trace, io.vertx.core.Vertx vertx) {
     String name = config.aclForStage(stage);
     if (name == null) {
       AclVerdict.Type type = DENY_BY_DEFAULT.contains(stage) ? AclVerdict.Type.DENY : AclVerdict.Type.ACCEPT;
@@ -36,7 +42,7 @@ public final class AclEngine {
       return Future.succeededFuture(AclVerdict.of(type));
     }
     Acl acl = config.acls().get(name);
-    return run(acl, new AclContext(variables, config, trace));
+    return run(acl, new AclContext(variables, config, trace).vertx(vertx));
   }
 
   /** Runs one ACL to its verdict: the stage's, or one called by an {@code acl} condition. */

@@ -109,6 +109,12 @@ public final class AclParser {
         case "encrypted" -> new EncryptedCondition(words(items));
         case "condition" -> new ExpressionCondition(Expansion.parse(value, VariableNames::isKnown));
         case "acl" -> new AclCallCondition(value.strip());
+        case "plugin" -> {
+          if (!value.strip().matches("[A-Za-z0-9_.-]+")) {
+            throw body.error(key, "a plugin name is letters, digits and ._- only");
+          }
+          yield new PluginCondition(value.strip());
+        }
         case "verify" -> switch (value.strip()) {
           case "recipient" -> new VerifyRecipientCondition();
           case "certificate" -> new VerifyCertificateCondition();

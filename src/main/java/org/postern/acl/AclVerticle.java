@@ -30,7 +30,7 @@ public final class AclVerticle extends VerticleBase {
     // -bh: every step of the evaluation goes to stderr, as Exim's ">>>" lines do.
     java.util.function.Consumer<String> trace = body.getBoolean("trace", false)
         ? line -> System.err.println(">>> " + line) : line -> { };
-    AclEngine.evaluate(stage, body.getJsonObject("variables", new JsonObject()), c, trace).onComplete(r -> {
+    AclEngine.evaluate(stage, body.getJsonObject("variables", new JsonObject()), c, trace, vertx).onComplete(r -> {
       if (r.succeeded()) {
         AclVerdict v = r.result();
         trace.accept(stage + " ACL (" + c.aclForStage(stage) + "): " + v.type().wire()

@@ -115,6 +115,7 @@ public final class ConfigLoader {
     };
 
     boolean queueOnly = main.bool("queue_only", false);
+    Duration pluginTimeout = main.duration("acl_plugin_timeout", Duration.ofSeconds(5));
     TlsSettings tls = tlsSettings(main, base, hostLists);
     AuthSettings auth = authSettings(main, base, hostLists);
 
@@ -145,7 +146,7 @@ public final class ConfigLoader {
     return new PosternConfig(generation(files, texts), configFile, primaryHostname, banner, listeners,
         spool, maildir, logDir, domainLists.get("local_domains"), hostLists.get("relay_from_hosts"),
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
-        receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, queueOnly, Map.copyOf(stages),
+        receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth);
   }
 

@@ -39,6 +39,7 @@ public record PosternConfig(
     boolean smtpEnforceSync,
     BareLineEnds bareLineEnds,
     boolean queueOnly,
+    Duration aclPluginTimeout,
     Map<String, String> aclStages,
     Map<String, Acl> acls,
     LocalUsers users,
