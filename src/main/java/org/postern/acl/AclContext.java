@@ -16,6 +16,7 @@ public final class AclContext {
   private String failureMessage;
   private final java.util.function.Consumer<String> trace;
   private int depth;
+  private final JsonObject set = new JsonObject();
   private io.vertx.core.Vertx vertx;
 
   public AclContext(JsonObject variables, PosternConfig config) {
@@ -67,6 +68,16 @@ public final class AclContext {
 
   public PosternConfig config() {
     return config;
+  }
+
+  /** {@code set acl_c*|acl_m*}: visible to the rest of this evaluation and returned to the session. */
+  void set(String name, String value) {
+    variables.put(name, value);
+    set.put(name, value);
+  }
+
+  JsonObject assignments() {
+    return set;
   }
 
   /** Each rule starts without the verification failure of an earlier one. */

@@ -55,7 +55,7 @@ public final class AclEngine {
     if (index >= rules.size()) {
       trace.accept(acl.name() + ": end of ACL, implicit deny");
       return Future.succeededFuture(new AclVerdict(AclVerdict.Type.DENY, null, null, null, null,
-          acl.name() + " (implicit deny)"));
+          acl.name() + " (implicit deny)", context.assignments()));
     }
     AclRule rule = rules.get(index);
     context.clearFailure();
@@ -66,6 +66,9 @@ public final class AclEngine {
         return Future.succeededFuture(verdict(AclVerdict.Type.DEFER, rule, context, true, where));
       }
       boolean all = outcome == AclCondition.Outcome.TRUE;
+      if (all) {
+        rule.sets().forEach((name, value) -> context.set(name, expand(value, context)));
+      }
       switch (rule.verb()) {
         case ACCEPT:
           if (all) {
@@ -132,7 +135,8 @@ public final class AclEngine {
     if (message == null && useFailure) {
       message = context.failureMessage();
     }
-    return new AclVerdict(type, code, enhanced, message, expand(rule.logMessage(), context), where);
+    return new AclVerdict(type, code, enhanced, message, expand(rule.logMessage(), context), where,
+        context.assignments());
   }
 
   /** {@code message} and {@code log_message} are expansions: {@code "$local_part is unknown"}. */

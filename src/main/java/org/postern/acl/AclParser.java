@@ -79,17 +79,30 @@ public final class AclParser {
     List<AclCondition> conditions = new ArrayList<>();
     Expansion message = null;
     Expansion logMessage = null;
+    java.util.Map<String, Expansion> sets = new java.util.LinkedHashMap<>();
     if (body != null) {
       for (String key : body.keys()) {
         switch (key) {
           case "message" -> message = expansion(body, key);
           case "log_message" -> logMessage = expansion(body, key);
+          case "set" -> {
+            YamlSection assignments = body.section(key);
+            if (assignments == null) {
+              throw body.error(key, "expected { acl_m0: value, ... }");
+            }
+            for (String name : assignments.keys()) {
+              if (!name.matches("acl_[cm](\\d+|_[A-Za-z0-9_]+)")) {
+                throw assignments.error(name, "only acl_c* (connection) and acl_m* (message) variables can be set");
+              }
+              sets.put(name, expansion(assignments, name));
+            }
+          }
           default -> conditions.add(condition(body, key));
         }
       }
       body.rejectUnknown();
     }
-    return new AclRule(verb, List.copyOf(conditions), message, logMessage, line);
+    return new AclRule(verb, List.copyOf(conditions), message, logMessage, java.util.Collections.unmodifiableMap(sets), line);
   }
 
   private AclCondition condition(YamlSection body, String key) throws ConfigException {

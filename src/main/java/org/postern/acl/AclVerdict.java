@@ -5,9 +5,11 @@ import io.vertx.core.json.JsonObject;
 /**
  * The answer of an ACL: what to do with the command and, optionally, the reply text, a code
  * override (e.g. 550 5.1.1 from a failed {@code verify = recipient}) and a line for the main log.
- * This is the body of a {@code postern.acl.check} reply.
+ * This is the body of a {@code postern.acl.check} reply. {@code set} holds the {@code acl_c*} and
+ * {@code acl_m*} values the ACL assigned, for the session to keep.
  */
-public record AclVerdict(Type type, Integer code, String enhanced, String message, String logMessage, String rule) {
+public record AclVerdict(Type type, Integer code, String enhanced, String message, String logMessage, String rule,
+                         JsonObject set) {
 
   /** Exim's final verbs. {@code require} and {@code warn} never end an ACL with their own name. */
   public enum Type {
@@ -18,8 +20,13 @@ public record AclVerdict(Type type, Integer code, String enhanced, String messag
     }
   }
 
+  public AclVerdict {
+    // No assignments and an empty set are the same verdict.
+    set = set == null || set.isEmpty() ? null : set.copy();
+  }
+
   public static AclVerdict of(Type type) {
-    return new AclVerdict(type, null, null, null, null, null);
+    return new AclVerdict(type, null, null, null, null, null, null);
   }
 
   public boolean accepted() {
@@ -43,12 +50,15 @@ public record AclVerdict(Type type, Integer code, String enhanced, String messag
     if (rule != null) {
       json.put("rule", rule);
     }
+    if (set != null) {
+      json.put("set", set);
+    }
     return json;
   }
 
   public static AclVerdict fromJson(JsonObject json) {
     Type type = Type.valueOf(json.getString("verdict", "defer").toUpperCase(java.util.Locale.ROOT));
     return new AclVerdict(type, json.getInteger("code"), json.getString("enhanced"), json.getString("message"),
-        json.getString("log_message"), json.getString("rule"));
+        json.getString("log_message"), json.getString("rule"), json.getJsonObject("set"));
   }
 }

@@ -20,6 +20,6 @@ public final class VariableNames {
   }
 
   public static boolean isKnown(String name) {
-    return KNOWN.contains(name) || name.matches("acl_[cm]\\d+");
+    return KNOWN.contains(name) || name.matches("acl_[cm](\\d+|_[A-Za-z0-9_]+)");
   }
 }

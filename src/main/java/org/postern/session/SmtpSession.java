@@ -33,6 +33,8 @@ public final class SmtpSession {
   private String authenticator;
   private AuthenticatorConfig authExchange;
   private int authFailures;
+  /** {@code acl_c*} live for the connection, {@code acl_m*} for one transaction (Exim). */
+  private final java.util.Map<String, String> aclVariables = new java.util.HashMap<>();
 
   SmtpSession(String id, PosternConfig config, AclClient acl, JsonObject facts) {
     this.id = id;
@@ -109,6 +111,7 @@ public final class SmtpSession {
   void resetTransaction() {
     transaction = new Transaction();
     inData = false;
+    aclVariables.keySet().removeIf(name -> name.startsWith("acl_m"));
   }
 
   boolean inData() {
@@ -266,6 +269,7 @@ public final class SmtpSession {
     if (authenticatedId != null) {
       v.put("authenticated_id", authenticatedId);
     }
+    aclVariables.forEach(v::put);
     if (transaction.hasSender()) {
       v.put("sender_address", transaction.sender().address());
       if (transaction.authenticatedSender() != null) {
@@ -278,7 +282,12 @@ public final class SmtpSession {
 
   /** Asks the stage's ACL, mapping a missing answer to a deferral. */
   Future<AclVerdict> check(String stage, JsonObject variables) {
-    return acl.check(config, stage, variables, facts.getBoolean("host_check", false));
+    return acl.check(config, stage, variables, facts.getBoolean("host_check", false)).map(verdict -> {
+      if (verdict.set() != null) {
+        verdict.set().forEach(e -> aclVariables.put(e.getKey(), String.valueOf(e.getValue())));
+      }
+      return verdict;
+    });
   }
 
   /**
