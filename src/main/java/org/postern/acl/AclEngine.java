@@ -18,6 +18,8 @@ public final class AclEngine {
   private static final Logger LOG = LoggerFactory.getLogger(AclEngine.class);
   /** Exim: a stage without an ACL accepts, except these, which deny. */
   private static final Set<String> DENY_BY_DEFAULT = Set.of("rcpt", "vrfy", "expn", "etrn");
+  private static final AclVerdict DEFAULT_ACCEPT = AclVerdict.of(AclVerdict.Type.ACCEPT);
+  private static final AclVerdict DEFAULT_DENY = AclVerdict.of(AclVerdict.Type.DENY);
 
   private AclEngine() {
   }
@@ -37,12 +39,17 @@ public final class AclEngine {
                                             Consumer<String> trace, io.vertx.core.Vertx vertx) {
     String name = config.aclForStage(stage);
     if (name == null) {
-      AclVerdict.Type type = DENY_BY_DEFAULT.contains(stage) ? AclVerdict.Type.DENY : AclVerdict.Type.ACCEPT;
-      trace.accept("acl " + stage + ": no ACL defined, default " + type.wire());
-      return Future.succeededFuture(AclVerdict.of(type));
+      AclVerdict verdict = defaultVerdict(stage);
+      trace.accept("acl " + stage + ": no ACL defined, default " + verdict.type().wire());
+      return Future.succeededFuture(verdict);
     }
     Acl acl = config.acls().get(name);
     return run(acl, new AclContext(variables, config, trace).vertx(vertx));
+  }
+
+  /** Exim's verdict for a stage without an ACL: accept, except rcpt, vrfy, expn and etrn. */
+  public static AclVerdict defaultVerdict(String stage) {
+    return DENY_BY_DEFAULT.contains(stage) ? DEFAULT_DENY : DEFAULT_ACCEPT;
   }
 
   /** Runs one ACL to its verdict: the stage's, or one called by an {@code acl} condition. */

@@ -4,13 +4,13 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
+import org.postern.acl.AclEngine;
 import org.postern.acl.AclVerdict;
 import org.postern.bus.Addresses;
 import org.postern.config.PosternConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Set;
 
 /**
  * Asks {@code postern.acl.check} for a verdict. A stage without an ACL is answered here with Exim's
@@ -19,9 +19,6 @@ import java.util.Set;
  */
 final class AclClient {
   private static final Logger LOG = LoggerFactory.getLogger(AclClient.class);
-  private static final Set<String> DENY_BY_DEFAULT = Set.of("rcpt", "vrfy", "expn", "etrn");
-  private static final AclVerdict ACCEPT = AclVerdict.of(AclVerdict.Type.ACCEPT);
-  private static final AclVerdict DENY = AclVerdict.of(AclVerdict.Type.DENY);
 
   private final Vertx vertx;
   private final DeliveryOptions options;
@@ -33,7 +30,7 @@ final class AclClient {
 
   Future<AclVerdict> check(PosternConfig config, String stage, JsonObject variables, boolean trace) {
     if (config.aclForStage(stage) == null) {
-      AclVerdict verdict = DENY_BY_DEFAULT.contains(stage) ? DENY : ACCEPT;
+      AclVerdict verdict = AclEngine.defaultVerdict(stage);
       if (trace) {
         System.err.println(">>> no " + stage + " ACL: " + verdict.type().wire() + " (Exim's default)");
       }

@@ -50,21 +50,23 @@ final class ReceivedHeader {
 
   /** Text inside a comment: spaces are fine, parentheses, backslashes and controls are not. */
   private static String cleanComment(String s) {
-    StringBuilder out = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      out.append(c < 0x20 || c == 0x7f || c == '(' || c == ')' || c == '\\' ? '?' : c);
-    }
-    return out.toString();
+    return sanitize(s, false);
   }
 
   /** Client-supplied text must never break the header structure. */
   private static String clean(String s) {
+    return sanitize(s, true);
+  }
+
+  private static String sanitize(String s, boolean noSpacesOrSemicolons) {
     StringBuilder out = new StringBuilder(s.length());
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      out.append(c < 0x21 || c == 0x7f || c == '(' || c == ')' || c == ';' ? '?' : c);
+      boolean bad = c < 0x20 || c == 0x7f || c == '(' || c == ')'
+          || (noSpacesOrSemicolons ? c == ' ' || c == ';' : c == '\\');
+      out.append(bad ? '?' : c);
     }
     return out.toString();
   }
+
 }

@@ -82,10 +82,15 @@ public final class SmtpTestClient implements AutoCloseable {
 
   /** Reads one complete reply. */
   public Reply reply() throws IOException {
+    return readReply(in);
+  }
+
+  /** Reads one complete reply from any stream (plain or TLS), strictly. */
+  public static Reply readReply(InputStream in) throws IOException {
     List<String> lines = new ArrayList<>();
     int code = -1;
     while (true) {
-      String line = readLine();
+      String line = readLine(in);
       if (line == null) {
         throw new IOException("connection closed after " + lines);
       }
@@ -117,7 +122,7 @@ public final class SmtpTestClient implements AutoCloseable {
   }
 
   /** Reads a CRLF-terminated line; a bare LF in a reply is a test failure. */
-  private String readLine() throws IOException {
+  private static String readLine(InputStream in) throws IOException {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     int prev = -1;
     while (true) {

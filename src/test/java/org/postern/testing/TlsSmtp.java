@@ -7,7 +7,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,7 +16,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -191,27 +189,7 @@ public final class TlsSmtp implements AutoCloseable {
 
   /** Reads one complete reply. */
   public Reply reply() throws IOException {
-    List<String> lines = new ArrayList<>();
-    int code = -1;
-    while (true) {
-      String line = readLine();
-      if (line == null) {
-        throw new IOException("connection closed after " + lines);
-      }
-      if (line.length() < 3 || !line.substring(0, 3).matches("[2-5]\\d\\d")
-          || (line.length() > 3 && line.charAt(3) != ' ' && line.charAt(3) != '-')) {
-        throw new IOException("malformed reply line: " + line);
-      }
-      int c = Integer.parseInt(line.substring(0, 3));
-      if (code >= 0 && c != code) {
-        throw new IOException("reply code changed inside a multi-line reply: " + line);
-      }
-      code = c;
-      lines.add(line.length() > 4 ? line.substring(4) : "");
-      if (line.length() == 3 || line.charAt(3) == ' ') {
-        return new Reply(code, lines);
-      }
-    }
+    return SmtpTestClient.readReply(in);
   }
 
   /** True when the server ends the connection (EOF or reset) within the timeout; data read instead is an error. */
@@ -230,26 +208,6 @@ public final class TlsSmtp implements AutoCloseable {
         throw e;
       }
       return true;
-    }
-  }
-
-  private String readLine() throws IOException {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int prev = -1;
-    while (true) {
-      int b = in.read();
-      if (b < 0) {
-        return buf.size() == 0 ? null : buf.toString(StandardCharsets.UTF_8);
-      }
-      if (b == '\n') {
-        if (prev != '\r') {
-          throw new IOException("reply line ended by bare LF");
-        }
-        byte[] bytes = buf.toByteArray();
-        return new String(bytes, 0, bytes.length - 1, StandardCharsets.UTF_8);
-      }
-      buf.write(b);
-      prev = b;
     }
   }
 
