@@ -27,6 +27,8 @@ public final class SmtpSession {
   private int unknownCommands;
   private int protocolErrors;
   private int messages;
+  /** Counts transactions so per-message state elsewhere (ratelimit per_mail) can tell them apart. */
+  private int transactions;
   private JsonObject tls;
   private boolean tlsFailed;
   private String authenticatedId;
@@ -110,6 +112,7 @@ public final class SmtpSession {
 
   void resetTransaction() {
     transaction = new Transaction();
+    transactions++;
     inData = false;
     aclVariables.keySet().removeIf(name -> name.startsWith("acl_m"));
   }
@@ -252,6 +255,8 @@ public final class SmtpSession {
   /** The variables an ACL can test, as of now. */
   public JsonObject variables() {
     JsonObject v = new JsonObject()
+        .put("connection_id", id)
+        .put("transaction_number", transactions)
         .put("sender_host_address", hostAddress())
         .put("sender_host_port", hostPort())
         .put("interface_address", interfaceAddress())
