@@ -18,6 +18,9 @@ public final class AclContext {
   private int depth;
   private final JsonObject set = new JsonObject();
   private io.vertx.core.Vertx vertx;
+  private final java.util.List<String> headers = new java.util.ArrayList<>();
+  private final java.util.List<String> controls = new java.util.ArrayList<>();
+  private long delayMillis;
 
   public AclContext(JsonObject variables, PosternConfig config) {
     this(variables, config, line -> { });
@@ -78,6 +81,23 @@ public final class AclContext {
 
   JsonObject assignments() {
     return set;
+  }
+
+  void addHeader(String line) {
+    headers.add(line);
+  }
+
+  void control(String control) {
+    controls.add(control);
+  }
+
+  void delay(long millis) {
+    delayMillis += millis;
+  }
+
+  AclEffects effects() {
+    return headers.isEmpty() && controls.isEmpty() && delayMillis == 0 ? AclEffects.NONE
+        : new AclEffects(headers, controls, delayMillis);
   }
 
   /** Each rule starts without the verification failure of an earlier one. */

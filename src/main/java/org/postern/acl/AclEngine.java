@@ -62,7 +62,7 @@ public final class AclEngine {
     if (index >= rules.size()) {
       trace.accept(acl.name() + ": end of ACL, implicit deny");
       return Future.succeededFuture(new AclVerdict(AclVerdict.Type.DENY, null, null, null, null,
-          acl.name() + " (implicit deny)", context.assignments()));
+          acl.name() + " (implicit deny)", context.assignments(), context.effects()));
     }
     AclRule rule = rules.get(index);
     context.clearFailure();
@@ -74,7 +74,7 @@ public final class AclEngine {
       }
       boolean all = outcome == AclCondition.Outcome.TRUE;
       if (all) {
-        rule.sets().forEach((name, value) -> context.set(name, expand(value, context)));
+        applyModifiers(rule, context, trace);
       }
       switch (rule.verb()) {
         case ACCEPT:
@@ -143,7 +143,25 @@ public final class AclEngine {
       message = context.failureMessage();
     }
     return new AclVerdict(type, code, enhanced, message, expand(rule.logMessage(), context), where,
-        context.assignments());
+        context.assignments(), context.effects());
+  }
+
+  private static void applyModifiers(AclRule rule, AclContext context, Consumer<String> trace) {
+    rule.sets().forEach((name, value) -> context.set(name, expand(value, context)));
+    for (Expansion header : rule.addHeaders()) {
+      for (String line : HeaderLines.sanitize(expand(header, context))) {
+        trace.accept("  add_header: " + line);
+        context.addHeader(line);
+      }
+    }
+    for (String control : rule.controls()) {
+      trace.accept("  control = " + control);
+      context.control(control);
+    }
+    if (rule.delayMillis() > 0) {
+      trace.accept("  delay = " + rule.delayMillis() + "ms");
+      context.delay(rule.delayMillis());
+    }
   }
 
   /** {@code message} and {@code log_message} are expansions: {@code "$local_part is unknown"}. */

@@ -80,11 +80,30 @@ public final class AclParser {
     Expansion message = null;
     Expansion logMessage = null;
     java.util.Map<String, Expansion> sets = new java.util.LinkedHashMap<>();
+    List<Expansion> addHeaders = new ArrayList<>();
+    List<String> controls = new ArrayList<>();
+    long delayMillis = 0;
     if (body != null) {
       for (String key : body.keys()) {
         switch (key) {
           case "message" -> message = expansion(body, key);
           case "log_message" -> logMessage = expansion(body, key);
+          case "add_header" -> {
+            for (String header : body.list(key, List.of())) {
+              addHeaders.add(headerExpansion(body, key, header));
+            }
+          }
+          case "control" -> {
+            for (String control : body.list(key, List.of())) {
+              try {
+                AclControl.parse(control);
+              } catch (IllegalArgumentException e) {
+                throw body.error(key, e.getMessage());
+              }
+              controls.add(control.strip());
+            }
+          }
+          case "delay" -> delayMillis = body.duration(key, java.time.Duration.ZERO).toMillis();
           case "set" -> {
             YamlSection assignments = body.section(key);
             if (assignments == null) {
@@ -102,7 +121,8 @@ public final class AclParser {
       }
       body.rejectUnknown();
     }
-    return new AclRule(verb, List.copyOf(conditions), message, logMessage, java.util.Collections.unmodifiableMap(sets), line);
+    return new AclRule(verb, List.copyOf(conditions), message, logMessage, java.util.Collections.unmodifiableMap(sets),
+        List.copyOf(addHeaders), List.copyOf(controls), delayMillis, line);
   }
 
   private AclCondition condition(YamlSection body, String key) throws ConfigException {
@@ -144,6 +164,18 @@ public final class AclParser {
   private static Expansion expansion(YamlSection body, String key) throws ConfigException {
     try {
       return Expansion.parse(body.string(key, ""), VariableNames::isKnown);
+    } catch (IllegalArgumentException e) {
+      throw body.error(key, e.getMessage());
+    }
+  }
+
+  /** An {@code add_header} text must start as a header does, so a typo is found at load time. */
+  private static Expansion headerExpansion(YamlSection body, String key, String text) throws ConfigException {
+    if (!text.strip().matches("(?s)[!-9;-~]+:.*")) {
+      throw body.error(key, "\"" + text + "\" is not a header line (expected \"Name: value\")");
+    }
+    try {
+      return Expansion.parse(text.strip(), VariableNames::isKnown);
     } catch (IllegalArgumentException e) {
       throw body.error(key, e.getMessage());
     }

@@ -41,6 +41,11 @@ final class HeaderSection {
     complete = headers.length() >= MAX;
   }
 
+  /** The header section seen so far (at most {@link #MAX} bytes), for header checks in the data ACL. */
+  String text() {
+    return headers.toString(StandardCharsets.ISO_8859_1);
+  }
+
   /** The value of the first header with this name (unfolded, trimmed), or null. */
   String value(String name) {
     String text = headers.toString(StandardCharsets.ISO_8859_1);

@@ -251,7 +251,7 @@ public final class SmtpConnection {
     busy = true;
     JsonObject request = new JsonObject().put("id", id).put("message_id", writer.id()).put("size", contentSize)
         .put("too_big", tooBig).put("bare_lf", decoder.sawBareLf()).put("bare_cr", decoder.sawBareCr())
-        .put("message_id_header", headers.value("Message-ID"));
+        .put("message_id_header", headers.value("Message-ID")).put("headers", headers.text());
     request(Addresses.SESSION_DATA, request).onComplete(r -> {
       if (r.failed()) {
         fail(r.cause());
@@ -290,7 +290,7 @@ public final class SmtpConnection {
         JsonObject extra = response.getJsonObject("extra");
         writer = new SpoolWriter(spool.workers(), spool.spool(), extra.getString("message_id"));
         headers = new HeaderSection();
-        writer.write(Buffer.buffer(extra.getString("received"), "UTF-8"));
+        writer.writePrefix(Buffer.buffer(extra.getString("received"), "UTF-8"));
         sizeLimit = extra.getLong("size_limit");
         contentSize = 0;
         tooBig = false;
@@ -309,12 +309,14 @@ public final class SmtpConnection {
         }
         SpoolWriter w = writer;
         writer = null;
-        Envelope envelope = Envelope.fromJson(response.getJsonObject("extra").getJsonObject("envelope"));
-        w.commit(envelope).onComplete(r -> {
+        JsonObject extra = response.getJsonObject("extra");
+        Envelope envelope = Envelope.fromJson(extra.getJsonObject("envelope"));
+        w.commit(envelope, Buffer.buffer(extra.getString("late_headers", ""), "UTF-8")).onComplete(r -> {
           if (r.succeeded()) {
             MainLog.write(log);
             Future<?> delivery = vertx.eventBus().request(Addresses.QUEUE_ENQUEUE,
-                new JsonObject().put("id", envelope.id()), new DeliveryOptions().setLocalOnly(true)
+                new JsonObject().put("id", envelope.id()).put("queue_only", extra.getBoolean("queue_only", false)),
+                new DeliveryOptions().setLocalOnly(true)
                     .setSendTimeout(600_000));
             if (deliveries != null) {
               deliveries.add(delivery);

@@ -16,6 +16,13 @@ public final class MainLog {
   }
 
   public static void write(String line) {
-    LOG.info(line);
+    if (line.indexOf('\n') < 0) {
+      LOG.info(line);
+      return;
+    }
+    // Several events reported together (e.g. "<=" and "frozen by ACL"): one log line each.
+    for (String each : line.split("\n")) {
+      LOG.info(each);
+    }
   }
 }

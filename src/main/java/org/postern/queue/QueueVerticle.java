@@ -66,8 +66,8 @@ public final class QueueVerticle extends VerticleBase {
   }
 
   private void enqueued(Message<JsonObject> msg) {
-    if (config.current().queueOnly()) {
-      // Exim's queue_only: accept now, deliver at the next queue run.
+    if (config.current().queueOnly() || msg.body().getBoolean("queue_only", false)) {
+      // Exim's queue_only (or an ACL's control = queue): accept now, deliver at the next queue run.
       msg.reply(new JsonObject().put("id", msg.body().getString("id")).put("queued", true));
       return;
     }

@@ -43,6 +43,20 @@ final class AclClient {
         .recover(e -> {
           LOG.warn("acl {} check failed, deferring: {}", stage, e.getMessage());
           return Future.succeededFuture(AclVerdict.of(AclVerdict.Type.DEFER));
-        });
+        })
+        .compose(verdict -> delayed(verdict, trace));
+  }
+
+  /** {@code delay =}: the reply waits on a timer, never on a thread. Exim skips it under {@code -bh}. */
+  private Future<AclVerdict> delayed(AclVerdict verdict, boolean trace) {
+    long millis = verdict.effects().delayMillis();
+    if (millis <= 0) {
+      return Future.succeededFuture(verdict);
+    }
+    if (trace) {
+      System.err.println(">>> delay of " + millis + "ms skipped in -bh checking mode");
+      return Future.succeededFuture(verdict);
+    }
+    return vertx.timer(millis, java.util.concurrent.TimeUnit.MILLISECONDS).map(t -> verdict);
   }
 }

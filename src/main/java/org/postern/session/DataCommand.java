@@ -41,11 +41,19 @@ final class DataCommand implements SmtpCommand {
       String single = t.recipients().size() == 1 ? t.recipients().get(0).address() : null;
       JsonObject extra = new JsonObject()
           .put("message_id", id)
-          .put("received", ReceivedHeader.build(session, id, single, ZonedDateTime.now()))
+          .put("received", ReceivedHeader.build(session, id, single, ZonedDateTime.now())
+              + headerBlock(t.addedHeaders()))
           .put("size_limit", session.config().messageSizeLimit())
           .put("normalize_bare_line_ends",
               session.config().bareLineEnds() == org.postern.config.BareLineEnds.NORMALIZE);
       return new SessionResponse(Replies.START_DATA, SessionAction.DATA, true, extra, null);
     });
+  }
+
+  /** Header lines as they go into the message: each ended by CRLF. */
+  static String headerBlock(java.util.List<String> lines) {
+    StringBuilder sb = new StringBuilder();
+    lines.forEach(line -> sb.append(line).append("\r\n"));
+    return sb.toString();
   }
 }

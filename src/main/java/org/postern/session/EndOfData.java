@@ -2,6 +2,7 @@ package org.postern.session;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import org.postern.acl.AclControl;
 import org.postern.acl.AclVerdict;
 import org.postern.config.BareLineEnds;
 import org.postern.smtp.MailPath;
@@ -41,7 +42,10 @@ final class EndOfData {
     if (bareEnds && session.config().bareLineEnds() == BareLineEnds.REJECT) {
       return refuse(session, Replies.BARE_LF_DATA, "message has bare LF/CR line ends");
     }
-    JsonObject vars = session.variables().put("message_id", id).put("message_size", size);
+    String headers = facts.getString("headers", "");
+    JsonObject vars = session.variables().put("message_id", id).put("message_size", size)
+        .put("message_headers", headers);
+    int addedBefore = t.addedHeaders().size();
     return session.check("data", vars).map(verdict -> {
       session.resetTransaction();
       if (verdict.type() == AclVerdict.Type.DISCARD || (verdict.accepted() && t.recipients().isEmpty())) {
@@ -54,13 +58,21 @@ final class EndOfData {
         SessionAction action = verdict.type() == AclVerdict.Type.DROP ? SessionAction.CLOSE : SessionAction.ABORT;
         return new SessionResponse(refusal, action, false, null, log);
       }
-      Envelope envelope = envelope(session, t, id, size);
+      java.util.List<String> late = new ArrayList<>(t.addedHeaders().subList(addedBefore, t.addedHeaders().size()));
+      if (t.controls().contains(AclControl.SUBMISSION)) {
+        late.addAll(SubmissionHeaders.missing(headers, t, id, session.config().primaryHostname()));
+      }
+      boolean frozen = t.controls().contains(AclControl.FREEZE);
+      Envelope envelope = envelope(session, t, id, size, frozen);
       session.messageAccepted();
       String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
           + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
           + " P=" + session.protocol() + session.tlsForLog() + " S=" + size + messageIdForLog(facts.getString("message_id_header"));
-      return new SessionResponse(okReply(id), SessionAction.COMMIT, false,
-          new JsonObject().put("envelope", envelope.toJson()), log);
+      JsonObject extra = new JsonObject().put("envelope", envelope.toJson())
+          .put("late_headers", DataCommand.headerBlock(late))
+          .put("queue_only", t.controls().contains(AclControl.QUEUE) || frozen);
+      return new SessionResponse(okReply(id), SessionAction.COMMIT, false, extra,
+          log + (frozen ? "\n" + id + " frozen by ACL" : ""));
     });
   }
 
@@ -91,13 +103,13 @@ final class EndOfData {
     return t.sender().address();
   }
 
-  private static Envelope envelope(SmtpSession session, Transaction t, String id, long size) {
+  private static Envelope envelope(SmtpSession session, Transaction t, String id, long size, boolean frozen) {
     List<Envelope.Recipient> rcpts = new ArrayList<>();
     for (MailPath r : t.recipients()) {
       rcpts.add(new Envelope.Recipient(r.address(), r.localPart(), r.domain(), Envelope.Recipient.State.PENDING));
     }
     return new Envelope(id, t.sender().address(), rcpts, System.currentTimeMillis(), session.hostAddress(),
         session.hostPort(), session.heloName(), session.protocol(), session.interfaceAddress(),
-        session.interfacePort(), null, t.bodyType(), size, false);
+        session.interfacePort(), null, t.bodyType(), size, frozen);
   }
 }

@@ -47,7 +47,9 @@ final class HeloCommand implements SmtpCommand {
       lines.add(hello);
       lines.add("SIZE " + session.config().messageSizeLimit());
       lines.add("8BITMIME");
-      lines.add("PIPELINING");
+      if (session.pipeliningOffered()) {
+        lines.add("PIPELINING");
+      }
       lines.add("ENHANCEDSTATUSCODES");
       lines.add("HELP");
       if (session.offersStartTls()) {

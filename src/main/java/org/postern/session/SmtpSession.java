@@ -35,6 +35,10 @@ public final class SmtpSession {
   private String authenticator;
   private AuthenticatorConfig authExchange;
   private int authFailures;
+  /** {@code control = no_pipelining} from the connect or helo ACL. */
+  private boolean noPipelining;
+  /** Message controls given before any transaction (connect, helo ACLs): they apply to every message. */
+  private final java.util.List<String> connectionControls = new java.util.ArrayList<>();
   /** {@code acl_c*} live for the connection, {@code acl_m*} for one transaction (Exim). */
   private final java.util.Map<String, String> aclVariables = new java.util.HashMap<>();
 
@@ -99,7 +103,7 @@ public final class SmtpSession {
 
   /** EHLO advertised PIPELINING; before that every command must wait for its reply. */
   boolean greetedWithPipelining() {
-    return esmtp;
+    return esmtp && !noPipelining;
   }
 
   public boolean greeted() {
@@ -113,6 +117,7 @@ public final class SmtpSession {
   void resetTransaction() {
     transaction = new Transaction();
     transactions++;
+    connectionControls.forEach(c -> applyControl(c, transaction));
     inData = false;
     aclVariables.keySet().removeIf(name -> name.startsWith("acl_m"));
   }
@@ -291,8 +296,48 @@ public final class SmtpSession {
       if (verdict.set() != null) {
         verdict.set().forEach(e -> aclVariables.put(e.getKey(), String.valueOf(e.getValue())));
       }
+      if (verdict.accepted()) {
+        applyEffects(stage, verdict.effects());
+      }
       return verdict;
     });
+  }
+
+  /**
+   * Exim: headers may be added from the MAIL stage on (earlier ones have no message to go to);
+   * message controls given before MAIL apply to every message of the connection.
+   */
+  private void applyEffects(String stage, org.postern.acl.AclEffects effects) {
+    boolean messageStage = switch (stage) {
+      case "mail", "rcpt", "predata", "data" -> true;
+      default -> false;
+    };
+    if (messageStage) {
+      transaction.addedHeaders().addAll(effects.headers());
+    }
+    for (String control : effects.controls()) {
+      if (org.postern.acl.AclControl.parse(control) == org.postern.acl.AclControl.NO_PIPELINING) {
+        noPipelining = true;
+      } else if (messageStage) {
+        applyControl(control, transaction);
+      } else {
+        connectionControls.add(control);
+        applyControl(control, transaction);
+      }
+    }
+  }
+
+  private static void applyControl(String control, Transaction t) {
+    org.postern.acl.AclControl c = org.postern.acl.AclControl.parse(control);
+    t.controls().add(c);
+    if (c == org.postern.acl.AclControl.SUBMISSION) {
+      t.submissionDomain(org.postern.acl.AclControl.option(control, "domain"));
+    }
+  }
+
+  /** False after {@code control = no_pipelining}: EHLO does not offer PIPELINING. */
+  boolean pipeliningOffered() {
+    return !noPipelining;
   }
 
   /**

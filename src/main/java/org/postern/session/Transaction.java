@@ -17,6 +17,9 @@ final class Transaction {
   private String bodyType = "7BIT";
   private String messageId;
   private String authenticatedSender;
+  private final List<String> addedHeaders = new ArrayList<>();
+  private final java.util.Set<org.postern.acl.AclControl> controls = java.util.EnumSet.noneOf(org.postern.acl.AclControl.class);
+  private String submissionDomain;
 
   boolean hasSender() {
     return sender != null;
@@ -68,5 +71,24 @@ final class Transaction {
 
   void messageId(String id) {
     this.messageId = id;
+  }
+
+  /** Header lines ACLs added ({@code add_header}) so far, in order. */
+  List<String> addedHeaders() {
+    return addedHeaders;
+  }
+
+  /** Controls ({@code control = queue}, ...) that apply to this message. */
+  java.util.Set<org.postern.acl.AclControl> controls() {
+    return controls;
+  }
+
+  /** {@code control = submission/domain=...}: the domain for added headers, or null for the default. */
+  String submissionDomain() {
+    return submissionDomain;
+  }
+
+  void submissionDomain(String domain) {
+    this.submissionDomain = domain;
   }
 }

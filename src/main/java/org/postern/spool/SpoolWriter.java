@@ -27,6 +27,8 @@ public final class SpoolWriter {
   private Future<Void> tail = Future.succeededFuture();
   private int spillsInFlight;
   private long size;
+  /** Length of what Postern put in front of the client's content (Received and ACL headers). */
+  private int prefixLength;
 
   public SpoolWriter(WorkerExecutor workers, Spool spool, String id) {
     this.workers = workers;
@@ -41,6 +43,12 @@ public final class SpoolWriter {
   /** Bytes accepted so far (including the Received header). */
   public long size() {
     return size;
+  }
+
+  /** Writes Postern's own header lines, before any content: late headers go right after them. */
+  public void writePrefix(Buffer bytes) {
+    prefixLength = bytes.length();
+    write(bytes);
   }
 
   public void write(Buffer bytes) {
@@ -71,12 +79,33 @@ public final class SpoolWriter {
    * fsync). Succeeds only once the message is durable: then, and only then, may 250 be sent.
    */
   public Future<Void> commit(Envelope envelope) {
+    return commit(envelope, Buffer.buffer());
+  }
+
+  /**
+   * As {@link #commit(Envelope)}, first inserting {@code lateHeaders} (header lines that the data
+   * ACL added, each ending in CRLF) after Postern's own header lines. A message still in memory
+   * takes them for free; a spilled one is rewritten once, before the fsync.
+   */
+  public Future<Void> commit(Envelope envelope, Buffer lateHeaders) {
     Buffer last = pending;
     pending = null;
+    boolean spilled = size > last.length();
+    if (lateHeaders.length() > 0 && !spilled) {
+      Buffer merged = Buffer.buffer(last.length() + lateHeaders.length());
+      merged.appendBuffer(last, 0, prefixLength).appendBuffer(lateHeaders)
+          .appendBuffer(last, prefixLength, last.length() - prefixLength);
+      last = merged;
+    }
+    Buffer tailContent = last;
+    boolean rewrite = lateHeaders.length() > 0 && spilled;
     // One worker task for the whole commit: each hand-off between threads costs more than it saves.
     return tail.compose(v -> workers.<Void>executeBlocking(() -> {
       try {
-        writeOut(last);
+        writeOut(tailContent);
+        if (rewrite) {
+          insertIntoFile(lateHeaders);
+        }
         channel.force(false);
         channel.close();
         channel = null;
@@ -103,9 +132,46 @@ public final class SpoolWriter {
     }, false));
   }
 
+  /**
+   * Copies the spilled file into a new one with {@code lines} after the prefix and renames it into
+   * place; the caller's fsync and the envelope's directory fsync make both durable.
+   */
+  private void insertIntoFile(Buffer lines) throws IOException {
+    java.nio.file.Path data = spool.dataFile(id);
+    java.nio.file.Path fresh = data.resolveSibling(data.getFileName() + ".new");
+    channel.force(false);
+    FileChannel out = FileChannel.open(fresh, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE, StandardOpenOption.READ);
+    try {
+      long total = channel.size();
+      transfer(channel, 0, prefixLength, out);
+      ByteBuffer buf = ByteBuffer.wrap(lines.getBytes());
+      while (buf.hasRemaining()) {
+        out.write(buf);
+      }
+      transfer(channel, prefixLength, total - prefixLength, out);
+      java.nio.file.Files.move(fresh, data, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      out.close();
+      java.nio.file.Files.deleteIfExists(fresh);
+      throw e;
+    }
+    channel.close();
+    channel = out;
+  }
+
+  private static void transfer(FileChannel from, long position, long count, FileChannel to) throws IOException {
+    long done = 0;
+    while (done < count) {
+      done += from.transferTo(position + done, count - done, to);
+    }
+  }
+
   private void writeOut(Buffer chunk) throws IOException {
     if (channel == null) {
-      channel = FileChannel.open(spool.dataFile(id), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      channel = FileChannel.open(spool.dataFile(id), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+          StandardOpenOption.READ);
     }
     ByteBuffer buf = ByteBuffer.wrap(chunk.getBytes());
     while (buf.hasRemaining()) {
