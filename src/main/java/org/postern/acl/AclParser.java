@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Reads {@code conf/acl.yaml}: named ACLs, each a list of rules written the way Exim writes them,
@@ -24,14 +23,11 @@ import java.util.function.Function;
  * </pre>
  */
 public final class AclParser {
-  private final Function<String, HostList> hostLists;
-  private final Function<String, DomainList> domainLists;
+  private final AclLists lists;
   private final String primaryHostname;
 
-  public AclParser(Function<String, HostList> hostLists, Function<String, DomainList> domainLists,
-                   String primaryHostname) {
-    this.hostLists = hostLists;
-    this.domainLists = domainLists;
+  public AclParser(AclLists lists, String primaryHostname) {
+    this.lists = lists;
     this.primaryHostname = primaryHostname;
   }
 
@@ -134,10 +130,17 @@ public final class AclParser {
     AclCondition condition;
     try {
       condition = switch (name) {
-        case "hosts" -> new HostsCondition(sequence ? HostList.parse(items, hostLists) : HostList.parse(value, hostLists));
+        case "hosts" -> new HostsCondition(sequence ? HostList.parse(items, lists.hosts()::get, lists.files())
+            : HostList.parse(value, lists.hosts()::get, lists.files()));
         case "domains" -> new DomainsCondition(sequence
-            ? DomainList.parse(items, primaryHostname, domainLists)
-            : DomainList.parse(value, primaryHostname, domainLists));
+            ? DomainList.parse(items, primaryHostname, lists.domains()::get, lists.files())
+            : DomainList.parse(value, primaryHostname, lists.domains()::get, lists.files()));
+        case "senders" -> new SendersCondition(
+            AddressList.parse(items, sequence, primaryHostname, lists.addresses()::get, lists.files()));
+        case "recipients" -> new RecipientsCondition(
+            AddressList.parse(items, sequence, primaryHostname, lists.addresses()::get, lists.files()));
+        case "local_parts" -> new LocalPartsCondition(
+            LocalPartList.parse(items, sequence, lists.localParts()::get, lists.files()));
         case "authenticated" -> new AuthenticatedCondition(words(items));
         case "encrypted" -> new EncryptedCondition(words(items));
         case "condition" -> new ExpressionCondition(Expansion.parse(value, VariableNames::isKnown));

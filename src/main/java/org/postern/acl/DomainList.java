@@ -43,12 +43,13 @@ import java.util.regex.Pattern;
  *       naming one of this machine's IP addresses, which are read from the network interfaces
  *       once, when the list is parsed;
  *   <li>{@code +name} &mdash; a named domain list, resolved when this list is parsed;
+ *   <li>{@code /path} &mdash; the items in that file, one per line ({@link ListFiles});
  *   <li>an empty item &mdash; matches only the empty domain;
  *   <li>any of the above preceded by {@code !} &mdash; a match means "not in the list".
  * </ul>
  *
  * <p>Not supported, and rejected at parse time with an explanation: {@code @mx_any} and the
- * other MX items (they need DNS), lookups ({@code lsearch;/file}), file names ({@code /path}).
+ * other MX items (they need DNS), lookups ({@code lsearch;/file}).
  */
 public final class DomainList {
 
@@ -72,7 +73,13 @@ public final class DomainList {
    */
   public static DomainList parse(
       String spec, String primaryHostname, Function<String, DomainList> namedLists) {
-    return parse(spec, primaryHostname, namedLists, DomainList::interfaceAddresses);
+    return parse(spec, primaryHostname, namedLists, DomainList::interfaceAddresses, null);
+  }
+
+  /** As {@link #parse(String, String, Function)}, allowing file items read through {@code files}. */
+  public static DomainList parse(
+      String spec, String primaryHostname, Function<String, DomainList> namedLists, ListFiles files) {
+    return parse(spec, primaryHostname, namedLists, DomainList::interfaceAddresses, files);
   }
 
   /**
@@ -87,23 +94,39 @@ public final class DomainList {
    */
   public static DomainList parse(
       List<String> items, String primaryHostname, Function<String, DomainList> namedLists) {
-    return parse(items, primaryHostname, namedLists, DomainList::interfaceAddresses);
+    return parse(items, primaryHostname, namedLists, DomainList::interfaceAddresses, null);
+  }
+
+  /** As {@link #parse(List, String, Function)}, allowing file items read through {@code files}. */
+  public static DomainList parse(
+      List<String> items, String primaryHostname, Function<String, DomainList> namedLists, ListFiles files) {
+    return parse(items, primaryHostname, namedLists, DomainList::interfaceAddresses, files);
   }
 
   /** As the public method, with the machine's addresses supplied (for tests). */
   static DomainList parse(String spec, String primaryHostname,
       Function<String, DomainList> namedLists, Supplier<Collection<InetAddress>> localAddresses) {
+    return parse(spec, primaryHostname, namedLists, localAddresses, null);
+  }
+
+  private static DomainList parse(String spec, String primaryHostname,
+      Function<String, DomainList> namedLists, Supplier<Collection<InetAddress>> localAddresses, ListFiles files) {
     Objects.requireNonNull(spec, "spec");
-    return new DomainList(spec, parseItems(HostList.ListSyntax.split(spec), primaryHostname,
-        namedLists, localAddresses));
+    return new DomainList(spec, parseItems(ListFiles.expand(HostList.ListSyntax.split(spec), files),
+        primaryHostname, namedLists, localAddresses));
   }
 
   /** As the public method, with the machine's addresses supplied (for tests). */
   static DomainList parse(List<String> items, String primaryHostname,
       Function<String, DomainList> namedLists, Supplier<Collection<InetAddress>> localAddresses) {
+    return parse(items, primaryHostname, namedLists, localAddresses, null);
+  }
+
+  private static DomainList parse(List<String> items, String primaryHostname,
+      Function<String, DomainList> namedLists, Supplier<Collection<InetAddress>> localAddresses, ListFiles files) {
     List<String> trimmed = HostList.ListSyntax.trimAll(items);
     return new DomainList(HostList.ListSyntax.join(trimmed),
-        parseItems(trimmed, primaryHostname, namedLists, localAddresses));
+        parseItems(ListFiles.expand(trimmed, files), primaryHostname, namedLists, localAddresses));
   }
 
   /**
@@ -145,13 +168,13 @@ public final class DomainList {
 
   // ---------------------------------------------------------------------------------------------
 
-  private static List<Item> parseItems(List<String> texts, String primaryHostname,
+  private static List<Item> parseItems(List<ListFiles.Item> texts, String primaryHostname,
       Function<String, DomainList> named, Supplier<Collection<InetAddress>> localAddresses) {
     List<Item> items = new ArrayList<>(texts.size());
     // Read lazily, and at most once per list, so lists without @[] never touch the interfaces.
     Set<String> local = null;
     for (int k = 0; k < texts.size(); k++) {
-      String raw = texts.get(k);
+      String raw = texts.get(k).text();
       String text = raw;
       boolean negated = false;
       if (text.startsWith("!")) {
@@ -175,7 +198,7 @@ public final class DomainList {
         items.add(new Item(negated, test));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "invalid domain list item " + (k + 1) + " \"" + raw + "\": " + e.getMessage(), e);
+            "invalid domain list " + texts.get(k).origin() + " \"" + raw + "\": " + e.getMessage(), e);
       }
     }
     return items;
@@ -213,9 +236,6 @@ public final class DomainList {
     if (text.startsWith("@")) {
       throw new IllegalArgumentException(
           "only '@' and '@[]' are supported ('@mx_...' items need DNS)");
-    }
-    if (text.startsWith("/")) {
-      throw new IllegalArgumentException("file names are not supported in domain lists");
     }
     if (text.indexOf(';') >= 0) {
       throw new IllegalArgumentException("lookups are not supported in domain lists");

@@ -38,6 +38,7 @@ import java.util.regex.PatternSyntaxException;
  *       name ({@link java.util.regex.Matcher#find()}: it is anchored at the start by its
  *       {@code ^}, and at the end only if it ends with {@code $});
  *   <li>{@code +name} &mdash; a named host list, resolved when this list is parsed;
+ *   <li>{@code /path} &mdash; the items in that file, one per line ({@link ListFiles});
  *   <li>any of the above preceded by {@code !} &mdash; if it matches, the host is <em>not</em>
  *       in the list (and later items are not consulted).
  * </ul>
@@ -53,7 +54,7 @@ import java.util.regex.PatternSyntaxException;
  *       simply do not match and the scan goes on (Exim instead fails the whole list unless
  *       {@code +ignore_unknown}/{@code +include_unknown} is given; those are rejected here).
  *   <li>Not supported, rejected at parse time with an explanation: {@code @}, {@code @[]},
- *       {@code @mx_*}, lookups ({@code net-lsearch;...}), file names ({@code /path}).
+ *       {@code @mx_*}, lookups ({@code net-lsearch;...}).
  * </ul>
  *
  * <p>A local sender (IP address {@code ""}) is matched only by {@code *} and the empty item,
@@ -90,8 +91,16 @@ public final class HostList {
    * @throws IllegalArgumentException naming the offending item and the reason
    */
   public static HostList parse(String spec, Function<String, HostList> namedLists) {
+    return parse(spec, namedLists, null);
+  }
+
+  /**
+   * As {@link #parse(String, Function)}, allowing file items ({@code /path}, one item per line)
+   * read through {@code files}.
+   */
+  public static HostList parse(String spec, Function<String, HostList> namedLists, ListFiles files) {
     Objects.requireNonNull(spec, "spec");
-    return new HostList(spec, parseItems(ListSyntax.split(spec), namedLists));
+    return new HostList(spec, parseItems(ListFiles.expand(ListSyntax.split(spec), files), namedLists));
   }
 
   /**
@@ -105,8 +114,13 @@ public final class HostList {
    * @throws IllegalArgumentException naming the offending item and the reason
    */
   public static HostList parse(List<String> items, Function<String, HostList> namedLists) {
+    return parse(items, namedLists, null);
+  }
+
+  /** As {@link #parse(List, Function)}, allowing file items read through {@code files}. */
+  public static HostList parse(List<String> items, Function<String, HostList> namedLists, ListFiles files) {
     List<String> trimmed = ListSyntax.trimAll(items);
-    return new HostList(ListSyntax.join(trimmed), parseItems(trimmed, namedLists));
+    return new HostList(ListSyntax.join(trimmed), parseItems(ListFiles.expand(trimmed, files), namedLists));
   }
 
   /**
@@ -153,15 +167,15 @@ public final class HostList {
 
   // ---------------------------------------------------------------------------------------------
 
-  private static List<Item> parseItems(List<String> texts, Function<String, HostList> named) {
+  private static List<Item> parseItems(List<ListFiles.Item> texts, Function<String, HostList> named) {
     List<Item> items = new ArrayList<>(texts.size());
-    for (int k = 0; k < texts.size(); k++) {
-      items.add(parseItem(texts.get(k), k + 1, named));
+    for (ListFiles.Item text : texts) {
+      items.add(parseItem(text.text(), text.origin(), named));
     }
     return items;
   }
 
-  private static Item parseItem(String raw, int index, Function<String, HostList> named) {
+  private static Item parseItem(String raw, String origin, Function<String, HostList> named) {
     String text = raw;
     boolean negated = false;
     if (text.startsWith("!")) {
@@ -172,7 +186,7 @@ public final class HostList {
       return new Item(negated, parseMatcher(text, named));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "invalid host list item " + index + " \"" + raw + "\": " + e.getMessage(), e);
+          "invalid host list " + origin + " \"" + raw + "\": " + e.getMessage(), e);
     }
   }
 
@@ -201,9 +215,6 @@ public final class HostList {
     if (text.startsWith("^")) {
       Pattern p = compileRegex(text);
       return s -> !s.local && s.hostName != null && p.matcher(s.hostName).find();
-    }
-    if (text.startsWith("/")) {
-      throw new IllegalArgumentException("file names are not supported in host lists");
     }
     if (text.indexOf(';') >= 0) {
       throw new IllegalArgumentException("lookups are not supported in host lists");

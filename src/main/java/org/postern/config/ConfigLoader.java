@@ -1,7 +1,11 @@
 package org.postern.config;
 
 import org.postern.acl.Acl;
+import org.postern.acl.AclLists;
 import org.postern.acl.AclParser;
+import org.postern.acl.AddressList;
+import org.postern.acl.ListFiles;
+import org.postern.acl.LocalPartList;
 import org.postern.acl.DomainList;
 import org.postern.acl.HostList;
 
@@ -76,21 +80,46 @@ public final class ConfigLoader {
 
     Map<String, HostList> hostLists = new LinkedHashMap<>();
     Map<String, DomainList> domainLists = new LinkedHashMap<>();
+    Map<String, AddressList> addressLists = new LinkedHashMap<>();
+    Map<String, LocalPartList> localPartLists = new LinkedHashMap<>();
+    ListFiles listFiles = new ListFiles();
     String host = primaryHostname;
     YamlSection hostSection = main.section("hostlist");
     if (hostSection != null) {
       for (String name : hostSection.keys()) {
-        hostLists.put(name, hostListOption(hostSection, name, "", hostLists));
+        hostLists.put(name, hostListOption(hostSection, name, "", hostLists, listFiles));
       }
     }
     hostLists.putIfAbsent("relay_from_hosts", HostList.parse("<; 127.0.0.1 ; ::1", hostLists::get));
     YamlSection domainSection = main.section("domainlist");
     if (domainSection != null) {
       for (String name : domainSection.keys()) {
-        domainLists.put(name, namedDomainList(domainSection, name, host, domainLists));
+        domainLists.put(name, namedDomainList(domainSection, name, host, domainLists, listFiles));
       }
     }
     domainLists.putIfAbsent("local_domains", DomainList.parse("localhost : @", host, domainLists::get));
+    YamlSection addressSection = main.section("addresslist");
+    if (addressSection != null) {
+      for (String name : addressSection.keys()) {
+        try {
+          addressLists.put(name, AddressList.parse(addressSection.list(name, List.of()), addressSection.isSequence(name),
+              host, addressLists::get, listFiles));
+        } catch (IllegalArgumentException e) {
+          throw addressSection.error(name, e.getMessage());
+        }
+      }
+    }
+    YamlSection localPartSection = main.section("localpartlist");
+    if (localPartSection != null) {
+      for (String name : localPartSection.keys()) {
+        try {
+          localPartLists.put(name, LocalPartList.parse(localPartSection.list(name, List.of()),
+              localPartSection.isSequence(name), localPartLists::get, listFiles));
+        } catch (IllegalArgumentException e) {
+          throw localPartSection.error(name, e.getMessage());
+        }
+      }
+    }
 
     List<ListenerConfig> listeners = listeners(main);
     Path spool = base.resolve(main.string("spool_directory", "../data/spool")).normalize();
@@ -121,7 +150,8 @@ public final class ConfigLoader {
 
     String aclName = display(files.get(1));
     YamlSection aclFile = YamlSection.parse(aclName, texts.getOrDefault(files.get(1), ""));
-    Map<String, Acl> acls = new AclParser(hostLists::get, domainLists::get, host).parse(aclFile);
+    Map<String, Acl> acls = new AclParser(new AclLists(hostLists, domainLists, addressLists, localPartLists, listFiles),
+        host).parse(aclFile);
     Map<String, String> stages = new LinkedHashMap<>();
     for (String stage : PosternConfig.STAGES) {
       String option = "acl_smtp_" + stage;
@@ -143,18 +173,19 @@ public final class ConfigLoader {
     LocalUsers users = LocalUsers.parse(display(files.get(2)), texts.get(files.get(2)),
         display(files.get(3)), texts.get(files.get(3)));
 
-    return new PosternConfig(generation(files, texts), configFile, primaryHostname, banner, listeners,
+    return new PosternConfig(generation(files, texts, listFiles.contents()), configFile, primaryHostname, banner, listeners,
         spool, maildir, logDir, domainLists.get("local_domains"), hostLists.get("relay_from_hosts"),
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
         receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
-        Map.copyOf(acls), users, tls, auth);
+        Map.copyOf(acls), users, tls, auth, Map.copyOf(addressLists), Map.copyOf(localPartLists),
+        Map.copyOf(listFiles.contents()));
   }
 
-  private static DomainList namedDomainList(YamlSection s, String name, String host, Map<String, DomainList> known)
-      throws ConfigException {
+  private static DomainList namedDomainList(YamlSection s, String name, String host, Map<String, DomainList> known,
+                                            ListFiles files) throws ConfigException {
     try {
-      return s.isSequence(name) ? DomainList.parse(s.list(name, List.of()), host, known::get)
-          : DomainList.parse(s.string(name, ""), host, known::get);
+      return s.isSequence(name) ? DomainList.parse(s.list(name, List.of()), host, known::get, files)
+          : DomainList.parse(s.string(name, ""), host, known::get, files);
     } catch (IllegalArgumentException e) {
       throw s.error(name, e.getMessage());
     }
@@ -332,9 +363,14 @@ public final class ConfigLoader {
 
   private static HostList hostListOption(YamlSection s, String option, String def, Map<String, HostList> known)
       throws ConfigException {
+    return hostListOption(s, option, def, known, null);
+  }
+
+  private static HostList hostListOption(YamlSection s, String option, String def, Map<String, HostList> known,
+                                         ListFiles files) throws ConfigException {
     try {
-      return s.isSequence(option) ? HostList.parse(s.list(option, List.of()), known::get)
-          : HostList.parse(s.string(option, def), known::get);
+      return s.isSequence(option) ? HostList.parse(s.list(option, List.of()), known::get, files)
+          : HostList.parse(s.string(option, def), known::get, files);
     } catch (IllegalArgumentException e) {
       throw s.error(option, e.getMessage());
     }
@@ -349,11 +385,18 @@ public final class ConfigLoader {
     }
   }
 
-  private static String generation(List<Path> files, Map<Path, String> texts) {
+  /** A list file's change is a new generation, as a change of the file that names it would be. */
+  private static String generation(List<Path> files, Map<Path, String> texts, Map<Path, String> listFiles) {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       for (Path f : files) {
         digest.update(texts.getOrDefault(f, "").getBytes(StandardCharsets.UTF_8));
+        digest.update((byte) 0);
+      }
+      for (Map.Entry<Path, String> f : listFiles.entrySet()) {
+        digest.update(f.getKey().toString().getBytes(StandardCharsets.UTF_8));
+        digest.update((byte) 0);
+        digest.update(f.getValue().getBytes(StandardCharsets.UTF_8));
         digest.update((byte) 0);
       }
       return HexFormat.of().formatHex(digest.digest()).substring(0, 12);

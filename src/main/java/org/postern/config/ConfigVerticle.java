@@ -28,6 +28,8 @@ public final class ConfigVerticle extends VerticleBase {
   private Path configFile;
   private ConfigRetriever retriever;
   private ConfigHolder holder;
+  private boolean checking;
+  private Map<Path, String> refusedListFiles;
 
   @Override
   public Future<?> start() {
@@ -43,6 +45,8 @@ public final class ConfigVerticle extends VerticleBase {
     }
     retriever = ConfigRetriever.create(vertx, options);
     retriever.listen(change -> apply(change.getNewConfiguration()).onFailure(e -> { }));
+    long scanPeriod = config().getLong("scan_period_ms", 1000L);
+    vertx.setPeriodic(scanPeriod, scanPeriod, t -> checkListFiles());
     vertx.eventBus().consumer(Addresses.CONFIG_RELOAD, msg -> reloadFromDisk()
         .onSuccess(c -> msg.reply(new JsonObject().put("generation", c.generation())))
         .onFailure(e -> msg.fail(500, e.getMessage())));
@@ -63,6 +67,35 @@ public final class ConfigVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> ConfigLoader.load(configFile), false)
         .onSuccess(this::install)
         .onFailure(e -> LOG.error("configuration refused, previous one stays in force: {}", e.getMessage()));
+  }
+
+  /**
+   * List files ({@code /path} items) are not stores of the retriever, since which files there are
+   * depends on the configuration itself: they are compared with what the configuration in force
+   * read, and any difference (changed, removed, unreadable) reloads everything.
+   */
+  private void checkListFiles() {
+    if (!holder.isLoaded() || checking) {
+      return;
+    }
+    PosternConfig current = holder.current();
+    if (current.listFiles().isEmpty()) {
+      return;
+    }
+    checking = true;
+    Map<Path, Future<String>> now = new LinkedHashMap<>();
+    current.listFiles().keySet().forEach(path -> now.put(path, vertx.fileSystem().readFile(path.toString())
+        .map(b -> b.toString(java.nio.charset.StandardCharsets.UTF_8)).otherwise((String) null)));
+    Future.all(List.copyOf(now.values())).compose(all -> {
+      Map<Path, String> seen = new LinkedHashMap<>();
+      now.forEach((path, text) -> seen.put(path, text.result()));
+      boolean changed = !seen.equals(current.listFiles());
+      // A refused state is reported once, not at every scan: retry only when the files change again.
+      if (!changed || seen.equals(refusedListFiles) || holder.current() != current) {
+        return Future.<Void>succeededFuture();
+      }
+      return reloadFromDisk().onFailure(e -> refusedListFiles = seen).<Void>mapEmpty();
+    }).onComplete(r -> checking = false);
   }
 
   private Future<PosternConfig> apply(JsonObject merged) {

@@ -44,7 +44,10 @@ public record PosternConfig(
     Map<String, Acl> acls,
     LocalUsers users,
     TlsSettings tls,
-    AuthSettings auth) {
+    AuthSettings auth,
+    Map<String, org.postern.acl.AddressList> addressLists,
+    Map<String, org.postern.acl.LocalPartList> localPartLists,
+    Map<Path, String> listFiles) {
 
   /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
   public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "data",

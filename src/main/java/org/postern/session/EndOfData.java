@@ -106,7 +106,7 @@ final class EndOfData {
   private static Envelope envelope(SmtpSession session, Transaction t, String id, long size, boolean frozen) {
     List<Envelope.Recipient> rcpts = new ArrayList<>();
     for (MailPath r : t.recipients()) {
-      rcpts.add(new Envelope.Recipient(r.address(), r.localPart(), r.domain(), Envelope.Recipient.State.PENDING));
+      rcpts.add(new Envelope.Recipient(r.address(), r.dequotedLocalPart(), r.domain(), Envelope.Recipient.State.PENDING));
     }
     return new Envelope(id, t.sender().address(), rcpts, System.currentTimeMillis(), session.hostAddress(),
         session.hostPort(), session.heloName(), session.protocol(), session.interfaceAddress(),

@@ -1,6 +1,7 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.postern.acl.AclVerdict;
 import org.postern.config.AuthenticatorConfig;
@@ -286,6 +287,12 @@ public final class SmtpSession {
         v.put("authenticated_sender", transaction.authenticatedSender());
       }
       v.put("recipients_count", transaction.recipients().size());
+      if (!transaction.recipients().isEmpty()) {
+        JsonArray list = new JsonArray();
+        transaction.recipients().forEach(r -> list.add(r.address()));
+        v.put("recipients_list", list);
+        v.put("recipients", String.join(", ", list.stream().map(String::valueOf).toList()));
+      }
     }
     return v;
   }
@@ -365,7 +372,7 @@ public final class SmtpSession {
 
   /** Adds the recipient's {@code local_part} and {@code domain} to a variable set. */
   static JsonObject withAddress(JsonObject vars, MailPath path) {
-    return vars.put("local_part", path.localPart()).put("domain", path.domain())
+    return vars.put("local_part", path.dequotedLocalPart()).put("domain", path.domain())
         .put("recipient", path.address());
   }
 }

@@ -65,6 +65,28 @@ public record MailPath(String localPart, String domain, Map<String, String> para
   }
 
   /**
+   * The local part with RFC 5321 quoting removed ({@code "a b"} -> {@code a b},
+   * {@code "x\"y"} -> {@code x"y}), as Exim's {@code $local_part}: what policy and routing must
+   * look at, so that quoting cannot hide a character from a rule.
+   *
+   * @return the local part, unquoted
+   */
+  public String dequotedLocalPart() {
+    if (localPart.length() < 2 || localPart.charAt(0) != '"' || localPart.charAt(localPart.length() - 1) != '"') {
+      return localPart;
+    }
+    StringBuilder sb = new StringBuilder(localPart.length());
+    for (int i = 1; i < localPart.length() - 1; i++) {
+      char c = localPart.charAt(i);
+      if (c == '\\' && i + 1 < localPart.length() - 1) {
+        c = localPart.charAt(++i);
+      }
+      sb.append(c);
+    }
+    return sb.toString();
+  }
+
+  /**
    * Returns the mailbox as {@code local@domain}, with the local part as sent.
    *
    * @return the address; {@code ""} for the null path; just the local part for a domainless

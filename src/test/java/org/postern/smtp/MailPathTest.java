@@ -331,4 +331,13 @@ class MailPathTest {
     }
     return sb.toString();
   }
+
+  @org.junit.jupiter.api.Test
+  void dequotedLocalPartRemovesQuotingOnly() throws Exception {
+    assertEquals("a b", MailPath.parse("<\"a b\"@example.com>", false).dequotedLocalPart());
+    assertEquals("x\"y", MailPath.parse("<\"x\\\"y\"@example.com>", false).dequotedLocalPart());
+    assertEquals("user@remote", MailPath.parse("<\"user@remote\"@example.com>", false).dequotedLocalPart());
+    assertEquals("plain", MailPath.parse("<plain@example.com>", false).dequotedLocalPart());
+    assertEquals("\"user@remote\"@example.com", MailPath.parse("<\"user@remote\"@example.com>", false).address());
+  }
 }

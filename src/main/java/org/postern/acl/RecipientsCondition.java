@@ -1,0 +1,31 @@
+package org.postern.acl;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+
+/**
+ * {@code recipients = <address list>}: true when any recipient of the message is in the list.
+ * In the rcpt ACL that means the recipients accepted so far and the one being checked; in the
+ * predata and data ACLs, all of them. Before the first RCPT it is false.
+ */
+final class RecipientsCondition implements AclCondition {
+  private final AddressList recipients;
+
+  RecipientsCondition(AddressList recipients) {
+    this.recipients = recipients;
+  }
+
+  @Override
+  public Future<Outcome> test(AclContext context) {
+    JsonArray list = context.variables().getJsonArray("recipients_list");
+    boolean any = list != null && list.stream().anyMatch(r -> recipients.matches(String.valueOf(r)));
+    String current = context.variable("recipient");
+    any = any || (current != null && recipients.matches(current));
+    return Future.succeededFuture(any ? Outcome.TRUE : Outcome.FALSE);
+  }
+
+  @Override
+  public String describe() {
+    return "recipients = " + recipients.spec();
+  }
+}
