@@ -98,7 +98,10 @@ final class RatelimitCondition implements AclCondition {
             ? store.markSeen(marker, spec.periodMillis()).map(m)
             : Future.succeededFuture(m))
         .map(m -> {
-          context.put("sender_rate", String.format(Locale.ROOT, "%.1f", m.rate()));
+          String rate = String.format(Locale.ROOT, "%.1f", m.rate());
+          // -bh shows which counter was read and whether this event went into it.
+          context.trace().accept("  ratelimit " + storeKey + ": rate " + rate + (m.counted() ? ", counted" : ", not counted"));
+          context.put("sender_rate", rate);
           context.put("sender_rate_limit", spec.limitText());
           context.put("sender_rate_period", spec.periodText());
           return m.rate() > spec.limit() ? Outcome.TRUE : Outcome.FALSE;

@@ -379,6 +379,8 @@ class RatelimitConditionTest {
     assertEquals("rate 3.0 over 2 per 1h", third.message());
     assertNull(third.set(), "sender_rate is no acl_ assignment for the session to keep");
     assertTrue(trace.contains("  ratelimit = 2 / 1h / per_rcpt => true"), trace.toString());
+    assertTrue(trace.contains("  ratelimit per_rcpt/3600000ms/192.0.2.50: rate 3.0, not counted"), trace.toString());
+    assertTrue(trace.contains("  ratelimit per_rcpt/3600000ms/192.0.2.50: rate 2.0, counted"), trace.toString());
   }
 
   @Test
