@@ -79,6 +79,14 @@ public final class AclContext {
     set.put(name, value);
   }
 
+  /**
+   * A variable a condition computes for the rest of the evaluation ({@code $sender_rate}); unlike
+   * {@link #set} it is not an {@code acl_*} assignment and does not go back to the session.
+   */
+  void put(String name, String value) {
+    variables.put(name, value);
+  }
+
   JsonObject assignments() {
     return set;
   }

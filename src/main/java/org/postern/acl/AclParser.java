@@ -145,6 +145,12 @@ public final class AclParser {
         case "encrypted" -> new EncryptedCondition(words(items));
         case "condition" -> new ExpressionCondition(Expansion.parse(value, VariableNames::isKnown));
         case "acl" -> new AclCallCondition(value.strip());
+        case "ratelimit" -> {
+          if (sequence) {
+            throw body.error(key, "ratelimit is one string: \"limit / period / options / key\"");
+          }
+          yield RatelimitCondition.parse(value);
+        }
         case "plugin" -> {
           if (!value.strip().matches("[A-Za-z0-9_.-]+")) {
             throw body.error(key, "a plugin name is letters, digits and ._- only");

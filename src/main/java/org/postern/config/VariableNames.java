@@ -14,7 +14,11 @@ public final class VariableNames {
       "sender_address", "recipients_count", "local_part", "domain", "recipient", "message_id", "message_size",
       "authenticated_id", "authenticated_sender", "tls_cipher", "tls_peerdn", "tls_sni",
       "tls_certificate_verified", "tls_protocol", "tls_bits", "tls_cipher_suite", "tls_certificate_error",
-      "auth1", "auth2", "auth3", "authenticator", "reason", "etrn_argument", "message_headers", "recipients");
+      "auth1", "auth2", "auth3", "authenticator", "reason", "etrn_argument", "message_headers", "recipients",
+      // Set by the session for per-connection and per-message state (ratelimit per_conn, per_mail).
+      "connection_id", "transaction_number",
+      // Set by a ratelimit condition for the rest of the ACL.
+      "sender_rate", "sender_rate_limit", "sender_rate_period");
 
   private VariableNames() {
   }
