@@ -70,6 +70,14 @@ public final class AclContext {
     return config;
   }
 
+  /**
+   * A variable a condition computes for the rest of this evaluation ({@code $dnslist_domain}, ...);
+   * unlike {@link #set} it is not returned to the session.
+   */
+  void put(String name, String value) {
+    variables.put(name, value);
+  }
+
   /** {@code set acl_c*|acl_m*}: visible to the rest of this evaluation and returned to the session. */
   void set(String name, String value) {
     variables.put(name, value);

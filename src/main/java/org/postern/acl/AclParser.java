@@ -122,6 +122,7 @@ public final class AclParser {
         case "encrypted" -> new EncryptedCondition(words(items));
         case "condition" -> new ExpressionCondition(Expansion.parse(value, VariableNames::isKnown));
         case "acl" -> new AclCallCondition(value.strip());
+        case "dnslists" -> DnsListsCondition.parse(value);
         case "plugin" -> {
           if (!value.strip().matches("[A-Za-z0-9_.-]+")) {
             throw body.error(key, "a plugin name is letters, digits and ._- only");

@@ -3,6 +3,7 @@ package org.postern.config;
 import org.postern.acl.Acl;
 import org.postern.acl.DomainList;
 import org.postern.acl.HostList;
+import org.postern.dns.DnsSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,7 +45,8 @@ public record PosternConfig(
     Map<String, Acl> acls,
     LocalUsers users,
     TlsSettings tls,
-    AuthSettings auth) {
+    AuthSettings auth,
+    DnsSettings dns) {
 
   /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
   public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "data",

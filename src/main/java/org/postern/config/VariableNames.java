@@ -14,7 +14,8 @@ public final class VariableNames {
       "sender_address", "recipients_count", "local_part", "domain", "recipient", "message_id", "message_size",
       "authenticated_id", "authenticated_sender", "tls_cipher", "tls_peerdn", "tls_sni",
       "tls_certificate_verified", "tls_protocol", "tls_bits", "tls_cipher_suite", "tls_certificate_error",
-      "auth1", "auth2", "auth3", "authenticator", "reason", "etrn_argument");
+      "auth1", "auth2", "auth3", "authenticator", "reason", "etrn_argument",
+      "dnslist_domain", "dnslist_value", "dnslist_text", "dnslist_matched");
 
   private VariableNames() {
   }
