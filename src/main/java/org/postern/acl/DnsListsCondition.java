@@ -101,7 +101,7 @@ final class DnsListsCondition implements AclCondition {
         return check(index + 1, resolver, context);
       }
       String value = item.matchingRecord(records);
-      return resolver.lookupTxt(name).map(txt -> txt.isEmpty() ? "" : txt.get(0)).otherwise("")
+      return resolver.lookupTxt(name).map(txt -> String.join("", txt)).otherwise("")
           .compose(text -> listed(item, key, value, text, context));
     });
   }

@@ -49,7 +49,11 @@ public final class DnsResolver implements io.vertx.core.shareddata.Shareable {
     return query(name, c -> c.resolveAAAA(name));
   }
 
-  /** TXT records of {@code name}, each one's strings joined. */
+  /**
+   * The character-strings of the TXT records of {@code name}, in order. The Vert.x client hands
+   * them over flattened, so a record split into several strings (over 255 bytes) comes back as
+   * several items; callers that want one text join them.
+   */
   public Future<List<String>> lookupTxt(String name) {
     return query(name, c -> c.resolveTXT(name));
   }
@@ -78,8 +82,10 @@ public final class DnsResolver implements io.vertx.core.shareddata.Shareable {
     DnsClient client = clients.get(n % clients.size());
     Future<List<T>> answer;
     try {
-      // The client's own query timeout should fire first; this guard makes "never hangs" ours to keep.
-      answer = ask.apply(client).timeout(settings.timeout().toMillis() + 100, TimeUnit.MILLISECONDS);
+      // The client's own query timeout ends an attempt; this guard makes "never hangs" ours to keep.
+      // Its slack covers the client's first query, which sets up channels and is measurably slower.
+      answer = ask.apply(client).timeout(settings.timeout().plus(DnsSettings.GUARD_SLACK).toMillis(),
+          TimeUnit.MILLISECONDS);
     } catch (RuntimeException e) {
       answer = Future.failedFuture(e);
     }

@@ -23,6 +23,8 @@ import java.util.List;
 public record DnsSettings(List<DnsServerAddress> servers, Duration timeout, int retry) {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
   public static final int DEFAULT_RETRY = 2;
+  /** Added to each attempt's timeout before Postern gives up on it itself: see {@link #bound()}. */
+  static final Duration GUARD_SLACK = Duration.ofSeconds(1);
   private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
   private static final DnsServerAddress LOCALHOST = new DnsServerAddress("127.0.0.1", DnsServerAddress.DNS_PORT);
 
@@ -44,9 +46,12 @@ public record DnsSettings(List<DnsServerAddress> servers, Duration timeout, int 
     return servers.size() * retry;
   }
 
-  /** The longest one lookup can take: every attempt timing out. Nothing waits longer on DNS. */
+  /**
+   * The longest one lookup can take: every attempt timing out. An attempt normally ends after
+   * {@code timeout}; {@link #GUARD_SLACK} more is the hard limit in case the client never reports.
+   */
   public Duration bound() {
-    return timeout.multipliedBy(attempts());
+    return timeout.plus(GUARD_SLACK).multipliedBy(attempts());
   }
 
   /** Reads {@code dns_servers}, {@code dns_timeout} and {@code dns_retry} from postern.yaml. */
