@@ -1,39 +1,57 @@
 package org.postern.acl;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /**
  * One value a DNS list entry may have, after {@code =} or {@code !=}: an IPv4 address whose
  * octets are numbers or ranges, {@code 127.0.0.2} or {@code 127.0.[0..255].[1..3]}.
  */
 record DnsListValuePattern(int[] low, int[] high, String source) {
 
+  private static final Pattern OCTET = Pattern.compile("(\\d{1,3})|\\[(\\d{1,3})\\.\\.(\\d{1,3})\\]");
+
   static DnsListValuePattern parse(String text) {
     String t = text.strip();
-    String[] parts = t.split("\\.", -1);
-    if (parts.length != 4) {
-      throw new IllegalArgumentException("\"" + t + "\" is not an IPv4 address or octet range pattern");
-    }
     int[] low = new int[4];
     int[] high = new int[4];
+    Matcher m = OCTET.matcher(t);
+    int pos = 0;
     for (int i = 0; i < 4; i++) {
-      String p = parts[i];
-      if (p.startsWith("[") && p.endsWith("]") && p.contains("..")) {
-        String[] bounds = p.substring(1, p.length() - 1).split("\\.\\.", -1);
-        low[i] = octet(bounds[0], t);
-        high[i] = octet(bounds.length == 2 ? bounds[1] : "", t);
-        if (low[i] > high[i]) {
-          throw new IllegalArgumentException("empty octet range " + p + " in \"" + t + "\"");
+      if (i > 0) {
+        if (pos >= t.length() || t.charAt(pos) != '.') {
+          throw notAPattern(t);
         }
-      } else {
-        low[i] = octet(p, t);
-        high[i] = low[i];
+        pos++;
       }
+      if (!m.find(pos) || m.start() != pos) {
+        throw notAPattern(t);
+      }
+      if (m.group(1) != null) {
+        low[i] = octet(m.group(1), t);
+        high[i] = low[i];
+      } else {
+        low[i] = octet(m.group(2), t);
+        high[i] = octet(m.group(3), t);
+        if (low[i] > high[i]) {
+          throw new IllegalArgumentException("empty octet range " + m.group() + " in \"" + t + "\"");
+        }
+      }
+      pos = m.end();
+    }
+    if (pos != t.length()) {
+      throw notAPattern(t);
     }
     return new DnsListValuePattern(low, high, t);
   }
 
+  private static IllegalArgumentException notAPattern(String t) {
+    return new IllegalArgumentException("\"" + t + "\" is not an IPv4 address or octet range pattern");
+  }
+
   private static int octet(String digits, String whole) {
-    if (!digits.matches("\\d{1,3}") || Integer.parseInt(digits) > 255) {
-      throw new IllegalArgumentException("\"" + whole + "\" is not an IPv4 address or octet range pattern");
+    if (Integer.parseInt(digits) > 255) {
+      throw notAPattern(whole);
     }
     return Integer.parseInt(digits);
   }
