@@ -14,7 +14,6 @@ import org.postern.testing.TestDnsServer;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -134,8 +135,8 @@ class DnsResolverTest {
     DnsSettings settings = new DnsSettings(List.of(new DnsServerAddress("127.0.0.1", dns.port())), SHORT, 1);
     DnsSettings other = new DnsSettings(List.of(new DnsServerAddress("127.0.0.1", dns.port())), SHORT, 2);
     DnsResolver first = DnsResolvers.of(vertx, settings);
-    assertTrue(first == DnsResolvers.of(vertx, new DnsSettings(settings.servers(), SHORT, 1)));
-    assertTrue(first != DnsResolvers.of(vertx, other));
+    assertSame(first, DnsResolvers.of(vertx, new DnsSettings(settings.servers(), SHORT, 1)));
+    assertNotSame(first, DnsResolvers.of(vertx, other));
   }
 
   // --- configuration -------------------------------------------------------------------------
