@@ -73,18 +73,19 @@ public final class AclContext {
     return config;
   }
 
+  /**
+   * A variable a condition computes for the rest of this evaluation ({@code $dnslist_domain},
+   * {@code $sender_rate}, ...);
+   * unlike {@link #set} it is not returned to the session.
+   */
+  void put(String name, String value) {
+    variables.put(name, value);
+  }
+
   /** {@code set acl_c*|acl_m*}: visible to the rest of this evaluation and returned to the session. */
   void set(String name, String value) {
     variables.put(name, value);
     set.put(name, value);
-  }
-
-  /**
-   * A variable a condition computes for the rest of the evaluation ({@code $sender_rate}); unlike
-   * {@link #set} it is not an {@code acl_*} assignment and does not go back to the session.
-   */
-  void put(String name, String value) {
-    variables.put(name, value);
   }
 
   JsonObject assignments() {

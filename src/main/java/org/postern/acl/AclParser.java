@@ -151,6 +151,7 @@ public final class AclParser {
           }
           yield RatelimitCondition.parse(value);
         }
+        case "dnslists" -> DnsListsCondition.parse(value);
         case "plugin" -> {
           if (!value.strip().matches("[A-Za-z0-9_.-]+")) {
             throw body.error(key, "a plugin name is letters, digits and ._- only");

@@ -8,6 +8,7 @@ import org.postern.acl.ListFiles;
 import org.postern.acl.LocalPartList;
 import org.postern.acl.DomainList;
 import org.postern.acl.HostList;
+import org.postern.dns.DnsSettings;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -145,6 +146,7 @@ public final class ConfigLoader {
 
     boolean queueOnly = main.bool("queue_only", false);
     Duration pluginTimeout = main.duration("acl_plugin_timeout", Duration.ofSeconds(5));
+    DnsSettings dns = DnsSettings.parse(main);
     TlsSettings tls = tlsSettings(main, base, hostLists);
     AuthSettings auth = authSettings(main, base, hostLists);
 
@@ -177,7 +179,7 @@ public final class ConfigLoader {
         spool, maildir, logDir, domainLists.get("local_domains"), hostLists.get("relay_from_hosts"),
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
         receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
-        Map.copyOf(acls), users, tls, auth, Map.copyOf(addressLists), Map.copyOf(localPartLists),
+        Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
         Map.copyOf(listFiles.contents()));
   }
 

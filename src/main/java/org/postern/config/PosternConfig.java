@@ -3,6 +3,7 @@ package org.postern.config;
 import org.postern.acl.Acl;
 import org.postern.acl.DomainList;
 import org.postern.acl.HostList;
+import org.postern.dns.DnsSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,6 +46,7 @@ public record PosternConfig(
     LocalUsers users,
     TlsSettings tls,
     AuthSettings auth,
+    DnsSettings dns,
     Map<String, org.postern.acl.AddressList> addressLists,
     Map<String, org.postern.acl.LocalPartList> localPartLists,
     Map<Path, String> listFiles) {

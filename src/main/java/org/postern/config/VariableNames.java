@@ -18,7 +18,9 @@ public final class VariableNames {
       // Set by the session for per-connection and per-message state (ratelimit per_conn, per_mail).
       "connection_id", "transaction_number",
       // Set by a ratelimit condition for the rest of the ACL.
-      "sender_rate", "sender_rate_limit", "sender_rate_period");
+      "sender_rate", "sender_rate_limit", "sender_rate_period",
+      // Set by a dnslists condition that matched.
+      "dnslist_domain", "dnslist_value", "dnslist_text", "dnslist_matched");
 
   private VariableNames() {
   }
