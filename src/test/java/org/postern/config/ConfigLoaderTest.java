@@ -390,9 +390,9 @@ class ConfigLoaderTest {
         "acl_check_rcpt:",
         "  - accept:",
         "      domains: +local_domains",
-        "      senders: someone@example.org",
+        "      spf: pass",
         "  - deny:", ""), "", ""));
-    assertWhere(e, "acl.yaml", 4, "senders");
+    assertWhere(e, "acl.yaml", 4, "spf");
   }
 
   @Test
