@@ -161,7 +161,11 @@ public final class AclParser {
         case "verify" -> switch (value.strip()) {
           case "recipient" -> new VerifyRecipientCondition();
           case "certificate" -> new VerifyCertificateCondition();
-          default -> throw body.error(key, "unsupported verification \"" + value + "\" (supported: recipient, certificate)");
+          case "sender" -> new VerifySenderCondition();
+          case "helo" -> new VerifyHeloCondition();
+          case "header_syntax" -> new VerifyHeaderSyntaxCondition();
+          default -> throw body.error(key, "unsupported verification \"" + value
+              + "\" (supported: recipient, sender, helo, header_syntax, certificate)");
         };
         default -> throw body.error(key, "unknown condition or modifier");
       };

@@ -108,7 +108,11 @@ public final class DnsResolver implements io.vertx.core.shareddata.Shareable {
     return simple.toLowerCase().contains("timeout") ? "timeout" : simple + ": " + e.getMessage();
   }
 
+  /** Vert.x hands the root name (a null MX's exchange, RFC 7505) over as null or empty: it is ".". */
   private static String stripDot(String host) {
+    if (host == null || host.isEmpty() || host.equals(".")) {
+      return ".";
+    }
     return host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
   }
 }

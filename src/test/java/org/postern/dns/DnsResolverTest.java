@@ -83,6 +83,12 @@ class DnsResolverTest {
   }
 
   @Test
+  void aNullMxComesBackAsTheRoot() throws Exception {
+    dns.mx("nomail.test", 0, ".");
+    assertEquals(List.of(new MailExchanger(0, ".")), await(resolver(1, dns).lookupMx("nomail.test")));
+  }
+
+  @Test
   void longTxtRecordsComeBackAsTheirCharacterStrings() throws Exception {
     dns.txt("long.test", "x".repeat(255) + "y".repeat(45));
     assertEquals(List.of("x".repeat(255), "y".repeat(45)), await(resolver(1, dns).lookupTxt("long.test")));

@@ -237,6 +237,10 @@ public final class TestDnsServer implements AutoCloseable {
 
   private static void writeName(Buffer b, String name) {
     for (String label : key(name).split("\\.")) {
+      if (label.isEmpty()) {
+        // The root (".", as in a null MX) is just the terminating zero.
+        continue;
+      }
       byte[] bytes = label.getBytes(StandardCharsets.US_ASCII);
       b.appendByte((byte) bytes.length).appendBytes(bytes);
     }
