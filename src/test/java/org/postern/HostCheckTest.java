@@ -82,8 +82,35 @@ class HostCheckTest {
   void badAddressExitsWithTwoAndAClearMessage() throws Exception {
     Result r = bh("300.1.2.3");
     assertEquals(2, r.exit(), r::toString);
-    assertTrue(r.stderr().contains("-bh: not an IP address: \"300.1.2.3\""), r::toString);
+    assertTrue(r.stderr().contains("-bh: not an IP address (with an optional .port): \"300.1.2.3\""), r::toString);
     assertEquals("", r.stdout().strip(), r::toString);
+  }
+
+  @Test
+  void interfaceAddressPortAndHostNameComeFromOMiAndOMs() throws Exception {
+    server.acl("acl_check_rcpt:\n"
+        + "  - deny: { hosts: \"*.trusted.example\", message: \"name $sender_host_name port $sender_host_port"
+        + " via $interface_address.$interface_port\" }\n"
+        + "  - deny: { message: \"no name\" }\n"
+        + "acl_check_expn:\n  - deny:\nacl_check_etrn:\n  - deny:\n");
+    String session = "EHLO client.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<alice@test.example>\r\nQUIT\r\n";
+    Result named = ChildPostern.run(server.root(), config, session.getBytes(StandardCharsets.US_ASCII),
+        "-bh", "192.0.2.7.4321", "-oMi", "198.51.100.1.587", "-oMs", "mx.trusted.example");
+    assertEquals(0, named.exit(), named::toString);
+    assertTrue(replies(named).contains("550 5.7.1 name mx.trusted.example port 4321 via 198.51.100.1.587"),
+        named::toString);
+    Result unnamed = ChildPostern.run(server.root(), config, session.getBytes(StandardCharsets.US_ASCII),
+        "-bh", "192.0.2.7");
+    assertTrue(replies(unnamed).contains("550 5.7.1 no name"), unnamed::toString);
+
+    Result badInterface = ChildPostern.run(server.root(), config, session.getBytes(StandardCharsets.US_ASCII),
+        "-bh", "192.0.2.7", "-oMi", "nowhere");
+    assertEquals(2, badInterface.exit(), badInterface::toString);
+    assertTrue(badInterface.stderr().contains("-oMi: not an IP address"), badInterface::toString);
+    Result badName = ChildPostern.run(server.root(), config, session.getBytes(StandardCharsets.US_ASCII),
+        "-bh", "192.0.2.7", "-oMs", "bad name!");
+    assertEquals(2, badName.exit(), badName::toString);
+    assertTrue(badName.stderr().contains("-oMs: not a host name"), badName::toString);
   }
 
   private void assertNothingKept() throws Exception {

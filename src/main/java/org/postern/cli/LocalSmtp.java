@@ -28,7 +28,7 @@ import java.util.function.Consumer;
 final class LocalSmtp {
   private final Vertx vertx;
   private final PosternConfig config;
-  private String hostCheck;
+  private JsonObject hostCheck;
 
   LocalSmtp(Vertx vertx, PosternConfig config) {
     this.vertx = vertx;
@@ -36,8 +36,13 @@ final class LocalSmtp {
   }
 
   /** Exim's {@code -bh}: the session is from this address, ACL decisions are traced, nothing is kept. */
-  LocalSmtp hostCheck(String address) {
-    this.hostCheck = address;
+  LocalSmtp hostCheck(String address, int port, String interfaceAddress, int interfacePort, String hostName) {
+    this.hostCheck = new JsonObject().put("remote_address", address).put("remote_port", port)
+        .put("local_address", interfaceAddress).put("local_port", interfacePort).put("listener", "smtp")
+        .put("host_check", true);
+    if (hostName != null) {
+      hostCheck.put("remote_name", hostName);
+    }
     return this;
   }
 
@@ -58,8 +63,7 @@ final class LocalSmtp {
       JsonObject facts = hostCheck == null
           ? new JsonObject().put("remote_address", "").put("local", true).put("batch", batch)
               .put("listener", batch ? "bsmtp" : "stdio")
-          : new JsonObject().put("remote_address", hostCheck).put("remote_port", 0).put("local_address", "127.0.0.1")
-              .put("local_port", 25).put("listener", "smtp").put("host_check", true);
+          : hostCheck.copy();
       StdinReader[] reader = new StdinReader[1];
       SmtpConnection[] self = new SmtpConnection[1];
       SmtpChannel channel = new SmtpChannel() {

@@ -43,6 +43,14 @@ public final class PosternCommand implements Callable<Integer> {
           + " traced on stderr; nothing is delivered or kept.")
   String hostCheck;
 
+  @Option(names = "-oMi", paramLabel = "IP",
+      description = "With -bh: the local interface address (and .port) the client connected to.")
+  String interfaceAddress;
+
+  @Option(names = "-oMs", paramLabel = "NAME",
+      description = "With -bh: the client's host name, as a reverse lookup would have found it ($sender_host_name).")
+  String senderHostName;
+
   @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: ${DEFAULT-VALUE}).")
   Path configFile = Path.of("conf/postern.yaml");
 
@@ -75,8 +83,22 @@ public final class PosternCommand implements Callable<Integer> {
       System.err.println("postern: -bd, -bs, -bS, -bh and -bV exclude each other");
       return 2;
     }
-    if (hostCheck != null && !org.postern.acl.HostList.isIpAddress(hostCheck)) {
-      System.err.println("postern: -bh: not an IP address: \"" + hostCheck + "\"");
+    HostAddressArgument client = null;
+    HostAddressArgument local = null;
+    try {
+      if (hostCheck != null) {
+        client = HostAddressArgument.parse(hostCheck, 0);
+        local = HostAddressArgument.parse(interfaceAddress == null ? "127.0.0.1" : interfaceAddress, 25);
+      } else if (interfaceAddress != null || senderHostName != null) {
+        System.err.println("postern: -oMi and -oMs go with -bh");
+        return 2;
+      }
+    } catch (IllegalArgumentException e) {
+      System.err.println("postern: " + (client == null ? "-bh" : "-oMi") + ": " + e.getMessage());
+      return 2;
+    }
+    if (senderHostName != null && !senderHostName.matches("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\\.?")) {
+      System.err.println("postern: -oMs: not a host name: \"" + senderHostName + "\"");
       return 2;
     }
     PosternConfig config;
@@ -135,7 +157,10 @@ public final class PosternCommand implements Callable<Integer> {
       await(VerticleDeployer.deploy(vertx, local(list), configFile, deployed));
       if (hostCheck != null) {
         LocalSmtp.StdoutWriter out = new LocalSmtp.StdoutWriter();
-        await(new LocalSmtp(vertx, config).hostCheck(hostCheck)
+        HostAddressArgument client = HostAddressArgument.parse(hostCheck, 0);
+        HostAddressArgument local = HostAddressArgument.parse(interfaceAddress == null ? "127.0.0.1" : interfaceAddress, 25);
+        await(new LocalSmtp(vertx, config).hostCheck(client.address(), client.port(), local.address(), local.port(),
+                senderHostName)
             .run(System.in, false, (c, text) -> out.accept(text), c -> { }));
         out.drain();
         return 0;

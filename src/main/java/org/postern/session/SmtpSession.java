@@ -265,6 +265,7 @@ public final class SmtpSession {
         .put("transaction_number", transactions)
         .put("sender_host_address", hostAddress())
         .put("sender_host_port", hostPort())
+        .put("sender_host_name", facts.getString("remote_name"))
         .put("interface_address", interfaceAddress())
         .put("interface_port", interfacePort())
         .put("received_port", interfacePort())
