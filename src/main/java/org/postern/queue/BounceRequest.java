@@ -46,6 +46,9 @@ public record BounceRequest(Kind kind, Envelope original, List<FailedRecipient> 
     Objects.requireNonNull(messageId, "messageId");
     Objects.requireNonNull(date, "date");
     recipients = List.copyOf(recipients);
+    if (original.sender().isEmpty()) {
+      throw new IllegalArgumentException("no report is ever sent to the null sender <>");
+    }
     if (recipients.isEmpty()) {
       throw new IllegalArgumentException("a report needs at least one recipient");
     }

@@ -35,10 +35,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * never on an event loop. The in-memory view is thread-safe; writes to one key are serialised.
  * Records not updated for {@code retry_data_expire} are ignored, as in Exim, and removed by
  * {@link #tidy}.
+ *
+ * <p>When {@link #recordFailure} says to give up, the caller fails the address with Exim's
+ * wording, {@code retry timeout exceeded} ({@link #RETRY_TIMEOUT_EXCEEDED}).
  */
 public final class RetryDatabase {
   private static final Logger LOG = LoggerFactory.getLogger(RetryDatabase.class);
   private static final int MAX_FILE_NAME = 200;
+  /** Exim's reason for an address failed by its retry rule. */
+  public static final String RETRY_TIMEOUT_EXCEEDED = "retry timeout exceeded";
 
   private final Path directory;
   private final Duration dataExpire;
@@ -100,6 +105,43 @@ public final class RetryDatabase {
   /** False while the destination waits for its next retry time: a dead host is not hammered. */
   public boolean isDue(String key, Instant now) {
     return lookup(key, now).map(r -> !now.isBefore(r.nextTry())).orElse(true);
+  }
+
+  /**
+   * As {@link #isDue(String, Instant)}, plus Exim's ultimate address timeout
+   * ({@code retry_ultimate_address_timeout()}): a message queued for longer than the final cutoff
+   * of its rule may try a destination that is not yet due, unless that destination has expired,
+   * so that its next failure can time the address out instead of leaving it queued forever.
+   */
+  public boolean isDue(String key, Instant now, Instant messageArrival, RetryRule rule) {
+    Optional<RetryRecord> r = lookup(key, now);
+    if (r.isEmpty() || !now.isBefore(r.get().nextTry())) {
+      return true;
+    }
+    if (r.get().expired()) {
+      return false;
+    }
+    return rule == null
+        || Duration.between(messageArrival, now).compareTo(rule.schedule().finalCutoff()) > 0;
+  }
+
+  /**
+   * True when the destination is past the final cutoff of its rule. With Exim's
+   * {@code delay_after_cutoff} (the default), an address whose hosts are all expired and not yet
+   * due is failed at once ("retry timeout exceeded") without an attempt.
+   */
+  public boolean isExpired(String key, Instant now) {
+    return lookup(key, now).map(RetryRecord::expired).orElse(false);
+  }
+
+  /** Exim's host key, {@code T:host:ip}, with {@code :port} appended for a port other than 25. */
+  public static String hostKey(String hostName, String ipAddress, int port) {
+    return "T:" + hostName.toLowerCase(java.util.Locale.ROOT) + ":" + ipAddress + (port == 25 ? "" : ":" + port);
+  }
+
+  /** Exim's address key, {@code R:user@domain} (or {@code R:domain} for a routing failure of a domain). */
+  public static String addressKey(String addressOrDomain) {
+    return "R:" + addressOrDomain;
   }
 
   /** Records a failure without message context; see the full form. Blocking. */

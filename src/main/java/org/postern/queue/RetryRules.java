@@ -104,6 +104,7 @@ public final class RetryRules {
    * The first rule that applies, or null when none does (then, as in Exim, the failure is treated
    * as permanent).
    *
+   * @param key a host name (not a retry database key), a domain or an address
    * @see RetryRule#matches
    */
   public RetryRule find(String key, String alternateDomain, RetryError failure, int replyCode) {

@@ -311,5 +311,8 @@ class BounceMessageTest {
     org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () ->
         new BounceRequest(BounceRequest.Kind.DELAYED, envelope("a@example.org"), List.of(bob("x")), buffer(HEADERS),
             null, false, 0, "h", "1abcDF-0000AB-Ce", NOW, null));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () ->
+        BounceRequest.failure(envelope(""), List.of(bob("x")), buffer(HEADERS), "h", "1abcDF-0000AB-Ce", NOW));
+    assertEquals("no report is ever sent to the null sender <>", e.getMessage());
   }
 }

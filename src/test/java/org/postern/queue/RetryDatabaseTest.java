@@ -165,6 +165,31 @@ class RetryDatabaseTest {
     }
   }
 
+  @Test
+  void oldMessagesMayTryAWaitingHostUnlessItExpired() throws Exception {
+    db.recordFailure(HOST, RetryError.TIMEOUT, "t", T0, DEFAULT);
+    Instant soon = T0.plusSeconds(60);
+    assertFalse(db.isDue(HOST, soon, soon.minus(Duration.ofDays(1)), DEFAULT));
+    assertFalse(db.isDue(HOST, soon, soon.minus(Duration.ofDays(4)), DEFAULT), "exactly the cutoff is within it");
+    assertTrue(db.isDue(HOST, soon, soon.minus(Duration.ofDays(4)).minusSeconds(1), DEFAULT));
+    assertTrue(db.isDue(HOST, soon, soon, null), "no rule: nothing to wait for");
+    assertFalse(db.isExpired(HOST, soon));
+
+    RetrySchedule.Outcome o = db.recordFailure(HOST, RetryError.TIMEOUT, "t", T0.plus(Duration.ofDays(5)), DEFAULT);
+    assertTrue(o.expired());
+    Instant later = T0.plus(Duration.ofDays(5)).plusSeconds(60);
+    assertTrue(db.isExpired(HOST, later));
+    assertFalse(db.isDue(HOST, later, T0.minus(Duration.ofDays(30)), DEFAULT), "expired hosts wait for their time");
+    assertTrue(db.isDue(HOST, o.nextTry(), T0, DEFAULT));
+  }
+
+  @Test
+  void keysAreEximsShape() {
+    assertEquals("T:mx1.example.org:192.0.2.1", RetryDatabase.hostKey("MX1.Example.ORG", "192.0.2.1", 25));
+    assertEquals("T:mx1.example.org:2001:db8::1:587", RetryDatabase.hostKey("mx1.example.org", "2001:db8::1", 587));
+    assertEquals("R:bob@example.org", RetryDatabase.addressKey("bob@example.org"));
+  }
+
   private List<Path> jsonFiles() throws Exception {
     try (Stream<Path> s = Files.list(spool.resolve("db").resolve("retry"))) {
       return s.filter(p -> p.toString().endsWith(".json")).toList();
