@@ -237,11 +237,10 @@ public final class BounceMessage {
   static String fold(String name, String value) {
     StringBuilder out = new StringBuilder(name.length() + value.length() + 8);
     StringBuilder line = new StringBuilder(name).append(':');
-    String[] words = value.split(" ", -1);
-    boolean first = true;
-    for (String w : words) {
+    boolean lineHasWord = false;
+    for (String w : value.split(" ", -1)) {
       String word = w;
-      if (!first && line.length() + 1 + word.length() > FOLD_AT && line.toString().trim().length() > name.length() + 1) {
+      if (lineHasWord && line.length() + 1 + word.length() > FOLD_AT) {
         out.append(line).append(CRLF);
         line = new StringBuilder();
       }
@@ -254,7 +253,7 @@ public final class BounceMessage {
         word = word.substring(room);
       }
       line.append(word);
-      first = false;
+      lineHasWord = true;
     }
     out.append(line).append(CRLF);
     return out.toString();

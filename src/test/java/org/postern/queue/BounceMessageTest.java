@@ -291,6 +291,19 @@ class BounceMessageTest {
   }
 
   @Test
+  void foldingBreaksAtSpacesNearColumn78() {
+    assertEquals("Subject: short\r\n", BounceMessage.fold("Subject", "short"));
+    String value = "a".repeat(40) + " " + "b".repeat(40) + " " + "c".repeat(10);
+    assertEquals("X-Test: " + "a".repeat(40) + "\r\n " + "b".repeat(40) + " " + "c".repeat(10) + "\r\n",
+        BounceMessage.fold("X-Test", value));
+    String huge = BounceMessage.fold("X-Test", "z".repeat(2500));
+    for (String line : huge.split("\r\n")) {
+      assertTrue(line.length() <= 998, "line of " + line.length());
+    }
+    assertEquals("X-Test: " + "z".repeat(2500), huge.replace("\r\n ", "").trim());
+  }
+
+  @Test
   void delayWordsAsExim() {
     assertEquals("119 minutes", BounceMessage.delayWords(Duration.ofMinutes(119)));
     assertEquals("2 hours", BounceMessage.delayWords(Duration.ofMinutes(120)));

@@ -176,6 +176,8 @@ class RetryRulesTest {
         refused("retry: [\"^(unclosed * F,1h,5m\"]\n").getMessage());
     assertEquals("postern.yaml:1: retry: senders= in retry rules is not supported",
         refused("retry: [\"* * senders=: F,1h,5m\"]\n").getMessage());
+    assertEquals("postern.yaml:1: retry: bad address pattern \"a@b@example.org\"",
+        refused("retry: [\"a@b@example.org * F,1h,5m\"]\n").getMessage());
     assertEquals("postern.yaml:2: retry: each rule is one string: \"<pattern> <error> <schedule>\"",
         refused("retry:\n  - {pattern: x}\n").getMessage());
   }
