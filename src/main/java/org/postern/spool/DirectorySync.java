@@ -10,19 +10,19 @@ import java.nio.file.StandardOpenOption;
  * covered by that sync, so concurrent commits share one {@code fsync} of the directory instead of
  * queueing one each. Blocking; call from a worker thread.
  */
-final class DirectorySync {
+public final class DirectorySync {
   private final Path directory;
   private final Object counters = new Object();
   private final Object syncing = new Object();
   private long requested;
   private long completed;
 
-  DirectorySync(Path directory) {
+  public DirectorySync(Path directory) {
     this.directory = directory;
   }
 
   /** Returns once every directory change this thread made before the call is durable. */
-  void sync() throws IOException {
+  public void sync() throws IOException {
     long ticket;
     synchronized (counters) {
       ticket = ++requested;

@@ -1,0 +1,314 @@
+package org.postern.queue;
+
+import io.vertx.core.buffer.Buffer;
+import org.postern.spool.Envelope;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Builds delivery status notifications (RFC 3464) in Exim's wording: a {@code multipart/report}
+ * with a human explanation, a {@code message/delivery-status} part and the original headers
+ * ({@code text/rfc822-headers}) or, when asked for and small enough, the whole original message
+ * ({@code message/rfc822}). {@code Auto-Submitted: auto-replied} (RFC 3834) keeps well-behaved
+ * software from answering it.
+ *
+ * <p>Every text that came from elsewhere (remote replies, host names, addresses) goes through
+ * Exim's {@code string_printing} escape before it is written, so a CR or LF in a remote server's
+ * reply shows as {@code \r\n} and can never start a header or a status field; every generated
+ * line is at most 998 octets, long fields are folded. Pure: no I/O.
+ */
+public final class BounceMessage {
+  private static final DateTimeFormatter RFC5322 =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
+  private static final Pattern ENHANCED = Pattern.compile("[245]\\.[0-9]{1,3}\\.[0-9]{1,3}");
+  private static final String CRLF = "\r\n";
+  /** Preferred line length for folding (RFC 5322 2.1.1). */
+  private static final int FOLD_AT = 78;
+  /** Hard limit of RFC 5322, without the CRLF. */
+  static final int MAX_LINE = 998;
+
+  private BounceMessage() {
+  }
+
+  /** The complete message, CRLF line ends. */
+  public static Buffer build(BounceRequest request) {
+    boolean failed = request.kind() == BounceRequest.Kind.FAILED;
+    Envelope env = request.original();
+    String host = clean(request.primaryHostname());
+    Buffer attachment = attachment(request);
+    boolean full = attachment != request.originalHeaders();
+    Buffer attached = crlf(attachment);
+
+    String text = failed ? failureText(request, full) : delayText(request);
+    String status = deliveryStatus(request);
+    String boundary = boundary(request.messageId(), attached, text, status);
+
+    StringBuilder head = new StringBuilder(1024);
+    head.append(fold("From", "Mail Delivery System <Mailer-Daemon@" + host + ">"));
+    head.append(fold("To", "<" + clean(env.sender()) + ">"));
+    head.append(fold("Subject", failed ? "Mail delivery failed: returning message to sender"
+        : "Warning: message " + clean(env.id()) + " delayed " + delayWords(request.delay())));
+    head.append(fold("Auto-Submitted", "auto-replied"));
+    head.append(fold("Message-ID", "<E" + clean(request.messageId()) + "@" + host + ">"));
+    head.append(fold("Date", RFC5322.format(request.date())));
+    if (failed) {
+      head.append(fold("X-Failed-Recipients", String.join(", ",
+          request.recipients().stream().map(r -> clean(r.address())).toList())));
+    }
+    head.append(fold("MIME-Version", "1.0"));
+    head.append(fold("Content-Type", "multipart/report; report-type=delivery-status; boundary=\"" + boundary + "\""));
+    head.append(CRLF);
+
+    StringBuilder body = new StringBuilder(4096);
+    body.append("This is a MIME-encapsulated message.").append(CRLF).append(CRLF);
+    body.append("--").append(boundary).append(CRLF);
+    body.append("Content-Type: text/plain; charset=us-ascii").append(CRLF);
+    body.append("Content-Transfer-Encoding: 7bit").append(CRLF).append(CRLF);
+    body.append(text);
+    body.append(CRLF).append("--").append(boundary).append(CRLF);
+    body.append("Content-Type: message/delivery-status").append(CRLF).append(CRLF);
+    body.append(status);
+    body.append(CRLF).append("--").append(boundary).append(CRLF);
+    body.append("Content-Type: ").append(full ? "message/rfc822" : "text/rfc822-headers").append(CRLF);
+    if (hasEightBit(attached)) {
+      body.append("Content-Transfer-Encoding: 8bit").append(CRLF);
+    }
+    body.append(CRLF);
+
+    Buffer out = Buffer.buffer(head.length() + body.length() + attached.length() + 256);
+    out.appendString(head.toString(), "US-ASCII").appendString(body.toString(), "US-ASCII");
+    out.appendBuffer(attached);
+    if (attached.length() > 0 && attached.getByte(attached.length() - 1) != '\n') {
+      out.appendString(CRLF);
+    }
+    out.appendString(CRLF + "--" + boundary + "--" + CRLF, "US-ASCII");
+    return out;
+  }
+
+  /**
+   * The header section of a message: everything up to and including the first empty line
+   * (CRLF or bare LF), or all of it when there is no body.
+   */
+  public static Buffer headerSection(Buffer message) {
+    int n = message.length();
+    for (int i = 0; i < n; i++) {
+      if (message.getByte(i) == '\n') {
+        int next = i + 1;
+        if (next < n && message.getByte(next) == '\n') {
+          return message.getBuffer(0, next + 1);
+        }
+        if (next + 1 < n && message.getByte(next) == '\r' && message.getByte(next + 1) == '\n') {
+          return message.getBuffer(0, next + 2);
+        }
+      }
+    }
+    return message.copy();
+  }
+
+  private static Buffer attachment(BounceRequest r) {
+    if (r.returnMessage() && r.originalMessage() != null && r.originalMessage().length() <= r.returnSizeLimit()) {
+      return r.originalMessage();
+    }
+    return r.originalHeaders();
+  }
+
+  private static String failureText(BounceRequest r, boolean full) {
+    List<String> lines = new ArrayList<>();
+    lines.add("This message was created automatically by mail delivery software.");
+    lines.add("");
+    lines.add("A message that you sent could not be delivered to one or more of its");
+    lines.add("recipients. This is a permanent error. The following address(es) failed:");
+    lines.add("");
+    for (BounceRequest.FailedRecipient f : r.recipients()) {
+      lines.add("  " + clean(f.address()));
+      explain(f, lines);
+    }
+    if (r.returnMessage() && !full && r.originalMessage() != null) {
+      lines.add("");
+      lines.add("The message is larger than bounce_return_size_limit (" + r.returnSizeLimit()
+          + " bytes), so only its headers are returned.");
+    }
+    return join(lines);
+  }
+
+  private static String delayText(BounceRequest r) {
+    Envelope env = r.original();
+    List<String> lines = new ArrayList<>();
+    lines.add("This message was created automatically by mail delivery software.");
+    lines.add("A message that you sent has not yet been delivered to one or more of its");
+    lines.add("recipients after more than " + delayWords(r.delay()) + " on the queue on "
+        + clean(r.primaryHostname()) + ".");
+    lines.add("");
+    lines.add("The message identifier is:     " + clean(env.id()));
+    lines.add("The date of the message is:    " + RFC5322.format(Instant.ofEpochMilli(env.receivedAt())));
+    lines.add("");
+    lines.add(r.recipients().size() == 1
+        ? "The address to which the message has not yet been delivered is:"
+        : "The addresses to which the message has not yet been delivered are:");
+    lines.add("");
+    for (BounceRequest.FailedRecipient f : r.recipients()) {
+      lines.add("  " + clean(f.address()));
+      explain(f, lines);
+    }
+    lines.add("");
+    lines.add("No action is required on your part. Delivery attempts will continue for");
+    lines.add("some time, and this warning may be repeated at intervals if the message");
+    lines.add("remains undelivered. Eventually the mail delivery software will give up,");
+    lines.add("and when that happens, the message will be returned to you.");
+    return join(lines);
+  }
+
+  /** Exim's per-address explanation: host, the command, then the reply. */
+  private static void explain(BounceRequest.FailedRecipient f, List<String> lines) {
+    if (f.remoteHost() != null) {
+      lines.add("    host " + clean(f.remoteHost())
+          + (f.remoteAddress() == null ? "" : " [" + clean(f.remoteAddress()) + "]"));
+      lines.add("    SMTP error from remote mail server"
+          + (f.afterCommand() == null ? "" : " after " + clean(f.afterCommand())) + ":");
+      lines.add("    " + replyLine(f));
+    } else {
+      lines.add("    " + clean(f.text()));
+    }
+  }
+
+  private static String replyLine(BounceRequest.FailedRecipient f) {
+    String text = clean(f.text());
+    return f.replyCode() > 0 ? f.replyCode() + " " + text : text;
+  }
+
+  private static String deliveryStatus(BounceRequest r) {
+    Envelope env = r.original();
+    boolean failed = r.kind() == BounceRequest.Kind.FAILED;
+    StringBuilder sb = new StringBuilder(1024);
+    sb.append(fold("Reporting-MTA", "dns; " + clean(r.primaryHostname())));
+    sb.append(fold("X-Postern-Queue-ID", clean(env.id())));
+    if (env.heloName() != null && !env.heloName().isEmpty()) {
+      sb.append(fold("Received-From-MTA", "dns; " + clean(env.heloName())));
+    }
+    sb.append(fold("Arrival-Date", RFC5322.format(Instant.ofEpochMilli(env.receivedAt()))));
+    for (BounceRequest.FailedRecipient f : r.recipients()) {
+      sb.append(CRLF);
+      sb.append(fold("Final-Recipient", "rfc822; " + clean(f.address())));
+      sb.append(fold("Action", failed ? "failed" : "delayed"));
+      sb.append(fold("Status", status(f, failed)));
+      if (f.remoteHost() != null) {
+        sb.append(fold("Remote-MTA", "dns; " + clean(f.remoteHost())));
+      }
+      if (f.replyCode() > 0) {
+        sb.append(fold("Diagnostic-Code", "smtp; " + replyLine(f)));
+      } else if (f.text() != null && !f.text().isEmpty()) {
+        sb.append(fold("Diagnostic-Code", "X-Postern; " + clean(f.text())));
+      }
+      if (f.lastAttempt() != null) {
+        sb.append(fold("Last-Attempt-Date", RFC5322.format(f.lastAttempt())));
+      }
+    }
+    return sb.toString();
+  }
+
+  /**
+   * The RFC 3463 status: the one the server gave when its class fits the action (5 for failed,
+   * 4 for delayed), else the generic {@code 5.0.0} / {@code 4.0.0}.
+   */
+  static String status(BounceRequest.FailedRecipient f, boolean failed) {
+    char wanted = failed ? '5' : '4';
+    String e = f.enhancedStatus();
+    if (e != null && ENHANCED.matcher(e).matches() && e.charAt(0) == wanted) {
+      return e;
+    }
+    return wanted + ".0.0";
+  }
+
+  /** Exim's wording for the delay: minutes below two hours, else hours. */
+  static String delayWords(Duration d) {
+    long s = d.getSeconds();
+    return s < 120 * 60 ? (s / 60) + " minutes" : (s / 3600) + " hours";
+  }
+
+  /** One header or status field, folded at spaces to about 78 columns and never beyond 998. */
+  static String fold(String name, String value) {
+    StringBuilder out = new StringBuilder(name.length() + value.length() + 8);
+    StringBuilder line = new StringBuilder(name).append(':');
+    boolean lineHasWord = false;
+    for (String w : value.split(" ", -1)) {
+      String word = w;
+      if (lineHasWord && line.length() + 1 + word.length() > FOLD_AT) {
+        out.append(line).append(CRLF);
+        line = new StringBuilder();
+      }
+      line.append(' ');
+      while (line.length() + word.length() > MAX_LINE) {
+        int room = MAX_LINE - line.length();
+        line.append(word, 0, room);
+        out.append(line).append(CRLF);
+        line = new StringBuilder(" ");
+        word = word.substring(room);
+      }
+      line.append(word);
+      lineHasWord = true;
+    }
+    out.append(line).append(CRLF);
+    return out.toString();
+  }
+
+  private static String join(List<String> lines) {
+    StringBuilder sb = new StringBuilder();
+    for (String l : lines) {
+      String rest = l;
+      while (rest.length() > MAX_LINE) {
+        sb.append(rest, 0, MAX_LINE).append(CRLF);
+        rest = rest.substring(MAX_LINE);
+      }
+      sb.append(rest).append(CRLF);
+    }
+    return sb.toString();
+  }
+
+  /** Printable ASCII only: nothing from outside can end a line. */
+  private static String clean(String s) {
+    return s == null ? "" : PrintableText.escape(s);
+  }
+
+  private static String boundary(String messageId, Buffer attached, String text, String status) {
+    String base = "=_" + clean(messageId).replaceAll("[^A-Za-z0-9-]", "") + "_";
+    String content = attached.toString(StandardCharsets.ISO_8859_1);
+    for (int i = 0; ; i++) {
+      String b = base + i;
+      if (!content.contains("--" + b) && !text.contains("--" + b) && !status.contains("--" + b)) {
+        return b;
+      }
+    }
+  }
+
+  /** Bare LFs become CRLF, existing CRLFs stay. */
+  private static Buffer crlf(Buffer in) {
+    Buffer out = Buffer.buffer(in.length() + 64);
+    byte prev = 0;
+    for (int i = 0; i < in.length(); i++) {
+      byte b = in.getByte(i);
+      if (b == '\n' && prev != '\r') {
+        out.appendByte((byte) '\r');
+      }
+      out.appendByte(b);
+      prev = b;
+    }
+    return out;
+  }
+
+  private static boolean hasEightBit(Buffer b) {
+    for (int i = 0; i < b.length(); i++) {
+      if (b.getByte(i) < 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

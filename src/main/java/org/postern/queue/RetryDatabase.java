@@ -1,0 +1,272 @@
+package org.postern.queue;
+
+import io.vertx.core.json.JsonObject;
+import org.postern.spool.DirectorySync;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Exim's retry hints database: per-host records ({@code T:host:ip}) and per-address records
+ * ({@code R:user@domain}), one JSON file per key under {@code <spool>/db/retry/}, so that a host
+ * that is down is not hammered after a restart either. Each write goes to a temporary file that is
+ * fsynced and renamed over the old one, then the directory is fsynced.
+ *
+ * <p>Every method that touches files blocks: call them from a worker ({@code executeBlocking}),
+ * never on an event loop. The in-memory view is thread-safe; writes to one key are serialised.
+ * Records not updated for {@code retry_data_expire} are ignored, as in Exim, and removed by
+ * {@link #tidy}.
+ *
+ * <p>When {@link #recordFailure} says to give up, the caller fails the address with Exim's
+ * wording, {@code retry timeout exceeded} ({@link #RETRY_TIMEOUT_EXCEEDED}).
+ */
+public final class RetryDatabase {
+  private static final Logger LOG = LoggerFactory.getLogger(RetryDatabase.class);
+  private static final int MAX_FILE_NAME = 200;
+  /** Exim's reason for an address failed by its retry rule. */
+  public static final String RETRY_TIMEOUT_EXCEEDED = "retry timeout exceeded";
+
+  private final Path directory;
+  private final Duration dataExpire;
+  private final DirectorySync directorySync;
+  private final Map<String, RetryRecord> records = new ConcurrentHashMap<>();
+  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+
+  /**
+   * @param spoolDirectory the spool; records live in its {@code db/retry} subdirectory
+   * @param dataExpire     Exim's {@code retry_data_expire}
+   */
+  public RetryDatabase(Path spoolDirectory, Duration dataExpire) {
+    this.directory = spoolDirectory.resolve("db").resolve("retry");
+    this.dataExpire = dataExpire;
+    this.directorySync = new DirectorySync(directory);
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  /**
+   * Creates the directory and reads every record. Unreadable files and temporary files left by a
+   * crash are removed: these are hints, and losing one only means an early retry. Blocking.
+   */
+  public void load() throws IOException {
+    Files.createDirectories(directory);
+    records.clear();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
+      for (Path f : files) {
+        String name = f.getFileName().toString();
+        if (!name.endsWith(".json")) {
+          Files.deleteIfExists(f);
+          continue;
+        }
+        try {
+          RetryRecord r = RetryRecord.fromJson(new JsonObject(Files.readString(f, StandardCharsets.UTF_8)));
+          if (r.key() == null || !fileFor(r.key()).equals(f)) {
+            throw new IllegalStateException("key does not match the file name");
+          }
+          records.put(r.key(), r);
+        } catch (RuntimeException e) {
+          LOG.warn("removing unreadable retry record {}: {}", f, e.toString());
+          Files.deleteIfExists(f);
+        }
+      }
+    }
+  }
+
+  /** The record for a key, unless there is none or it is older than {@code retry_data_expire}. */
+  public Optional<RetryRecord> lookup(String key, Instant now) {
+    RetryRecord r = records.get(key);
+    if (r == null || stale(r, now)) {
+      return Optional.empty();
+    }
+    return Optional.of(r);
+  }
+
+  /** False while the destination waits for its next retry time: a dead host is not hammered. */
+  public boolean isDue(String key, Instant now) {
+    return lookup(key, now).map(r -> !now.isBefore(r.nextTry())).orElse(true);
+  }
+
+  /**
+   * As {@link #isDue(String, Instant)}, plus Exim's ultimate address timeout
+   * ({@code retry_ultimate_address_timeout()}): a message queued for longer than the final cutoff
+   * of its rule may try a destination that is not yet due, unless that destination has expired,
+   * so that its next failure can time the address out instead of leaving it queued forever.
+   */
+  public boolean isDue(String key, Instant now, Instant messageArrival, RetryRule rule) {
+    Optional<RetryRecord> r = lookup(key, now);
+    if (r.isEmpty() || !now.isBefore(r.get().nextTry())) {
+      return true;
+    }
+    if (r.get().expired()) {
+      return false;
+    }
+    return rule == null
+        || Duration.between(messageArrival, now).compareTo(rule.schedule().finalCutoff()) > 0;
+  }
+
+  /**
+   * True when the destination is past the final cutoff of its rule. With Exim's
+   * {@code delay_after_cutoff} (the default), an address whose hosts are all expired and not yet
+   * due is failed at once ("retry timeout exceeded") without an attempt.
+   */
+  public boolean isExpired(String key, Instant now) {
+    return lookup(key, now).map(RetryRecord::expired).orElse(false);
+  }
+
+  /** Exim's host key, {@code T:host:ip}, with {@code :port} appended for a port other than 25. */
+  public static String hostKey(String hostName, String ipAddress, int port) {
+    return "T:" + hostName.toLowerCase(java.util.Locale.ROOT) + ":" + ipAddress + (port == 25 ? "" : ":" + port);
+  }
+
+  /** Exim's address key, {@code R:user@domain} (or {@code R:domain} for a routing failure of a domain). */
+  public static String addressKey(String addressOrDomain) {
+    return "R:" + addressOrDomain;
+  }
+
+  /** Records a failure without message context; see the full form. Blocking. */
+  public RetrySchedule.Outcome recordFailure(String key, RetryError error, String text, Instant now, RetryRule rule)
+      throws IOException {
+    return recordFailure(key, error, text, now, rule, null);
+  }
+
+  /**
+   * Records a temporary failure and computes the next retry time with the rule's schedule
+   * ({@link RetrySchedule#next(Instant, Instant, Instant, Instant, Instant, boolean)}). With no rule,
+   * nothing is stored and the outcome is to give up, as in Exim. Blocking.
+   *
+   * @param messageArrival arrival time of the message being delivered, or null
+   * @return whether to give up on the address now, and the next retry time
+   */
+  public RetrySchedule.Outcome recordFailure(String key, RetryError error, String text, Instant now, RetryRule rule,
+                                             Instant messageArrival) throws IOException {
+    if (rule == null) {
+      return new RetrySchedule.Outcome(now, true, true);
+    }
+    synchronized (lock(key)) {
+      RetryRecord old = lookup(key, now).orElse(null);
+      Instant first = old == null ? now : old.firstFailed();
+      Instant last = old == null ? now : old.lastTry();
+      Instant predicted = old == null ? now : old.nextTry();
+      RetrySchedule.Outcome outcome = rule.schedule().next(first, last, predicted, now, messageArrival,
+          key.startsWith("T:"));
+      RetryRecord updated = new RetryRecord(key, first, now, outcome.nextTry(), outcome.expired(), error,
+          printable(text));
+      write(updated);
+      records.put(key, updated);
+      return outcome;
+    }
+  }
+
+  /** A delivery to the destination worked: its record goes. Blocking. */
+  public void recordSuccess(String key) throws IOException {
+    synchronized (lock(key)) {
+      if (records.remove(key) != null || Files.exists(fileFor(key))) {
+        Files.deleteIfExists(fileFor(key));
+        directorySync.sync();
+      }
+    }
+  }
+
+  /** Removes records older than {@code retry_data_expire}; returns their keys. Blocking. */
+  public List<String> tidy(Instant now) throws IOException {
+    List<String> removed = new ArrayList<>();
+    for (RetryRecord r : List.copyOf(records.values())) {
+      synchronized (lock(r.key())) {
+        RetryRecord current = records.get(r.key());
+        if (current != null && stale(current, now)) {
+          records.remove(r.key());
+          Files.deleteIfExists(fileFor(r.key()));
+          removed.add(r.key());
+        }
+      }
+    }
+    if (!removed.isEmpty()) {
+      directorySync.sync();
+    }
+    return removed;
+  }
+
+  /** Every live record, for listing tools such as Exim's {@code exinext}. */
+  public List<RetryRecord> records() {
+    return List.copyOf(records.values());
+  }
+
+  private boolean stale(RetryRecord r, Instant now) {
+    return Duration.between(r.lastTry(), now).compareTo(dataExpire) > 0;
+  }
+
+  private Object lock(String key) {
+    return locks.computeIfAbsent(key, k -> new Object());
+  }
+
+  private void write(RetryRecord r) throws IOException {
+    Files.createDirectories(directory);
+    Path target = fileFor(r.key());
+    Path tmp = directory.resolve(target.getFileName() + ".tmp");
+    byte[] bytes = r.toJson().encode().getBytes(StandardCharsets.UTF_8);
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(false);
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    directorySync.sync();
+  }
+
+  /**
+   * The file of a key: the key with everything but {@code [A-Za-z0-9._@-]} percent-encoded (keys
+   * hold colons, IPv6 addresses and whatever a remote name contains), or a SHA-256 when too long.
+   */
+  Path fileFor(String key) {
+    StringBuilder sb = new StringBuilder();
+    for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
+      char c = (char) (b & 0xff);
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+          || c == '@' || c == '-') {
+        sb.append(c);
+      } else {
+        sb.append('%').append(String.format("%02X", b & 0xff));
+      }
+    }
+    String name = sb.toString();
+    if (name.length() > MAX_FILE_NAME || name.startsWith(".")) {
+      try {
+        name = "sha256-" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+            .digest(key.getBytes(StandardCharsets.UTF_8)));
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return directory.resolve(name + ".json");
+  }
+
+  /** Exim's {@code string_printing}: control and non-ASCII characters escaped, then truncated. */
+  static String printable(String text) {
+    String p = PrintableText.escape(text == null ? "" : text);
+    return p.length() > RetryRecord.MAX_TEXT ? p.substring(0, RetryRecord.MAX_TEXT) : p;
+  }
+}
