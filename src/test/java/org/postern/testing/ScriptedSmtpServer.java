@@ -75,6 +75,7 @@ public final class ScriptedSmtpServer {
   private TestPki.Credential certificate;
   private List<String> ciphers = List.of();
   private boolean askClientCertificate;
+  private String injectAfterStartTls = "";
   private String user;
   private String secret;
 
@@ -103,6 +104,15 @@ public final class ScriptedSmtpServer {
   public ScriptedSmtpServer brokenStartTls() {
     this.startTls = true;
     this.brokenTls = true;
+    return this;
+  }
+
+  /**
+   * Sends these reply lines in clear right after the 220 to STARTTLS, before the handshake: a
+   * man in the middle's attempt to have them taken as answers inside the TLS session.
+   */
+  public ScriptedSmtpServer injectAfterStartTls(String lines) {
+    this.injectAfterStartTls = lines;
     return this;
   }
 
@@ -399,7 +409,7 @@ public final class ScriptedSmtpServer {
         socket.write("220 2.0.0 Ready to start TLS\r\nthis is not a TLS handshake\r\n");
         return;
       }
-      socket.upgradeToSsl(sslOptions, null, Buffer.buffer("220 2.0.0 Ready to start TLS\r\n")).onComplete(ar -> {
+      socket.upgradeToSsl(sslOptions, null, Buffer.buffer("220 2.0.0 Ready to start TLS\r\n" + injectAfterStartTls)).onComplete(ar -> {
         if (ar.failed()) {
           dead = true;
           socket.close();

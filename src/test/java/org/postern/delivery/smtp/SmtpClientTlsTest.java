@@ -289,4 +289,15 @@ class SmtpClientTlsTest {
     assertTrue(server.envelopes().get(0).tls());
     assertNull(server.envelopes().get(0).clientDn());
   }
+
+  @Test
+  void repliesInjectedBeforeTheHandshakeAreIgnored(Vertx vertx) throws Exception {
+    ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().startTls(pki.server())
+        .injectAfterStartTls("550 5.0.0 injected\r\n"));
+    MessageResult r = deliverTo(vertx, server, "port: 25\n");
+    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertNotNull(r.tls());
+    assertEquals(0, server.commands("HELO").size(), "the injected 550 was not taken as the answer to EHLO");
+    assertTrue(server.envelopes().get(0).mailParameters().startsWith("SIZE="), "EHLO answer inside TLS was used");
+  }
 }
