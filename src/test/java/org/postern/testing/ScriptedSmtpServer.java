@@ -47,7 +47,7 @@ public final class ScriptedSmtpServer {
   public enum Step { BANNER, EHLO, HELO, STARTTLS, AUTH, MAIL, RCPT, DATA, DATA_CONTENT, DOT, RSET, QUIT }
 
   /** What to do instead of the normal answer at a step. */
-  public enum Misbehaviour { HANG, CLOSE, RESET, GARBAGE }
+  public enum Misbehaviour { HANG, CLOSE, RESET, GARBAGE, STALL }
 
   /** One message as received. */
   public record Envelope(int connection, String sender, String mailParameters, List<String> recipients, byte[] data,
@@ -175,7 +175,7 @@ public final class ScriptedSmtpServer {
     return this;
   }
 
-  /** Hangs, closes, resets or sends garbage at a step instead of answering. */
+  /** Hangs, closes, resets, sends garbage or stops reading at a step instead of answering. */
   public ScriptedSmtpServer at(Step step, Misbehaviour what) {
     misbehaviours.put(step, what);
     return this;
@@ -559,6 +559,11 @@ public final class ScriptedSmtpServer {
           socket.close();
         }
         case GARBAGE -> socket.write("this is no SMTP reply\r\n");
+        case STALL -> {
+          // Stop reading: the client's writes back up (TCP flow control) until it gives up.
+          dead = true;
+          socket.pause();
+        }
       }
       return true;
     }

@@ -8,6 +8,7 @@ import io.vertx.core.file.OpenOptions;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.internal.net.NetSocketInternal;
 import org.postern.config.ClientAuthenticator;
 import org.postern.smtp.SmtpReply;
 import org.slf4j.Logger;
@@ -110,8 +111,7 @@ public final class SmtpClientConnection {
             if (ar.succeeded()) {
               return Future.succeededFuture(c);
             }
-            c.socket.close();
-            return Future.failedFuture(ar.cause());
+            return c.abort().transform(x -> Future.failedFuture(ar.cause()));
           });
         });
   }
@@ -162,7 +162,7 @@ public final class SmtpClientConnection {
     context.runOnContext(v -> {
       Future<?> bye = hostProblem == null ? command("QUIT", "QUIT", options.commandTimeout())
           : Future.succeededFuture();
-      bye.onComplete(ar -> socket.close().onComplete(c -> done.complete()));
+      bye.onComplete(ar -> abort().onComplete(c -> done.complete()));
     });
     return done.future();
   }
@@ -321,7 +321,7 @@ public final class SmtpClientConnection {
           : ar.cause() instanceof HostDeferral d ? d.getMessage() : "internal error: " + ar.cause();
       if (problem != null) {
         hostProblem = problem;
-        socket.close();
+        abort();
       }
       List<RecipientResult> out = new ArrayList<>();
       for (String r : all) {
@@ -510,8 +510,23 @@ public final class SmtpClientConnection {
     }
   }
 
+  /**
+   * Closes the channel at once. {@code NetSocket.close()} first flushes what is queued, which
+   * never ends when the peer has stopped reading: a stalled server would keep the socket (and
+   * the caller's future) forever.
+   */
+  private Future<Void> abort() {
+    if (socket instanceof NetSocketInternal internal) {
+      Promise<Void> closed = Promise.promise();
+      // From Vert.x's own handler context: the close skips its flush-first close handling.
+      internal.channelHandlerContext().close().addListener(f -> closed.tryComplete());
+      return closed.future();
+    }
+    return socket.close();
+  }
+
   private void broken() {
-    socket.close();
+    abort();
     Promise<Void> s = streaming;
     if (s != null) {
       s.tryFail(new HostDeferral("Remote host closed connection while sending data"));

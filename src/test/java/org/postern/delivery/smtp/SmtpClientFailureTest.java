@@ -220,4 +220,48 @@ class SmtpClientFailureTest {
     assertNull(r.hostProblem());
     await(c.quit());
   }
+
+  @Test
+  void serverThatStopsReadingMidDataHitsDataTimeout(Vertx vertx) throws Exception {
+    ScriptedSmtpServer server = server(vertx, Step.DATA_CONTENT, Misbehaviour.STALL);
+    // Far more than the loopback socket buffers hold, so the client's writes must back up.
+    Path big = dir.resolve("big-D");
+    try (var out = java.nio.file.Files.newOutputStream(big)) {
+      byte[] line = ("z".repeat(998) + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      for (int i = 0; i < 40_000; i++) {
+        out.write(line);
+      }
+    }
+    SmtpClientConnection c = await(SmtpClientConnection.open(vertx, client, host(server), options));
+    MessageResult r = await(c.send(message(big, "a@x.example")));
+    await(c.quit());
+    assertAllDeferred(r, "SMTP timeout after sending data block");
+  }
+
+  @Test
+  void connectTimeout(Vertx vertx) throws Exception {
+    // A listener whose accept queue is full drops further SYNs, so connecting hangs.
+    try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      List<java.net.Socket> fillers = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 4; i++) {
+          java.net.Socket s = new java.net.Socket();
+          try {
+            s.connect(full.getLocalSocketAddress(), 200);
+            fillers.add(s);
+          } catch (java.io.IOException e) {
+            s.close();
+            break;
+          }
+        }
+        SmtpTransportOptions o = options(dir, "connect_timeout: 300ms\n");
+        assertEquals("Connection timed out", openFailure(vertx, client,
+            new RemoteHost("mx.test.example", "127.0.0.1", full.getLocalPort()), o));
+      } finally {
+        for (java.net.Socket s : fillers) {
+          s.close();
+        }
+      }
+    }
+  }
 }
