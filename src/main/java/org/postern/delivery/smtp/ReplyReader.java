@@ -33,6 +33,7 @@ final class ReplyReader {
   private final List<String> partial = new ArrayList<>();
   private Buffer pending = Buffer.buffer();
   private int partialCode;
+  private int discards;
   private Promise<SmtpReply> waiting;
   private String waitingStage;
   private long timer = -1;
@@ -58,19 +59,21 @@ final class ReplyReader {
     if (breakage != null) {
       return;
     }
-    pending.appendBuffer(data);
+    Buffer buf = pending.appendBuffer(data);
+    int generation = discards;
     int start = 0;
-    for (int i = 0; i < pending.length(); i++) {
-      if (pending.getByte(i) == '\n') {
-        int end = i > start && pending.getByte(i - 1) == '\r' ? i - 1 : i;
-        line(pending.getString(start, end, StandardCharsets.ISO_8859_1.name()));
-        if (breakage != null) {
+    for (int i = 0; i < buf.length(); i++) {
+      if (buf.getByte(i) == '\n') {
+        int end = i > start && buf.getByte(i - 1) == '\r' ? i - 1 : i;
+        // Completing a reply may run the waiter's continuation at once (e.g. STARTTLS, which discards).
+        line(buf.getString(start, end, StandardCharsets.ISO_8859_1.name()));
+        if (breakage != null || generation != discards) {
           return;
         }
         start = i + 1;
       }
     }
-    pending = start == 0 ? pending : pending.getBuffer(start, pending.length());
+    pending = start == 0 ? buf : buf.getBuffer(start, buf.length());
     if (pending.length() > MAX_LINE) {
       brk(Breakage.MALFORMED, "line too long");
     }
@@ -85,6 +88,7 @@ final class ReplyReader {
 
   /** Drops replies read so far (e.g. anything sent before the TLS handshake, which must not be trusted). */
   void discardBuffered() {
+    discards++;
     ready.clear();
     partial.clear();
     pending = Buffer.buffer();

@@ -91,4 +91,18 @@ class ReplyReaderTest {
     HostDeferral d = assertThrows(HostDeferral.class, () -> await(r.next("MAIL", LONG)));
     assertEquals("Remote host closed connection in response to MAIL", d.getMessage());
   }
+
+  @Test
+  void discardingFromAContinuationDropsTheRestOfTheChunk(Vertx vertx) throws Exception {
+    ReplyReader r = new ReplyReader(vertx);
+    // As for STARTTLS: the waiter of the 220 discards whatever else came in clear.
+    Future<Void> handled = r.next("STARTTLS", LONG).map(reply -> {
+      r.discardBuffered();
+      return null;
+    });
+    r.feed(Buffer.buffer("220 go ahead\r\n550 injected\r\n"));
+    await(handled);
+    r.feed(Buffer.buffer("250 real\r\n"));
+    assertEquals("real", await(r.next("EHLO x", LONG)).text());
+  }
 }
