@@ -51,7 +51,7 @@ public final class ScriptedSmtpServer {
 
   /** One message as received. */
   public record Envelope(int connection, String sender, String mailParameters, List<String> recipients, byte[] data,
-                         boolean tls, String cipher, String clientDn, String authId) {
+                         boolean tls, String cipher, String clientDn, String authId, String sni) {
     public String text() {
       return new String(data, StandardCharsets.ISO_8859_1);
     }
@@ -192,6 +192,7 @@ public final class ScriptedSmtpServer {
                 .setCertValue(Buffer.buffer(TestPki.pem(certificate.certificate())))
                 .setKeyValue(Buffer.buffer(TestPki.keyPem(certificate, TestPki.KeyFormat.PKCS8))))
             .setClientAuth(askClientCertificate ? ClientAuth.REQUEST : ClientAuth.NONE)
+            .setSni(true)
             .setTrustOptions(TrustOptions.wrap(new AcceptAnyClient()));
         ciphers.forEach(sslOptions::addEnabledCipherSuite);
       } catch (IOException e) {
@@ -249,6 +250,7 @@ public final class ScriptedSmtpServer {
     private boolean tls;
     private String cipher;
     private String clientDn;
+    private String sni;
     private String authId;
     private String sender;
     private String mailParameters;
@@ -315,7 +317,7 @@ public final class ScriptedSmtpServer {
       int code = codes.getOrDefault(Step.DOT, 250);
       if (code < 300) {
         envelopes.add(new Envelope(number, sender, mailParameters, List.copyOf(recipients), data.getBytes(), tls,
-            cipher, clientDn, authId));
+            cipher, clientDn, authId, sni));
         messagesPerConnection.merge(number, 1, Integer::sum);
         reply(code + " 2.0.0 OK id=scripted" + envelopes.size());
       } else {
@@ -417,6 +419,7 @@ public final class ScriptedSmtpServer {
         }
         tls = true;
         cipher = socket.sslSession().getCipherSuite();
+        sni = socket.indicatedServerName();
         try {
           if (socket.peerCertificates() != null && !socket.peerCertificates().isEmpty()) {
             clientDn = ((X509Certificate) socket.peerCertificates().get(0)).getSubjectX500Principal()

@@ -300,4 +300,13 @@ class SmtpClientTlsTest {
     assertEquals(0, server.commands("HELO").size(), "the injected 550 was not taken as the answer to EHLO");
     assertTrue(server.envelopes().get(0).mailParameters().startsWith("SIZE="), "EHLO answer inside TLS was used");
   }
+
+  @Test
+  void tlsSniIsSentOnlyWhenConfigured(Vertx vertx) throws Exception {
+    ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().startTls(pki.server()));
+    deliverTo(vertx, server, "tls_sni: mx.test.example\n");
+    deliverTo(vertx, server, "port: 25\n");
+    assertEquals("mx.test.example", server.envelopes().get(0).sni());
+    assertNull(server.envelopes().get(1).sni(), "no tls_sni, no server name indication (Exim's default)");
+  }
 }
