@@ -37,7 +37,7 @@ final class ReplyReader {
   private Promise<SmtpReply> waiting;
   private String waitingStage;
   private long timer = -1;
-  private Breakage breakage;
+  private volatile Breakage breakage;
   private String breakageDetail;
   private Runnable onBreak = () -> { };
 

@@ -47,8 +47,8 @@ public final class SmtpClientConnection {
   private String authenticator;
   private String tlsFallback;
   private boolean needsReset;
-  private int messages;
-  private String hostProblem;
+  private volatile int messages;
+  private volatile String hostProblem;
   private Promise<Void> streaming;
 
   private SmtpClientConnection(Vertx vertx, Context context, NetSocket socket, RemoteHost host,
@@ -140,14 +140,18 @@ public final class SmtpClientConnection {
     return messages;
   }
 
-  /** True while another message may be sent: no connection problem, below {@code connection_max_messages}. */
+  /**
+   * True while another message may be sent: no connection problem, the server has not closed the
+   * connection, and fewer than {@code connection_max_messages} were sent.
+   */
   public boolean usable() {
-    return hostProblem == null && messages < options.connectionMaxMessages();
+    return hostProblem == null && !reader.broken() && messages < options.connectionMaxMessages();
   }
 
   /**
    * Sends one message. Never fails: problems are in the result (per recipient, and
-   * {@link MessageResult#hostProblem()} for the connection, which is then closed).
+   * {@link MessageResult#hostProblem()} for the connection, which is then closed). One message at
+   * a time: wait for the returned future before the next call.
    */
   public Future<MessageResult> send(OutboundMessage message) {
     Promise<MessageResult> result = Promise.promise();
