@@ -345,6 +345,10 @@ public final class ConfigLoader {
         authenticators.add(new AuthenticatorConfig(name, driver, publicName, prompts,
             expansion(a, "server_condition"), expansion(a, "server_set_id"),
             expansion(a, "server_advertise_condition")));
+        // Client options belong to the smtp transport (ClientAuthenticator); accepted here, not used.
+        for (String option : ClientAuthenticator.OPTIONS) {
+          a.list(option, null);
+        }
         a.rejectUnknown();
       }
     }

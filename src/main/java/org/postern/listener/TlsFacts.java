@@ -14,7 +14,7 @@ import java.security.cert.X509Certificate;
  * {@code tls_cipher} ({@code TLS1.3:TLS_AES_256_GCM_SHA384:256}), {@code tls_peerdn},
  * {@code tls_certificate_verified}, {@code tls_sni}.
  */
-final class TlsFacts {
+public final class TlsFacts {
   private TlsFacts() {
   }
 
@@ -53,7 +53,7 @@ final class TlsFacts {
   }
 
   /** Key length of the suite's bulk cipher, as Exim shows it. */
-  static int bits(String suite) {
+  public static int bits(String suite) {
     if (suite.contains("AES_256") || suite.contains("CHACHA20")) {
       return 256;
     }

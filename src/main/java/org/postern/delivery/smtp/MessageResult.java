@@ -1,0 +1,25 @@
+package org.postern.delivery.smtp;
+
+import java.util.List;
+
+/**
+ * The outcome of sending one message: one result per recipient plus the connection facts the
+ * delivery log needs.
+ *
+ * @param recipients    per-recipient results, in envelope order
+ * @param hostProblem   a connection-level problem (timeout, closed connection, garbage), which makes the
+ *                      connection unusable and defers the host; null when the server answered properly
+ * @param tls           TLS facts, or null when the message went in clear
+ * @param authenticator {@code A=}: the client authenticator used, or null
+ */
+public record MessageResult(List<RecipientResult> recipients, String hostProblem, TlsSummary tls,
+                            String authenticator) {
+  public MessageResult {
+    recipients = List.copyOf(recipients);
+  }
+
+  /** The recipients with this status. */
+  public List<RecipientResult> with(RecipientResult.Status status) {
+    return recipients.stream().filter(r -> r.status() == status).toList();
+  }
+}

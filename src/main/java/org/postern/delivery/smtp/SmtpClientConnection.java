@@ -1,0 +1,582 @@
+package org.postern.delivery.smtp;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.net.ConnectOptions;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.internal.net.NetSocketInternal;
+import org.postern.config.ClientAuthenticator;
+import org.postern.smtp.SmtpReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One outbound SMTP connection (the client side of the smtp transport): banner, EHLO (HELO when
+ * EHLO is refused), STARTTLS by Exim's rules, AUTH where asked for, then any number of
+ * {@link #send} calls and a {@link #quit}.
+ *
+ * <p>Every step has a timeout and every path ends: a future from this class always completes,
+ * and a connection-level problem (timeout, reset, garbage) closes the socket and turns into a
+ * deferral of the recipients still open. All work runs on the socket's event loop; public
+ * methods may be called from any thread. Credentials are never logged: AUTH lines are logged as
+ * {@code <hidden>}.
+ */
+public final class SmtpClientConnection {
+  private static final Logger LOG = LoggerFactory.getLogger(SmtpClientConnection.class);
+  private static final int READ_CHUNK = 64 * 1024;
+
+  private final Vertx vertx;
+  private final Context context;
+  private final NetSocket socket;
+  private final ReplyReader reader;
+  private final RemoteHost host;
+  private final SmtpTransportOptions options;
+  private final ClientTls tls;
+  private EhloCapabilities capabilities = EhloCapabilities.NONE;
+  private TlsSummary tlsSummary;
+  private String authenticator;
+  private String tlsFallback;
+  private boolean needsReset;
+  private volatile int messages;
+  private volatile String hostProblem;
+  private Promise<Void> streaming;
+
+  private SmtpClientConnection(Vertx vertx, Context context, NetSocket socket, RemoteHost host,
+                               SmtpTransportOptions options, ClientTls tls) {
+    this.vertx = vertx;
+    this.context = context;
+    this.socket = socket;
+    this.host = host;
+    this.options = options;
+    this.tls = tls;
+    this.reader = new ReplyReader(vertx);
+    reader.onBreak(this::broken);
+    socket.handler(reader::feed);
+    socket.exceptionHandler(e -> reader.closed(e.getMessage()));
+    socket.closeHandler(v -> reader.closed(null));
+  }
+
+  /**
+   * Opens a connection, loading this transport's TLS set-up first (callers that open many
+   * connections should load a {@link ClientTls} once and use the other overload).
+   */
+  public static Future<SmtpClientConnection> open(Vertx vertx, NetClient client, RemoteHost host,
+                                                  SmtpTransportOptions options) {
+    return ClientTls.load(vertx, options).recover(e -> Future.failedFuture(
+            new HostDeferral("TLS client set-up failed: " + e.getMessage())))
+        .compose(tls -> open(vertx, client, host, options, tls));
+  }
+
+  /**
+   * Connects and gets the session ready for {@link #send}. Fails only with {@link HostDeferral}.
+   * When STARTTLS fails and the host is not in {@code hosts_require_tls} (and
+   * {@code tls_tempfail_tryclear} is on), retries once in clear on a new connection, as Exim does;
+   * {@link #tlsFallback()} then says why.
+   */
+  public static Future<SmtpClientConnection> open(Vertx vertx, NetClient client, RemoteHost host,
+                                                  SmtpTransportOptions options, ClientTls tls) {
+    boolean requireTls = options.hostsRequireTls().matches(host.address(), host.name());
+    return attempt(vertx, client, host, options, tls, true).recover(e -> {
+      if (e instanceof HostDeferral d && d.tlsFailure() && !requireTls && options.tlsTempfailTryclear()) {
+        LOG.info("{}: {}; delivering unencrypted (not in hosts_require_tls)", host, d.getMessage());
+        return attempt(vertx, client, host, options, tls, false).map(c -> {
+          c.tlsFallback = d.getMessage();
+          return c;
+        });
+      }
+      return Future.failedFuture(e instanceof HostDeferral ? e : new HostDeferral(String.valueOf(e.getMessage())));
+    });
+  }
+
+  private static Future<SmtpClientConnection> attempt(Vertx vertx, NetClient client, RemoteHost host,
+                                                      SmtpTransportOptions options, ClientTls tls, boolean allowTls) {
+    ConnectOptions connect = new ConnectOptions().setHost(host.address()).setPort(host.port())
+        .setTimeout((int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
+    return client.connect(connect)
+        .recover(e -> Future.failedFuture(new HostDeferral(connectFailure(e))))
+        .compose(socket -> {
+          SmtpClientConnection c = new SmtpClientConnection(vertx, vertx.getOrCreateContext(), socket, host, options,
+              tls);
+          return c.startSession(allowTls).transform(ar -> {
+            if (ar.succeeded()) {
+              return Future.succeededFuture(c);
+            }
+            return c.abort().transform(x -> Future.failedFuture(ar.cause()));
+          });
+        });
+  }
+
+  /** The {@code X=}/{@code CV=}/{@code DN=} facts, or null when the session is in clear. */
+  public TlsSummary tls() {
+    return tlsSummary;
+  }
+
+  /** The client authenticator that succeeded ({@code A=}), or null. */
+  public String authenticator() {
+    return authenticator;
+  }
+
+  /** Why TLS was given up for this host (the connection then runs in clear), or null. */
+  public String tlsFallback() {
+    return tlsFallback;
+  }
+
+  public RemoteHost host() {
+    return host;
+  }
+
+  /** Messages sent (or attempted) on this connection. */
+  public int messages() {
+    return messages;
+  }
+
+  /**
+   * True while another message may be sent: no connection problem, the server has not closed the
+   * connection, and fewer than {@code connection_max_messages} were sent.
+   */
+  public boolean usable() {
+    return hostProblem == null && !reader.broken() && messages < options.connectionMaxMessages();
+  }
+
+  /**
+   * Sends one message. Never fails: problems are in the result (per recipient, and
+   * {@link MessageResult#hostProblem()} for the connection, which is then closed). One message at
+   * a time: wait for the returned future before the next call.
+   */
+  public Future<MessageResult> send(OutboundMessage message) {
+    Promise<MessageResult> result = Promise.promise();
+    context.runOnContext(v -> sendOnContext(message).onComplete(ar -> result.complete(ar.succeeded() ? ar.result()
+        : deferAll(message, ar.cause() instanceof HostDeferral d ? d.getMessage() : "internal error: " + ar.cause()))));
+    return result.future();
+  }
+
+  /** Says QUIT (waiting at most {@code command_timeout} for the answer) and closes. Never fails. */
+  public Future<Void> quit() {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      Future<?> bye = hostProblem == null ? command("QUIT", "QUIT", options.commandTimeout())
+          : Future.succeededFuture();
+      bye.onComplete(ar -> abort().onComplete(c -> done.complete()));
+    });
+    return done.future();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Session set-up
+
+  private Future<Void> startSession(boolean allowTls) {
+    return reader.next("initial connection", options.commandTimeout())
+        .compose(banner -> positive(banner, "initial connection"))
+        .compose(v -> hello())
+        .compose(v -> startTls(allowTls))
+        .compose(v -> authenticate());
+  }
+
+  private Future<Void> hello() {
+    String ehlo = "EHLO " + options.heloData();
+    return command(ehlo, ehlo, options.commandTimeout()).compose(reply -> {
+      if (reply.isPositive()) {
+        capabilities = EhloCapabilities.of(reply);
+        return Future.succeededFuture();
+      }
+      if (reply.isTransientFailure()) {
+        return Future.failedFuture(smtpError(ehlo, reply));
+      }
+      capabilities = EhloCapabilities.NONE;
+      String helo = "HELO " + options.heloData();
+      return command(helo, helo, options.commandTimeout()).compose(r -> positive(r, helo));
+    });
+  }
+
+  private Future<Void> startTls(boolean allowTls) {
+    boolean require = options.hostsRequireTls().matches(host.address(), host.name());
+    boolean avoid = options.hostsAvoidTls().matches(host.address(), host.name());
+    if (avoid || !allowTls) {
+      return require ? Future.failedFuture(new HostDeferral("TLS session required but host is in hosts_avoid_tls"))
+          : Future.succeededFuture();
+    }
+    if (!capabilities.has("STARTTLS")) {
+      return require ? Future.failedFuture(new HostDeferral("TLS session required but not offered"))
+          : Future.succeededFuture();
+    }
+    return command("STARTTLS", "STARTTLS", options.commandTimeout()).compose(reply -> {
+      if (reply.code() != 220) {
+        // Exim goes on in clear on the same connection unless TLS is required.
+        return require ? Future.failedFuture(new HostDeferral("TLS session required but STARTTLS refused: "
+            + describe(reply))) : Future.succeededFuture();
+      }
+      // Nothing the server sent before the handshake can be trusted (STARTTLS response injection).
+      reader.discardBuffered();
+      return socket.upgradeToSsl(tls.sslOptions(), options.tlsSni())
+          .recover(e -> Future.failedFuture(new HostDeferral("TLS session: (STARTTLS) handshake failed: "
+              + handshakeError(e), true)))
+          .compose(v -> afterHandshake());
+    });
+  }
+
+  private Future<Void> afterHandshake() {
+    TlsSummary summary = tls.summarize(socket, host, options);
+    boolean mustVerify = options.tlsVerifyHosts().matches(host.address(), host.name());
+    if (mustVerify && !summary.verified()) {
+      return Future.failedFuture(new HostDeferral("TLS session: certificate verification failed: "
+          + ReplyReader.printable(summary.verdict()), true));
+    }
+    tlsSummary = summary;
+    capabilities = EhloCapabilities.NONE;
+    // Plaintext queued before the handshake is replayed after it: let it arrive and drop it before EHLO.
+    Promise<Void> settled = Promise.promise();
+    context.runOnContext(v -> {
+      reader.discardBuffered();
+      settled.complete();
+    });
+    return settled.future().compose(v -> hello());
+  }
+
+  private Future<Void> authenticate() {
+    boolean require = options.hostsRequireAuth().matches(host.address(), host.name());
+    boolean attempt = require || options.hostsTryAuth().matches(host.address(), host.name());
+    if (!attempt) {
+      return Future.succeededFuture();
+    }
+    List<ClientAuthenticator> usable = options.authenticators().stream()
+        .filter(a -> capabilities.authMechanisms().contains(a.publicName())).toList();
+    return tryAuthenticators(usable, 0).compose(name -> {
+      if (name != null) {
+        authenticator = name;
+        return Future.succeededFuture();
+      }
+      if (require) {
+        return Future.failedFuture(new HostDeferral(usable.isEmpty()
+            ? "authentication required but no matching mechanism offered (" + capabilities.authMechanisms() + ")"
+            : "authentication required but authentication attempt(s) failed"));
+      }
+      LOG.info("{}: authentication failed or not possible; going on unauthenticated (hosts_try_auth)", host);
+      return Future.succeededFuture();
+    });
+  }
+
+  /** The name of the first authenticator that succeeds, or null. */
+  private Future<String> tryAuthenticators(List<ClientAuthenticator> list, int index) {
+    if (index >= list.size() || reader.broken()) {
+      return Future.succeededFuture(null);
+    }
+    ClientAuthenticator a = list.get(index);
+    return sasl(new ClientSasl(a), "AUTH " + a.publicName()).compose(ok -> {
+      if (ok) {
+        return Future.succeededFuture(a.name());
+      }
+      LOG.info("{}: {} authenticator {} failed", host, a.publicName(), a.name());
+      return tryAuthenticators(list, index + 1);
+    });
+  }
+
+  private Future<Boolean> sasl(ClientSasl exchange, String stage) {
+    return hiddenCommand(exchange.command(), stage, stage + " <hidden>").compose(reply -> saslStep(exchange, stage,
+        reply));
+  }
+
+  private Future<Boolean> saslStep(ClientSasl exchange, String stage, SmtpReply reply) {
+    if (reply.code() == 235) {
+      return Future.succeededFuture(true);
+    }
+    if (reply.code() != 334) {
+      return Future.succeededFuture(false);
+    }
+    String answer;
+    try {
+      answer = exchange.respond(reply.lines().get(0));
+    } catch (IllegalStateException e) {
+      LOG.info("{}: {}: {}; cancelling", host, stage, e.getMessage());
+      return hiddenCommand("*", stage, "*").map(r -> false);
+    }
+    return hiddenCommand(answer, stage, "<hidden>").compose(r -> saslStep(exchange, stage, r));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Transactions
+
+  private Future<MessageResult> sendOnContext(OutboundMessage message) {
+    if (hostProblem != null) {
+      return Future.succeededFuture(deferAll(message, hostProblem));
+    }
+    messages++;
+    Map<String, RecipientResult> results = new LinkedHashMap<>();
+    Future<Void> ready = needsReset ? reset() : Future.succeededFuture();
+    List<List<String>> chunks = new ArrayList<>();
+    List<String> all = message.recipients();
+    for (int i = 0; i < all.size(); i += options.maxRcpt()) {
+      chunks.add(all.subList(i, Math.min(all.size(), i + options.maxRcpt())));
+    }
+    for (List<String> chunk : chunks) {
+      ready = ready.compose(v -> transaction(message, chunk, results));
+    }
+    return ready.transform(ar -> {
+      String problem = ar.succeeded() ? null
+          : ar.cause() instanceof HostDeferral d ? d.getMessage() : "internal error: " + ar.cause();
+      if (problem != null) {
+        hostProblem = problem;
+        abort();
+      }
+      List<RecipientResult> out = new ArrayList<>();
+      for (String r : all) {
+        RecipientResult known = results.get(r);
+        out.add(known != null && known.status() != null ? known
+            : new RecipientResult(r, RecipientResult.Status.DEFERRED, 0, null, problem));
+      }
+      return Future.succeededFuture(new MessageResult(out, problem, tlsSummary, authenticator));
+    });
+  }
+
+  private Future<Void> reset() {
+    return command("RSET", "RSET", options.commandTimeout()).compose(reply -> {
+      needsReset = false;
+      return positive(reply, "RSET");
+    });
+  }
+
+  /**
+   * One MAIL/RCPT.../DATA transaction for up to {@code max_rcpt} recipients. Results go into
+   * {@code results}; a recipient accepted at RCPT but not yet settled has a null status there,
+   * so a later connection problem defers it.
+   */
+  private Future<Void> transaction(OutboundMessage message, List<String> recipients,
+                                   Map<String, RecipientResult> results) {
+    StringBuilder mail = new StringBuilder("MAIL FROM:<").append(message.sender()).append('>');
+    if (capabilities.has("SIZE")) {
+      mail.append(" SIZE=").append(message.size() + options.sizeAddition());
+    }
+    if (message.eightBit() && capabilities.has("8BITMIME")) {
+      mail.append(" BODY=8BITMIME");
+    }
+    String mailCommand = mail.toString();
+    List<String> rcptCommands = recipients.stream().map(r -> "RCPT TO:<" + r + ">").toList();
+    boolean pipelining = capabilities.has("PIPELINING")
+        && !options.hostsAvoidPipelining().matches(host.address(), host.name());
+    Duration timeout = options.commandTimeout();
+    Future<SmtpReply> mailReply;
+    if (pipelining) {
+      // One write: MAIL and every RCPT (RFC 2920), then the replies in order.
+      StringBuilder group = new StringBuilder(mailCommand).append("\r\n");
+      rcptCommands.forEach(c -> group.append(c).append("\r\n"));
+      logCommands(group.toString());
+      socket.write(group.toString());
+      mailReply = reader.next(mailCommand, timeout);
+    } else {
+      mailReply = command(mailCommand, mailCommand, timeout);
+    }
+    return mailReply.compose(reply -> {
+      if (!reply.isPositive()) {
+        needsReset = true;
+        for (String r : recipients) {
+          results.put(r, refused(r, reply, mailCommand));
+        }
+        // Pipelined RCPTs were sent anyway: read their replies to stay in step.
+        return pipelining ? drain(rcptCommands, 0, timeout) : Future.succeededFuture();
+      }
+      return recipients(recipients, rcptCommands, 0, pipelining, results).compose(v -> {
+        List<String> accepted = recipients.stream().filter(r -> results.get(r).status() == null).toList();
+        if (accepted.isEmpty()) {
+          needsReset = true;
+          return Future.succeededFuture();
+        }
+        return data(message, accepted, results);
+      });
+    });
+  }
+
+  private Future<Void> recipients(List<String> recipients, List<String> commands, int i, boolean pipelined,
+                                  Map<String, RecipientResult> results) {
+    if (i >= recipients.size()) {
+      return Future.succeededFuture();
+    }
+    String rcpt = recipients.get(i);
+    String cmd = commands.get(i);
+    Future<SmtpReply> reply = pipelined ? reader.next(cmd, options.commandTimeout())
+        : command(cmd, cmd, options.commandTimeout());
+    return reply.compose(r -> {
+      results.put(rcpt, r.isPositive() ? new RecipientResult(rcpt, null, r.code(), r.enhanced(), r.toString())
+          : refused(rcpt, r, cmd));
+      return recipients(recipients, commands, i + 1, pipelined, results);
+    });
+  }
+
+  private Future<Void> drain(List<String> stages, int i, Duration timeout) {
+    if (i >= stages.size()) {
+      return Future.succeededFuture();
+    }
+    return reader.next(stages.get(i), timeout).compose(r -> drain(stages, i + 1, timeout));
+  }
+
+  private Future<Void> data(OutboundMessage message, List<String> accepted, Map<String, RecipientResult> results) {
+    return command("DATA", "DATA", options.commandTimeout()).compose(reply -> {
+      if (reply.code() != 354) {
+        needsReset = true;
+        for (String r : accepted) {
+          results.put(r, refused(r, reply.isPositive() ? new SmtpReply(451, null, reply.lines()) : reply, "DATA"));
+        }
+        return Future.succeededFuture();
+      }
+      return stream(message).compose(v -> reader.next("end of data", options.finalTimeout())).compose(end -> {
+        for (String r : accepted) {
+          results.put(r, end.isPositive()
+              ? new RecipientResult(r, RecipientResult.Status.DELIVERED, end.code(), end.enhanced(), end.toString())
+              : refused(r, end, "end of data"));
+        }
+        return Future.succeededFuture();
+      });
+    });
+  }
+
+  /**
+   * Streams the spool file, dot-stuffed, with back-pressure: reading pauses while the socket's
+   * write queue is full. {@code data_timeout} bounds each wait for the socket to drain.
+   */
+  private Future<Void> stream(OutboundMessage message) {
+    return vertx.fileSystem().open(message.dataFile().toString(), new OpenOptions().setRead(true).setWrite(false))
+        .recover(e -> Future.failedFuture(new HostDeferral("spool file unreadable: " + e.getMessage())))
+        .compose(file -> {
+          Promise<Void> done = Promise.promise();
+          streaming = done;
+          DotStuffer stuffer = new DotStuffer();
+          long[] timer = {-1};
+          file.setReadBufferSize(READ_CHUNK);
+          file.exceptionHandler(e -> done.tryFail(new HostDeferral("spool file read error: " + e.getMessage())));
+          file.handler(chunk -> {
+            socket.write(stuffer.stuff(chunk));
+            if (socket.writeQueueFull()) {
+              file.pause();
+              timer[0] = vertx.setTimer(options.dataTimeout().toMillis(), id -> {
+                timer[0] = -1;
+                done.tryFail(new HostDeferral("SMTP timeout after sending data block"));
+              });
+              socket.drainHandler(v -> {
+                socket.drainHandler(null);
+                vertx.cancelTimer(timer[0]);
+                timer[0] = -1;
+                if (!done.future().isComplete()) {
+                  file.resume();
+                }
+              });
+            }
+          });
+          file.endHandler(v -> {
+            socket.write(stuffer.terminator());
+            done.tryComplete();
+          });
+          return done.future().eventually(() -> {
+            streaming = null;
+            socket.drainHandler(null);
+            if (timer[0] >= 0) {
+              vertx.cancelTimer(timer[0]);
+            }
+            return file.close();
+          });
+        });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private Future<SmtpReply> command(String line, String stage, Duration timeout) {
+    LOG.debug("{} SMTP>> {}", host, line);
+    return write(line).compose(v -> reader.next(stage, timeout));
+  }
+
+  /** A command whose text must not be logged (AUTH and its responses). */
+  private Future<SmtpReply> hiddenCommand(String line, String stage, String logText) {
+    LOG.debug("{} SMTP>> {}", host, logText);
+    return write(line).compose(v -> reader.next(stage, options.commandTimeout()));
+  }
+
+  private Future<Void> write(String line) {
+    if (reader.broken()) {
+      // The reader fails the following wait with the right text; do not write to a dead socket.
+      return Future.succeededFuture();
+    }
+    socket.write(line + "\r\n");
+    return Future.succeededFuture();
+  }
+
+  private void logCommands(String group) {
+    if (LOG.isDebugEnabled()) {
+      for (String l : group.split("\r\n")) {
+        LOG.debug("{} SMTP>> {}", host, l);
+      }
+    }
+  }
+
+  /**
+   * Closes the channel at once. {@code NetSocket.close()} first flushes what is queued, which
+   * never ends when the peer has stopped reading: a stalled server would keep the socket (and
+   * the caller's future) forever.
+   */
+  private Future<Void> abort() {
+    if (socket instanceof NetSocketInternal internal) {
+      Promise<Void> closed = Promise.promise();
+      // From Vert.x's own handler context: the close skips its flush-first close handling.
+      internal.channelHandlerContext().close().addListener(f -> closed.tryComplete());
+      return closed.future();
+    }
+    return socket.close();
+  }
+
+  private void broken() {
+    abort();
+    Promise<Void> s = streaming;
+    if (s != null) {
+      s.tryFail(new HostDeferral("Remote host closed connection while sending data"));
+    }
+  }
+
+  private static Future<Void> positive(SmtpReply reply, String stage) {
+    return reply.isPositive() ? Future.succeededFuture() : Future.failedFuture(smtpError(stage, reply));
+  }
+
+  private static HostDeferral smtpError(String stage, SmtpReply reply) {
+    return new HostDeferral("SMTP error from remote mail server after " + stage + ": " + describe(reply));
+  }
+
+  private static RecipientResult refused(String recipient, SmtpReply reply, String stage) {
+    return new RecipientResult(recipient, reply.isPermanentFailure() ? RecipientResult.Status.FAILED
+        : RecipientResult.Status.DEFERRED, reply.code(), reply.enhanced(),
+        "SMTP error from remote mail server after " + stage + ": " + describe(reply));
+  }
+
+  private static String describe(SmtpReply reply) {
+    return ReplyReader.printable(reply.toString(), 200);
+  }
+
+  private static MessageResult deferAll(OutboundMessage message, String reason) {
+    return new MessageResult(message.recipients().stream()
+        .map(r -> new RecipientResult(r, RecipientResult.Status.DEFERRED, 0, null, reason)).toList(),
+        reason, null, null);
+  }
+
+  private static String connectFailure(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    if (m.contains("Connection refused")) {
+      return "Connection refused";
+    }
+    if (e instanceof io.netty.channel.ConnectTimeoutException || m.contains("timed out")) {
+      return "Connection timed out";
+    }
+    return ReplyReader.printable(m);
+  }
+
+  private static String handshakeError(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return ReplyReader.printable(String.valueOf(t.getMessage()));
+  }
+}
