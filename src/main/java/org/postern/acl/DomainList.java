@@ -293,7 +293,7 @@ public final class DomainList {
     return sb.toString();
   }
 
-  private static Collection<InetAddress> interfaceAddresses() {
+  static Collection<InetAddress> interfaceAddresses() {
     List<InetAddress> out = new ArrayList<>();
     try {
       Enumeration<NetworkInterface> nics = NetworkInterface.getNetworkInterfaces();

@@ -53,8 +53,9 @@ import java.util.regex.PatternSyntaxException;
  *       to addresses. When the caller has no name ({@code null}), name, wildcard and regex items
  *       simply do not match and the scan goes on (Exim instead fails the whole list unless
  *       {@code +ignore_unknown}/{@code +include_unknown} is given; those are rejected here).
- *   <li>Not supported, rejected at parse time with an explanation: {@code @}, {@code @[]},
- *       {@code @mx_*}, lookups ({@code net-lsearch;...}).
+ *   <li>Not supported, rejected at parse time with an explanation: {@code @},
+ *       {@code @mx_*}, lookups ({@code net-lsearch;...}). {@code @[]} (any address of a local
+ *       interface, read when the list is parsed) is supported.
  * </ul>
  *
  * <p>A local sender (IP address {@code ""}) is matched only by {@code *} and the empty item,
@@ -208,9 +209,17 @@ public final class HostList {
       HostList list = resolve(name, named);
       return s -> list.matches(s);
     }
+    if (text.equals("@[]")) {
+      // Exim: any IP address of a local interface, read once, when the list is parsed.
+      java.util.Set<String> local = new java.util.HashSet<>();
+      for (java.net.InetAddress a : DomainList.interfaceAddresses()) {
+        local.add(java.util.HexFormat.of().formatHex(normalize(a.getAddress())));
+      }
+      return s -> s.ip != null && local.contains(java.util.HexFormat.of().formatHex(s.ip));
+    }
     if (text.startsWith("@")) {
       throw new IllegalArgumentException(
-          "'@' items (primary host name, local interfaces, MX) are not supported in host lists");
+          "only '@[]' (local interface addresses) is supported among '@' items in host lists");
     }
     if (text.startsWith("^")) {
       Pattern p = compileRegex(text);

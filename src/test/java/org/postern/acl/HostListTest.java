@@ -290,8 +290,7 @@ class HostListTest {
         Arguments.of("<; fe80::1%eth0", "malformed IPv6"),
         Arguments.of("<; [::1]", "malformed IPv6"),
         Arguments.of("host.example/24", "needs an IP address"),
-        Arguments.of("@", "not supported"),
-        Arguments.of("@[]", "not supported"),
+        Arguments.of("@", "only '@[]'"),
         Arguments.of("/etc/relay-hosts", "file names"),
         Arguments.of("net24-lsearch;/etc/x", "lookups"),
         Arguments.of("^(unclosed", "regular expression"),
@@ -425,5 +424,14 @@ class HostListTest {
     assertNotNull(HostList.parseIp("1:2:3:4:5:6:1.2.3.4"));
     assertEquals(4, HostList.parseIp("::ffff:1.2.3.4").length);
     assertEquals(16, HostList.parseIp("::1.2.3.4").length);
+  }
+
+  @org.junit.jupiter.api.Test
+  void atBracketsMatchesThisMachinesOwnAddresses() {
+    HostList local = HostList.of("@[]");
+    org.junit.jupiter.api.Assertions.assertTrue(local.matches("127.0.0.1", null));
+    org.junit.jupiter.api.Assertions.assertTrue(local.matches("::ffff:127.0.0.1", null));
+    org.junit.jupiter.api.Assertions.assertFalse(local.matches("192.0.2.1", null));
+    org.junit.jupiter.api.Assertions.assertFalse(local.matches("", null));
   }
 }
