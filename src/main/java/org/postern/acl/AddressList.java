@@ -53,7 +53,7 @@ public final class AddressList {
     List<String> texts = sequence ? HostList.ListSyntax.trimAll(items)
         : HostList.ListSyntax.split(String.join(" : ", items));
     List<Entry> entries = new ArrayList<>();
-    for (ListFiles.Item item : ListFiles.expand(texts, files)) {
+    for (ListFiles.Item item : ListFiles.expand(texts, "address", files)) {
       String text = item.text();
       boolean negated = text.startsWith("!");
       String body = negated ? HostList.ListSyntax.stripLeadingSpace(text.substring(1)) : text;

@@ -112,7 +112,7 @@ public final class DomainList {
   private static DomainList parse(String spec, String primaryHostname,
       Function<String, DomainList> namedLists, Supplier<Collection<InetAddress>> localAddresses, ListFiles files) {
     Objects.requireNonNull(spec, "spec");
-    return new DomainList(spec, parseItems(ListFiles.expand(HostList.ListSyntax.split(spec), files),
+    return new DomainList(spec, parseItems(ListFiles.expand(HostList.ListSyntax.split(spec), "domain", files),
         primaryHostname, namedLists, localAddresses));
   }
 
@@ -126,7 +126,7 @@ public final class DomainList {
       Function<String, DomainList> namedLists, Supplier<Collection<InetAddress>> localAddresses, ListFiles files) {
     List<String> trimmed = HostList.ListSyntax.trimAll(items);
     return new DomainList(HostList.ListSyntax.join(trimmed),
-        parseItems(ListFiles.expand(trimmed, files), primaryHostname, namedLists, localAddresses));
+        parseItems(ListFiles.expand(trimmed, "domain", files), primaryHostname, namedLists, localAddresses));
   }
 
   /**

@@ -101,7 +101,7 @@ public final class HostList {
    */
   public static HostList parse(String spec, Function<String, HostList> namedLists, ListFiles files) {
     Objects.requireNonNull(spec, "spec");
-    return new HostList(spec, parseItems(ListFiles.expand(ListSyntax.split(spec), files), namedLists));
+    return new HostList(spec, parseItems(ListFiles.expand(ListSyntax.split(spec), "host", files), namedLists));
   }
 
   /**
@@ -121,7 +121,7 @@ public final class HostList {
   /** As {@link #parse(List, Function)}, allowing file items read through {@code files}. */
   public static HostList parse(List<String> items, Function<String, HostList> namedLists, ListFiles files) {
     List<String> trimmed = ListSyntax.trimAll(items);
-    return new HostList(ListSyntax.join(trimmed), parseItems(ListFiles.expand(trimmed, files), namedLists));
+    return new HostList(ListSyntax.join(trimmed), parseItems(ListFiles.expand(trimmed, "host", files), namedLists));
   }
 
   /**

@@ -35,10 +35,11 @@ public final class ListFiles {
   /**
    * Replaces file items by the items in the files.
    *
+   * @param kind  the list's kind for messages: "host", "domain", "address", "local part"
    * @param files where to read them; null means file items are not allowed here
    * @throws IllegalArgumentException for a missing or unreadable file, naming it
    */
-  static List<Item> expand(List<String> items, ListFiles files) {
+  static List<Item> expand(List<String> items, String kind, ListFiles files) {
     List<Item> out = new ArrayList<>(items.size());
     for (int k = 0; k < items.size(); k++) {
       String text = items.get(k);
@@ -49,7 +50,8 @@ public final class ListFiles {
         continue;
       }
       if (files == null) {
-        throw new IllegalArgumentException("item " + (k + 1) + " \"" + text + "\": file names are not allowed here");
+        throw new IllegalArgumentException("invalid " + kind + " list item " + (k + 1) + " \"" + text
+            + "\": file names are not allowed here");
       }
       Path path = Path.of(body);
       List<String> lines = files.lines(path);

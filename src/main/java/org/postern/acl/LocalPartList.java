@@ -26,7 +26,7 @@ public final class LocalPartList {
                                     ListFiles files) {
     List<String> texts = sequence ? HostList.ListSyntax.trimAll(items)
         : HostList.ListSyntax.split(String.join(" : ", items));
-    for (ListFiles.Item item : ListFiles.expand(texts, files)) {
+    for (ListFiles.Item item : ListFiles.expand(texts, "local part", files)) {
       String body = item.text().startsWith("!") ? item.text().substring(1).strip() : item.text();
       if (body.startsWith("@")) {
         throw new IllegalArgumentException("invalid local part list " + item.origin() + " \"" + item.text()

@@ -436,7 +436,7 @@ class ConfigLoaderTest {
 
   @Test
   void aclUnsupportedVerifyIsRefused() throws Exception {
-    ConfigException e = refused(conf(BASE, "acl_check_rcpt:\n  - require:\n      verify: sender\n", "", ""));
+    ConfigException e = refused(conf(BASE, "acl_check_rcpt:\n  - require:\n      verify: spf\n", "", ""));
     assertWhere(e, "acl.yaml", 3, "verify");
   }
 
