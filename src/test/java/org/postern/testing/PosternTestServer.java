@@ -60,6 +60,12 @@ public final class PosternTestServer implements AutoCloseable {
     return this;
   }
 
+  /** Drops a top-level option of postern.yaml, so the loader's default applies. Call before {@link #start()}. */
+  public PosternTestServer withoutOption(String name) {
+    options.remove(name);
+    return this;
+  }
+
   /** Replaces conf/passwd. */
   public PosternTestServer users(String... lines) throws IOException {
     Files.writeString(confDir.resolve("passwd"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
