@@ -65,10 +65,18 @@ public final class PosternCommand implements Callable<Integer> {
     }
   }
 
-  private static boolean runsForever(String[] args) {
+  /** Arguments after which the command ends by itself; anything else leaves the daemon running. */
+  private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("-bs", "-bS", "-bV", "-bh", "passwd",
+      "-h", "--help", "-V", "--version");
+
+  /**
+   * True when the command line runs the daemon, whose threads keep the JVM alive after
+   * {@link #call()} returns. Exact words only: {@code --verticles FILE} is a daemon option, not
+   * {@code --version}.
+   */
+  static boolean runsForever(String[] args) {
     for (String a : args) {
-      if (a.equals("-bs") || a.equals("-bS") || a.equals("-bV") || a.equals("-bh") || a.equals("passwd") || a.startsWith("-h") || a.startsWith("--h")
-          || a.startsWith("-V") || a.startsWith("--v")) {
+      if (ONE_SHOT.contains(a)) {
         return false;
       }
     }

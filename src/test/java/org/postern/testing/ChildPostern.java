@@ -140,7 +140,12 @@ public final class ChildPostern implements AutoCloseable {
 
   /** Starts the daemon and waits (max 30 s) until {@code port} accepts connections. */
   public static ChildPostern daemon(Path root, Path config, int port) throws Exception {
-    ChildPostern child = start(root, config, null);
+    return daemon(root, config, port, new String[0]);
+  }
+
+  /** As {@link #daemon(Path, Path, int)}, with more command-line arguments (e.g. {@code --verticles FILE}). */
+  public static ChildPostern daemon(Path root, Path config, int port, String... args) throws Exception {
+    ChildPostern child = start(root, config, null, args);
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       if (!child.process.isAlive()) {

@@ -27,6 +27,7 @@ public final class PosternTestServer implements AutoCloseable {
   private final Map<String, String> options = new LinkedHashMap<>();
   private Vertx vertx;
   private int smtpPort;
+  private boolean shippedMain;
 
   private PosternTestServer(Path root) {
     this.root = root;
@@ -60,6 +61,26 @@ public final class PosternTestServer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Starts postern.yaml from the shipped conf/postern.yaml instead of an empty file: its named lists,
+   * ACL bindings and AUTH defaults apply, and only the options set here (listeners, directories,
+   * host name, ...) replace the shipped top-level blocks of the same name. Drops this class's own
+   * test defaults for local_domains and the ACL bindings, so the shipped ones are in force.
+   */
+  public PosternTestServer shippedMainConfig() {
+    shippedMain = true;
+    for (String own : List.of("domainlist", "acl_smtp_rcpt", "acl_smtp_expn", "acl_smtp_etrn")) {
+      options.remove(own);
+    }
+    return this;
+  }
+
+  /** Drops a top-level option of postern.yaml, so the loader's default applies. Call before {@link #start()}. */
+  public PosternTestServer withoutOption(String name) {
+    options.remove(name);
+    return this;
+  }
+
   /** Replaces conf/passwd. */
   public PosternTestServer users(String... lines) throws IOException {
     Files.writeString(confDir.resolve("passwd"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
@@ -81,10 +102,30 @@ public final class PosternTestServer implements AutoCloseable {
   /** Writes conf/postern.yaml from the options. */
   public Path writeConfig() throws IOException {
     StringBuilder sb = new StringBuilder();
+    if (shippedMain) {
+      sb.append(shippedWithout(options.keySet()));
+    }
     options.forEach((k, v) -> sb.append(k).append(": ").append(v).append('\n'));
     Path file = confDir.resolve("postern.yaml");
     Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
     return file;
+  }
+
+  /** The shipped postern.yaml without the top-level blocks (key line and indented lines) named in {@code keys}. */
+  private static String shippedWithout(java.util.Set<String> keys) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    boolean skipping = false;
+    for (String line : Files.readAllLines(Path.of("conf", "postern.yaml"), StandardCharsets.UTF_8)) {
+      boolean topLevel = !line.isEmpty() && !Character.isWhitespace(line.charAt(0)) && !line.startsWith("#");
+      if (topLevel) {
+        int colon = line.indexOf(':');
+        skipping = colon > 0 && keys.contains(line.substring(0, colon).strip());
+      }
+      if (!skipping) {
+        sb.append(line).append('\n');
+      }
+    }
+    return sb.toString();
   }
 
   /** Deploys every verticle of verticles.json and waits until the listener is up. */
@@ -100,6 +141,15 @@ public final class PosternTestServer implements AutoCloseable {
 
   public int port() {
     return smtpPort;
+  }
+
+  /** The bound port of the listener named {@code listener} in postern.yaml. */
+  public int port(String listener) {
+    Integer p = vertx.sharedData().<String, Integer>getLocalMap(ListenerVerticle.PORTS).get(listener);
+    if (p == null) {
+      throw new IllegalArgumentException("no listener named " + listener);
+    }
+    return p;
   }
 
   public Vertx vertx() {

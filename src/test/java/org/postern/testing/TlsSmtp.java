@@ -53,6 +53,16 @@ public final class TlsSmtp implements AutoCloseable {
     return new TlsSmtp(s);
   }
 
+  /** As {@link #open(String, int)}, to a given loopback address ({@code ::1} for an IPv6 listener). */
+  public static TlsSmtp open(String source, String host, int port) throws IOException {
+    Socket s = new Socket();
+    if (source != null) {
+      s.bind(new InetSocketAddress(source, 0));
+    }
+    s.connect(new InetSocketAddress(InetAddress.getByName(host), port), 5000);
+    return new TlsSmtp(s);
+  }
+
   /** Plaintext connection whose 220 greeting has been read. */
   public static TlsSmtp connect(int port) throws IOException {
     return connectFrom(null, port);
