@@ -1,5 +1,7 @@
 package org.postern.acl;
 
+import org.postern.config.EximTime;
+
 import org.postern.config.VariableNames;
 
 import java.util.ArrayList;
@@ -49,7 +51,6 @@ record RatelimitSpec(double limit, String limitText, long periodMillis, String p
   static final String DEFAULT_KEY = "$sender_host_address";
 
   private static final Pattern LIMIT = Pattern.compile("(\\d+(?:\\.\\d+)?|\\.\\d+)([kKmMgG]?)");
-  private static final Pattern TIME_PART = Pattern.compile("(\\d+)([wdhms])");
   private static final List<String> UNSUPPORTED = List.of("per_addr", "unique", "count");
 
   static RatelimitSpec parse(String spec) {
@@ -143,33 +144,15 @@ record RatelimitSpec(double limit, String limitText, long periodMillis, String p
     return value;
   }
 
-  /** Exim's time syntax: {@code 30s}, {@code 5m}, {@code 1h30m}, {@code 2d}, {@code 1w}, or bare seconds. */
+  /** Exim's time syntax ({@link EximTime}): {@code 30s}, {@code 5m}, {@code 1h30m}, {@code 2d}, {@code 1w}, or bare seconds. */
   private static long period(String spec, String text) {
-    String error = "ratelimit \"" + spec + "\": period \"" + text + "\" is not a time (e.g. 30s, 5m, 1h, 1h30m, 1d, 1w)";
-    long millis = 0;
+    long millis;
     try {
-      if (text.matches("\\d+")) {
-        millis = Math.multiplyExact(Long.parseLong(text), 1000L);
-      } else {
-        Matcher m = TIME_PART.matcher(text);
-        int end = 0;
-        while (m.find() && m.start() == end) {
-          long unitMillis = switch (m.group(2)) {
-            case "w" -> 7 * 86_400_000L;
-            case "d" -> 86_400_000L;
-            case "h" -> 3_600_000L;
-            case "m" -> 60_000L;
-            default -> 1000L;
-          };
-          millis = Math.addExact(millis, Math.multiplyExact(Long.parseLong(m.group(1)), unitMillis));
-          end = m.end();
-        }
-        if (text.isEmpty() || end != text.length()) {
-          throw new IllegalArgumentException(error);
-        }
-      }
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw new IllegalArgumentException("ratelimit \"" + spec + "\": period \"" + text + "\" is too long", e);
+      millis = EximTime.parse(text).toMillis();
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      boolean tooLarge = e instanceof ArithmeticException || String.valueOf(e.getMessage()).startsWith("time too large");
+      throw new IllegalArgumentException("ratelimit \"" + spec + "\": period \"" + text + "\" "
+          + (tooLarge ? "is too long" : "is not a time (e.g. 30s, 5m, 1h, 1h30m, 1d, 1w)"), e);
     }
     if (millis <= 0) {
       throw new IllegalArgumentException("ratelimit \"" + spec + "\": period must be longer than zero");

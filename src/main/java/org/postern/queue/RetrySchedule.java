@@ -1,5 +1,7 @@
 package org.postern.queue;
 
+import org.postern.config.EximTime;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package org.postern.queue;
 
+import org.postern.config.EximTime;
+
 import org.junit.jupiter.api.Test;
 import org.postern.config.ConfigException;
 import org.postern.config.YamlSection;

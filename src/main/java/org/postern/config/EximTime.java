@@ -1,21 +1,21 @@
-package org.postern.queue;
+package org.postern.config;
 
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Exim's time syntax as used in retry rules: {@code 15m}, {@code 2h}, {@code 4d}, {@code 1w},
- * combinations such as {@code 1d12h}, or a plain number of seconds.
+ * Exim's time syntax, as in retry rules and ratelimit periods: {@code 15m}, {@code 2h},
+ * {@code 4d}, {@code 1w}, combinations such as {@code 1d12h}, or a plain number of seconds.
  */
-final class EximTime {
+public final class EximTime {
   private static final Pattern PART = Pattern.compile("(\\d+)([wdhms])");
 
   private EximTime() {
   }
 
   /** Parses one time; throws {@link IllegalArgumentException} with a reason fit for a config error. */
-  static Duration parse(String text) {
+  public static Duration parse(String text) {
     String t = text.trim();
     try {
       if (t.matches("\\d+")) {
@@ -46,7 +46,7 @@ final class EximTime {
   }
 
   /** Exim's compact rendering, e.g. {@code 1d12h}, {@code 15m}, {@code 0s}. */
-  static String format(Duration d) {
+  public static String format(Duration d) {
     long s = d.getSeconds();
     if (s == 0) {
       return "0s";
