@@ -256,7 +256,8 @@ class QueueCommandLineTest {
         new Case(List.of("-bp", "-Mrm", first), modes),
         new Case(List.of("-Mf", "-Mt", first), modes),
         new Case(List.of("-q", "-bs"), modes),
-        new Case(List.of("-R", "bad domain!"), "postern: -R: not a domain: \"bad domain!\"\n"));
+        new Case(List.of("-R", "bad domain!"), "postern: -R: not a domain: \"bad domain!\"\n"),
+        new Case(List.of("--queue-timeout", "0", "-q"), "postern: --queue-timeout: must be at least 1 second\n"));
     for (Case c : cases) {
       Result r = postern(c.args().toArray(String[]::new));
       assertEquals(2, r.exit(), () -> c + "\n" + r);

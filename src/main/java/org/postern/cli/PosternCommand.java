@@ -76,7 +76,7 @@ public final class PosternCommand implements Callable<Integer> {
   @Option(names = "-Mf", description = "Freeze the messages ID...: no delivery until thawed.")
   boolean freezeMessages;
 
-  @Option(names = "-Mt", description = "Thaw the messages ID....")
+  @Option(names = "-Mt", description = "Thaw the messages ID...: delivered again by the next queue run.")
   boolean thawMessages;
 
   @Option(names = "-M", description = "Deliver the messages ID... now, in this process.")
@@ -134,7 +134,7 @@ public final class PosternCommand implements Callable<Integer> {
           + " exclude each other");
       return 2;
     }
-    String usage = idUsage();
+    String usage = argumentProblem();
     if (usage != null) {
       System.err.println("postern: " + usage);
       return 2;
@@ -196,8 +196,11 @@ public final class PosternCommand implements Callable<Integer> {
     return n;
   }
 
-  /** Why the message ids given do not suit the mode, or null when they do. */
-  private String idUsage() {
+  /** Why the arguments of the queue modes (ids, domain, timeout) are wrong, or null when they are not. */
+  private String argumentProblem() {
+    if (queueTimeoutSeconds <= 0) {
+      return "--queue-timeout: must be at least 1 second";
+    }
     if (domainRun != null && !domainRun.matches("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")) {
       return "-R: not a domain: \"" + domainRun + "\"";
     }
