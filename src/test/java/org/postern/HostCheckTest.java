@@ -72,6 +72,22 @@ class HostCheckTest {
   }
 
   @Test
+  void etrnIsCheckedButStartsNoQueueRun() throws Exception {
+    String session = "EHLO client.example\r\nETRN example.org\r\nETRN #q\r\nQUIT\r\n";
+    Result relay = ChildPostern.run(server.root(), config, session.getBytes(StandardCharsets.US_ASCII),
+        "-bh", "127.0.0.1");
+    assertEquals(0, relay.exit(), relay::toString);
+    assertTrue(replies(relay).contains("250 2.0.0 Host checking: no queue run for node example.org"), relay::toString);
+    assertTrue(replies(relay).contains("459 4.5.0 Node #q not allowed: queue names are not supported"),
+        relay::toString);
+    assertTrue(relay.stderr().contains(">>> etrn ACL (acl_check_etrn): accept"), relay::toString);
+    Result foreign = ChildPostern.run(server.root(), config, session.getBytes(StandardCharsets.US_ASCII),
+        "-bh", "192.0.2.1");
+    assertTrue(replies(foreign).contains("458 4.7.1 Administrative prohibition"), foreign::toString);
+    assertNothingKept();
+  }
+
+  @Test
   void ipv6AddressIsAccepted() throws Exception {
     Result r = bh("2001:db8::1");
     assertEquals(0, r.exit(), r::toString);

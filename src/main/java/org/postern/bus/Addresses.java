@@ -24,7 +24,20 @@ public final class Addresses {
   public static final String AUTH_PREFIX = "postern.auth.";
   /** A committed message: {@code {id}} in; replies once its first delivery attempt is over. */
   public static final String QUEUE_ENQUEUE = "postern.queue.enqueue";
-  /** Queue run request (cluster-wide): {@code {domain?}}. */
+  /**
+   * Queue run request (cluster-wide), {@code {domain?, subdomains?, force?, ids?, wait?}}, answered
+   * {@code {started: n}}, n the number of messages whose delivery it started:
+   * <ul>
+   * <li>{@code {}}: a queue run ({@code -q}); {@code force: true} ignores retry times ({@code -qf});
+   * <li>{@code domain}: only messages with a pending recipient in that domain (ETRN, {@code -R});
+   *     with {@code subdomains: true} also in its subdomains (ETRN {@code @domain});
+   * <li>{@code ids: [...]}: only these messages ({@code -M}), frozen ones included as Exim does;
+   * <li>{@code wait: true}: reply only once the deliveries it started are over (the command line
+   *     waits for them before it exits); without it, reply as soon as they are started (ETRN).
+   * </ul>
+   * Every delivery holds the message's {@link org.postern.spool.MessageLock}, so a runner in
+   * another process skips what this one is delivering.
+   */
   public static final String QUEUE_FLUSH = "postern.queue.flush";
   /** Prefix of delivery transports: {@code postern.deliver.<transport>}. */
   public static final String DELIVER_PREFIX = "postern.deliver.";

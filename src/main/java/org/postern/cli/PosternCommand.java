@@ -3,16 +3,23 @@ package org.postern.cli;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
+import org.postern.bus.Addresses;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigHolder;
 import org.postern.config.ConfigLoader;
 import org.postern.config.PosternConfig;
 import org.postern.listener.ListenerVerticle;
+import org.postern.log.MainLog;
+import org.postern.spool.MessageIds;
+import org.postern.spool.Spool;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
@@ -20,7 +27,10 @@ import java.util.function.Predicate;
 /**
  * The {@code postern} command, with Exim's flags: no flag or {@code -bd} runs the daemon,
  * {@code -bs} one SMTP session on stdin/stdout, {@code -bS} batched SMTP, {@code -bV} checks the
- * configuration; {@code -C} names another configuration file.
+ * configuration; {@code -bp}/{@code -bpu}/{@code -bpc} list the queue, {@code -Mrm}/{@code -Mf}/
+ * {@code -Mt} remove, freeze and thaw messages, {@code -q}/{@code -qf}/{@code -R}/{@code -M} run
+ * deliveries in this process; {@code -C} names another configuration file. Exit status: 0 done,
+ * 1 partly done or nothing found, 2 usage or configuration error.
  */
 @Command(name = "postern", mixinStandardHelpOptions = true, version = "Postern 0.1.0",
     subcommands = PasswdCommand.class,
@@ -51,6 +61,44 @@ public final class PosternCommand implements Callable<Integer> {
       description = "With -bh: the client's host name, as a reverse lookup would have found it ($sender_host_name).")
   String senderHostName;
 
+  @Option(names = "-bp", description = "List the queue (Exim's format), read from the spool.")
+  boolean listQueue;
+
+  @Option(names = "-bpu", description = "List the queue with only the recipients still to be delivered.")
+  boolean listUndelivered;
+
+  @Option(names = "-bpc", description = "Print the number of messages on the queue.")
+  boolean countQueue;
+
+  @Option(names = "-Mrm", description = "Remove the messages ID... from the queue, undelivered.")
+  boolean removeMessages;
+
+  @Option(names = "-Mf", description = "Freeze the messages ID...: no delivery until thawed.")
+  boolean freezeMessages;
+
+  @Option(names = "-Mt", description = "Thaw the messages ID...: delivered again by the next queue run.")
+  boolean thawMessages;
+
+  @Option(names = "-M", description = "Deliver the messages ID... now, in this process.")
+  boolean deliverMessages;
+
+  @Option(names = "-q", description = "Run the queue once in this process, respecting retry times.")
+  boolean queueRun;
+
+  @Option(names = "-qf", description = "Run the queue once in this process, retry times ignored.")
+  boolean forcedQueueRun;
+
+  @Option(names = "-R", paramLabel = "DOMAIN",
+      description = "Deliver now, in this process, the messages with recipients in DOMAIN.")
+  String domainRun;
+
+  @Option(names = "--queue-timeout", paramLabel = "SECONDS", defaultValue = "3600",
+      description = "With -q, -qf, -R, -M: how long to wait for the queue's answer (default: ${DEFAULT-VALUE}).")
+  long queueTimeoutSeconds;
+
+  @Parameters(paramLabel = "ID", arity = "0..*", description = "Message ids, with -Mrm, -Mf, -Mt and -M.")
+  List<String> messageIds = new ArrayList<>();
+
   @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: ${DEFAULT-VALUE}).")
   Path configFile = Path.of("conf/postern.yaml");
 
@@ -67,7 +115,7 @@ public final class PosternCommand implements Callable<Integer> {
 
   /** Arguments after which the command ends by itself; anything else leaves the daemon running. */
   private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("-bs", "-bS", "-bV", "-bh", "passwd",
-      "-h", "--help", "-V", "--version");
+      "-h", "--help", "-V", "--version", "-bp", "-bpc", "-bpu", "-M", "-Mrm", "-Mf", "-Mt", "-q", "-qf", "-R");
 
   /**
    * True when the command line runs the daemon, whose threads keep the JVM alive after
@@ -85,10 +133,17 @@ public final class PosternCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int modes = (daemon ? 1 : 0) + (stdioSession ? 1 : 0) + (batch ? 1 : 0) + (checkConfig ? 1 : 0)
-        + (hostCheck != null ? 1 : 0);
+    int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, listQueue, listUndelivered,
+        countQueue, removeMessages, freezeMessages, thawMessages, deliverMessages, queueRun, forcedQueueRun,
+        domainRun != null);
     if (modes > 1) {
-      System.err.println("postern: -bd, -bs, -bS, -bh and -bV exclude each other");
+      System.err.println("postern: -bd, -bs, -bS, -bh, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -M, -q, -qf and -R"
+          + " exclude each other");
+      return 2;
+    }
+    String usage = argumentProblem();
+    if (usage != null) {
+      System.err.println("postern: " + usage);
       return 2;
     }
     HostAddressArgument client = null;
@@ -125,13 +180,114 @@ public final class PosternCommand implements Callable<Integer> {
     // the real main log alone.
     System.setProperty("postern.log.dir", hostCheck == null ? config.logDirectory().toString()
         : java.nio.file.Files.createTempDirectory("postern-bh").toString());
+    if (listQueue || listUndelivered || countQueue || removeMessages || freezeMessages || thawMessages) {
+      return administer(config);
+    }
     Vertx vertx = Vertx.vertx();
     ConfigHolder.of(vertx).set(config);
     JsonArray list = VerticleDeployer.read(verticles);
+    if (deliverMessages || queueRun || forcedQueueRun || domainRun != null) {
+      return runQueue(vertx, config, list);
+    }
     if (stdioSession || batch || hostCheck != null) {
       return runLocal(vertx, config, list);
     }
     return runDaemon(vertx, config, list);
+  }
+
+  private static int count(boolean... flags) {
+    int n = 0;
+    for (boolean f : flags) {
+      n += f ? 1 : 0;
+    }
+    return n;
+  }
+
+  /** Why the arguments of the queue modes (ids, domain, timeout) are wrong, or null when they are not. */
+  private String argumentProblem() {
+    if (queueTimeoutSeconds <= 0) {
+      return "--queue-timeout: must be at least 1 second";
+    }
+    if (domainRun != null && !domainRun.matches("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")) {
+      return "-R: not a domain: \"" + domainRun + "\"";
+    }
+    boolean takesIds = removeMessages || freezeMessages || thawMessages || deliverMessages;
+    if (!takesIds) {
+      return messageIds.isEmpty() ? null : "unexpected argument: " + messageIds.get(0);
+    }
+    if (messageIds.isEmpty()) {
+      return "-Mrm, -Mf, -Mt and -M need at least one message id";
+    }
+    for (String id : messageIds) {
+      if (!MessageIds.isValid(id)) {
+        return "not a message id: " + id;
+      }
+    }
+    return null;
+  }
+
+  /** The modes that work on the spool directly, without Vert.x: listings and message actions. */
+  private int administer(PosternConfig config) throws Exception {
+    Spool spool = new Spool(config.spoolDirectory());
+    try {
+      if (listQueue || listUndelivered || countQueue) {
+        return new QueueList(spool).print(listQueue ? QueueList.Kind.ALL
+            : listUndelivered ? QueueList.Kind.UNDELIVERED : QueueList.Kind.COUNT, System.out);
+      }
+      MessageActions.Action action = removeMessages ? MessageActions.Action.REMOVE
+          : freezeMessages ? MessageActions.Action.FREEZE : MessageActions.Action.THAW;
+      return new MessageActions(spool, System.getProperty("user.name", "unknown"), System.out, System.err)
+          .apply(action, messageIds);
+    } finally {
+      MainLog.close();
+    }
+  }
+
+  /**
+   * {@code -q}, {@code -qf}, {@code -R}, {@code -M}: Exim's model, a queue runner in this process.
+   * The queue and the transports are deployed here (no listener, no sessions) and asked over the
+   * local bus; {@link org.postern.spool.MessageLock}, taken by the queue around each delivery, keeps
+   * this run and a daemon's off each other's messages.
+   */
+  private int runQueue(Vertx vertx, PosternConfig config, JsonArray list) throws Exception {
+    int status = 0;
+    List<String> ids = new ArrayList<>();
+    Spool spool = new Spool(config.spoolDirectory());
+    for (String id : messageIds) {
+      if (spool.exists(id)) {
+        ids.add(id);
+      } else {
+        System.err.println("postern: message " + id + ": no such message");
+        status = 1;
+      }
+    }
+    if (deliverMessages && ids.isEmpty()) {
+      await(vertx.close());
+      MainLog.close();
+      return status;
+    }
+    QueueRunRequest request = deliverMessages ? QueueRunRequest.messages(ids)
+        : domainRun != null ? QueueRunRequest.domain(domainRun) : QueueRunRequest.queue(forcedQueueRun);
+    try {
+      await(VerticleDeployer.deploy(vertx, local(list), configFile, name -> !QUEUE_RUN_EXCLUDED.contains(name)));
+      try {
+        await(request.send(vertx, queueTimeoutSeconds * 1000));
+      } catch (io.vertx.core.eventbus.ReplyException e) {
+        System.err.println("postern: " + switch (e.failureType()) {
+          case NO_HANDLERS -> "queue runner did not answer: nothing consumes " + Addresses.QUEUE_FLUSH;
+          case TIMEOUT -> "queue runner did not answer within " + queueTimeoutSeconds + " s";
+          default -> "queue run failed: " + e.getMessage();
+        });
+        return 1;
+      }
+      return status;
+    } catch (IllegalStateException e) {
+      System.err.println("postern: " + e.getMessage());
+      return 1;
+    } finally {
+      await(vertx.close());
+      MainLog.close();
+    }
   }
 
   private int runDaemon(Vertx vertx, PosternConfig config, JsonArray list) throws Exception {
@@ -184,6 +340,11 @@ public final class PosternCommand implements Callable<Integer> {
       vertx.close();
     }
   }
+
+  /** What a queue run in this process leaves out: it receives no mail. */
+  private static final java.util.Set<String> QUEUE_RUN_EXCLUDED = java.util.Set.of(
+      ListenerVerticle.class.getName(), "org.postern.listener.TlsVerticle", "org.postern.session.SessionVerticle",
+      "org.postern.acl.AclVerticle", "org.postern.auth.AuthVerticle");
 
   /** A local run delivers only what it accepted itself: the daemon owns the queue runs. */
   private static JsonArray local(JsonArray list) {

@@ -15,6 +15,16 @@ public final class MainLog {
   private MainLog() {
   }
 
+  /**
+   * Writes out the lines still queued for the file (the appender is asynchronous) and closes the
+   * log: a short-lived command ({@code -Mrm}, {@code -Mf}) calls it before the process exits.
+   */
+  public static void close() {
+    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+      context.stop();
+    }
+  }
+
   public static void write(String line) {
     if (line.indexOf('\n') < 0) {
       LOG.info(line);

@@ -36,7 +36,6 @@ public final class SessionVerticle extends VerticleBase {
       Map.entry("HELP", new HelpCommand()),
       Map.entry("VRFY", new VrfyCommand()),
       Map.entry("EXPN", new ExpnCommand()),
-      Map.entry("ETRN", new EtrnCommand()),
       Map.entry("STARTTLS", new StartTlsCommand()),
       Map.entry("TURN", new RefusedCommand(Replies.NOT_IMPLEMENTED.withText("TURN is not supported"))));
   /** Batched SMTP (Exim's -bS): HELO/EHLO only reset; queries that expect an answer do nothing. */
@@ -48,6 +47,7 @@ public final class SessionVerticle extends VerticleBase {
 
   private final Map<String, SmtpSession> sessions = new HashMap<>();
   private AuthCommand auth;
+  private EtrnCommand etrn;
   private AclClient acl;
   private ConfigHolder config;
 
@@ -56,6 +56,7 @@ public final class SessionVerticle extends VerticleBase {
     config = ConfigHolder.of(vertx);
     acl = new AclClient(vertx, config().getLong("acl_timeout_ms", 30_000L));
     auth = new AuthCommand(vertx, new AuthClient(vertx));
+    etrn = new EtrnCommand(vertx, config().getLong("etrn_timeout_ms", 5_000L));
     var bus = vertx.eventBus();
     return Future.all(
         bus.<JsonObject>localConsumer(Addresses.SESSION_OPEN, this::open).completion(),
@@ -123,7 +124,7 @@ public final class SessionVerticle extends VerticleBase {
       verb = BATCH_EQUIVALENTS.get(verb);
       argument = "";
     }
-    SmtpCommand command = verb.equals("AUTH") ? auth : COMMANDS.get(verb);
+    SmtpCommand command = verb.equals("AUTH") ? auth : verb.equals("ETRN") ? etrn : COMMANDS.get(verb);
     if (command == null) {
       if (session.tooManyUnknown()) {
         return Future.succeededFuture(SessionResponse.close(Replies.TOO_MANY_UNKNOWN)

@@ -78,6 +78,11 @@ public final class SmtpSession {
     return facts.getInteger("local_port", 0);
   }
 
+  /** True under {@code -bh}: decisions are traced and nothing is done (no queue run for ETRN). */
+  public boolean isHostCheck() {
+    return facts.getBoolean("host_check", false);
+  }
+
   /** True for {@code -bs}/{@code -bS}: no TCP peer. */
   public boolean isLocal() {
     return local;

@@ -10,7 +10,9 @@ public final class Replies {
   public static final SmtpReply RECIPIENT_OK = SmtpReply.of(250, "2.1.5", "OK");
   public static final SmtpReply RESET_OK = SmtpReply.of(250, "2.0.0", "Reset OK");
   public static final SmtpReply NOOP_OK = SmtpReply.of(250, "2.0.0", "OK");
-  public static final SmtpReply ETRN_OK = SmtpReply.of(250, "2.0.0", "Queuing for node started");
+  /** ETRN (RFC 1985): the texts name the node; see {@code EtrnCommand}. */
+  public static final SmtpReply ETRN_STARTED = SmtpReply.of(250, "2.0.0", "Queuing for node started");
+  public static final SmtpReply ETRN_NOTHING_WAITING = SmtpReply.of(251, "2.0.0", "OK, no messages waiting for node");
   public static final SmtpReply CANNOT_VRFY = SmtpReply.of(252, "2.1.5",
       "Cannot VRFY user, but will accept message and attempt delivery");
   public static final SmtpReply START_DATA = SmtpReply.of(354, null, "Enter message, ending with \".\" on a line by itself");
@@ -27,6 +29,8 @@ public final class Replies {
   public static final SmtpReply TEMPORARY_LOCAL_ERROR = SmtpReply.of(451, "4.3.0", "Temporary local problem - please try later");
   public static final SmtpReply POLICY_DEFERRED = SmtpReply.of(451, "4.7.1", "Temporary local problem - please try later");
   public static final SmtpReply TOO_MANY_RECIPIENTS = SmtpReply.of(452, "4.5.3", "Too many recipients");
+  public static final SmtpReply ETRN_UNABLE = SmtpReply.of(458, "4.5.0", "Unable to queue messages for node");
+  public static final SmtpReply ETRN_NODE_NOT_ALLOWED = SmtpReply.of(459, "4.5.0", "Node not allowed");
   public static final SmtpReply INSUFFICIENT_STORAGE = SmtpReply.of(452, "4.3.1", "Insufficient system storage");
 
   public static final SmtpReply UNKNOWN_COMMAND = SmtpReply.of(500, "5.5.1", "Unrecognized command");

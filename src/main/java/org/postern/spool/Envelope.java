@@ -48,6 +48,11 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
         interfacePort, authenticatedId, bodyType, size, frozen);
   }
 
+  public Envelope withFrozen(boolean f) {
+    return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
+        interfacePort, authenticatedId, bodyType, size, f);
+  }
+
   public boolean complete() {
     return recipients.stream().noneMatch(r -> r.state() == Recipient.State.PENDING);
   }

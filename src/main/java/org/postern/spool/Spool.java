@@ -50,6 +50,19 @@ public final class Spool implements Shareable {
     return input.resolve(checked(id) + "-H");
   }
 
+  /**
+   * The file {@link MessageLock} locks: {@code locks/<id>} beside {@code input/}, opened by nothing
+   * else, because closing any descriptor of a locked file drops the JVM's lock on it.
+   */
+  public Path lockFile(String id) {
+    return input.resolveSibling("locks").resolve(checked(id));
+  }
+
+  /** True while the message's envelope exists (it is on the queue). */
+  public boolean exists(String id) {
+    return Files.exists(envelopeFile(id));
+  }
+
   /** Replaces the envelope atomically (delivery progress) and makes the change durable. */
   public void writeEnvelope(Envelope envelope) throws IOException {
     prepareEnvelope(envelope);

@@ -25,6 +25,7 @@ public final class PosternTestServer implements AutoCloseable {
   private final Path root;
   private final Path confDir;
   private final Map<String, String> options = new LinkedHashMap<>();
+  private final java.util.Set<String> left = new java.util.HashSet<>();
   private Vertx vertx;
   private int smtpPort;
   private boolean shippedMain;
@@ -81,6 +82,12 @@ public final class PosternTestServer implements AutoCloseable {
     return this;
   }
 
+  /** Leaves a verticle of verticles.json (class name) out of {@link #start()}, e.g. the queue. */
+  public PosternTestServer without(String verticleClass) {
+    left.add(verticleClass);
+    return this;
+  }
+
   /** Replaces conf/passwd. */
   public PosternTestServer users(String... lines) throws IOException {
     Files.writeString(confDir.resolve("passwd"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
@@ -133,7 +140,7 @@ public final class PosternTestServer implements AutoCloseable {
     Path config = writeConfig();
     vertx = Vertx.vertx();
     JsonArray list = VerticleDeployer.read(Path.of("verticles.json"));
-    VerticleDeployer.deploy(vertx, list, config, name -> true)
+    VerticleDeployer.deploy(vertx, list, config, name -> !left.contains(name))
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     smtpPort = vertx.sharedData().<String, Integer>getLocalMap(ListenerVerticle.PORTS).get("smtp");
     return this;

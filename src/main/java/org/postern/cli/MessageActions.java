@@ -1,0 +1,89 @@
+package org.postern.cli;
+
+import org.postern.log.MainLog;
+import org.postern.spool.Envelope;
+import org.postern.spool.MessageLock;
+import org.postern.spool.Spool;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code -Mrm}, {@code -Mf} and {@code -Mt} on the spool, each message under its
+ * {@link MessageLock} so that none is changed in the middle of a delivery (by the daemon or a
+ * {@code -q} run in another process). Outcomes are printed as Exim prints them, one line per id:
+ * {@code Message <id> has been removed} on stdout, refusals on stderr. Runs on the calling thread
+ * (it blocks); a failed id does not stop the others.
+ */
+final class MessageActions {
+  /** What to do to each message. */
+  enum Action { REMOVE, FREEZE, THAW }
+
+  private final Spool spool;
+  private final String user;
+  private final PrintStream out;
+  private final PrintStream err;
+
+  MessageActions(Spool spool, String user, PrintStream out, PrintStream err) {
+    this.spool = spool;
+    this.user = user;
+    this.out = out;
+    this.err = err;
+  }
+
+  /** 0 when every message was handled, 1 when any was unknown, locked or already in that state. */
+  int apply(Action action, List<String> ids) throws IOException {
+    int status = 0;
+    for (String id : ids) {
+      if (!applyOne(action, id)) {
+        status = 1;
+      }
+    }
+    return status;
+  }
+
+  private boolean applyOne(Action action, String id) throws IOException {
+    if (!spool.exists(id)) {
+      err.println("postern: message " + id + ": no such message");
+      return false;
+    }
+    Optional<MessageLock> held = MessageLock.tryLock(spool, id);
+    if (held.isEmpty()) {
+      err.println("postern: message " + id + " is locked");
+      return false;
+    }
+    try (MessageLock lock = held.get()) {
+      // Delivered and removed between the check and the lock: gone all the same.
+      if (!spool.exists(lock.id())) {
+        err.println("postern: message " + id + ": no such message");
+        return false;
+      }
+      return switch (action) {
+        case REMOVE -> remove(id);
+        case FREEZE -> setFrozen(id, true);
+        case THAW -> setFrozen(id, false);
+      };
+    }
+  }
+
+  private boolean remove(String id) throws IOException {
+    spool.remove(id);
+    MainLog.write(id + " removed by " + user + "\n" + id + " Completed");
+    out.println("Message " + id + " has been removed");
+    return true;
+  }
+
+  private boolean setFrozen(String id, boolean frozen) throws IOException {
+    Envelope envelope = spool.readEnvelope(id);
+    if (envelope.frozen() == frozen) {
+      err.println("postern: message " + id + (frozen ? " is already frozen" : " is not frozen"));
+      return false;
+    }
+    spool.writeEnvelope(envelope.withFrozen(frozen));
+    MainLog.write(id + (frozen ? " frozen by " : " unfrozen by ") + user);
+    out.println("Message " + id + (frozen ? " is now frozen" : " is no longer frozen"));
+    return true;
+  }
+}

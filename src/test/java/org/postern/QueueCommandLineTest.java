@@ -1,0 +1,370 @@
+package org.postern;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.postern.queue.QueueListing;
+import org.postern.spool.Envelope;
+import org.postern.spool.MessageLock;
+import org.postern.spool.Spool;
+import org.postern.testing.ChildPostern;
+import org.postern.testing.ChildPostern.Result;
+import org.postern.testing.PosternTestServer;
+import org.postern.testing.RecordingQueueFlushVerticle;
+import org.postern.testing.SmtpTestClient;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Exim's queue flags ({@code -bp}, {@code -bpu}, {@code -bpc}, {@code -Mrm}, {@code -Mf},
+ * {@code -Mt}, {@code -q}, {@code -qf}, {@code -R}, {@code -M}) in a child JVM, on a spool filled by
+ * a real server with {@code queue_only} that is stopped before the commands run.
+ */
+class QueueCommandLineTest {
+  private static final String USER = System.getProperty("user.name");
+  private static final String UNKNOWN = "1zzzzz-zzzzzz-zzzz";
+
+  private PosternTestServer server;
+  private Path config;
+  private Spool spool;
+  /** Ids of the two queued messages: from sender@example.net to alice and bob, and from <> to alice. */
+  private String first;
+  private String second;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    server = PosternTestServer.create().option("queue_only", "true").start();
+    first = accept("<sender@example.net>", "alice@test.example", "bob@test.example");
+    second = accept("<>", "alice@test.example");
+    server.vertx().close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    config = server.confDir().resolve("postern.yaml");
+    spool = new Spool(server.root().resolve("spool"));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    server.close();
+  }
+
+  private String accept(String sender, String... recipients) throws Exception {
+    try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
+      assertEquals(220, c.reply().code());
+      assertEquals(250, c.command("EHLO client.example").code());
+      assertEquals(250, c.command("MAIL FROM:" + sender).code());
+      for (String r : recipients) {
+        assertEquals(250, c.command("RCPT TO:<" + r + ">").code());
+      }
+      assertEquals(354, c.command("DATA").code());
+      SmtpTestClient.Reply done = c.command("Subject: queued\r\n\r\nbody\r\n.");
+      assertEquals(250, done.code(), done::toString);
+      String text = done.text();
+      return text.substring(text.indexOf("id=") + 3).strip();
+    }
+  }
+
+  private Result postern(String... args) throws Exception {
+    return ChildPostern.run(server.root(), config, "", args);
+  }
+
+  private List<Envelope> envelopes() throws Exception {
+    List<Envelope> out = new ArrayList<>();
+    for (String id : spool.list()) {
+      out.add(spool.readEnvelope(id));
+    }
+    return out;
+  }
+
+  private String mainLog() throws Exception {
+    Path log = server.root().resolve("log").resolve("mainlog");
+    return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+  }
+
+  /** The listing the child printed, compared with QueueListing's at both ends of its run (ages in minutes). */
+  private void assertListing(Result r, boolean all) throws Exception {
+    Instant before = Instant.now();
+    List<Envelope> envelopes = envelopes();
+    String early = all ? QueueListing.list(envelopes, before) : QueueListing.listUndelivered(envelopes, before);
+    String late = all ? QueueListing.list(envelopes, Instant.now()) : QueueListing.listUndelivered(envelopes, Instant.now());
+    assertEquals(0, r.exit(), r::toString);
+    assertTrue(r.stdout().equals(early) || r.stdout().equals(late), () -> "expected\n" + early + "\n" + r);
+  }
+
+  // ------------------------------------------------------------------ -bp, -bpu, -bpc
+
+  @Test
+  void bpListsTheQueueInEximsFormat() throws Exception {
+    Result r = postern("-bp");
+    assertListing(r, true);
+    String[] lines = r.stdout().split("\n", -1);
+    assertTrue(lines[0].matches(" 0m +\\S+ " + first + " <sender@example.net>"), r::toString);
+    assertEquals("          alice@test.example", lines[1], r::toString);
+    assertEquals("          bob@test.example", lines[2], r::toString);
+    assertEquals("", lines[3], r::toString);
+    assertTrue(lines[4].matches(" 0m +\\S+ " + second + " <>"), r::toString);
+    assertEquals("          alice@test.example", lines[5], r::toString);
+  }
+
+  @Test
+  void bpcCountsAndBpuLeavesOutDeliveredRecipients() throws Exception {
+    Result count = postern("-bpc");
+    assertEquals(0, count.exit(), count::toString);
+    assertEquals("2\n", count.stdout(), count::toString);
+    Envelope e = spool.readEnvelope(first);
+    List<Envelope.Recipient> rcpts = new ArrayList<>(e.recipients());
+    rcpts.set(1, rcpts.get(1).withState(Envelope.Recipient.State.DELIVERED));
+    spool.writeEnvelope(e.withRecipients(rcpts));
+
+    Result all = postern("-bp");
+    assertListing(all, true);
+    assertTrue(all.stdout().contains("\n        D bob@test.example\n"), all::toString);
+    Result undelivered = postern("-bpu");
+    assertListing(undelivered, false);
+    assertFalse(undelivered.stdout().contains("bob@test.example"), undelivered::toString);
+    assertTrue(undelivered.stdout().contains("          alice@test.example\n"), undelivered::toString);
+  }
+
+  @Test
+  void emptyQueueListsNothing() throws Exception {
+    spool.remove(first);
+    spool.remove(second);
+    Result r = postern("-bp");
+    assertEquals(0, r.exit(), r::toString);
+    assertEquals("", r.stdout(), r::toString);
+    Result c = postern("-bpc");
+    assertEquals("0\n", c.stdout(), c::toString);
+  }
+
+  // ------------------------------------------------------------------ -Mf, -Mt
+
+  @Test
+  void freezeAndThawRewriteTheEnvelopeAndAreLogged() throws Exception {
+    Result f = postern("-Mf", first);
+    assertEquals(0, f.exit(), f::toString);
+    assertEquals("Message " + first + " is now frozen\n", f.stdout(), f::toString);
+    assertTrue(spool.readEnvelope(first).frozen());
+    assertFalse(spool.readEnvelope(second).frozen());
+    Result listed = postern("-bp");
+    assertListing(listed, true);
+    assertTrue(listed.stdout().contains(first + " <sender@example.net> *** frozen ***\n"), listed::toString);
+    assertFalse(listed.stdout().contains(second + " <> *** frozen ***"), listed::toString);
+    assertTrue(mainLog().contains(" " + first + " frozen by " + USER + "\n"), this::logOrEmpty);
+
+    Result again = postern("-Mf", first);
+    assertEquals(1, again.exit(), again::toString);
+    assertEquals("postern: message " + first + " is already frozen\n", again.stderr(), again::toString);
+
+    Result t = postern("-Mt", first);
+    assertEquals(0, t.exit(), t::toString);
+    assertEquals("Message " + first + " is no longer frozen\n", t.stdout(), t::toString);
+    assertFalse(spool.readEnvelope(first).frozen());
+    Result cleared = postern("-bp");
+    assertListing(cleared, true);
+    assertFalse(cleared.stdout().contains("*** frozen ***"), cleared::toString);
+    assertTrue(mainLog().contains(" " + first + " unfrozen by " + USER + "\n"), this::logOrEmpty);
+
+    Result notFrozen = postern("-Mt", first);
+    assertEquals(1, notFrozen.exit(), notFrozen::toString);
+    assertEquals("postern: message " + first + " is not frozen\n", notFrozen.stderr(), notFrozen::toString);
+  }
+
+  // ------------------------------------------------------------------ -Mrm
+
+  @Test
+  void removeDeletesTheFilesAndLogsCompleted() throws Exception {
+    Result r = postern("-Mrm", first);
+    assertEquals(0, r.exit(), r::toString);
+    assertEquals("Message " + first + " has been removed\n", r.stdout(), r::toString);
+    assertFalse(Files.exists(spool.envelopeFile(first)));
+    assertFalse(Files.exists(spool.dataFile(first)));
+    assertTrue(Files.exists(spool.envelopeFile(second)));
+    assertFalse(Files.exists(spool.lockFile(first)), "lock file goes with the message");
+    String log = mainLog();
+    assertTrue(log.contains(" " + first + " removed by " + USER + "\n"), log);
+    assertTrue(log.indexOf(first + " Completed") > log.indexOf(first + " removed by"), log);
+
+    Result listed = postern("-bp");
+    assertListing(listed, true);
+    assertFalse(listed.stdout().contains(first), listed::toString);
+    assertTrue(listed.stdout().contains(second), listed::toString);
+  }
+
+  @Test
+  void unknownIdsAreNamedAndTheOthersStillHandled() throws Exception {
+    Result r = postern("-Mrm", UNKNOWN, first);
+    assertEquals(1, r.exit(), r::toString);
+    assertEquals("postern: message " + UNKNOWN + ": no such message\n", r.stderr(), r::toString);
+    assertEquals("Message " + first + " has been removed\n", r.stdout(), r::toString);
+    assertFalse(Files.exists(spool.envelopeFile(first)));
+
+    Result gone = postern("-Mrm", first);
+    assertEquals(1, gone.exit(), gone::toString);
+    assertEquals("postern: message " + first + ": no such message\n", gone.stderr(), gone::toString);
+    for (String mode : List.of("-Mf", "-Mt")) {
+      Result m = postern(mode, UNKNOWN);
+      assertEquals(1, m.exit(), m::toString);
+      assertEquals("postern: message " + UNKNOWN + ": no such message\n", m.stderr(), m::toString);
+    }
+    assertFalse(Files.exists(spool.lockFile(UNKNOWN)), "no lock file for an unknown id");
+  }
+
+  @Test
+  void lockedMessageIsNeitherRemovedNorFrozen() throws Exception {
+    try (MessageLock held = MessageLock.tryLock(spool, first).orElseThrow()) {
+      Result r = postern("-Mrm", first, second);
+      assertEquals(1, r.exit(), r::toString);
+      assertEquals("postern: message " + first + " is locked\n", r.stderr(), r::toString);
+      assertEquals("Message " + second + " has been removed\n", r.stdout(), r::toString);
+      assertTrue(Files.exists(spool.envelopeFile(first)));
+      assertTrue(Files.exists(spool.dataFile(first)));
+      Result f = postern("-Mf", first);
+      assertEquals(1, f.exit(), f::toString);
+      assertEquals("postern: message " + first + " is locked\n", f.stderr(), f::toString);
+      assertFalse(spool.readEnvelope(first).frozen());
+      assertEquals(first, held.id());
+    }
+    Result after = postern("-Mrm", first);
+    assertEquals(0, after.exit(), after::toString);
+    assertFalse(Files.exists(spool.envelopeFile(first)));
+  }
+
+  // ------------------------------------------------------------------ usage
+
+  @Test
+  void badUsageExitsTwoAndChangesNothing() throws Exception {
+    record Case(List<String> args, String stderr) {
+    }
+    String modes = "postern: -bd, -bs, -bS, -bh, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -M, -q, -qf and -R exclude each other\n";
+    List<Case> cases = List.of(
+        new Case(List.of("-Mrm"), "postern: -Mrm, -Mf, -Mt and -M need at least one message id\n"),
+        new Case(List.of("-M"), "postern: -Mrm, -Mf, -Mt and -M need at least one message id\n"),
+        new Case(List.of("-Mrm", "../" + first), "postern: not a message id: ../" + first + "\n"),
+        new Case(List.of("-Mf", first, "nonsense"), "postern: not a message id: nonsense\n"),
+        new Case(List.of("-bp", first), "postern: unexpected argument: " + first + "\n"),
+        new Case(List.of("-q", first), "postern: unexpected argument: " + first + "\n"),
+        new Case(List.of("-bp", "-Mrm", first), modes),
+        new Case(List.of("-Mf", "-Mt", first), modes),
+        new Case(List.of("-q", "-bs"), modes),
+        new Case(List.of("-R", "bad domain!"), "postern: -R: not a domain: \"bad domain!\"\n"),
+        new Case(List.of("--queue-timeout", "0", "-q"), "postern: --queue-timeout: must be at least 1 second\n"));
+    for (Case c : cases) {
+      Result r = postern(c.args().toArray(String[]::new));
+      assertEquals(2, r.exit(), () -> c + "\n" + r);
+      assertEquals(c.stderr(), r.stderr(), () -> c + "\n" + r);
+      assertEquals("", r.stdout(), () -> c + "\n" + r);
+    }
+    assertEquals(List.of(first, second), spool.list());
+    assertFalse(spool.readEnvelope(first).frozen());
+    Result config = ChildPostern.run(server.root(), server.confDir().resolve("missing.yaml"), "", "-bp");
+    assertEquals(2, config.exit(), config::toString);
+    assertTrue(config.stderr().startsWith("postern: configuration error: "), config::toString);
+  }
+
+  // ------------------------------------------------------------------ -q, -qf, -R, -M
+
+  /** A verticles.json with the configuration, the maildir transport and, when given, a stand-in queue. */
+  private Path verticles(JsonObject queue) throws Exception {
+    JsonArray list = new JsonArray()
+        .add(new JsonObject().put("name", "org.postern.config.ConfigVerticle"))
+        .add(new JsonObject().put("name", "org.postern.delivery.MaildirDeliveryVerticle"));
+    if (queue != null) {
+      list.add(new JsonObject().put("name", RecordingQueueFlushVerticle.class.getName()).put("config", queue));
+    }
+    Path file = server.root().resolve("verticles-" + System.nanoTime() + ".json");
+    Files.writeString(file, new JsonObject().put("verticles", list).encode(), StandardCharsets.UTF_8);
+    return file;
+  }
+
+  private List<JsonObject> recorded(Path file) throws Exception {
+    if (!Files.exists(file)) {
+      return List.of();
+    }
+    return Files.readAllLines(file, StandardCharsets.UTF_8).stream().map(JsonObject::new).toList();
+  }
+
+  @Test
+  void queueFlagsSendTheirRequestAndExitWhenAnswered() throws Exception {
+    Path record = server.root().resolve("flush-requests");
+    Path list = verticles(new JsonObject().put("record_file", record.toString()).put("started", 2));
+    record Case(List<String> args, JsonObject request) {
+    }
+    List<Case> cases = List.of(
+        new Case(List.of("-q"), new JsonObject().put("wait", true)),
+        new Case(List.of("-qf"), new JsonObject().put("force", true).put("wait", true)),
+        new Case(List.of("-R", "test.example"),
+            new JsonObject().put("domain", "test.example").put("force", true).put("wait", true)),
+        new Case(List.of("-M", first, second),
+            new JsonObject().put("ids", new JsonArray().add(first).add(second)).put("force", true).put("wait", true)));
+    List<JsonObject> expected = new ArrayList<>();
+    for (Case c : cases) {
+      List<String> args = new ArrayList<>(List.of("--verticles", list.toString()));
+      args.addAll(c.args());
+      Result r = postern(args.toArray(String[]::new));
+      assertEquals(0, r.exit(), () -> c + "\n" + r);
+      assertEquals("", r.stdout(), () -> c + "\n" + r);
+      expected.add(c.request());
+      assertEquals(expected, recorded(record), () -> c + "\n" + r);
+    }
+  }
+
+  @Test
+  void deliverNamesUnknownIdsAndAsksOnlyForTheKnownOnes() throws Exception {
+    Path record = server.root().resolve("flush-requests");
+    Path list = verticles(new JsonObject().put("record_file", record.toString()).put("started", 1));
+    Result r = postern("--verticles", list.toString(), "-M", UNKNOWN, first);
+    assertEquals(1, r.exit(), r::toString);
+    assertTrue(r.stderr().contains("postern: message " + UNKNOWN + ": no such message\n"), r::toString);
+    assertEquals(List.of(new JsonObject().put("ids", new JsonArray().add(first)).put("force", true).put("wait", true)),
+        recorded(record));
+
+    Result none = postern("--verticles", list.toString(), "-M", UNKNOWN);
+    assertEquals(1, none.exit(), none::toString);
+    assertEquals(1, recorded(record).size(), "nothing to ask for: no request");
+  }
+
+  @Test
+  void queueRunWithoutAQueueSaysSoAndExitsOne() throws Exception {
+    Result r = postern("--verticles", verticles(null).toString(), "-q");
+    assertEquals(1, r.exit(), r::toString);
+    assertTrue(r.stderr().contains("postern: queue runner did not answer: nothing consumes postern.queue.flush\n"),
+        r::toString);
+  }
+
+  @Test
+  void queueRunnerThatNeverAnswersTimesOut() throws Exception {
+    Path record = server.root().resolve("flush-requests");
+    Path list = verticles(new JsonObject().put("record_file", record.toString()).put("answer", false));
+    Result r = postern("--verticles", list.toString(), "--queue-timeout", "1", "-qf");
+    assertEquals(1, r.exit(), r::toString);
+    assertTrue(r.stderr().contains("postern: queue runner did not answer within 1 s\n"), r::toString);
+    assertEquals(List.of(new JsonObject().put("force", true).put("wait", true)), recorded(record));
+  }
+
+  @Test
+  void queueRunDeploysTheShippedQueueWithoutListeners() throws Exception {
+    // The shipped verticles.json: the queue and transports start in this process, nothing listens.
+    Result r = postern("-q");
+    assertEquals(0, r.exit(), r::toString);
+    assertFalse(r.stderr().contains("did not answer"), r::toString);
+    assertFalse(r.stderr().contains("listening for SMTP"), r::toString);
+  }
+
+  private String logOrEmpty() {
+    try {
+      return "main log:\n" + mainLog();
+    } catch (Exception e) {
+      return e.toString();
+    }
+  }
+}
