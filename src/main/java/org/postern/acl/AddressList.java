@@ -29,12 +29,9 @@ import java.util.regex.Pattern;
  */
 public final class AddressList {
   private final String spec;
-  private final List<Entry> entries;
+  private final List<ListItem<String>> entries;
 
-  private record Entry(boolean negated, Predicate<String> test) {
-  }
-
-  private AddressList(String spec, List<Entry> entries) {
+  private AddressList(String spec, List<ListItem<String>> entries) {
     this.spec = spec;
     this.entries = List.copyOf(entries);
   }
@@ -52,13 +49,13 @@ public final class AddressList {
                                   Function<String, AddressList> named, ListFiles files) {
     List<String> texts = sequence ? HostList.ListSyntax.trimAll(items)
         : HostList.ListSyntax.split(String.join(" : ", items));
-    List<Entry> entries = new ArrayList<>();
+    List<ListItem<String>> entries = new ArrayList<>();
     for (ListFiles.Item item : ListFiles.expand(texts, "address", files)) {
       String text = item.text();
       boolean negated = text.startsWith("!");
       String body = negated ? HostList.ListSyntax.stripLeadingSpace(text.substring(1)) : text;
       try {
-        entries.add(new Entry(negated, test(body, primaryHostname, named)));
+        entries.add(new ListItem<>(negated, test(body, primaryHostname, named)));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("invalid address list " + item.origin() + " \"" + text + "\": "
             + e.getMessage(), e);
@@ -129,15 +126,7 @@ public final class AddressList {
    */
   public boolean matches(String address) {
     Objects.requireNonNull(address, "address");
-    boolean lastNegated = false;
-    for (Entry entry : entries) {
-      lastNegated = entry.negated;
-      if (entry.test.test(address)) {
-        return !entry.negated;
-      }
-    }
-    // Exim rule: a list ending in a negative item has an implicit "*" after it.
-    return lastNegated;
+    return ListItem.matches(entries, address);
   }
 
   public String spec() {

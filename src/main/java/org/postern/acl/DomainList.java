@@ -54,9 +54,9 @@ import java.util.regex.Pattern;
 public final class DomainList {
 
   private final String spec;
-  private final List<Item> items;
+  private final List<ListItem<String>> items;
 
-  private DomainList(String spec, List<Item> items) {
+  private DomainList(String spec, List<ListItem<String>> items) {
     this.spec = spec;
     this.items = List.copyOf(items);
   }
@@ -138,16 +138,7 @@ public final class DomainList {
    */
   public boolean matches(String domain) {
     Objects.requireNonNull(domain, "domain");
-    String lower = domain.toLowerCase(Locale.ROOT);
-    boolean lastNegated = false;
-    for (Item item : items) {
-      lastNegated = item.negated;
-      if (item.test.test(lower)) {
-        return !item.negated;
-      }
-    }
-    // Exim rule: a list ending in a negative item has an implicit "*" after it.
-    return lastNegated;
+    return ListItem.matches(items, domain.toLowerCase(Locale.ROOT));
   }
 
   /**
@@ -168,9 +159,9 @@ public final class DomainList {
 
   // ---------------------------------------------------------------------------------------------
 
-  private static List<Item> parseItems(List<ListFiles.Item> texts, String primaryHostname,
+  private static List<ListItem<String>> parseItems(List<ListFiles.Item> texts, String primaryHostname,
       Function<String, DomainList> named, Supplier<Collection<InetAddress>> localAddresses) {
-    List<Item> items = new ArrayList<>(texts.size());
+    List<ListItem<String>> items = new ArrayList<>(texts.size());
     // Read lazily, and at most once per list, so lists without @[] never touch the interfaces.
     Set<String> local = null;
     for (int k = 0; k < texts.size(); k++) {
@@ -195,7 +186,7 @@ public final class DomainList {
         } else {
           test = parseTest(text, primaryHostname, named);
         }
-        items.add(new Item(negated, test));
+        items.add(new ListItem<>(negated, test));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
             "invalid domain list " + texts.get(k).origin() + " \"" + raw + "\": " + e.getMessage(), e);
@@ -308,15 +299,5 @@ public final class DomainList {
           "cannot read the local interface addresses for '@[]': " + e.getMessage(), e);
     }
     return out;
-  }
-
-  private static final class Item {
-    final boolean negated;
-    final Predicate<String> test;
-
-    Item(boolean negated, Predicate<String> test) {
-      this.negated = negated;
-      this.test = test;
-    }
   }
 }

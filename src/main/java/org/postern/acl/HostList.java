@@ -64,9 +64,9 @@ import java.util.regex.PatternSyntaxException;
 public final class HostList {
 
   private final String spec;
-  private final List<Item> items;
+  private final List<ListItem<Subject>> items;
 
-  private HostList(String spec, List<Item> items) {
+  private HostList(String spec, List<ListItem<Subject>> items) {
     this.spec = spec;
     this.items = List.copyOf(items);
   }
@@ -139,15 +139,7 @@ public final class HostList {
   }
 
   private boolean matches(Subject subject) {
-    boolean lastNegated = false;
-    for (Item item : items) {
-      lastNegated = item.negated;
-      if (item.matcher.test(subject)) {
-        return !item.negated;
-      }
-    }
-    // Exim rule: a list ending in a negative item has an implicit "*" after it.
-    return lastNegated;
+    return ListItem.matches(items, subject);
   }
 
   /**
@@ -168,15 +160,15 @@ public final class HostList {
 
   // ---------------------------------------------------------------------------------------------
 
-  private static List<Item> parseItems(List<ListFiles.Item> texts, Function<String, HostList> named) {
-    List<Item> items = new ArrayList<>(texts.size());
+  private static List<ListItem<Subject>> parseItems(List<ListFiles.Item> texts, Function<String, HostList> named) {
+    List<ListItem<Subject>> items = new ArrayList<>(texts.size());
     for (ListFiles.Item text : texts) {
       items.add(parseItem(text.text(), text.origin(), named));
     }
     return items;
   }
 
-  private static Item parseItem(String raw, String origin, Function<String, HostList> named) {
+  private static ListItem<Subject> parseItem(String raw, String origin, Function<String, HostList> named) {
     String text = raw;
     boolean negated = false;
     if (text.startsWith("!")) {
@@ -184,7 +176,7 @@ public final class HostList {
       text = ListSyntax.stripLeadingSpace(text.substring(1));
     }
     try {
-      return new Item(negated, parseMatcher(text, named));
+      return new ListItem<>(negated, parseMatcher(text, named));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "invalid host list " + origin + " \"" + raw + "\": " + e.getMessage(), e);
@@ -462,18 +454,7 @@ public final class HostList {
 
   // ---------------------------------------------------------------------------------------------
 
-  private interface ItemTest {
-    boolean test(Subject s);
-  }
-
-  private static final class Item {
-    final boolean negated;
-    final ItemTest matcher;
-
-    Item(boolean negated, ItemTest matcher) {
-      this.negated = negated;
-      this.matcher = matcher;
-    }
+  private interface ItemTest extends java.util.function.Predicate<Subject> {
   }
 
   /** The client being checked, normalised once per {@link #matches} call. */
