@@ -118,6 +118,16 @@ class DurabilityTest {
       Files.writeString(input.resolve(control + "-D"), "Received: from local\r\n\tid " + control
           + ";\r\nSubject: control\r\n\r\ncommitted\r\n", StandardCharsets.UTF_8);
       Files.writeString(input.resolve(control + "-H"), envelope(control, "alice"), StandardCharsets.UTF_8);
+      // The crash was a while ago (longer than the receive timeout): no live session can own them.
+      java.nio.file.attribute.FileTime past = java.nio.file.attribute.FileTime.fromMillis(
+          System.currentTimeMillis() - java.time.Duration.ofMinutes(7).toMillis());
+      for (String f : List.of(orphan + "-D", orphan + "-T", halfEnvelope + "-T")) {
+        Files.setLastModifiedTime(input.resolve(f), past);
+      }
+      // Content another process is receiving right now (fresh, no envelope yet) must survive.
+      String receiving = "1xXMqa-lXNrw2-0003";
+      Files.writeString(input.resolve(receiving + "-D"), "Received: from local\r\n\tid " + receiving
+          + ";\r\nSubject: in flight\r\n\r\nstill arriving\r\n", StandardCharsets.UTF_8);
 
       try (ChildPostern daemon = ChildPostern.daemon(server.root(), config, port)) {
         List<String> atListen = server.spoolFiles();
@@ -125,6 +135,10 @@ class DurabilityTest {
           assertTrue(!atListen.contains(f), () -> f + " still in the spool once the daemon listens: " + atListen
               + "\n" + daemon.diagnostics());
         }
+        assertTrue(atListen.contains(receiving + "-D"), () -> "a message still being received was removed: "
+            + atListen);
+        // Its session ends without a commit: the receiving side removes its own content.
+        Files.delete(input.resolve(receiving + "-D"));
         List<Path> box = server.awaitMailbox("alice", 1, 30_000);
         assertEquals(1, box.size(), () -> "control message not delivered\n" + daemon.diagnostics());
         awaitEmptySpool(server, daemon);

@@ -48,15 +48,11 @@ public final class QueueVerticle extends VerticleBase {
       msg.reply(new JsonObject().put("started", true));
     });
     long interval = config().getLong("queue_run_interval_ms", 5 * 60_000L);
-    vertx.setPeriodic(interval, interval, t -> runQueue());
+    vertx.setPeriodic(interval, interval, t -> removeOrphans().onComplete(r -> runQueue()));
     return workers.executeBlocking(() -> {
       spool.create();
-      List<String> orphans = spool.removeOrphans();
-      if (!orphans.isEmpty()) {
-        LOG.info("removed {} unacknowledged spool file(s) left by a crash: {}", orphans.size(), orphans);
-      }
       return null;
-    }, false).onSuccess(v -> {
+    }, false).compose(v -> removeOrphans()).onSuccess(v -> {
       if (config().getBoolean("run_at_start", true)) {
         runQueue().onComplete(r -> recovering = false);
       } else {
@@ -72,6 +68,21 @@ public final class QueueVerticle extends VerticleBase {
       return;
     }
     deliver(msg.body().getString("id")).onComplete(r -> msg.reply(new JsonObject().put("id", msg.body().getString("id"))));
+  }
+
+  /**
+   * Crash leftovers go once they are older than the receive timeout (plus a minute): younger
+   * ones may belong to a message another process is receiving right now.
+   */
+  private Future<Void> removeOrphans() {
+    java.time.Duration minAge = config.current().smtpReceiveTimeout().plusMinutes(1);
+    return workers.<Void>executeBlocking(() -> {
+      List<String> orphans = spool.removeOrphans(minAge);
+      if (!orphans.isEmpty()) {
+        LOG.info("removed {} unacknowledged spool file(s) left by a crash: {}", orphans.size(), orphans);
+      }
+      return null;
+    }, false);
   }
 
   /** Attempts every message in the spool that is not being delivered already. */

@@ -145,10 +145,14 @@ public final class Spool implements Shareable {
   }
 
   /**
-   * Start-up clean-up, before any listener runs: content without an envelope and half-written
-   * envelopes belong to messages that were never acknowledged, so they go.
+   * Clean-up after a crash: content without an envelope and half-written envelopes belong to
+   * messages that were never acknowledged, so they go, once they are older than {@code minAge}.
+   * The age is what makes this safe while another process (a daemon, {@code -bs}, {@code -q})
+   * is receiving into the same spool: a message being received is younger than the receive
+   * timeout, since every chunk written and the commit touch its files.
    */
-  public List<String> removeOrphans() throws IOException {
+  public List<String> removeOrphans(java.time.Duration minAge) throws IOException {
+    long cutoff = System.currentTimeMillis() - minAge.toMillis();
     List<String> removed = new ArrayList<>();
     if (!Files.isDirectory(input)) {
       return removed;
@@ -156,10 +160,13 @@ public final class Spool implements Shareable {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(input)) {
       for (Path f : files) {
         String name = f.getFileName().toString();
+        if (!name.endsWith("-T") && !name.endsWith("-D") || !olderThan(f, cutoff)) {
+          continue;
+        }
         if (name.endsWith("-T")) {
           Files.deleteIfExists(f);
           removed.add(name);
-        } else if (name.endsWith("-D")) {
+        } else {
           String id = name.substring(0, name.length() - 2);
           if (!Files.exists(input.resolve(id + "-H"))) {
             Files.deleteIfExists(f);
@@ -172,6 +179,15 @@ public final class Spool implements Shareable {
       directorySync.sync();
     }
     return removed;
+  }
+
+  private static boolean olderThan(Path f, long cutoffMillis) {
+    try {
+      return Files.getLastModifiedTime(f).toMillis() <= cutoffMillis;
+    } catch (IOException e) {
+      // Gone meanwhile (committed or aborted): not an orphan.
+      return false;
+    }
   }
 
   private static String checked(String id) {
