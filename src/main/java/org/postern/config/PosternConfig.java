@@ -52,7 +52,7 @@ public record PosternConfig(
     Map<Path, String> listFiles) {
 
   /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
-  public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "data",
+  public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "mime", "data",
       "vrfy", "expn", "etrn", "quit", "notquit", "starttls", "auth");
 
   /** The name of the ACL for a stage, or null when the stage has none. */

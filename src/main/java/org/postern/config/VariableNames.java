@@ -19,6 +19,10 @@ public final class VariableNames {
       "connection_id", "transaction_number",
       // Set by a ratelimit condition for the rest of the ACL.
       "sender_rate", "sender_rate_limit", "sender_rate_period",
+      // One MIME part, in the MIME ACL.
+      "mime_content_type", "mime_charset", "mime_boundary", "mime_filename", "mime_content_disposition",
+      "mime_content_transfer_encoding", "mime_content_id", "mime_content_description", "mime_is_multipart",
+      "mime_is_rfc822", "mime_part_count", "mime_content_size", "mime_anomaly_level",
       // Set by a dnslists condition that matched.
       "dnslist_domain", "dnslist_value", "dnslist_text", "dnslist_matched");
 

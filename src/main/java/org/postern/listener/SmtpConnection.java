@@ -37,6 +37,8 @@ public final class SmtpConnection {
   private final JsonObject facts;
   private final SpoolContext spool;
   private final PosternConfig config;
+  /** Finds the MIME parts while DATA streams, when a MIME ACL will want them. */
+  private MimeScanner mime;
   private final boolean enforceSync;
   /** {@code -bh}: replies as for real, but an accepted message is dropped instead of committed. */
   private final boolean hostCheck;
@@ -236,6 +238,9 @@ public final class SmtpConnection {
     }
     writer.write(chunk);
     headers.add(chunk);
+    if (mime != null) {
+      mime.add(chunk);
+    }
     if (writer.backlogged() && !paused) {
       paused = true;
       channel.pause();
@@ -252,6 +257,10 @@ public final class SmtpConnection {
     JsonObject request = new JsonObject().put("id", id).put("message_id", writer.id()).put("size", contentSize)
         .put("too_big", tooBig).put("bare_lf", decoder.sawBareLf()).put("bare_cr", decoder.sawBareCr())
         .put("message_id_header", headers.value("Message-ID")).put("headers", headers.text());
+    if (mime != null && !tooBig) {
+      request.put("mime_parts", mime.parts());
+      mime = null;
+    }
     request(Addresses.SESSION_DATA, request).onComplete(r -> {
       if (r.failed()) {
         fail(r.cause());
@@ -290,6 +299,7 @@ public final class SmtpConnection {
         JsonObject extra = response.getJsonObject("extra");
         writer = new SpoolWriter(spool.workers(), spool.spool(), extra.getString("message_id"));
         headers = new HeaderSection();
+        mime = config.aclForStage("mime") != null ? new MimeScanner() : null;
         writer.writePrefix(Buffer.buffer(extra.getString("received"), "UTF-8"));
         sizeLimit = extra.getLong("size_limit");
         contentSize = 0;

@@ -1,6 +1,7 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.postern.acl.AclControl;
 import org.postern.acl.AclVerdict;
@@ -46,7 +47,11 @@ final class EndOfData {
     JsonObject vars = session.variables().put("message_id", id).put("message_size", size)
         .put("message_headers", headers);
     int addedBefore = t.addedHeaders().size();
-    return session.check("data", vars).map(verdict -> {
+    JsonArray parts = facts.getJsonArray("mime_parts");
+    Future<AclVerdict> mime = parts == null || parts.isEmpty() ? Future.succeededFuture(null)
+        : mimeParts(session, vars, parts, 0);
+    return mime.compose(refused -> refused != null ? Future.succeededFuture(refused) : session.check("data", vars))
+        .map(verdict -> {
       session.resetTransaction();
       if (verdict.type() == AclVerdict.Type.DISCARD || (verdict.accepted() && t.recipients().isEmpty())) {
         return new SessionResponse(okReply(id), SessionAction.DISCARD, false, null,
@@ -74,6 +79,28 @@ final class EndOfData {
       return new SessionResponse(okReply(id), SessionAction.COMMIT, false, extra,
           log + (frozen ? "\n" + id + " frozen by ACL" : ""));
     });
+  }
+
+  /**
+   * Exim's MIME ACL: once per MIME part, in order; the first part it does not accept decides for
+   * the message (null when every part was accepted, and the data ACL goes on).
+   */
+  private static Future<AclVerdict> mimeParts(SmtpSession session, JsonObject vars, JsonArray parts, int index) {
+    if (index >= parts.size()) {
+      return Future.succeededFuture(null);
+    }
+    JsonObject part = parts.getJsonObject(index);
+    JsonObject partVars = vars.copy();
+    part.forEach(e -> {
+      if (e.getKey().startsWith("mime_")) {
+        partVars.put(e.getKey(), e.getValue());
+      }
+    });
+    // Exim's units: the size in KB (here of the part as sent, not decoded), the anomaly level 0 or 1.
+    partVars.put("mime_content_size", (part.getLong("size", 0L) + 1023) / 1024);
+    partVars.put("mime_anomaly_level", part.getBoolean("anomaly", false) ? 1 : 0);
+    return session.check("mime", partVars).compose(verdict -> verdict.accepted() && verdict.type() != AclVerdict.Type.DISCARD
+        ? mimeParts(session, vars, parts, index + 1) : Future.succeededFuture(verdict));
   }
 
   private static Future<SessionResponse> refuse(SmtpSession session, SmtpReply reply, String why) {

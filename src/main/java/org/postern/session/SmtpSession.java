@@ -322,7 +322,7 @@ public final class SmtpSession {
    */
   private void applyEffects(String stage, org.postern.acl.AclEffects effects) {
     boolean messageStage = switch (stage) {
-      case "mail", "rcpt", "predata", "data" -> true;
+      case "mail", "rcpt", "predata", "mime", "data" -> true;
       default -> false;
     };
     if (messageStage) {
