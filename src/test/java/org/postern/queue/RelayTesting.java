@@ -133,4 +133,22 @@ final class RelayTesting {
     });
     assertTrue(server.spoolFiles().isEmpty());
   }
+
+  /** A bounce in a maildir file, parsed with Angus Mail. */
+  record Report(String subject, String contentType, String text, String status, String headers) {
+  }
+
+  static Report report(Path file) throws Exception {
+    jakarta.mail.internet.MimeMessage m;
+    try (var in = Files.newInputStream(file)) {
+      m = new jakarta.mail.internet.MimeMessage(jakarta.mail.Session.getInstance(new java.util.Properties()), in);
+    }
+    jakarta.mail.internet.MimeMultipart parts = (jakarta.mail.internet.MimeMultipart) m.getContent();
+    assertEquals(3, parts.getCount());
+    String text = String.valueOf(parts.getBodyPart(0).getContent());
+    assertTrue(parts.getBodyPart(1).isMimeType("message/delivery-status"), parts.getBodyPart(1).getContentType());
+    String status = new String(parts.getBodyPart(1).getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+    String headers = new String(parts.getBodyPart(2).getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    return new Report(m.getSubject(), m.getContentType(), text, status, headers);
+  }
 }
