@@ -44,7 +44,12 @@ final class RelayTesting {
 
   /** Sends one message from 127.0.0.1 and returns its spool id. */
   static String send(PosternTestServer server, String from, String content, String... to) throws Exception {
-    try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
+    return send(server.port(), from, content, to);
+  }
+
+  /** Sends one message to the Postern listening on {@code port} and returns its spool id. */
+  static String send(int port, String from, String content, String... to) throws Exception {
+    try (SmtpTestClient c = SmtpTestClient.connect(port)) {
       assertEquals(220, c.reply().code());
       assertEquals(250, c.command("EHLO client.example").code());
       assertEquals(250, c.command("MAIL FROM:<" + from + ">").code());
