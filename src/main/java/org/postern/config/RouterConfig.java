@@ -72,7 +72,7 @@ public record RouterConfig(String name, Driver driver, DomainList domains, Strin
 
   /**
    * Parses Exim's {@code route_list}: routes separated by {@code ;}, each
-   * {@code domain-pattern  host-list}; hosts separated by {@code :}; a port written with Exim's
+   * {@code domain-pattern  host-list}; hosts separated by {@code :} (blanks around it allowed); a port written with Exim's
    * doubled colon, {@code smtp.example.net::587}; an IPv6 address in brackets,
    * {@code [2001:db8::1]::587}.
    *
@@ -89,7 +89,8 @@ public record RouterConfig(String name, Driver driver, DomainList domains, Strin
       if (parts.length < 2) {
         throw new IllegalArgumentException("route \"" + route + "\" has no host list (expected \"<domain-pattern> <hosts>\")");
       }
-      String[] hostAndOptions = parts[1].strip().split("\\s+");
+      // Blanks around the colons of the host list are allowed (Exim would want the list quoted).
+      String[] hostAndOptions = parts[1].strip().replaceAll("\\s*:\\s*", ":").split("\\s+");
       if (hostAndOptions.length > 1) {
         throw new IllegalArgumentException("route \"" + route + "\": unsupported route option \"" + hostAndOptions[1]
             + "\"");

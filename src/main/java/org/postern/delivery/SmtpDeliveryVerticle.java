@@ -84,7 +84,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
         Path.of(body.getString("data_file")), body.getLong("size", 0L), body.getBoolean("eight_bit", false));
     Attempt attempt = new Attempt(c.generation() + "|" + transportName, options, message);
     tls(c.generation(), transportName, options)
-        .compose(tls -> tryHosts(attempt, tls, hosts, 0))
+        .compose(tls -> tryHosts(attempt, tls, hosts, 0, true))
         .onFailure(e -> hosts.forEach(h -> attempt.hostProblem(h, e.getMessage())))
         .onComplete(ar -> msg.reply(attempt.reply()));
   }
@@ -151,14 +151,18 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
     }
   }
 
-  private Future<Void> tryHosts(Attempt attempt, ClientTls tls, List<RemoteHost> hosts, int index) {
+  /**
+   * @param mayReuse an idle connection may be used; false after an idle connection turned out to
+   *                 have been closed by the server meanwhile, which says nothing about the host
+   */
+  private Future<Void> tryHosts(Attempt attempt, ClientTls tls, List<RemoteHost> hosts, int index, boolean mayReuse) {
     List<String> open = attempt.open();
     if (index >= hosts.size() || open.isEmpty()) {
       return Future.succeededFuture();
     }
     RemoteHost host = hosts.get(index);
     String key = attempt.poolKey + "|" + host.address() + "|" + host.port();
-    SmtpClientConnection reused = pool.take(key);
+    SmtpClientConnection reused = mayReuse ? pool.take(key) : null;
     Future<SmtpClientConnection> connection = reused != null ? Future.succeededFuture(reused)
         : SmtpClientConnection.open(vertx, client, host, attempt.options, tls);
     OutboundMessage m = new OutboundMessage(attempt.message.sender(), open, attempt.message.dataFile(),
@@ -169,13 +173,16 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
     })).transform(ar -> {
       if (ar.failed()) {
         attempt.hostProblem(host, ar.cause() instanceof HostDeferral d ? d.getMessage() : String.valueOf(ar.cause()));
-        return tryHosts(attempt, tls, hosts, index + 1);
+        return tryHosts(attempt, tls, hosts, index + 1, true);
       }
       MessageResult result = ar.result();
+      if (reused != null && result.hostProblem() != null && result.recipients().stream().allMatch(r -> r.code() == 0)) {
+        return tryHosts(attempt, tls, hosts, index, false);
+      }
       attempt.answered(host, result);
       if (result.hostProblem() != null) {
         attempt.hostProblem(host, result.hostProblem());
-        return tryHosts(attempt, tls, hosts, index + 1);
+        return tryHosts(attempt, tls, hosts, index + 1, true);
       }
       return Future.succeededFuture();
     });

@@ -57,7 +57,7 @@ public final class QueueVerticle extends VerticleBase {
     workers = vertx.createSharedWorkerExecutor("postern-queue", 4);
     retryDatabase = new RetryDatabase(c.spoolDirectory(), c.delivery().retryRules().dataExpire());
     remote = new RemoteDeliveries(vertx, workers, spool, retryDatabase,
-        new RemoteRouter(DnsResolvers.of(vertx, c.dns()), new Random()),
+        new RemoteRouter(settings -> DnsResolvers.of(vertx, settings), new Random()),
         new DeliveryPermits(c.delivery().remoteMaxParallel()));
     vertx.eventBus().<JsonObject>localConsumer(Addresses.QUEUE_ENQUEUE, this::enqueued);
     vertx.eventBus().<JsonObject>consumer(Addresses.QUEUE_FLUSH, this::flush);

@@ -7,6 +7,7 @@ import org.postern.config.RouterConfig;
 import org.postern.delivery.smtp.RemoteHost;
 import org.postern.delivery.smtp.SmtpTransportOptions;
 import org.postern.dns.DnsResolver;
+import org.postern.dns.DnsSettings;
 import org.postern.dns.DnsTemporaryFailure;
 import org.postern.dns.MailExchanger;
 
@@ -15,6 +16,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.function.Function;
 
 /**
  * Runs the remote routers ({@code manualroute}, {@code dnslookup}) for one domain, in the
@@ -41,19 +43,20 @@ final class RemoteRouter {
   static final String UNROUTEABLE = "Unrouteable address";
   static final String NULL_MX = "domain does not accept mail";
 
-  private final DnsResolver dns;
+  private final Function<DnsSettings, DnsResolver> resolvers;
   private final Random random;
 
-  RemoteRouter(DnsResolver dns, Random random) {
-    this.dns = dns;
+  /** @param resolvers the resolver for a configuration's DNS settings (they may change on reload) */
+  RemoteRouter(Function<DnsSettings, DnsResolver> resolvers, Random random) {
+    this.resolvers = resolvers;
     this.random = random;
   }
 
   Future<Decision> route(PosternConfig config, String domain) {
-    return next(config, domain.toLowerCase(Locale.ROOT), 0);
+    return next(config, resolvers.apply(config.dns()), domain.toLowerCase(Locale.ROOT), 0);
   }
 
-  private Future<Decision> next(PosternConfig config, String domain, int index) {
+  private Future<Decision> next(PosternConfig config, DnsResolver dns, String domain, int index) {
     List<RouterConfig> routers = config.delivery().routers();
     for (int i = index; i < routers.size(); i++) {
       RouterConfig r = routers.get(i);
@@ -63,33 +66,33 @@ final class RemoteRouter {
       int following = i + 1;
       SmtpTransportOptions transport = config.delivery().transports().get(r.transport());
       Future<Decision> decision = r.driver() == RouterConfig.Driver.MANUALROUTE
-          ? manualroute(r, transport, domain) : dnslookup(r, transport, config.primaryHostname(), domain);
-      return decision.compose(d -> d == null ? next(config, domain, following) : Future.succeededFuture(d));
+          ? manualroute(dns, r, transport, domain) : dnslookup(dns, r, transport, config.primaryHostname(), domain);
+      return decision.compose(d -> d == null ? next(config, dns, domain, following) : Future.succeededFuture(d));
     }
     return Future.succeededFuture(new Failed(null, UNROUTEABLE));
   }
 
   /** Null when the router declines (no route for the domain). */
-  private Future<Decision> manualroute(RouterConfig r, SmtpTransportOptions transport, String domain) {
+  private Future<Decision> manualroute(DnsResolver dns, RouterConfig r, SmtpTransportOptions transport, String domain) {
     RouterConfig.Route route = r.routeFor(domain);
     if (route == null) {
       return Future.succeededFuture(null);
     }
     List<Future<List<RemoteHost>>> lookups = new ArrayList<>();
     for (RouterConfig.RouteHost h : route.hosts()) {
-      lookups.add(addresses(h.host(), h.port() < 0 ? transport.port() : h.port()));
+      lookups.add(addresses(dns, h.host(), h.port() < 0 ? transport.port() : h.port()));
     }
     return hostsDecision(r, lookups, "all hosts for " + domain + " have no addresses");
   }
 
-  private Future<Decision> dnslookup(RouterConfig r, SmtpTransportOptions transport, String self, String domain) {
+  private Future<Decision> dnslookup(DnsResolver dns, RouterConfig r, SmtpTransportOptions transport, String self, String domain) {
     return dns.lookupMx(domain).compose(mx -> {
       if (mx.size() == 1 && mx.get(0).exchange().equals(".")) {
         return Future.succeededFuture(new Failed(r, NULL_MX));
       }
       if (mx.isEmpty()) {
         // RFC 5321 5.1: no MX records, the domain itself is the implicit MX.
-        return addresses(domain, transport.port()).map(hosts -> hosts.isEmpty() ? new Failed(r, UNROUTEABLE)
+        return addresses(dns, domain, transport.port()).map(hosts -> hosts.isEmpty() ? new Failed(r, UNROUTEABLE)
             : (Decision) new Routed(r, hosts));
       }
       List<MailExchanger> ordered = order(mx, self, random);
@@ -98,7 +101,7 @@ final class RemoteRouter {
       }
       List<Future<List<RemoteHost>>> lookups = new ArrayList<>();
       for (MailExchanger m : ordered) {
-        lookups.add(addresses(m.exchange(), transport.port()));
+        lookups.add(addresses(dns, m.exchange(), transport.port()));
       }
       return hostsDecision(r, lookups, "all relevant MX records point to non-existent hosts");
     }).recover(e -> e instanceof DnsTemporaryFailure ? Future.succeededFuture(
@@ -151,7 +154,7 @@ final class RemoteRouter {
   }
 
   /** A name's IPv4 then IPv6 addresses; an IP address as it is. */
-  private Future<List<RemoteHost>> addresses(String host, int port) {
+  private static Future<List<RemoteHost>> addresses(DnsResolver dns, String host, int port) {
     if (HostList.isIpAddress(host)) {
       return Future.succeededFuture(List.of(new RemoteHost(null, host, port)));
     }
