@@ -112,4 +112,72 @@ class RelayDeliveryTest {
       });
     }
   }
+
+  private static org.postern.testing.PosternTestServer queueOnly(ScriptedSmtpServer remote, String transports,
+                                                                 int parallel) throws Exception {
+    return PosternTestServer.create()
+        .option("routers", manualroute("127.0.0.1::" + remote.port()))
+        .option("transports", transports).option("queue_only", "true")
+        .option("remote_max_parallel", String.valueOf(parallel)).start();
+  }
+
+  private static int flush(PosternTestServer server) throws Exception {
+    return RelayTesting.await(server.vertx().eventBus().<io.vertx.core.json.JsonObject>request(
+        org.postern.bus.Addresses.QUEUE_FLUSH, new io.vertx.core.json.JsonObject())).body().getInteger("started");
+  }
+
+  @Test
+  void oneConnectionCarriesConsecutiveMessagesToTheSameHost() throws Exception {
+    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create());
+    try (PosternTestServer server = queueOnly(remote, TRANSPORTS, 1)) {
+      List<String> ids = List.of(send(server, "alice@test.example", CONTENT, "a@remote.example"),
+          send(server, "alice@test.example", CONTENT, "b@remote.example"),
+          send(server, "alice@test.example", CONTENT, "c@remote.example"));
+      assertEquals(3, flush(server));
+      for (String id : ids) {
+        awaitLog(id, " Completed");
+      }
+      assertEquals(1, remote.connections());
+      assertEquals(java.util.Map.of(1, 3), remote.messagesPerConnection());
+    }
+  }
+
+  @Test
+  void remoteMaxParallelBoundsConcurrentDeliveries() throws Exception {
+    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().hangAtDotFor("hang@remote.example"));
+    try (PosternTestServer server = queueOnly(remote,
+        "{ remote_smtp: { driver: smtp, command_timeout: 5s, final_timeout: 3s } }", 2)) {
+      List<String> ids = List.of(send(server, "alice@test.example", CONTENT, "hang@remote.example"),
+          send(server, "alice@test.example", CONTENT, "hang@remote.example"),
+          send(server, "alice@test.example", CONTENT, "hang@remote.example"));
+      assertEquals(3, flush(server));
+      awaitTrue("two deliveries waiting at the dot", () -> remote.commands("DATA").size() == 2);
+      Thread.sleep(1000);
+      assertEquals(2, remote.connections(), "the third waits for a free delivery slot");
+      // The two time out at the dot (deferred), and the third gets its turn.
+      awaitTrue("the third delivery", () -> remote.commands("DATA").size() == 3);
+      for (String id : ids) {
+        awaitLog(id, " == hang@remote.example");
+      }
+    }
+  }
+
+  @Test
+  void theClientAuthenticatorIsLoggedAndItsSecretIsNot() throws Exception {
+    String secret = "relay-secret-" + System.nanoTime();
+    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().auth("relayuser", secret, "PLAIN"));
+    try (PosternTestServer server = PosternTestServer.create()
+        .option("routers", manualroute("127.0.0.1::" + remote.port()))
+        .option("authenticators", "{ relay_plain: { driver: plaintext, public_name: PLAIN, client_send: \"^relayuser^"
+            + secret + "\" } }")
+        .option("transports", "{ remote_smtp: { driver: smtp, hosts_require_auth: \"*\", command_timeout: 5s } }")
+        .start()) {
+      String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
+      String line = awaitLog(id, " => bob@remote.example");
+      assertTrue(line.contains(" A=relay_plain C=\""), line);
+      assertEquals("relayuser", remote.envelopes().get(0).authId());
+      awaitLog(id, " Completed");
+      assertTrue(java.nio.file.Files.readString(RelayTesting.MAINLOG).indexOf(secret) < 0, "secret in the main log");
+    }
+  }
 }
