@@ -19,14 +19,22 @@ import java.util.Locale;
  * does), so the caller may mark the failed recipients done only afterwards. Blocking.
  */
 final class BounceSpooler {
+  private static final int MAX_HEADER_SECTION = 1024 * 1024;
   private BounceSpooler() {
+  }
+
+  /** The start of a message, enough for its header section (a larger header section is cut). */
+  private static Buffer head(Spool spool, String id) throws IOException {
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(spool.dataFile(id))) {
+      return Buffer.buffer(in.readNBytes(MAX_HEADER_SECTION));
+    }
   }
 
   /** Spools the report and returns the new message's envelope. */
   static Envelope spool(Spool spool, Envelope original, List<BounceRequest.FailedRecipient> failed, String hostname,
                         Instant now) throws IOException {
     String id = MessageIds.next();
-    Buffer headers = BounceMessage.headerSection(spool.readData(original.id()));
+    Buffer headers = BounceMessage.headerSection(head(spool, original.id()));
     Buffer report = BounceMessage.build(BounceRequest.failure(original, failed, headers, hostname, id, now));
     try (FileChannel ch = FileChannel.open(spool.dataFile(id), StandardOpenOption.CREATE_NEW,
         StandardOpenOption.WRITE)) {

@@ -62,7 +62,11 @@ public final class QueueVerticle extends VerticleBase {
     vertx.eventBus().<JsonObject>localConsumer(Addresses.QUEUE_ENQUEUE, this::enqueued);
     vertx.eventBus().<JsonObject>consumer(Addresses.QUEUE_FLUSH, this::flush);
     long interval = config().getLong("queue_run_interval_ms", c.delivery().queueRunInterval().toMillis());
-    vertx.setPeriodic(interval, interval, t -> runQueue(QueueRunFilter.ALL));
+    vertx.setPeriodic(interval, interval, t -> {
+      // Exim tidies its hints databases now and then; here, at each periodic run.
+      workers.executeBlocking(() -> retryDatabase.tidy(Instant.now()), false);
+      runQueue(QueueRunFilter.ALL);
+    });
     return workers.executeBlocking(() -> {
       spool.create();
       retryDatabase.load();
@@ -73,7 +77,7 @@ public final class QueueVerticle extends VerticleBase {
       return null;
     }, false).onSuccess(v -> {
       if (config().getBoolean("run_at_start", true)) {
-        runQueue(QueueRunFilter.ALL).compose(Runs::done).onComplete(r -> recovering = false);
+        runQueue(QueueRunFilter.ALL).compose(Runs::finished).onComplete(r -> recovering = false);
       } else {
         recovering = false;
       }
@@ -107,9 +111,6 @@ public final class QueueVerticle extends VerticleBase {
    * @param finished completes when every one of them has been attempted
    */
   public record Runs(int started, Future<Void> finished) {
-    static Future<Void> done(Runs r) {
-      return r.finished();
-    }
   }
 
   /**
