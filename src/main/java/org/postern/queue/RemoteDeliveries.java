@@ -29,6 +29,7 @@ import java.util.Optional;
  * per-recipient results: main-log lines in Exim's words, retry records, and failures for the bounce.
  */
 final class RemoteDeliveries {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RemoteDeliveries.class);
   static final String RETRY_NOT_REACHED = "retry time not reached";
   private static final long SEND_TIMEOUT = 3_600_000;
 
@@ -67,7 +68,8 @@ final class RemoteDeliveries {
     }
     List<Future<Void>> done = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : byDomain.entrySet()) {
-      done.add(router.route(c, e.getKey()).compose(d -> routed(a, e.getKey(), e.getValue(), d, c, now, arrival)));
+      done.add(router.route(c, e.getKey()).compose(d -> routed(a, e.getKey(), e.getValue(), d, c, now, arrival))
+          .onFailure(err -> LOG.warn("{}: delivery to {} not attempted: {}", a.id(), e.getValue(), err.toString())));
     }
     return Future.join(done).transform(ar -> a.save(workers, spool));
   }
