@@ -360,6 +360,27 @@ class QueueCommandLineTest {
     assertFalse(r.stderr().contains("listening for SMTP"), r::toString);
   }
 
+  @Test
+  void queueRunsDeliverWhatTheyTakeAndExitWhenDone() throws Exception {
+    assertEquals(0, postern("-Mf", second).exit());
+    Result one = postern("-M", first);
+    assertEquals(0, one.exit(), one::toString);
+    // -M returned only after the delivery: both recipients of the first message are in their mailboxes.
+    assertEquals(1, server.mailbox("alice").size(), this::logOrEmpty);
+    assertEquals(1, server.mailbox("bob").size());
+    assertEquals(List.of(second), spool.list(), "the frozen message stays, the delivered one is gone");
+
+    Result run = postern("-q");
+    assertEquals(0, run.exit(), run::toString);
+    assertEquals(1, server.mailbox("alice").size(), "a queue run leaves frozen messages alone");
+    assertEquals(0, postern("-Mt", second).exit());
+    Result thawed = postern("-qf");
+    assertEquals(0, thawed.exit(), thawed::toString);
+    assertEquals(2, server.mailbox("alice").size(), this::logOrEmpty);
+    assertEquals(List.of(), spool.list());
+    assertTrue(mainLog().contains(first + " Completed"), this::logOrEmpty);
+  }
+
   private String logOrEmpty() {
     try {
       return "main log:\n" + mainLog();

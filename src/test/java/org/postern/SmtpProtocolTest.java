@@ -668,10 +668,10 @@ class SmtpProtocolTest {
   }
 
   @Test
-  void etrnFromRelayHostIs250() throws Exception {
+  void etrnFromRelayHostWithNothingQueuedIs251() throws Exception {
     try (Smtp s = Smtp.connect(server)) {
       s.ehlo("client.example");
-      s.expect("ETRN example.org", 250, "2.0.0");
+      s.expect("ETRN example.org", 251, "2.0.0");
     }
   }
 

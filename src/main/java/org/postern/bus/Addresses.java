@@ -31,7 +31,7 @@ public final class Addresses {
    * <li>{@code {}}: a queue run ({@code -q}); {@code force: true} ignores retry times ({@code -qf});
    * <li>{@code domain}: only messages with a pending recipient in that domain (ETRN, {@code -R});
    *     with {@code subdomains: true} also in its subdomains (ETRN {@code @domain});
-   * <li>{@code ids: [...]}: only these messages ({@code -M}), frozen ones included as Exim does;
+   * <li>{@code ids: [...]}: only these messages ({@code -M}); frozen ones wait for {@code -Mt};
    * <li>{@code wait: true}: reply only once the deliveries it started are over (the command line
    *     waits for them before it exits); without it, reply as soon as they are started (ETRN).
    * </ul>

@@ -170,6 +170,7 @@ public final class ConfigLoader {
         stages.put(stage, name);
       }
     }
+    DeliverySettings delivery = DeliverySettings.parse(main, primaryHostname, base, hostLists, domainLists);
     main.rejectUnknown();
 
     LocalUsers users = LocalUsers.parse(display(files.get(2)), texts.get(files.get(2)),
@@ -180,7 +181,7 @@ public final class ConfigLoader {
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
         receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
-        Map.copyOf(listFiles.contents()));
+        Map.copyOf(listFiles.contents()), delivery);
   }
 
   private static DomainList namedDomainList(YamlSection s, String name, String host, Map<String, DomainList> known,

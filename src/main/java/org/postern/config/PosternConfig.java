@@ -49,7 +49,8 @@ public record PosternConfig(
     DnsSettings dns,
     Map<String, org.postern.acl.AddressList> addressLists,
     Map<String, org.postern.acl.LocalPartList> localPartLists,
-    Map<Path, String> listFiles) {
+    Map<Path, String> listFiles,
+    DeliverySettings delivery) {
 
   /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
   public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "mime", "data",

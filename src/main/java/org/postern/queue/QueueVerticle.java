@@ -11,22 +11,33 @@ import org.postern.bus.Addresses;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.delivery.MaildirDeliveryVerticle;
+import org.postern.dns.DnsResolvers;
 import org.postern.log.MainLog;
 import org.postern.spool.Envelope;
+import org.postern.spool.MessageLock;
 import org.postern.spool.Spool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 
 /**
  * The queue: recovers the spool at start (before any listener accepts mail), delivers each new
- * message as soon as it is committed, and runs the whole queue periodically. One delivery of a
- * message at a time; the envelope is rewritten (fsynced) after each attempt so a crash re-delivers
- * at most what was in flight. Remote domains wait for the remote transports (queue issue).
+ * message as soon as it is committed, and runs the queue every {@code queue_run_interval}. Local
+ * domains go to maildir, other domains through the routers to the smtp transport
+ * ({@link RemoteDeliveries}). One delivery of a message at a time; the envelope is rewritten
+ * (fsynced) after each result so a crash re-delivers at most what was in flight. Permanent failures
+ * are reported to the sender in one bounce per attempt; a failing bounce is frozen.
+ *
+ * <p>Consumes {@code postern.queue.enqueue} ({@code {id, queue_only?}}) and
+ * {@code postern.queue.flush} ({@code {domain?, force?}}, replied with {@code {started: n}}).
+ * Verticle config: {@code run_at_start} (true), {@code queue_run_interval_ms} (overrides
+ * {@code queue_run_interval}).
  */
 public final class QueueVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(QueueVerticle.class);
@@ -36,25 +47,34 @@ public final class QueueVerticle extends VerticleBase {
   private ConfigHolder config;
   private Spool spool;
   private WorkerExecutor workers;
+  private RetryDatabase retryDatabase;
+  private RemoteDeliveries remote;
 
   @Override
   public Future<?> start() {
     config = ConfigHolder.of(vertx);
-    spool = new Spool(config.current().spoolDirectory());
+    PosternConfig c = config.current();
+    spool = new Spool(c.spoolDirectory());
     workers = vertx.createSharedWorkerExecutor("postern-queue", 4);
+    retryDatabase = new RetryDatabase(c.spoolDirectory(), c.delivery().retryRules().dataExpire());
+    remote = new RemoteDeliveries(vertx, workers, spool, retryDatabase,
+        new RemoteRouter(settings -> DnsResolvers.of(vertx, settings), new Random()),
+        new DeliveryPermits(c.delivery().remoteMaxParallel()));
     vertx.eventBus().<JsonObject>localConsumer(Addresses.QUEUE_ENQUEUE, this::enqueued);
-    vertx.eventBus().<JsonObject>consumer(Addresses.QUEUE_FLUSH, msg -> {
-      runQueue();
-      msg.reply(new JsonObject().put("started", true));
+    vertx.eventBus().<JsonObject>consumer(Addresses.QUEUE_FLUSH, this::flush);
+    long interval = config().getLong("queue_run_interval_ms", c.delivery().queueRunInterval().toMillis());
+    vertx.setPeriodic(interval, interval, t -> {
+      // Exim tidies its hints databases now and then; here, at each periodic run.
+      workers.executeBlocking(() -> retryDatabase.tidy(Instant.now()), false);
+      removeOrphans().onComplete(r -> runQueue(QueueRunFilter.ALL));
     });
-    long interval = config().getLong("queue_run_interval_ms", 5 * 60_000L);
-    vertx.setPeriodic(interval, interval, t -> removeOrphans().onComplete(r -> runQueue()));
     return workers.executeBlocking(() -> {
       spool.create();
+      retryDatabase.load();
       return null;
     }, false).compose(v -> removeOrphans()).onSuccess(v -> {
       if (config().getBoolean("run_at_start", true)) {
-        runQueue().onComplete(r -> recovering = false);
+        runQueue(QueueRunFilter.ALL).compose(Runs::finished).onComplete(r -> recovering = false);
       } else {
         recovering = false;
       }
@@ -67,7 +87,8 @@ public final class QueueVerticle extends VerticleBase {
       msg.reply(new JsonObject().put("id", msg.body().getString("id")).put("queued", true));
       return;
     }
-    deliver(msg.body().getString("id")).onComplete(r -> msg.reply(new JsonObject().put("id", msg.body().getString("id"))));
+    deliver(msg.body().getString("id"), QueueRunFilter.ALL)
+        .onComplete(r -> msg.reply(new JsonObject().put("id", msg.body().getString("id"))));
   }
 
   /**
@@ -85,67 +106,140 @@ public final class QueueVerticle extends VerticleBase {
     }, false);
   }
 
-  /** Attempts every message in the spool that is not being delivered already. */
-  public Future<Void> runQueue() {
-    return workers.executeBlocking(spool::list, false).compose(ids -> {
-      List<Future<Void>> runs = new ArrayList<>();
-      ids.forEach(id -> runs.add(deliver(id)));
-      return Future.join(runs).mapEmpty();
+  private void flush(Message<JsonObject> msg) {
+    JsonObject body = msg.body() == null ? new JsonObject() : msg.body();
+    QueueRunFilter filter = QueueRunFilter.of(body);
+    boolean wait = body.getBoolean("wait", false);
+    runQueue(filter).onComplete(ar -> {
+      if (msg.replyAddress() == null) {
+        return;
+      }
+      int started = ar.succeeded() ? ar.result().started() : 0;
+      Future<Void> done = ar.succeeded() && wait ? ar.result().finished() : Future.succeededFuture();
+      done.onComplete(d -> msg.reply(new JsonObject().put("started", started)));
     });
   }
 
-  private Future<Void> deliver(String id) {
+  /**
+   * The messages a queue run has started, and the future of their end.
+   *
+   * @param started how many messages were selected and started
+   * @param finished completes when every one of them has been attempted
+   */
+  public record Runs(int started, Future<Void> finished) {
+  }
+
+  /**
+   * Starts a queue run: every message on the spool that the filter selects and that is not being
+   * delivered already is attempted. Completes once the messages are selected; {@link Runs#finished()}
+   * once they have been attempted.
+   */
+  public Future<Runs> runQueue(QueueRunFilter filter) {
+    return workers.executeBlocking(() -> {
+      List<String> selected = new ArrayList<>();
+      for (String id : spool.list()) {
+        try {
+          if (filter.selects(spool.readEnvelope(id))) {
+            selected.add(id);
+          }
+        } catch (java.io.IOException e) {
+          // Delivered and removed meanwhile.
+        }
+      }
+      return selected;
+    }, false).map(ids -> {
+      List<Future<Void>> runs = new ArrayList<>();
+      int started = 0;
+      for (String id : ids) {
+        if (!inFlight.contains(id)) {
+          started++;
+        }
+        runs.add(deliver(id, filter));
+      }
+      return new Runs(started, Future.join(runs).mapEmpty());
+    });
+  }
+
+  private Future<Void> deliver(String id, QueueRunFilter filter) {
     if (!inFlight.add(id)) {
       return Future.succeededFuture();
     }
     PosternConfig c = config.current();
-    return workers.executeBlocking(() -> spool.readEnvelope(id), false)
-        .compose(envelope -> envelope.frozen() ? Future.succeededFuture() : attempt(envelope, c))
+    // Another process (postern -q, -M, -Mrm, a second daemon) may be on this message: its lock says so.
+    MessageLock[] lock = new MessageLock[1];
+    return workers.executeBlocking(() -> {
+          lock[0] = MessageLock.tryLock(spool, id).orElse(null);
+          if (lock[0] == null || !spool.exists(id)) {
+            return null;
+          }
+          Envelope envelope = spool.readEnvelope(id);
+          return new MessageAttempt(envelope, ReceivedHeaders.count(spool.dataFile(id)), filter.force());
+        }, false)
+        .compose(a -> a == null || a.envelope().frozen() ? Future.succeededFuture() : attempt(a, c))
         .recover(e -> {
           LOG.warn("{}: delivery attempt failed: {}", id, e.toString());
           return Future.succeededFuture();
         })
-        .eventually(() -> {
-          inFlight.remove(id);
-          return Future.succeededFuture();
-        });
+        .eventually(() -> workers.<Void>executeBlocking(() -> {
+          if (lock[0] != null) {
+            lock[0].close();
+          }
+          return null;
+        }, false).onComplete(r -> inFlight.remove(id)));
   }
 
-  private Future<Void> attempt(Envelope envelope, PosternConfig c) {
-    LocalRouting.Plan plan = LocalRouting.plan(envelope, c);
+  private Future<Void> attempt(MessageAttempt a, PosternConfig c) {
+    if (a.receivedHeaders() > c.delivery().receivedHeadersMax()) {
+      for (Envelope.Recipient r : a.pending()) {
+        MainLog.write(a.id() + " ** " + r.address() + ": " + ReceivedHeaders.LOOP);
+        a.fail(BounceRequest.FailedRecipient.local(r.address(), ReceivedHeaders.LOOP, Instant.now()));
+      }
+      return finish(a, c);
+    }
+    Future<Void> local = c.delivery().routesLocal() ? deliverLocally(a, c) : Future.succeededFuture();
+    return local.compose(v -> {
+      List<Envelope.Recipient> remoteRecipients = a.pending().stream()
+          .filter(r -> !a.failed(r.address()))
+          .filter(r -> !c.delivery().routesLocal() || !c.localDomains().matches(r.domain())).toList();
+      if (remoteRecipients.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      if (!c.delivery().routesRemote()) {
+        for (Envelope.Recipient r : remoteRecipients) {
+          MainLog.write(a.id() + " == " + r.address() + " R=none: remote delivery is not configured; message stays queued");
+        }
+        return Future.succeededFuture();
+      }
+      return remote.deliver(a, remoteRecipients, c);
+    }).compose(v -> finish(a, c));
+  }
+
+  private Future<Void> deliverLocally(MessageAttempt a, PosternConfig c) {
+    LocalRouting.Plan plan = LocalRouting.plan(a.envelope(), c);
     Set<String> mailboxes = plan.allMailboxes();
     Future<JsonObject> results = mailboxes.isEmpty() ? Future.succeededFuture(new JsonObject())
         : vertx.eventBus().<JsonObject>request(MaildirDeliveryVerticle.ADDRESS, new JsonObject()
-                .put("id", envelope.id())
-                .put("data_file", spool.dataFile(envelope.id()).toString())
-                .put("sender", envelope.sender())
-                .put("received_at", envelope.receivedAt())
+                .put("id", a.id())
+                .put("data_file", spool.dataFile(a.id()).toString())
+                .put("sender", a.envelope().sender())
+                .put("received_at", a.envelope().receivedAt())
                 .put("recovering", recovering)
                 .put("mailboxes", new JsonArray(new ArrayList<>(mailboxes))),
             new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
         .map(m -> m.body().getJsonObject("results"));
-    return results.compose(r -> workers.executeBlocking(() -> {
-      Envelope updated = record(envelope, plan, r);
-      if (updated.complete()) {
-        spool.remove(envelope.id());
-        MainLog.write(envelope.id() + " Completed");
-      } else if (!updated.equals(envelope)) {
-        spool.writeEnvelope(updated);
-      }
-      return null;
-    }, false));
+    return results.compose(r -> {
+      record(a, plan, r);
+      return a.save(workers, spool);
+    });
   }
 
-  /** Applies the transport's results to the envelope and writes the main-log lines. */
-  private static Envelope record(Envelope envelope, LocalRouting.Plan plan, JsonObject results) {
-    String id = envelope.id();
-    List<Envelope.Recipient> out = new ArrayList<>();
-    for (Envelope.Recipient r : envelope.recipients()) {
-      if (r.state() != Envelope.Recipient.State.PENDING) {
-        out.add(r);
-      } else if (plan.unknown().contains(r.address())) {
-        MainLog.write(id + " ** " + r.address() + ": Unrouteable address");
-        out.add(r.withState(Envelope.Recipient.State.FAILED));
+  /** Applies the maildir transport's results and writes the main-log lines. */
+  private static void record(MessageAttempt a, LocalRouting.Plan plan, JsonObject results) {
+    String id = a.id();
+    for (Envelope.Recipient r : a.pending()) {
+      if (plan.unknown().contains(r.address())) {
+        MainLog.write(id + " ** " + r.address() + ": " + RemoteRouter.UNROUTEABLE);
+        a.fail(BounceRequest.FailedRecipient.local(r.address(), RemoteRouter.UNROUTEABLE, Instant.now()));
       } else if (plan.mailboxesByRecipient().containsKey(r.address())) {
         boolean all = true;
         for (String mailbox : plan.mailboxesByRecipient().get(r.address())) {
@@ -157,19 +251,44 @@ public final class QueueVerticle extends VerticleBase {
             MainLog.write(id + " == " + mailbox + " <" + r.address() + "> R=localuser T=maildir " + result);
           }
         }
-        out.add(all ? r.withState(Envelope.Recipient.State.DELIVERED) : r);
-      } else {
-        out.add(r);
+        if (all) {
+          a.delivered(r.address());
+        }
       }
     }
-    for (Envelope.Recipient added : plan.added()) {
-      if (out.stream().noneMatch(r -> r.address().equalsIgnoreCase(added.address()))) {
-        out.add(added);
+    a.add(plan.added());
+  }
+
+  /**
+   * Reports the permanent failures (a bounce, or freezing when the message is a bounce itself),
+   * marks them failed, and removes the message once no recipient is pending.
+   */
+  private Future<Void> finish(MessageAttempt a, PosternConfig c) {
+    return a.settled().compose(v -> workers.executeBlocking(() -> {
+      Envelope bounce = null;
+      if (!a.failures().isEmpty()) {
+        if (BouncePolicy.onPermanentFailure(a.envelope()) == BouncePolicy.FailureAction.BOUNCE) {
+          bounce = BounceSpooler.spool(spool, a.envelope(), a.failures(), c.primaryHostname(), Instant.now());
+          MainLog.write(bounce.id() + " <= <> R=" + a.id() + " U=postern P=local S=" + bounce.size());
+          a.markFailed(false);
+        } else {
+          a.markFailed(true);
+          MainLog.write(a.id() + " *** Frozen (delivery error message)");
+        }
       }
-    }
-    for (String remote : plan.remote()) {
-      MainLog.write(id + " == " + remote + " R=none: remote delivery is not configured; message stays queued");
-    }
-    return envelope.withRecipients(out);
+      Envelope done = a.envelope();
+      if (done.complete() && !done.frozen()) {
+        spool.remove(done.id());
+        MainLog.write(done.id() + " Completed");
+      } else if (a.dirty()) {
+        spool.writeEnvelope(done);
+      }
+      return bounce;
+    }, false)).compose(bounce -> {
+      if (bounce != null) {
+        deliver(bounce.id(), QueueRunFilter.ALL);
+      }
+      return Future.succeededFuture();
+    });
   }
 }

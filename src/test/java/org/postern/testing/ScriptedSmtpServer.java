@@ -65,6 +65,7 @@ public final class ScriptedSmtpServer {
   private final Map<String, Integer> rcptCodes = new HashMap<>();
   private final Map<Step, Integer> codes = new HashMap<>();
   private final Map<Step, Misbehaviour> misbehaviours = new HashMap<>();
+  private final java.util.Set<String> hangAtDot = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private boolean startTls;
   private boolean brokenTls;
   private boolean pipelining = true;
@@ -176,6 +177,12 @@ public final class ScriptedSmtpServer {
   }
 
   /** Hangs, closes, resets, sends garbage or stops reading at a step instead of answering. */
+  /** Never answers the final dot of a message addressed (among others) to this recipient. */
+  public ScriptedSmtpServer hangAtDotFor(String recipient) {
+    hangAtDot.add(recipient.toLowerCase(Locale.ROOT));
+    return this;
+  }
+
   public ScriptedSmtpServer at(Step step, Misbehaviour what) {
     misbehaviours.put(step, what);
     return this;
@@ -312,6 +319,9 @@ public final class ScriptedSmtpServer {
 
     private void endOfData() {
       if (intervene(Step.DOT)) {
+        return;
+      }
+      if (recipients.stream().anyMatch(r -> hangAtDot.contains(r.toLowerCase(Locale.ROOT)))) {
         return;
       }
       int code = codes.getOrDefault(Step.DOT, 250);

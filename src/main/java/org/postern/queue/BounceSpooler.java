@@ -1,0 +1,56 @@
+package org.postern.queue;
+
+import io.vertx.core.buffer.Buffer;
+import org.postern.spool.Envelope;
+import org.postern.spool.MessageIds;
+import org.postern.spool.Spool;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Puts a delivery status notification on the spool as a new message from {@code <>} to the
+ * original sender, durably (content fsynced, then the envelope committed as {@code SpoolWriter}
+ * does), so the caller may mark the failed recipients done only afterwards. Blocking.
+ */
+final class BounceSpooler {
+  private static final int MAX_HEADER_SECTION = 1024 * 1024;
+  private BounceSpooler() {
+  }
+
+  /** The start of a message, enough for its header section (a larger header section is cut). */
+  private static Buffer head(Spool spool, String id) throws IOException {
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(spool.dataFile(id))) {
+      return Buffer.buffer(in.readNBytes(MAX_HEADER_SECTION));
+    }
+  }
+
+  /** Spools the report and returns the new message's envelope. */
+  static Envelope spool(Spool spool, Envelope original, List<BounceRequest.FailedRecipient> failed, String hostname,
+                        Instant now) throws IOException {
+    String id = MessageIds.next();
+    Buffer headers = BounceMessage.headerSection(head(spool, original.id()));
+    Buffer report = BounceMessage.build(BounceRequest.failure(original, failed, headers, hostname, id, now));
+    try (FileChannel ch = FileChannel.open(spool.dataFile(id), StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.wrap(report.getBytes());
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+      ch.force(false);
+    }
+    String to = original.sender();
+    int at = to.lastIndexOf('@');
+    Envelope.Recipient rcpt = new Envelope.Recipient(to, at < 0 ? to : to.substring(0, at),
+        at < 0 ? "" : to.substring(at + 1).toLowerCase(Locale.ROOT), Envelope.Recipient.State.PENDING);
+    Envelope bounce = new Envelope(id, "", List.of(rcpt), now.toEpochMilli(), "", 0, null, "local", null, 0, null,
+        "7BIT", report.length(), false);
+    spool.writeEnvelope(bounce);
+    return bounce;
+  }
+}

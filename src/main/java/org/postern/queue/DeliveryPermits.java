@@ -1,0 +1,54 @@
+package org.postern.queue;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.function.Supplier;
+
+/**
+ * At most {@code remote_max_parallel} remote deliveries at once; the rest wait their turn in
+ * order. Used from one verticle's context only.
+ */
+final class DeliveryPermits {
+  private final Deque<Runnable> waiting = new ArrayDeque<>();
+  private int limit;
+  private int running;
+
+  DeliveryPermits(int limit) {
+    this.limit = limit;
+  }
+
+  /** A new limit (configuration reload); takes effect as deliveries finish or start. */
+  void limit(int limit) {
+    this.limit = limit;
+    drain();
+  }
+
+  <T> Future<T> run(Supplier<Future<T>> delivery) {
+    Promise<T> result = Promise.promise();
+    waiting.addLast(() -> {
+      running++;
+      Future<T> f;
+      try {
+        f = delivery.get();
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      f.onComplete(ar -> {
+        running--;
+        drain();
+        result.handle(ar);
+      });
+    });
+    drain();
+    return result.future();
+  }
+
+  private void drain() {
+    while (running < limit && !waiting.isEmpty()) {
+      waiting.pollFirst().run();
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package org.postern.queue;
+
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import org.postern.spool.Envelope;
+import org.postern.spool.Spool;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One delivery attempt of one message: the envelope as results come in, the permanent failures
+ * waiting for their bounce, and the chain of envelope writes (each fsynced, in order). Changed on
+ * the queue verticle's context only, or on a worker while nothing else runs for the message.
+ */
+final class MessageAttempt {
+  private final int receivedHeaders;
+  private final boolean force;
+  private final Map<String, BounceRequest.FailedRecipient> failures = new LinkedHashMap<>();
+  private Envelope envelope;
+  private Envelope written;
+  private Future<Void> writes = Future.succeededFuture();
+
+  MessageAttempt(Envelope envelope, int receivedHeaders, boolean force) {
+    this.envelope = envelope;
+    this.written = envelope;
+    this.receivedHeaders = receivedHeaders;
+    this.force = force;
+  }
+
+  String id() {
+    return envelope.id();
+  }
+
+  Envelope envelope() {
+    return envelope;
+  }
+
+  int receivedHeaders() {
+    return receivedHeaders;
+  }
+
+  /** Retry times are ignored (Exim's {@code -qf}). */
+  boolean force() {
+    return force;
+  }
+
+  List<Envelope.Recipient> pending() {
+    return envelope.recipients().stream().filter(r -> r.state() == Envelope.Recipient.State.PENDING).toList();
+  }
+
+  /** Records a permanent failure; the recipient is marked failed once its bounce is on the spool. */
+  void fail(BounceRequest.FailedRecipient failure) {
+    failures.putIfAbsent(failure.address(), failure);
+  }
+
+  boolean failed(String address) {
+    return failures.containsKey(address);
+  }
+
+  List<BounceRequest.FailedRecipient> failures() {
+    return List.copyOf(failures.values());
+  }
+
+  void delivered(String address) {
+    set(address, Envelope.Recipient.State.DELIVERED);
+  }
+
+  /** New recipients (an alias pointing elsewhere), unless already in the envelope. */
+  void add(List<Envelope.Recipient> added) {
+    List<Envelope.Recipient> out = new ArrayList<>(envelope.recipients());
+    for (Envelope.Recipient r : added) {
+      if (out.stream().noneMatch(x -> x.address().equalsIgnoreCase(r.address()))) {
+        out.add(r);
+      }
+    }
+    envelope = envelope.withRecipients(out);
+  }
+
+  /** Marks every recorded failure failed; with {@code freeze}, the message is frozen too. */
+  void markFailed(boolean freeze) {
+    failures.keySet().forEach(a -> set(a, Envelope.Recipient.State.FAILED));
+    if (freeze) {
+      Envelope e = envelope;
+      envelope = new Envelope(e.id(), e.sender(), e.recipients(), e.receivedAt(), e.hostAddress(), e.hostPort(),
+          e.heloName(), e.protocol(), e.interfaceAddress(), e.interfacePort(), e.authenticatedId(), e.bodyType(),
+          e.size(), true);
+    }
+  }
+
+  /** True when the envelope changed since it was last written. */
+  boolean dirty() {
+    return !envelope.equals(written);
+  }
+
+  /** Writes the envelope as it is now (fsynced), after any write before it. */
+  Future<Void> save(WorkerExecutor workers, Spool spool) {
+    Envelope snapshot = envelope;
+    if (snapshot.equals(written)) {
+      return writes;
+    }
+    written = snapshot;
+    writes = writes.compose(v -> workers.executeBlocking(() -> {
+      spool.writeEnvelope(snapshot);
+      return null;
+    }, false));
+    return writes;
+  }
+
+  /** Completes when every write asked for so far is done. */
+  Future<Void> settled() {
+    return writes;
+  }
+
+  private void set(String address, Envelope.Recipient.State state) {
+    envelope = envelope.withRecipients(envelope.recipients().stream()
+        .map(r -> r.address().equals(address) && r.state() == Envelope.Recipient.State.PENDING ? r.withState(state) : r)
+        .toList());
+  }
+}

@@ -1,0 +1,57 @@
+package org.postern.queue;
+
+import org.postern.spool.Envelope;
+
+import java.util.Locale;
+
+/**
+ * Which messages a queue run takes and how: Exim's {@code -q} (everything due), {@code -qf}
+ * (force: retry times are ignored), {@code -R domain} and ETRN (only messages with a pending
+ * recipient in the domain, or with {@code subdomains} also below it; the whole message is then
+ * attempted) and {@code -M id} (just these messages). Frozen messages are never taken: thaw
+ * them first ({@code -Mt}).
+ *
+ * @param domain     only messages with a pending recipient in this domain (case-insensitive), or null for all
+ * @param subdomains with {@code domain}: its subdomains too (ETRN {@code @domain})
+ * @param force      ignore retry times, as Exim's {@code -qf}
+ * @param ids        only these messages, or empty for no restriction
+ */
+public record QueueRunFilter(String domain, boolean subdomains, boolean force, java.util.Set<String> ids) {
+  /** An ordinary queue run: every message, retry times respected. */
+  public static final QueueRunFilter ALL = new QueueRunFilter(null, false);
+
+  public QueueRunFilter {
+    domain = domain == null || domain.isBlank() ? null : domain.strip().toLowerCase(Locale.ROOT);
+    ids = ids == null ? java.util.Set.of() : java.util.Set.copyOf(ids);
+  }
+
+  public QueueRunFilter(String domain, boolean force) {
+    this(domain, false, force, null);
+  }
+
+  /** The filter a {@code postern.queue.flush} request asks for. */
+  public static QueueRunFilter of(io.vertx.core.json.JsonObject request) {
+    io.vertx.core.json.JsonArray ids = request.getJsonArray("ids");
+    return new QueueRunFilter(request.getString("domain"), request.getBoolean("subdomains", false),
+        request.getBoolean("force", false),
+        ids == null ? null : ids.stream().map(String::valueOf).collect(java.util.stream.Collectors.toSet()));
+  }
+
+  /** True when the message is one this run attempts. */
+  public boolean selects(Envelope envelope) {
+    if (envelope.frozen()) {
+      // Even for -M: a frozen message waits until an administrator thaws it (-Mt).
+      return false;
+    }
+    if (!ids.isEmpty()) {
+      return ids.contains(envelope.id());
+    }
+    return domain == null || envelope.recipients().stream()
+        .anyMatch(r -> r.state() == Envelope.Recipient.State.PENDING && inDomain(r.domain()));
+  }
+
+  private boolean inDomain(String recipientDomain) {
+    String d = recipientDomain.toLowerCase(Locale.ROOT);
+    return d.equals(domain) || (subdomains && d.endsWith("." + domain));
+  }
+}
