@@ -22,6 +22,7 @@ final class MessageAttempt {
   private Envelope envelope;
   private Envelope written;
   private Future<Void> writes = Future.succeededFuture();
+  private boolean remoteDeliveries;
 
   MessageAttempt(Envelope envelope, int receivedHeaders, boolean force) {
     this.envelope = envelope;
@@ -68,6 +69,17 @@ final class MessageAttempt {
     set(address, Envelope.Recipient.State.DELIVERED);
   }
 
+  /** Delivered by a remote transport: repeating it after a crash would be a duplicate (maildir is idempotent). */
+  void deliveredRemotely(String address) {
+    delivered(address);
+    remoteDeliveries = true;
+  }
+
+  /** True once a recipient of this message went out over SMTP in this attempt. */
+  boolean hasRemoteDeliveries() {
+    return remoteDeliveries;
+  }
+
   /** New recipients (an alias pointing elsewhere), unless already in the envelope. */
   void add(List<Envelope.Recipient> added) {
     List<Envelope.Recipient> out = new ArrayList<>(envelope.recipients());
@@ -95,10 +107,14 @@ final class MessageAttempt {
     return !envelope.equals(written);
   }
 
-  /** Writes the envelope as it is now (fsynced), after any write before it. */
+  /**
+   * Writes the envelope as it is now (fsynced), after any write before it. A message with nothing
+   * left pending is not written: its removal, durable too, follows at once (one directory fsync,
+   * shared, instead of an envelope write and two fsyncs per delivered message).
+   */
   Future<Void> save(WorkerExecutor workers, Spool spool) {
     Envelope snapshot = envelope;
-    if (snapshot.equals(written)) {
+    if (snapshot.equals(written) || snapshot.complete()) {
       return writes;
     }
     written = snapshot;

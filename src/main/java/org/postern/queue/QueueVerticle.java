@@ -278,7 +278,12 @@ public final class QueueVerticle extends VerticleBase {
       }
       Envelope done = a.envelope();
       if (done.complete() && !done.frozen()) {
-        spool.remove(done.id());
+        // Local deliveries repeat harmlessly (the maildir name comes from the message id); remote ones would not.
+        if (a.hasRemoteDeliveries()) {
+          spool.removeDelivered(done.id());
+        } else {
+          spool.remove(done.id());
+        }
         MainLog.write(done.id() + " Completed");
       } else if (a.dirty()) {
         spool.writeEnvelope(done);

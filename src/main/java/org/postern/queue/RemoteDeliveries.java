@@ -235,7 +235,7 @@ final class RemoteDeliveries {
     }, false).compose(list -> {
       failed.forEach(a::fail);
       list.stream().filter(r -> "delivered".equals(r.getString("status")))
-          .forEach(r -> a.delivered(r.getString("address")));
+          .forEach(r -> a.deliveredRemotely(r.getString("address")));
       return a.save(workers, spool);
     });
   }

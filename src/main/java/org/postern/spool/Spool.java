@@ -111,6 +111,18 @@ public final class Spool implements Shareable {
    * half message. Not fsynced: if a crash undoes the removal, the message is delivered again and
    * the transports recognise their earlier copy (maildir names derive from the message id).
    */
+  /**
+   * Removes a message whose recipients are all done, durably: the envelope's removal is fsynced
+   * (a group commit shared with concurrent commits), so a crash cannot bring the message back to
+   * be delivered again. The content goes after it, unsynced: if a crash keeps it, it is an orphan
+   * without envelope, removed later by {@link #removeOrphans}.
+   */
+  public void removeDelivered(String id) throws IOException {
+    Files.deleteIfExists(envelopeFile(id));
+    directorySync.sync();
+    Files.deleteIfExists(dataFile(id));
+  }
+
   public void remove(String id) throws IOException {
     Files.deleteIfExists(envelopeFile(id));
     Files.deleteIfExists(dataFile(id));
