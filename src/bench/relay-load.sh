@@ -1,0 +1,69 @@
+#!/bin/bash
+# Relay throughput from a full queue, Postern beside Postfix in one run, both relaying to Postfix's
+# smtp-sink on 127.0.0.1:2700 with C parallel deliveries:
+#  - Postern: N messages for x@relay.test accepted with queue_only and a manualroute smarthost,
+#    then "ETRN relay.test"; timed until no -H file is left.
+#  - Postfix (../shared/bench/postfix-anchor.sh): N messages accepted on hold, then relayhost set,
+#    released (postsuper -H, postqueue -f); timed until its queue is empty.
+# Usage (from the repository, after mvn package): N=2000 C=10 src/bench/relay-load.sh
+# Needs root, postfix (smtp-source, smtp-sink, postconf), bc and python3. Postern runs on 2525.
+set -u
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+N=${N:-2000}; C=${C:-10}; SINK=2700
+BENCH=$REPO/../shared/bench; RUN=/tmp/postern-bench/postfix
+pkill -f "smtp-sink" 2>/dev/null; sleep 0.3
+smtp-sink -u root 127.0.0.1:$SINK 512 >/dev/null 2>&1 &
+SINKPID=$!
+# --- Postern
+rm -rf /tmp/relayq && mkdir -p /tmp/relayq && cp -r $REPO/conf /tmp/relayq/
+cat >> /tmp/relayq/conf/postern.yaml <<YAML
+queue_only: true
+routers:
+  - { name: local_user, driver: local }
+  - { name: smarthost, driver: manualroute, domains: "!+local_domains", route_list: "* 127.0.0.1::$SINK", transport: remote_smtp }
+transports:
+  remote_smtp: { driver: smtp }
+YAML
+sed -i 's/^smtp_accept_max_per_host:.*/smtp_accept_max_per_host: 0/; s/^remote_max_parallel:.*/remote_max_parallel: '$C'/' /tmp/relayq/conf/postern.yaml
+cd /tmp/relayq
+java -jar $REPO/target/postern.jar -C /tmp/relayq/conf/postern.yaml > /tmp/relayq/out.log 2>&1 &
+PPID_=$!
+for i in $(seq 1 100); do grep -q "listening for SMTP (smtp)" /tmp/relayq/out.log && break; sleep 0.2; done
+smtp-source -s 20 -m $N -l 10240 -f a@example.org -t x@relay.test 127.0.0.1:2525
+H=$(ls /tmp/relayq/data/spool/input | grep -c -- '-H$'); echo "postern queued: $H"
+T0=$(date +%s.%N)
+python3 - <<PY
+import socket
+s=socket.create_connection(("127.0.0.1",2525)); f=s.makefile("rb")
+def rep():
+    while True:
+        l=f.readline()
+        if l[3:4]!=b'-': return l
+rep(); s.sendall(b"EHLO bench\r\n"); rep(); s.sendall(b"ETRN relay.test\r\n"); print("ETRN:", rep().decode().strip()); s.sendall(b"QUIT\r\n")
+PY
+while [ "$(ls /tmp/relayq/data/spool/input | grep -c -- '-H$')" != 0 ]; do sleep 0.05; done
+T1=$(date +%s.%N)
+PT=$(echo "$T1 - $T0" | bc -l)
+CPU=$(awk '{print ($14+$15)/100}' /proc/$PPID_/stat)
+echo "postern relayed $N in $PT s: $(echo "$N / $PT" | bc -l | cut -c1-7) msg/s (process CPU total ${CPU}s)"
+grep -c " => x@relay.test" /tmp/relayq/data/log/mainlog
+kill $PPID_; sleep 1
+# --- Postfix
+PORT=2600 $BENCH/postfix-anchor.sh start >/dev/null
+smtp-source -s 20 -m $N -l 10240 -f a@example.org -t x@relay.test 127.0.0.1:2600
+sleep 1
+echo "postfix queued: $(PORT=2600 $BENCH/postfix-anchor.sh count)"
+postconf -c $RUN/etc -e "relayhost = [127.0.0.1]:$SINK" "default_destination_concurrency_limit = $C" "smtp_destination_concurrency_limit = $C" "initial_destination_concurrency = $C" "smtpd_end_of_data_restrictions ="
+postfix -c $RUN/etc reload >/dev/null 2>&1
+sleep 1
+T0=$(date +%s.%N)
+postsuper -c $RUN/etc -H ALL >/dev/null 2>&1; postqueue -c $RUN/etc -f
+END=$(( $(date +%s) + 120 ))
+while [ "$(PORT=2600 $BENCH/postfix-anchor.sh count)" != 0 ] && [ $(date +%s) -lt $END ]; do sleep 0.05; done
+T1=$(date +%s.%N)
+FT=$(echo "$T1 - $T0" | bc -l)
+echo "postfix relayed $N in $FT s: $(echo "$N / $FT" | bc -l | cut -c1-7) msg/s"
+grep -c "status=sent" $RUN/maillog; grep -v "status=sent" $RUN/maillog | grep -i "defer\|refused\|error" | head -3
+PORT=2600 $BENCH/postfix-anchor.sh stop >/dev/null; rm -rf $RUN
+kill $SINKPID
+echo "ratio postern/postfix: $(echo "$FT / $PT" | bc -l | cut -c1-5)"
