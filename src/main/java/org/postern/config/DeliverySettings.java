@@ -25,10 +25,13 @@ import java.util.Map;
  * @param remoteMaxParallel  at most this many remote deliveries at once (Exim's default 2)
  * @param queueRunInterval   time between periodic queue runs (5m)
  * @param receivedHeadersMax a message with more {@code Received:} headers is failed as a mail loop (30)
+ * @param delayWarning       Exim's {@code delay_warning}: when a message is still undelivered this long
+ *                           after arrival, its sender is told (then at the next times; the last
+ *                           interval repeats); empty for never. Default {@code 24h}.
  */
 public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTransportOptions> transports,
                                RetryRules retryRules, int remoteMaxParallel, Duration queueRunInterval,
-                               int receivedHeadersMax) {
+                               int receivedHeadersMax, List<Duration> delayWarning) {
 
   /** True when the configuration has remote routers; without them, remote recipients wait. */
   public boolean routesRemote() {
@@ -74,7 +77,30 @@ public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTrans
       throw main.error("queue_run_interval", "must be longer than 0s");
     }
     int receivedMax = main.integer("received_headers_max", 30, 1, 10_000);
-    return new DeliverySettings(routers, Map.copyOf(transports), retry, parallel, interval, receivedMax);
+    return new DeliverySettings(routers, Map.copyOf(transports), retry, parallel, interval, receivedMax,
+        delayWarning(main));
+  }
+
+  /** {@code delay_warning: 4h:8h:24h} (Exim's syntax), each time later than the one before; 0 turns it off. */
+  private static List<Duration> delayWarning(YamlSection main) throws ConfigException {
+    String spec = main.string("delay_warning", "24h").strip();
+    if (spec.equals("0") || spec.equals("0s")) {
+      return List.of();
+    }
+    List<Duration> times = new ArrayList<>();
+    for (String item : spec.split(":")) {
+      Duration d;
+      try {
+        d = EximTime.parse(item);
+      } catch (IllegalArgumentException e) {
+        throw main.error("delay_warning", e.getMessage());
+      }
+      if (d.isZero() || (!times.isEmpty() && d.compareTo(times.get(times.size() - 1)) <= 0)) {
+        throw main.error("delay_warning", "each time must be longer than 0 and than the one before (e.g. 4h:8h:24h)");
+      }
+      times.add(d);
+    }
+    return List.copyOf(times);
   }
 
   private static RouterConfig router(YamlSection r, String primaryHostname, Map<String, DomainList> domainLists,

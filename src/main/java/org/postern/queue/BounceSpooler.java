@@ -35,7 +35,21 @@ final class BounceSpooler {
                         Instant now) throws IOException {
     String id = MessageIds.next();
     Buffer headers = BounceMessage.headerSection(head(spool, original.id()));
-    Buffer report = BounceMessage.build(BounceRequest.failure(original, failed, headers, hostname, id, now));
+    return write(spool, original, id, BounceMessage.build(BounceRequest.failure(original, failed, headers, hostname,
+        id, now)), now);
+  }
+
+  /** Spools a delay warning (RFC 3464 {@code Action: delayed}) for the recipients still waiting. */
+  static Envelope spoolDelayWarning(Spool spool, Envelope original, List<BounceRequest.FailedRecipient> waiting,
+                                    String hostname, Instant now, java.time.Duration delay) throws IOException {
+    String id = MessageIds.next();
+    Buffer headers = BounceMessage.headerSection(head(spool, original.id()));
+    return write(spool, original, id, BounceMessage.build(BounceRequest.delayWarning(original, waiting, headers,
+        hostname, id, now, delay)), now);
+  }
+
+  private static Envelope write(Spool spool, Envelope original, String id, Buffer report, Instant now)
+      throws IOException {
     try (FileChannel ch = FileChannel.open(spool.dataFile(id), StandardOpenOption.CREATE_NEW,
         StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.wrap(report.getBytes());

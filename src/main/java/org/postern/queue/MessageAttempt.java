@@ -91,14 +91,17 @@ final class MessageAttempt {
     envelope = envelope.withRecipients(out);
   }
 
+  /** A delay warning for this message is on the spool: counted in the envelope, written with it. */
+  void warned() {
+    envelope = envelope.withWarningsSent(envelope.warningsSent() + 1);
+  }
+
   /** Marks every recorded failure failed; with {@code freeze}, the message is frozen too. */
   void markFailed(boolean freeze) {
     failures.keySet().forEach(a -> set(a, Envelope.Recipient.State.FAILED));
     if (freeze) {
       Envelope e = envelope;
-      envelope = new Envelope(e.id(), e.sender(), e.recipients(), e.receivedAt(), e.hostAddress(), e.hostPort(),
-          e.heloName(), e.protocol(), e.interfaceAddress(), e.interfacePort(), e.authenticatedId(), e.bodyType(),
-          e.size(), true);
+      envelope = e.withFrozen(true);
     }
   }
 

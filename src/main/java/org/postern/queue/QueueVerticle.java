@@ -277,6 +277,11 @@ public final class QueueVerticle extends VerticleBase {
         }
       }
       Envelope done = a.envelope();
+      Envelope warning = null;
+      if (bounce == null && !done.complete() && !done.frozen()) {
+        warning = delayWarning(a, c);
+        done = a.envelope();
+      }
       if (done.complete() && !done.frozen()) {
         // Local deliveries repeat harmlessly (the maildir name comes from the message id); remote ones would not.
         if (a.hasRemoteDeliveries()) {
@@ -288,12 +293,36 @@ public final class QueueVerticle extends VerticleBase {
       } else if (a.dirty()) {
         spool.writeEnvelope(done);
       }
-      return bounce;
-    }, false)).compose(bounce -> {
-      if (bounce != null) {
-        deliver(bounce.id(), QueueRunFilter.ALL);
+      return bounce != null ? bounce : warning;
+    }, false)).compose(report -> {
+      if (report != null) {
+        deliver(report.id(), QueueRunFilter.ALL);
       }
       return Future.succeededFuture();
     });
+  }
+
+  /**
+   * Exim's {@code delay_warning}: once a message has waited past the next warning time, its sender
+   * hears which recipients are still being retried. Blocking (spool writes); returns the warning's
+   * envelope, or null when none is due.
+   */
+  private Envelope delayWarning(MessageAttempt a, PosternConfig c) throws java.io.IOException {
+    Envelope e = a.envelope();
+    java.time.Duration due = BouncePolicy.nextDelayWarning(e, c.delivery().delayWarning(), e.warningsSent());
+    Instant now = Instant.now();
+    java.time.Duration age = java.time.Duration.between(Instant.ofEpochMilli(e.receivedAt()), now);
+    if (due == null || age.compareTo(due) < 0) {
+      return null;
+    }
+    List<BounceRequest.FailedRecipient> waiting = new ArrayList<>();
+    for (Envelope.Recipient r : a.pending()) {
+      waiting.add(BounceRequest.FailedRecipient.local(r.address(), "still being retried", now));
+    }
+    Envelope warning = BounceSpooler.spoolDelayWarning(spool, e, waiting, c.primaryHostname(), now, age);
+    MainLog.write(warning.id() + " <= <> R=" + e.id() + " U=postern P=local S=" + warning.size()
+        + " (delay warning " + (e.warningsSent() + 1) + ")");
+    a.warned();
+    return warning;
   }
 }

@@ -17,7 +17,7 @@ import java.util.List;
  */
 public record Envelope(String id, String sender, List<Recipient> recipients, long receivedAt, String hostAddress,
                        int hostPort, String heloName, String protocol, String interfaceAddress, int interfacePort,
-                       String authenticatedId, String bodyType, long size, boolean frozen) {
+                       String authenticatedId, String bodyType, long size, boolean frozen, int warningsSent) {
 
   /** One envelope recipient and how far its delivery went. */
   public record Recipient(String address, String localPart, String domain, State state) {
@@ -43,14 +43,28 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
     recipients = List.copyOf(recipients);
   }
 
+  /** A message as it arrives: no delay warning sent yet. */
+  public Envelope(String id, String sender, List<Recipient> recipients, long receivedAt, String hostAddress,
+                  int hostPort, String heloName, String protocol, String interfaceAddress, int interfacePort,
+                  String authenticatedId, String bodyType, long size, boolean frozen) {
+    this(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
+        interfacePort, authenticatedId, bodyType, size, frozen, 0);
+  }
+
   public Envelope withRecipients(List<Recipient> r) {
     return new Envelope(id, sender, r, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
-        interfacePort, authenticatedId, bodyType, size, frozen);
+        interfacePort, authenticatedId, bodyType, size, frozen, warningsSent);
   }
 
   public Envelope withFrozen(boolean f) {
     return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
-        interfacePort, authenticatedId, bodyType, size, f);
+        interfacePort, authenticatedId, bodyType, size, f, warningsSent);
+  }
+
+  /** Exim's {@code delay_warning}: how many "still not delivered" warnings the sender has had. */
+  public Envelope withWarningsSent(int n) {
+    return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
+        interfacePort, authenticatedId, bodyType, size, frozen, n);
   }
 
   public boolean complete() {
@@ -64,7 +78,7 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
         .put("received_at", receivedAt).put("host_address", hostAddress).put("host_port", hostPort)
         .put("helo_name", heloName).put("protocol", protocol).put("interface_address", interfaceAddress)
         .put("interface_port", interfacePort).put("authenticated_id", authenticatedId)
-        .put("body_type", bodyType).put("size", size).put("frozen", frozen);
+        .put("body_type", bodyType).put("size", size).put("frozen", frozen).put("warnings_sent", warningsSent);
   }
 
   public static Envelope fromJson(JsonObject j) {
@@ -77,6 +91,6 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
         j.getString("host_address", ""), j.getInteger("host_port", 0), j.getString("helo_name"),
         j.getString("protocol", "smtp"), j.getString("interface_address"), j.getInteger("interface_port", 0),
         j.getString("authenticated_id"), j.getString("body_type", "7BIT"), j.getLong("size", 0L),
-        j.getBoolean("frozen", false));
+        j.getBoolean("frozen", false), j.getInteger("warnings_sent", 0));
   }
 }

@@ -169,5 +169,15 @@ class DeliveryConfigTest {
     refused(BASE + "queue_run_interval: 0s\n", 4, "queue_run_interval", "must be longer than 0s");
     refused(BASE + "received_headers_max: many\n", 4, "received_headers_max", "not a number");
     refused(BASE + "retry: \"* nonsense F,1h,5m\"\n", 4, "retry", "unknown error \"nonsense\"");
+    refused(BASE + "delay_warning: soon\n", 4, "delay_warning", "not a time");
+    refused(BASE + "delay_warning: \"8h:4h\"\n", 4, "delay_warning", "longer than 0 and than the one before");
+  }
+
+  @Test
+  void delayWarningTimes() throws Exception {
+    assertEquals(List.of(java.time.Duration.ofHours(24)), load(BASE).delayWarning());
+    assertEquals(List.of(java.time.Duration.ofHours(4), java.time.Duration.ofHours(8), java.time.Duration.ofDays(1)),
+        load(BASE + "delay_warning: \"4h:8h:24h\"\n").delayWarning());
+    assertEquals(List.of(), load(BASE + "delay_warning: 0\n").delayWarning());
   }
 }

@@ -100,6 +100,32 @@ class DeliveryOutcomeTest {
   }
 
   @Test
+  void aMessageStillWaitingPastDelayWarningWarnsItsSenderOnce() throws Exception {
+    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().rcpt("bob@remote.example", 451));
+    try (PosternTestServer server = relay(remote, "delay_warning", "\"1s:1h\"")) {
+      String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
+      awaitLog(id, " == bob@remote.example");
+      Thread.sleep(300);
+      assertTrue(server.mailbox("alice").isEmpty(), "no warning before the first delay_warning time");
+      Thread.sleep(1000);
+      assertEquals(1, flush(server, new JsonObject().put("force", true)).getInteger("started"));
+      List<Path> warnings = server.awaitMailbox("alice", 1, 20_000);
+      RelayTesting.Report r = report(warnings.get(0));
+      assertTrue(r.subject().startsWith("Warning: message " + id + " delayed"), r.subject());
+      assertTrue(r.status().contains("Final-Recipient: rfc822; bob@remote.example"), r.status());
+      assertTrue(r.status().contains("Action: delayed"), r.status());
+      assertTrue(r.status().contains("Status: 4."), r.status());
+      assertTrue(r.headers().contains("Subject: outcome"), r.headers());
+      assertEquals(1, RelayTesting.envelope(server, id).getInteger("warnings_sent"));
+      // The next warning is an hour away: another run sends none, and the message still waits.
+      assertEquals(1, flush(server, new JsonObject().put("force", true)).getInteger("started"));
+      Thread.sleep(500);
+      assertEquals(1, server.mailbox("alice").size());
+      assertEquals(List.of("bob@remote.example=pending"), states(server, id));
+    }
+  }
+
+  @Test
   void aPermanentRefusalBouncesToTheSender() throws Exception {
     ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().rcpt("bob@remote.example", 550));
     try (PosternTestServer server = relay(remote)) {
