@@ -28,10 +28,13 @@ import java.util.Map;
  * @param delayWarning       Exim's {@code delay_warning}: when a message is still undelivered this long
  *                           after arrival, its sender is told (then at the next times; the last
  *                           interval repeats); empty for never. Default {@code 24h}.
+ * @param ignoreBounceErrorsAfter a frozen bounce (one that could not be delivered) older than this is
+ *                           discarded at the next queue run (Exim's option, default {@code 10w})
  */
 public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTransportOptions> transports,
                                RetryRules retryRules, int remoteMaxParallel, Duration queueRunInterval,
-                               int receivedHeadersMax, List<Duration> delayWarning) {
+                               int receivedHeadersMax, List<Duration> delayWarning,
+                               Duration ignoreBounceErrorsAfter) {
 
   /** True when the configuration has remote routers; without them, remote recipients wait. */
   public boolean routesRemote() {
@@ -78,7 +81,7 @@ public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTrans
     }
     int receivedMax = main.integer("received_headers_max", 30, 1, 10_000);
     return new DeliverySettings(routers, Map.copyOf(transports), retry, parallel, interval, receivedMax,
-        delayWarning(main));
+        delayWarning(main), main.duration("ignore_bounce_errors_after", Duration.ofDays(70)));
   }
 
   /** {@code delay_warning: 4h:8h:24h} (Exim's syntax), each time later than the one before; 0 turns it off. */

@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 
@@ -139,7 +140,11 @@ public final class QueueVerticle extends VerticleBase {
       List<String> selected = new ArrayList<>();
       for (String id : spool.list()) {
         try {
-          if (filter.selects(spool.readEnvelope(id))) {
+          Envelope envelope = spool.readEnvelope(id);
+          if (BouncePolicy.discardFrozenBounce(envelope, Instant.now(),
+              config.current().delivery().ignoreBounceErrorsAfter())) {
+            discardFrozenBounce(id);
+          } else if (filter.selects(envelope)) {
             selected.add(id);
           }
         } catch (java.io.IOException e) {
@@ -300,6 +305,21 @@ public final class QueueVerticle extends VerticleBase {
       }
       return Future.succeededFuture();
     });
+  }
+
+  /** Exim's {@code ignore_bounce_errors_after}: an undeliverable bounce is not kept for ever. Blocking. */
+  private void discardFrozenBounce(String id) throws java.io.IOException {
+    Optional<MessageLock> lock = MessageLock.tryLock(spool, id);
+    if (lock.isEmpty()) {
+      return;
+    }
+    try (MessageLock held = lock.get()) {
+      if (spool.exists(id)) {
+        spool.removeDelivered(id);
+        MainLog.write(id + " Message is frozen: bounce older than ignore_bounce_errors_after, discarded");
+        MainLog.write(id + " Completed");
+      }
+    }
   }
 
   /**

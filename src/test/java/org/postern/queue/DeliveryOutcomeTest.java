@@ -172,6 +172,22 @@ class DeliveryOutcomeTest {
   }
 
   @Test
+  void aFrozenBounceIsDiscardedAfterIgnoreBounceErrorsAfter() throws Exception {
+    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().rcpt("bob@remote.example", 550));
+    try (PosternTestServer server = relay(remote, "ignore_bounce_errors_after", "1s")) {
+      String id = send(server, "", CONTENT, "bob@remote.example");
+      awaitLog(id, " *** Frozen (delivery error message)");
+      assertEquals(0, flush(server, new JsonObject()).getInteger("started"));
+      assertTrue(Files.exists(server.spoolInput().resolve(id + "-H")), "young frozen bounces stay");
+      Thread.sleep(1200);
+      assertEquals(0, flush(server, new JsonObject()).getInteger("started"));
+      awaitLog(id, " Message is frozen: bounce older than ignore_bounce_errors_after, discarded");
+      awaitLog(id, " Completed");
+      assertSpoolEmpty(server);
+    }
+  }
+
+  @Test
   void mixedAnswersGiveEachRecipientItsOwnState() throws Exception {
     ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create()
         .rcpt("b@remote.example", 450).rcpt("c@remote.example", 550));
