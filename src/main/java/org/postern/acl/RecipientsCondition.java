@@ -4,9 +4,10 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 
 /**
- * {@code recipients = <address list>}: true when any recipient of the message is in the list.
- * In the rcpt ACL that means the recipients accepted so far and the one being checked; in the
- * predata and data ACLs, all of them. Before the first RCPT it is false.
+ * {@code recipients = <address list>}: true when any recipient of the message is in the list. In
+ * the predata, mime and data ACLs that is every recipient; in the rcpt ACL only the one being
+ * checked (the whole list is not handed to each RCPT, which would cost O(n) per command). Before
+ * the first RCPT it is false.
  */
 final class RecipientsCondition implements AclCondition {
   private final AddressList recipients;

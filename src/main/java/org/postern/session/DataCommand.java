@@ -29,7 +29,7 @@ final class DataCommand implements SmtpCommand {
     if (t.acceptedCount() == 0) {
       return Future.succeededFuture(SessionResponse.reply(NO_RECIPIENTS).syncPoint(true));
     }
-    return session.check("predata", session.variables()).map(verdict -> {
+    return session.check("predata", session.variablesWithRecipients()).map(verdict -> {
       if (!verdict.accepted()) {
         SmtpReply refusal = SmtpSession.refusal("predata", verdict);
         return (verdict.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal)

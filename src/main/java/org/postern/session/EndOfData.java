@@ -44,7 +44,7 @@ final class EndOfData {
       return refuse(session, Replies.BARE_LF_DATA, "message has bare LF/CR line ends");
     }
     String headers = facts.getString("headers", "");
-    JsonObject vars = session.variables().put("message_id", id).put("message_size", size)
+    JsonObject vars = session.variablesWithRecipients().put("message_id", id).put("message_size", size)
         .put("message_headers", headers);
     int addedBefore = t.addedHeaders().size();
     JsonArray parts = facts.getJsonArray("mime_parts");

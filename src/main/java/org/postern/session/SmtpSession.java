@@ -293,14 +293,21 @@ public final class SmtpSession {
         v.put("authenticated_sender", transaction.authenticatedSender());
       }
       v.put("recipients_count", transaction.recipients().size());
-      if (!transaction.recipients().isEmpty()) {
-        JsonArray list = new JsonArray();
-        transaction.recipients().forEach(r -> list.add(r.address()));
-        v.put("recipients_list", list);
-        v.put("recipients", String.join(", ", list.stream().map(String::valueOf).toList()));
-      }
     }
     return v;
+  }
+
+  /**
+   * {@link #variables()} plus the message's recipients ({@code $recipients} and the list the
+   * {@code recipients} condition reads), for the predata, mime and data ACLs only: built per RCPT
+   * it would cost O(n) for each of up to {@code recipients_max} commands.
+   */
+  public JsonObject variablesWithRecipients() {
+    JsonObject v = variables();
+    JsonArray list = new JsonArray();
+    transaction.recipients().forEach(r -> list.add(r.address()));
+    return v.put("recipients_list", list).put("recipients", String.join(", ",
+        transaction.recipients().stream().map(MailPath::address).toList()));
   }
 
   /** Asks the stage's ACL, mapping a missing answer to a deferral. */
