@@ -1,5 +1,6 @@
 package org.postern.cli;
 
+import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,7 +12,9 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Deploys what {@code verticles.json} lists, in order, each after the previous one started: that is
@@ -40,6 +43,17 @@ public final class VerticleDeployer {
 
   /** Deploys the matching entries in order; fails on the first verticle that does not start. */
   public static Future<Void> deploy(Vertx vertx, JsonArray verticles, Path configFile, Predicate<String> include) {
+    return deploy(vertx, verticles, configFile, include, Map.of());
+  }
+
+  /**
+   * As {@link #deploy(Vertx, JsonArray, Path, Predicate)}, but an entry whose name is a key of
+   * {@code suppliers} is deployed from that supplier instead of by class name, with the same
+   * options: how an embedding program (or a test) gives a verticle what its class name cannot,
+   * such as a clock.
+   */
+  public static Future<Void> deploy(Vertx vertx, JsonArray verticles, Path configFile, Predicate<String> include,
+                                    Map<String, Supplier<? extends Deployable>> suppliers) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < verticles.size(); i++) {
       JsonObject entry = verticles.getJsonObject(i);
@@ -53,7 +67,9 @@ public final class VerticleDeployer {
       JsonObject config = entry.getJsonObject("config", new JsonObject()).copy()
           .put("config_file", configFile.toString());
       DeploymentOptions options = new DeploymentOptions().setInstances(count).setConfig(config);
-      chain = chain.compose(v -> vertx.deployVerticle(name, options)
+      Supplier<? extends Deployable> supplier = suppliers.get(name);
+      chain = chain.compose(v -> (supplier == null ? vertx.deployVerticle(name, options)
+              : vertx.deployVerticle(supplier, options))
           .recover(e -> Future.failedFuture(new IllegalStateException("cannot deploy " + name + ": " + e.getMessage(), e)))
           .mapEmpty());
     }

@@ -19,6 +19,7 @@ import org.postern.spool.Spool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -50,6 +51,20 @@ public final class QueueVerticle extends VerticleBase {
   private WorkerExecutor workers;
   private RetryDatabase retryDatabase;
   private RemoteDeliveries remote;
+  private final Clock clock;
+
+  /** The queue on the system clock, as {@code verticles.json} deploys it. */
+  public QueueVerticle() {
+    this(Clock.systemUTC());
+  }
+
+  /**
+   * The queue on the given clock: retry times, delay warnings and bounce ages are reckoned on it
+   * (message arrival times stay as the spool recorded them), so tests can move time forward.
+   */
+  public QueueVerticle(Clock clock) {
+    this.clock = clock;
+  }
 
   @Override
   public Future<?> start() {
@@ -60,13 +75,13 @@ public final class QueueVerticle extends VerticleBase {
     retryDatabase = new RetryDatabase(c.spoolDirectory(), c.delivery().retryRules().dataExpire());
     remote = new RemoteDeliveries(vertx, workers, spool, retryDatabase,
         new RemoteRouter(settings -> DnsResolvers.of(vertx, settings), new Random()),
-        new DeliveryPermits(c.delivery().remoteMaxParallel()));
+        new DeliveryPermits(c.delivery().remoteMaxParallel()), clock);
     vertx.eventBus().<JsonObject>localConsumer(Addresses.QUEUE_ENQUEUE, this::enqueued);
     vertx.eventBus().<JsonObject>consumer(Addresses.QUEUE_FLUSH, this::flush);
     long interval = config().getLong("queue_run_interval_ms", c.delivery().queueRunInterval().toMillis());
     vertx.setPeriodic(interval, interval, t -> {
       // Exim tidies its hints databases now and then; here, at each periodic run.
-      workers.executeBlocking(() -> retryDatabase.tidy(Instant.now()), false);
+      workers.executeBlocking(() -> retryDatabase.tidy(clock.instant()), false);
       removeOrphans().onComplete(r -> runQueue(QueueRunFilter.ALL));
     });
     return workers.executeBlocking(() -> {
@@ -141,7 +156,7 @@ public final class QueueVerticle extends VerticleBase {
       for (String id : spool.list()) {
         try {
           Envelope envelope = spool.readEnvelope(id);
-          if (BouncePolicy.discardFrozenBounce(envelope, Instant.now(),
+          if (BouncePolicy.discardFrozenBounce(envelope, clock.instant(),
               config.current().delivery().ignoreBounceErrorsAfter())) {
             discardFrozenBounce(id);
           } else if (filter.selects(envelope)) {
@@ -197,7 +212,7 @@ public final class QueueVerticle extends VerticleBase {
     if (a.receivedHeaders() > c.delivery().receivedHeadersMax()) {
       for (Envelope.Recipient r : a.pending()) {
         MainLog.write(a.id() + " ** " + r.address() + ": " + ReceivedHeaders.LOOP);
-        a.fail(BounceRequest.FailedRecipient.local(r.address(), ReceivedHeaders.LOOP, Instant.now()));
+        a.fail(BounceRequest.FailedRecipient.local(r.address(), ReceivedHeaders.LOOP, clock.instant()));
       }
       return finish(a, c);
     }
@@ -239,12 +254,12 @@ public final class QueueVerticle extends VerticleBase {
   }
 
   /** Applies the maildir transport's results and writes the main-log lines. */
-  private static void record(MessageAttempt a, LocalRouting.Plan plan, JsonObject results) {
+  private void record(MessageAttempt a, LocalRouting.Plan plan, JsonObject results) {
     String id = a.id();
     for (Envelope.Recipient r : a.pending()) {
       if (plan.unknown().contains(r.address())) {
         MainLog.write(id + " ** " + r.address() + ": " + RemoteRouter.UNROUTEABLE);
-        a.fail(BounceRequest.FailedRecipient.local(r.address(), RemoteRouter.UNROUTEABLE, Instant.now()));
+        a.fail(BounceRequest.FailedRecipient.local(r.address(), RemoteRouter.UNROUTEABLE, clock.instant()));
       } else if (plan.mailboxesByRecipient().containsKey(r.address())) {
         boolean all = true;
         for (String mailbox : plan.mailboxesByRecipient().get(r.address())) {
@@ -273,7 +288,7 @@ public final class QueueVerticle extends VerticleBase {
       Envelope bounce = null;
       if (!a.failures().isEmpty()) {
         if (BouncePolicy.onPermanentFailure(a.envelope()) == BouncePolicy.FailureAction.BOUNCE) {
-          bounce = BounceSpooler.spool(spool, a.envelope(), a.failures(), c.primaryHostname(), Instant.now());
+          bounce = BounceSpooler.spool(spool, a.envelope(), a.failures(), c.primaryHostname(), clock.instant());
           MainLog.write(bounce.id() + " <= <> R=" + a.id() + " U=postern P=local S=" + bounce.size());
           a.markFailed(false);
         } else {
@@ -330,7 +345,7 @@ public final class QueueVerticle extends VerticleBase {
   private Envelope delayWarning(MessageAttempt a, PosternConfig c) throws java.io.IOException {
     Envelope e = a.envelope();
     java.time.Duration due = BouncePolicy.nextDelayWarning(e, c.delivery().delayWarning(), e.warningsSent());
-    Instant now = Instant.now();
+    Instant now = clock.instant();
     java.time.Duration age = java.time.Duration.between(Instant.ofEpochMilli(e.receivedAt()), now);
     if (due == null || age.compareTo(due) < 0) {
       return null;

@@ -14,6 +14,7 @@ import org.postern.log.MainLog;
 import org.postern.spool.Envelope;
 import org.postern.spool.Spool;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,15 +40,17 @@ final class RemoteDeliveries {
   private final RetryDatabase retry;
   private final RemoteRouter router;
   private final DeliveryPermits permits;
+  private final Clock clock;
 
   RemoteDeliveries(Vertx vertx, WorkerExecutor workers, Spool spool, RetryDatabase retry, RemoteRouter router,
-                   DeliveryPermits permits) {
+                   DeliveryPermits permits, Clock clock) {
     this.vertx = vertx;
     this.workers = workers;
     this.spool = spool;
     this.retry = retry;
     this.router = router;
     this.permits = permits;
+    this.clock = clock;
   }
 
   /** Recipients that go to the same hosts through the same router and transport. */
@@ -56,7 +59,7 @@ final class RemoteDeliveries {
 
   Future<Void> deliver(MessageAttempt a, List<Envelope.Recipient> recipients, PosternConfig c) {
     permits.limit(c.delivery().remoteMaxParallel());
-    Instant now = Instant.now();
+    Instant now = clock.instant();
     Instant arrival = Instant.ofEpochMilli(a.envelope().receivedAt());
     Map<String, List<String>> byDomain = new LinkedHashMap<>();
     for (Envelope.Recipient r : recipients) {

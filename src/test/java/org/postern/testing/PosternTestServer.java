@@ -26,6 +26,7 @@ public final class PosternTestServer implements AutoCloseable {
   private final Path confDir;
   private final Map<String, String> options = new LinkedHashMap<>();
   private final java.util.Set<String> left = new java.util.HashSet<>();
+  private final Map<String, java.util.function.Supplier<? extends io.vertx.core.Deployable>> replaced = new LinkedHashMap<>();
   private Vertx vertx;
   private int smtpPort;
   private boolean shippedMain;
@@ -88,6 +89,12 @@ public final class PosternTestServer implements AutoCloseable {
     return this;
   }
 
+  /** Deploys the verticle of verticles.json named {@code verticleClass} from {@code instance} instead. */
+  public PosternTestServer replace(String verticleClass, java.util.function.Supplier<? extends io.vertx.core.Deployable> instance) {
+    replaced.put(verticleClass, instance);
+    return this;
+  }
+
   /** Replaces conf/passwd. */
   public PosternTestServer users(String... lines) throws IOException {
     Files.writeString(confDir.resolve("passwd"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
@@ -140,7 +147,7 @@ public final class PosternTestServer implements AutoCloseable {
     Path config = writeConfig();
     vertx = Vertx.vertx();
     JsonArray list = VerticleDeployer.read(Path.of("verticles.json"));
-    VerticleDeployer.deploy(vertx, list, config, name -> !left.contains(name))
+    VerticleDeployer.deploy(vertx, list, config, name -> !left.contains(name), replaced)
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     smtpPort = vertx.sharedData().<String, Integer>getLocalMap(ListenerVerticle.PORTS).get("smtp");
     return this;
