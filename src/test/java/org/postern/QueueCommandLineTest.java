@@ -189,7 +189,6 @@ class QueueCommandLineTest {
     assertFalse(Files.exists(spool.envelopeFile(first)));
     assertFalse(Files.exists(spool.dataFile(first)));
     assertTrue(Files.exists(spool.envelopeFile(second)));
-    assertFalse(Files.exists(spool.lockFile(first)), "lock file goes with the message");
     String log = mainLog();
     assertTrue(log.contains(" " + first + " removed by " + USER + "\n"), log);
     assertTrue(log.indexOf(first + " Completed") > log.indexOf(first + " removed by"), log);
@@ -216,7 +215,6 @@ class QueueCommandLineTest {
       assertEquals(1, m.exit(), m::toString);
       assertEquals("postern: message " + UNKNOWN + ": no such message\n", m.stderr(), m::toString);
     }
-    assertFalse(Files.exists(spool.lockFile(UNKNOWN)), "no lock file for an unknown id");
   }
 
   @Test

@@ -3,6 +3,7 @@ package org.postern.queue;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import org.postern.spool.Envelope;
+import org.postern.spool.MessageLock;
 import org.postern.spool.Spool;
 
 import java.util.ArrayList;
@@ -23,8 +24,11 @@ final class MessageAttempt {
   private Envelope written;
   private Future<Void> writes = Future.succeededFuture();
   private boolean remoteDeliveries;
+  private final MessageLock lock;
 
-  MessageAttempt(Envelope envelope, int receivedHeaders, boolean force) {
+  /** An attempt at the message of {@code envelope}, whose {@code lock} the caller holds. */
+  MessageAttempt(Envelope envelope, int receivedHeaders, boolean force, MessageLock lock) {
+    this.lock = lock;
     this.envelope = envelope;
     this.written = envelope;
     this.receivedHeaders = receivedHeaders;
@@ -37,6 +41,11 @@ final class MessageAttempt {
 
   Envelope envelope() {
     return envelope;
+  }
+
+  /** The message's lock, held for the whole attempt. */
+  MessageLock lock() {
+    return lock;
   }
 
   int receivedHeaders() {

@@ -193,19 +193,22 @@ public final class QueueVerticle extends VerticleBase {
             return null;
           }
           Envelope envelope = spool.readEnvelope(id);
-          return new MessageAttempt(envelope, ReceivedHeaders.count(spool.dataFile(id)), filter.force());
+          return new MessageAttempt(envelope, ReceivedHeaders.count(spool.dataFile(id)), filter.force(), lock[0]);
         }, false)
         .compose(a -> a == null || a.envelope().frozen() ? Future.succeededFuture() : attempt(a, c))
         .recover(e -> {
           LOG.warn("{}: delivery attempt failed: {}", id, e.toString());
           return Future.succeededFuture();
         })
-        .eventually(() -> workers.<Void>executeBlocking(() -> {
-          if (lock[0] != null) {
-            lock[0].close();
-          }
-          return null;
-        }, false).onComplete(r -> inFlight.remove(id)));
+        .eventually(() -> {
+          // finish() releases the lock with its last spool write; this is for the other ways out.
+          Future<Void> released = lock[0] == null || !lock[0].held() ? Future.succeededFuture()
+              : workers.executeBlocking(() -> {
+                lock[0].close();
+                return null;
+              }, false);
+          return released.onComplete(r -> inFlight.remove(id));
+        });
   }
 
   private Future<Void> attempt(MessageAttempt a, PosternConfig c) {
@@ -313,6 +316,7 @@ public final class QueueVerticle extends VerticleBase {
       } else if (a.dirty()) {
         spool.writeEnvelope(done);
       }
+      a.lock().close();
       return bounce != null ? bounce : warning;
     }, false)).compose(report -> {
       if (report != null) {

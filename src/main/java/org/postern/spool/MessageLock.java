@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,97 +25,139 @@ import java.util.concurrent.ConcurrentHashMap;
  * envelope under the lock, and close the lock after the envelope was rewritten or the message
  * removed.
  *
- * <p>The lock is a {@link FileLock} (fcntl on Linux) on {@link Spool#lockFile}, a file of its own:
- * POSIX drops a process's lock when it closes any descriptor of the locked file, so locking the
- * {@code -D} file that the transports read would silently lose the lock. The kernel releases the
- * lock when its process dies, so a killed delivery never leaves a message locked. Within one JVM a
- * second {@link #tryLock} of a held message is refused before any file is opened: closing that
- * second descriptor would otherwise drop the first holder's lock.
+ * <p>The lock is an fcntl byte-range lock, one byte per message id (at a 62-bit hash of it), in one
+ * file, {@link Spool#lockFile()}. One file rather than a file per message: creating and unlinking
+ * an inode per delivery was the largest kernel cost of a busy relay (ext4's search for an inode
+ * number not recently deleted). Two ids that hash alike only exclude each other for a moment; the
+ * same id always finds its own byte. The kernel releases the lock when its process dies, so a
+ * killed delivery never leaves a message locked.
  *
- * <p>The lock file is removed on {@link #close} once the message has left the spool, still under
- * the lock. Message ids are never reused, so a locker racing with that removal only ever finds a
- * message that is gone, which callers check under the lock ({@link Spool#exists}).
+ * <p>POSIX drops every lock a process holds on a file when it closes any descriptor of that file,
+ * so this JVM opens the lock file once, shares that channel between its holders, and closes it only
+ * when none is left. A second {@link #tryLock} of a message held in this JVM is refused before the
+ * file is touched.
  *
  * <p>Every method blocks on the file system: call off the event loop.
  */
 public final class MessageLock implements AutoCloseable {
-  /** Lock files this JVM holds (or is taking) a lock on. */
-  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+  /** Lock file and id of every lock this JVM holds (or is taking). */
+  private static final Set<String> HELD = ConcurrentHashMap.newKeySet();
+  /** The open lock files, with how many holders use each; guarded by itself. */
+  private static final Map<Path, SharedChannel> CHANNELS = new HashMap<>();
 
-  private final Spool spool;
+  private static final class SharedChannel {
+    private final FileChannel channel;
+    private int users;
+
+    private SharedChannel(FileChannel channel) {
+      this.channel = channel;
+    }
+  }
+
   private final String id;
   private final Path file;
-  private final FileChannel channel;
+  private final String key;
   private final FileLock lock;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-  private MessageLock(Spool spool, String id, Path file, FileChannel channel, FileLock lock) {
-    this.spool = spool;
+  private MessageLock(String id, Path file, String key, FileLock lock) {
     this.id = id;
     this.file = file;
-    this.channel = channel;
+    this.key = key;
     this.lock = lock;
   }
 
   /**
    * Takes the message's lock without waiting: empty when another process, or another holder in
    * this JVM, has it. Does not check that the message exists; do that under the lock.
+   *
+   * @throws IllegalArgumentException when {@code id} is not a spool id
    */
   public static Optional<MessageLock> tryLock(Spool spool, String id) throws IOException {
-    Path file = spool.lockFile(id).toAbsolutePath().normalize();
-    if (!HELD.add(file)) {
+    Spool.checked(id);
+    Path file = spool.lockFile().toAbsolutePath().normalize();
+    String key = file + "\0" + id;
+    if (!HELD.add(key)) {
       return Optional.empty();
     }
-    FileChannel channel = null;
+    FileChannel channel;
     try {
-      if (!Files.isDirectory(file.getParent())) {
-        Files.createDirectories(file.getParent());
-      }
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock lock;
-      try {
-        lock = channel.tryLock();
-      } catch (OverlappingFileLockException heldInThisJvm) {
-        // Locked through a channel this class did not open: still someone else's.
-        lock = null;
-      }
-      if (lock != null) {
-        return Optional.of(new MessageLock(spool, id, file, channel, lock));
-      }
+      channel = open(file);
     } catch (IOException | RuntimeException e) {
-      close(channel, file);
+      HELD.remove(key);
       throw e;
     }
-    close(channel, file);
-    return Optional.empty();
+    FileLock lock = null;
+    try {
+      lock = channel.tryLock(position(id), 1, false);
+    } catch (OverlappingFileLockException sameByteHeldHere) {
+      // Another id of this JVM on the same byte: the message waits for the next run.
+    } finally {
+      if (lock == null) {
+        release(file, key);
+      }
+    }
+    return lock == null ? Optional.empty() : Optional.of(new MessageLock(id, file, key, lock));
   }
 
   public String id() {
     return id;
   }
 
-  /** Releases the lock; removes the lock file first when the message is no longer on the spool. */
+  /** True until {@link #close()}. */
+  public boolean held() {
+    return !closed.get();
+  }
+
+  /** Releases the lock; closing again does nothing. */
   @Override
   public void close() throws IOException {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     try {
-      if (!Files.exists(spool.envelopeFile(id)) && !Files.exists(spool.dataFile(id))) {
-        Files.deleteIfExists(file);
-      }
+      lock.release();
     } finally {
-      try {
-        lock.release();
-      } finally {
-        close(channel, file);
-      }
+      release(file, key);
     }
   }
 
-  private static void close(FileChannel channel, Path file) throws IOException {
+  /** Where in the lock file the message's byte is: a 62-bit FNV-1a hash of its id. */
+  static long position(String id) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : id.getBytes(StandardCharsets.US_ASCII)) {
+      h = (h ^ (b & 0xff)) * 0x100000001b3L;
+    }
+    return h & 0x3fff_ffff_ffff_ffffL;
+  }
+
+  private static FileChannel open(Path file) throws IOException {
+    synchronized (CHANNELS) {
+      SharedChannel shared = CHANNELS.get(file);
+      if (shared == null) {
+        if (!Files.isDirectory(file.getParent())) {
+          Files.createDirectories(file.getParent());
+        }
+        shared = new SharedChannel(FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE));
+        CHANNELS.put(file, shared);
+      }
+      shared.users++;
+      return shared.channel;
+    }
+  }
+
+  /** Gives up a holder's use of the lock file: closing it is safe once no lock of ours is on it. */
+  private static void release(Path file, String key) throws IOException {
     try {
-      if (channel != null) {
-        channel.close();
+      synchronized (CHANNELS) {
+        SharedChannel shared = CHANNELS.get(file);
+        if (shared != null && --shared.users == 0) {
+          CHANNELS.remove(file);
+          shared.channel.close();
+        }
       }
     } finally {
-      HELD.remove(file);
+      HELD.remove(key);
     }
   }
 }

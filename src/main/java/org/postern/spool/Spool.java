@@ -51,11 +51,12 @@ public final class Spool implements Shareable {
   }
 
   /**
-   * The file {@link MessageLock} locks: {@code locks/<id>} beside {@code input/}, opened by nothing
-   * else, because closing any descriptor of a locked file drops the JVM's lock on it.
+   * The file whose byte ranges {@link MessageLock} locks: {@code locks/messages} beside
+   * {@code input/}, opened by nothing else, because closing any descriptor of a locked file drops
+   * the process's locks on it.
    */
-  public Path lockFile(String id) {
-    return input.resolveSibling("locks").resolve(checked(id));
+  public Path lockFile() {
+    return input.resolveSibling("locks").resolve("messages");
   }
 
   /** True while the message's envelope exists (it is on the queue). */
@@ -202,7 +203,7 @@ public final class Spool implements Shareable {
     }
   }
 
-  private static String checked(String id) {
+  static String checked(String id) {
     if (!MessageIds.isValid(id)) {
       throw new IllegalArgumentException("not a message id: " + id);
     }

@@ -99,15 +99,45 @@ class MessageLockTest {
   }
 
   @Test
-  void lockFileStaysWhileTheMessageExistsAndGoesWithIt() throws Exception {
-    MessageLock.tryLock(spool, ID).orElseThrow().close();
-    assertTrue(Files.exists(spool.lockFile(ID)), "message still spooled");
-    try (MessageLock lock = MessageLock.tryLock(spool, ID).orElseThrow()) {
-      spool.remove(ID);
-      assertTrue(Files.exists(spool.lockFile(ID)), "removed only on close");
+  void oneLockFileServesEveryMessageAndNothingLandsInInput() throws Exception {
+    List<MessageLock> held = new java.util.ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      held.add(MessageLock.tryLock(spool, String.format("1abcDE-0000AB-%04d", i)).orElseThrow());
     }
-    assertFalse(Files.exists(spool.lockFile(ID)), "message gone, lock file gone");
-    assertFalse(Files.exists(spool.inputDirectory().resolve(ID + "-L")), "nothing in input/");
+    for (MessageLock lock : held) {
+      lock.close();
+    }
+    try (var files = Files.list(spool.lockFile().getParent())) {
+      assertEquals(List.of(spool.lockFile()), files.toList());
+    }
+    try (var files = Files.list(spool.inputDirectory())) {
+      assertEquals(2, files.count(), "only the message's own -D and -H");
+    }
+  }
+
+  @Test
+  void closingOneLockKeepsTheOthersOfThisJvm() throws Exception {
+    String other = "1abcDE-0000AB-Cd01";
+    MessageLock first = MessageLock.tryLock(spool, other).orElseThrow();
+    try (MessageLock lock = MessageLock.tryLock(spool, ID).orElseThrow()) {
+      first.close();
+      // A lock file descriptor closed too early would have dropped this one too.
+      Process probe = child("probe");
+      assertEquals("busy", firstLine(probe));
+      assertEquals(1, exit(probe));
+    }
+  }
+
+  @Test
+  void positionsAreStableAndSpread() {
+    assertEquals(MessageLock.position(ID), MessageLock.position(new String(ID.toCharArray())));
+    java.util.Set<Long> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 100_000; i++) {
+      long p = MessageLock.position(String.format("1xXRTz-3iC1Xu-%05d", i));
+      assertTrue(p >= 0 && p < (1L << 62), "a valid fcntl offset");
+      seen.add(p);
+    }
+    assertEquals(100_000, seen.size());
   }
 
   @Test
