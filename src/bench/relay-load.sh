@@ -6,14 +6,40 @@
 #  - Postfix (../shared/bench/postfix-anchor.sh): N messages accepted on hold, then relayhost set,
 #    released (postsuper -H, postqueue -f); timed until its queue is empty.
 # Usage (from the repository, after mvn package): N=2000 C=10 src/bench/relay-load.sh
+# TLS=1: both relay over STARTTLS to TlsSmtpSink (test classes) on 127.0.0.1:2701 instead, since
+#   smtp-sink has no STARTTLS. Postern with hosts_require_tls "*", Postfix with
+#   smtp_tls_security_level encrypt; each shows how many deliveries/connections used TLS.
+#   PF_TLS_REUSE=yes|no (default no) is Postfix's smtp_tls_connection_reuse: without it Postfix
+#   makes one TLS handshake per message, while Postern keeps its connections for many.
+#   The sink's JDK handshakes cost ~10 ms of CPU each, so with PF_TLS_REUSE=no it may be what
+#   bounds Postfix: check its CPU (one event loop) before trusting that figure.
+#   Usage: N=2000 C=10 TLS=1 PF_TLS_REUSE=yes src/bench/relay-load.sh
 # Needs root, postfix (smtp-source, smtp-sink, postconf), bc and python3. Postern runs on 2525.
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-N=${N:-2000}; C=${C:-10}; SINK=2700
-BENCH=$REPO/../shared/bench; RUN=/tmp/postern-bench/postfix
-pkill -f "smtp-sink" 2>/dev/null; sleep 0.3
-smtp-sink -u root 127.0.0.1:$SINK 512 >/dev/null 2>&1 &
-SINKPID=$!
+N=${N:-2000}; C=${C:-10}; SINK=2700; TLS=${TLS:-0}; PF_TLS_REUSE=${PF_TLS_REUSE:-no}
+BENCH=$REPO/../shared/bench; RUN=/tmp/postern-bench/postfix; SINKLOG=/tmp/postern-bench/tls-sink.log
+TRANSPORT="{ driver: smtp }"
+if [ "$TLS" = 1 ]; then
+  SINK=2701; TRANSPORT='{ driver: smtp, hosts_require_tls: "*" }'
+  mkdir -p /tmp/postern-bench
+  java -cp $REPO/target/postern.jar:$REPO/target/test-classes org.postern.bench.TlsSmtpSink $SINK > $SINKLOG 2>&1 &
+  SINKPID=$!
+  # Its certificate is made at start, which takes a few seconds.
+  for i in $(seq 1 150); do grep -q "tls sink listening" $SINKLOG && break; sleep 0.2; done
+  # A cold JVM takes over a second for its first handshakes: warm the sink up, or Postern, which
+  # is measured first, pays for it.
+  python3 - <<PY
+import smtplib, ssl
+tls = ssl.create_default_context(); tls.check_hostname = False; tls.verify_mode = ssl.CERT_NONE
+for i in range(200):
+    s = smtplib.SMTP("127.0.0.1", $SINK); s.starttls(context=tls); s.ehlo(); s.quit()
+PY
+else
+  pkill -f "smtp-sink" 2>/dev/null; sleep 0.3
+  smtp-sink -u root 127.0.0.1:$SINK 512 >/dev/null 2>&1 &
+  SINKPID=$!
+fi
 # --- Postern
 rm -rf /tmp/relayq && mkdir -p /tmp/relayq && cp -r $REPO/conf /tmp/relayq/
 cat >> /tmp/relayq/conf/postern.yaml <<YAML
@@ -22,7 +48,7 @@ routers:
   - { name: local_user, driver: local }
   - { name: smarthost, driver: manualroute, domains: "!+local_domains", route_list: "* 127.0.0.1::$SINK", transport: remote_smtp }
 transports:
-  remote_smtp: { driver: smtp }
+  remote_smtp: $TRANSPORT
 YAML
 sed -i 's/^smtp_accept_max_per_host:.*/smtp_accept_max_per_host: 0/; s/^remote_max_parallel:.*/remote_max_parallel: '$C'/' /tmp/relayq/conf/postern.yaml
 cd /tmp/relayq
@@ -47,6 +73,7 @@ PT=$(echo "$T1 - $T0" | bc -l)
 CPU=$(awk '{print ($14+$15)/100}' /proc/$PPID_/stat)
 echo "postern relayed $N in $PT s: $(echo "$N / $PT" | bc -l | cut -c1-7) msg/s (process CPU total ${CPU}s)"
 grep -c " => x@relay.test" /tmp/relayq/data/log/mainlog
+[ "$TLS" = 1 ] && echo "postern deliveries over TLS, by cipher:" && grep " => x@relay.test" /tmp/relayq/data/log/mainlog | grep -o " X=[^ ]*" | sort | uniq -c
 kill $PPID_; sleep 1
 # --- Postfix
 PORT=2600 $BENCH/postfix-anchor.sh start >/dev/null
@@ -54,6 +81,11 @@ smtp-source -s 20 -m $N -l 10240 -f a@example.org -t x@relay.test 127.0.0.1:2600
 sleep 1
 echo "postfix queued: $(PORT=2600 $BENCH/postfix-anchor.sh count)"
 postconf -c $RUN/etc -e "relayhost = [127.0.0.1]:$SINK" "default_destination_concurrency_limit = $C" "smtp_destination_concurrency_limit = $C" "initial_destination_concurrency = $C" "smtpd_end_of_data_restrictions ="
+if [ "$TLS" = 1 ]; then
+  postconf -c $RUN/etc -e "smtp_tls_security_level = encrypt" "smtp_tls_loglevel = 1" "smtp_tls_connection_reuse = $PF_TLS_REUSE"
+  # Connection reuse goes through tlsproxy, which the anchor's master.cf lacks.
+  postconf -c $RUN/etc -M "tlsproxy/unix=tlsproxy unix - - n - 0 tlsproxy"
+fi
 postfix -c $RUN/etc reload >/dev/null 2>&1
 sleep 1
 T0=$(date +%s.%N)
@@ -64,6 +96,11 @@ T1=$(date +%s.%N)
 FT=$(echo "$T1 - $T0" | bc -l)
 echo "postfix relayed $N in $FT s: $(echo "$N / $FT" | bc -l | cut -c1-7) msg/s"
 grep -c "status=sent" $RUN/maillog; grep -v "status=sent" $RUN/maillog | grep -i "defer\|refused\|error" | head -3
+# smtp(8) logs each delivery's TLS connection as established or reused (tlsproxy logs its own too).
+[ "$TLS" = 1 ] && echo "postfix TLS connections (smtp_tls_connection_reuse = $PF_TLS_REUSE):" \
+  "$(grep -c "postfix/smtp\[.*TLS connection established" $RUN/maillog) established," \
+  "$(grep -c "postfix/smtp\[.*TLS connection reused" $RUN/maillog) reused"
 PORT=2600 $BENCH/postfix-anchor.sh stop >/dev/null; rm -rf $RUN
 kill $SINKPID
+[ "$TLS" = 1 ] && { wait $SINKPID; tail -1 $SINKLOG; }
 echo "ratio postern/postfix: $(echo "$FT / $PT" | bc -l | cut -c1-5)"

@@ -12,16 +12,16 @@ import java.lang.reflect.Field;
  * the others carry null, and {@code NetSocket.upgradeToSsl} fails on them with a
  * NullPointerException, so STARTTLS would work on one connection in N. After {@code listen()},
  * this gives a secondary server the main server's manager. Removable once Vert.x passes the main
- * server's manager itself.
+ * server's manager itself. Public for the benchmark's STARTTLS sink (org.postern.bench.TlsSmtpSink).
  */
-final class SharedServerSslFix {
+public final class SharedServerSslFix {
   private static final Logger LOG = LoggerFactory.getLogger(SharedServerSslFix.class);
 
   private SharedServerSslFix() {
   }
 
   /** Returns true when the server can upgrade sockets to TLS (fixed or not needing a fix). */
-  static boolean apply(NetServer server) {
+  public static boolean apply(NetServer server) {
     try {
       Class<?> type = server.getClass();
       Field manager = field(type, "sslContextManager");
