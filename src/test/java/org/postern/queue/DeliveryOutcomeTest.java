@@ -1,14 +1,13 @@
 package org.postern.queue;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postern.bus.Addresses;
 import org.postern.testing.PosternTestServer;
+import org.postern.testing.ScriptedServers;
 import org.postern.testing.ScriptedSmtpServer;
 
 import java.nio.file.Files;
@@ -25,7 +24,6 @@ import static org.postern.queue.RelayTesting.awaitTrue;
 import static org.postern.queue.RelayTesting.manualroute;
 import static org.postern.queue.RelayTesting.report;
 import static org.postern.queue.RelayTesting.send;
-import static org.postern.queue.RelayTesting.started;
 import static org.postern.queue.RelayTesting.states;
 
 /**
@@ -35,17 +33,8 @@ import static org.postern.queue.RelayTesting.states;
 @Timeout(120)
 class DeliveryOutcomeTest {
   private static final String CONTENT = "Subject: outcome\r\n\r\nHello.\r\n";
-  private static Vertx vertx;
-
-  @BeforeAll
-  static void setUp() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void tearDown() throws Exception {
-    RelayTesting.await(vertx.close());
-  }
+  @RegisterExtension
+  static final ScriptedServers REMOTES = new ScriptedServers();
 
   private static PosternTestServer relay(ScriptedSmtpServer remote, String... options) throws Exception {
     PosternTestServer s = PosternTestServer.create()
@@ -79,7 +68,7 @@ class DeliveryOutcomeTest {
 
   @Test
   void aTemporaryRefusalStaysQueuedUntilItsRetryTimeUnlessForced() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().rcpt("bob@remote.example", 451));
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().rcpt("bob@remote.example", 451));
     try (PosternTestServer server = relay(remote)) {
       String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
       String line = awaitLog(id, " == bob@remote.example");
@@ -101,7 +90,7 @@ class DeliveryOutcomeTest {
 
   @Test
   void aMessageStillWaitingPastDelayWarningWarnsItsSenderOnce() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().rcpt("bob@remote.example", 451));
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().rcpt("bob@remote.example", 451));
     try (PosternTestServer server = relay(remote, "delay_warning", "\"1s:1h\"")) {
       String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
       awaitLog(id, " == bob@remote.example");
@@ -127,7 +116,7 @@ class DeliveryOutcomeTest {
 
   @Test
   void aPermanentRefusalBouncesToTheSender() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().rcpt("bob@remote.example", 550));
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().rcpt("bob@remote.example", 550));
     try (PosternTestServer server = relay(remote)) {
       String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
       String line = awaitLog(id, " ** bob@remote.example");
@@ -151,7 +140,7 @@ class DeliveryOutcomeTest {
 
   @Test
   void aFailingBounceIsFrozenNeverBounced() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().rcpt("bob@remote.example", 550));
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().rcpt("bob@remote.example", 550));
     try (PosternTestServer server = relay(remote)) {
       String id = send(server, "", CONTENT, "bob@remote.example");
       awaitLog(id, " ** bob@remote.example");
@@ -173,7 +162,7 @@ class DeliveryOutcomeTest {
 
   @Test
   void aFrozenBounceIsDiscardedAfterIgnoreBounceErrorsAfter() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().rcpt("bob@remote.example", 550));
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().rcpt("bob@remote.example", 550));
     try (PosternTestServer server = relay(remote, "ignore_bounce_errors_after", "1s")) {
       String id = send(server, "", CONTENT, "bob@remote.example");
       awaitLog(id, " *** Frozen (delivery error message)");
@@ -189,7 +178,7 @@ class DeliveryOutcomeTest {
 
   @Test
   void mixedAnswersGiveEachRecipientItsOwnState() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create()
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create()
         .rcpt("b@remote.example", 450).rcpt("c@remote.example", 550));
     try (PosternTestServer server = relay(remote)) {
       String id = send(server, "alice@test.example", CONTENT, "a@remote.example", "b@remote.example",
@@ -217,7 +206,7 @@ class DeliveryOutcomeTest {
 
   @Test
   void retryExhaustionFailsAndBounces() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().rcpt("bob@remote.example", 451));
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().rcpt("bob@remote.example", 451));
     try (PosternTestServer server = relay(remote, "retry", "\"* * F,2s,1s\"", "queue_run_interval", "500ms")) {
       String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
       String line = awaitLog(id, " ** bob@remote.example");
@@ -243,7 +232,7 @@ class DeliveryOutcomeTest {
 
   @Test
   void tooManyReceivedHeadersIsAMailLoop() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create());
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());
     try (PosternTestServer server = relay(remote)) {
       // 30 in the message plus Postern's own: 31, one more than received_headers_max.
       String looping = send(server, "alice@test.example", received(30) + CONTENT, "bob@remote.example");
@@ -261,7 +250,7 @@ class DeliveryOutcomeTest {
 
   @Test
   void flushWithADomainDeliversThatDomainOnly() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create());
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());
     try (PosternTestServer server = relay(remote, "queue_only", "true")) {
       String one = send(server, "alice@test.example", CONTENT, "bob@one.example");
       String two = send(server, "alice@test.example", CONTENT, "bob@two.example");

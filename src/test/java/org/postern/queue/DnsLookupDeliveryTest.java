@@ -1,11 +1,10 @@
 package org.postern.queue;
 
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postern.testing.PosternTestServer;
+import org.postern.testing.ScriptedServers;
 import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.TestDnsServer;
 
@@ -20,7 +19,6 @@ import static org.postern.queue.RelayTesting.awaitLog;
 import static org.postern.queue.RelayTesting.dnslookup;
 import static org.postern.queue.RelayTesting.report;
 import static org.postern.queue.RelayTesting.send;
-import static org.postern.queue.RelayTesting.started;
 
 /**
  * The dnslookup router against a real DNS server on UDP: MX order, implicit MX, null MX and
@@ -30,17 +28,8 @@ import static org.postern.queue.RelayTesting.started;
 @Timeout(90)
 class DnsLookupDeliveryTest {
   private static final String CONTENT = "Subject: mx\r\n\r\nHello.\r\n";
-  private static Vertx vertx;
-
-  @BeforeAll
-  static void setUp() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void tearDown() throws Exception {
-    RelayTesting.await(vertx.close());
-  }
+  @RegisterExtension
+  static final ScriptedServers REMOTES = new ScriptedServers();
 
   private static PosternTestServer server(TestDnsServer dns, ScriptedSmtpServer remote) throws Exception {
     return PosternTestServer.create()
@@ -53,8 +42,8 @@ class DnsLookupDeliveryTest {
 
   @Test
   void mxHostsAreTriedInPreferenceOrder() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create());
-    try (TestDnsServer dns = TestDnsServer.start(vertx)
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());
+    try (TestDnsServer dns = TestDnsServer.start(REMOTES.vertx())
         .mx("remote.example", 20, "mx2.remote.example").mx("remote.example", 10, "mx1.remote.example")
         .a("mx1.remote.example", "127.0.0.2").a("mx2.remote.example", "127.0.0.1");
          PosternTestServer server = server(dns, remote)) {
@@ -83,8 +72,8 @@ class DnsLookupDeliveryTest {
 
   @Test
   void aDomainWithoutMxIsItsOwnMailExchanger() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create());
-    try (TestDnsServer dns = TestDnsServer.start(vertx).a("remote.example", "127.0.0.1");
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());
+    try (TestDnsServer dns = TestDnsServer.start(REMOTES.vertx()).a("remote.example", "127.0.0.1");
          PosternTestServer server = server(dns, remote)) {
       String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
       String line = awaitLog(id, " => bob@remote.example");
@@ -95,8 +84,8 @@ class DnsLookupDeliveryTest {
 
   @Test
   void aNullMxFailsAndBounces() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create());
-    try (TestDnsServer dns = TestDnsServer.start(vertx).mx("remote.example", 0, ".")
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());
+    try (TestDnsServer dns = TestDnsServer.start(REMOTES.vertx()).mx("remote.example", 0, ".")
         .a("remote.example", "127.0.0.1");
          PosternTestServer server = server(dns, remote)) {
       String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
@@ -115,8 +104,8 @@ class DnsLookupDeliveryTest {
 
   @Test
   void nxdomainFailsAsUnrouteable() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create());
-    try (TestDnsServer dns = TestDnsServer.start(vertx);
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());
+    try (TestDnsServer dns = TestDnsServer.start(REMOTES.vertx());
          PosternTestServer server = server(dns, remote)) {
       String id = send(server, "alice@test.example", CONTENT, "bob@nowhere.example");
       awaitLog(id, " ** bob@nowhere.example R=dnslookup: Unrouteable address");
@@ -132,8 +121,8 @@ class DnsLookupDeliveryTest {
 
   @Test
   void aTemporaryDnsFailureDefers() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create());
-    try (TestDnsServer dns = TestDnsServer.start(vertx).servfail("remote.example");
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());
+    try (TestDnsServer dns = TestDnsServer.start(REMOTES.vertx()).servfail("remote.example");
          PosternTestServer server = server(dns, remote)) {
       String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
       String line = awaitLog(id, " == bob@remote.example R=dnslookup defer: host lookup did not complete");

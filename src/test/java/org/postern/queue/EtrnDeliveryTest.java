@@ -1,11 +1,10 @@
 package org.postern.queue;
 
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postern.testing.PosternTestServer;
+import org.postern.testing.ScriptedServers;
 import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.SmtpTestClient;
 
@@ -16,26 +15,16 @@ import static org.postern.queue.RelayTesting.TRANSPORTS;
 import static org.postern.queue.RelayTesting.awaitLog;
 import static org.postern.queue.RelayTesting.manualroute;
 import static org.postern.queue.RelayTesting.send;
-import static org.postern.queue.RelayTesting.started;
 
 /** ETRN (RFC 1985) against the real queue: it delivers exactly the named domain's waiting mail. */
 @Timeout(90)
 class EtrnDeliveryTest {
-  private static Vertx vertx;
-
-  @BeforeAll
-  static void setUp() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void tearDown() throws Exception {
-    RelayTesting.await(vertx.close());
-  }
+  @RegisterExtension
+  static final ScriptedServers REMOTES = new ScriptedServers();
 
   @Test
   void etrnDeliversThatDomainOnly() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create());
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());
     try (PosternTestServer server = PosternTestServer.create().option("queue_only", "true")
         .option("routers", manualroute("127.0.0.1::" + remote.port()))
         .option("transports", TRANSPORTS).start()) {

@@ -1,11 +1,10 @@
 package org.postern.queue;
 
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postern.testing.PosternTestServer;
+import org.postern.testing.ScriptedServers;
 import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.TestPki;
 
@@ -20,27 +19,17 @@ import static org.postern.queue.RelayTesting.awaitLog;
 import static org.postern.queue.RelayTesting.awaitTrue;
 import static org.postern.queue.RelayTesting.manualroute;
 import static org.postern.queue.RelayTesting.send;
-import static org.postern.queue.RelayTesting.started;
 
 /** Relaying through manualroute: to a scripted server (clear and STARTTLS) and to a second real Postern. */
 @Timeout(90)
 class RelayDeliveryTest {
   private static final String CONTENT = "Subject: relay\r\nMessage-ID: <relay@client.example>\r\n\r\nHello remote.\r\n";
-  private static Vertx vertx;
-
-  @BeforeAll
-  static void setUp() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void tearDown() throws Exception {
-    RelayTesting.await(vertx.close());
-  }
+  @RegisterExtension
+  static final ScriptedServers REMOTES = new ScriptedServers();
 
   @Test
   void relaysThroughManualrouteWithTheSameContent() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create());
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());
     try (PosternTestServer server = PosternTestServer.create()
         .option("routers", manualroute("127.0.0.1::" + remote.port()))
         .option("transports", TRANSPORTS).start()) {
@@ -61,7 +50,7 @@ class RelayDeliveryTest {
 
   @Test
   void startTlsIsLoggedWithXAndCv() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().startTls(TestPki.shared().server()));
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().startTls(TestPki.shared().server()));
     try (PosternTestServer server = PosternTestServer.create()
         .option("routers", manualroute("127.0.0.1::" + remote.port()))
         .option("transports", "{ remote_smtp: { driver: smtp, hosts_require_tls: \"*\", command_timeout: 5s } }")
@@ -128,7 +117,7 @@ class RelayDeliveryTest {
 
   @Test
   void oneConnectionCarriesConsecutiveMessagesToTheSameHost() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create());
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());
     try (PosternTestServer server = queueOnly(remote, TRANSPORTS, 1)) {
       List<String> ids = List.of(send(server, "alice@test.example", CONTENT, "a@remote.example"),
           send(server, "alice@test.example", CONTENT, "b@remote.example"),
@@ -144,7 +133,7 @@ class RelayDeliveryTest {
 
   @Test
   void remoteMaxParallelBoundsConcurrentDeliveries() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().hangAtDotFor("hang@remote.example"));
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().hangAtDotFor("hang@remote.example"));
     try (PosternTestServer server = queueOnly(remote,
         "{ remote_smtp: { driver: smtp, command_timeout: 5s, final_timeout: 3s } }", 2)) {
       List<String> ids = List.of(send(server, "alice@test.example", CONTENT, "hang@remote.example"),
@@ -165,7 +154,7 @@ class RelayDeliveryTest {
   @Test
   void theClientAuthenticatorIsLoggedAndItsSecretIsNot() throws Exception {
     String secret = "relay-secret-" + System.nanoTime();
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().auth("relayuser", secret, "PLAIN"));
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().auth("relayuser", secret, "PLAIN"));
     try (PosternTestServer server = PosternTestServer.create()
         .option("routers", manualroute("127.0.0.1::" + remote.port()))
         .option("authenticators", "{ relay_plain: { driver: plaintext, public_name: PLAIN, client_send: \"^relayuser^"

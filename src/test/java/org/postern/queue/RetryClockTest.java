@@ -1,13 +1,12 @@
 package org.postern.queue;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postern.bus.Addresses;
 import org.postern.testing.PosternTestServer;
+import org.postern.testing.ScriptedServers;
 import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.SettableClock;
 
@@ -24,7 +23,6 @@ import static org.postern.queue.RelayTesting.awaitLog;
 import static org.postern.queue.RelayTesting.manualroute;
 import static org.postern.queue.RelayTesting.report;
 import static org.postern.queue.RelayTesting.send;
-import static org.postern.queue.RelayTesting.started;
 import static org.postern.queue.RelayTesting.states;
 
 /**
@@ -36,17 +34,8 @@ import static org.postern.queue.RelayTesting.states;
 @Timeout(120)
 class RetryClockTest {
   private static final String CONTENT = "Subject: days of retries\r\n\r\nHello.\r\n";
-  private static Vertx vertx;
-
-  @BeforeAll
-  static void setUp() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void tearDown() throws Exception {
-    RelayTesting.await(vertx.close());
-  }
+  @RegisterExtension
+  static final ScriptedServers REMOTES = new ScriptedServers();
 
   /** A queue run that the test waits for; the RCPT commands the remote has seen after it. */
   private static int run(PosternTestServer server, ScriptedSmtpServer remote) throws Exception {
@@ -56,7 +45,7 @@ class RetryClockTest {
 
   @Test
   void theDefaultRetryRuleSpacesAttemptsWarnsAfterADayAndGivesUpAfterFourDays() throws Exception {
-    ScriptedSmtpServer remote = started(vertx, ScriptedSmtpServer.create().rcpt("bob@remote.example", 451));
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().rcpt("bob@remote.example", 451));
     Instant t0 = Instant.now();
     SettableClock clock = new SettableClock(t0);
     try (PosternTestServer server = PosternTestServer.create()
