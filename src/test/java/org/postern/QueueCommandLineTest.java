@@ -243,7 +243,8 @@ class QueueCommandLineTest {
   void badUsageExitsTwoAndChangesNothing() throws Exception {
     record Case(List<String> args, String stderr) {
     }
-    String modes = "postern: -bd, -bs, -bS, -bh, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -M, -q, -qf and -R exclude each other\n";
+    String modes = "postern: -bd, -bs, -bS, -bh, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -M, -q, -qf, -qff and -R exclude each"
+        + " other\n";
     List<Case> cases = List.of(
         new Case(List.of("-Mrm"), "postern: -Mrm, -Mf, -Mt and -M need at least one message id\n"),
         new Case(List.of("-M"), "postern: -Mrm, -Mf, -Mt and -M need at least one message id\n"),
@@ -300,10 +301,12 @@ class QueueCommandLineTest {
     List<Case> cases = List.of(
         new Case(List.of("-q"), new JsonObject().put("wait", true)),
         new Case(List.of("-qf"), new JsonObject().put("force", true).put("wait", true)),
+        new Case(List.of("-qff"), new JsonObject().put("force", true).put("thaw", true).put("wait", true)),
         new Case(List.of("-R", "test.example"),
             new JsonObject().put("domain", "test.example").put("force", true).put("wait", true)),
         new Case(List.of("-M", first, second),
-            new JsonObject().put("ids", new JsonArray().add(first).add(second)).put("force", true).put("wait", true)));
+            new JsonObject().put("ids", new JsonArray().add(first).add(second)).put("force", true).put("thaw", true)
+                .put("wait", true)));
     List<JsonObject> expected = new ArrayList<>();
     for (Case c : cases) {
       List<String> args = new ArrayList<>(List.of("--verticles", list.toString()));
@@ -323,7 +326,8 @@ class QueueCommandLineTest {
     Result r = postern("--verticles", list.toString(), "-M", UNKNOWN, first);
     assertEquals(1, r.exit(), r::toString);
     assertTrue(r.stderr().contains("postern: message " + UNKNOWN + ": no such message\n"), r::toString);
-    assertEquals(List.of(new JsonObject().put("ids", new JsonArray().add(first)).put("force", true).put("wait", true)),
+    assertEquals(List.of(new JsonObject().put("ids", new JsonArray().add(first)).put("force", true).put("thaw", true)
+            .put("wait", true)),
         recorded(record));
 
     Result none = postern("--verticles", list.toString(), "-M", UNKNOWN);
@@ -350,6 +354,28 @@ class QueueCommandLineTest {
   }
 
   @Test
+  void dashMThawsAFrozenMessageAndDeliversItAsEximDoes() throws Exception {
+    assertEquals(0, postern("-Mf", second).exit());
+    assertEquals(0, postern("-qf").exit());
+    assertEquals(List.of(second), spool.list(), "-qf leaves a frozen message alone");
+    Result r = postern("-M", second);
+    assertEquals(0, r.exit(), r::toString);
+    assertEquals(List.of(), spool.list(), this::logOrEmpty);
+    assertEquals(2, server.mailbox("alice").size(), this::logOrEmpty);
+    assertTrue(mainLog().contains(" " + second + " Unfrozen by forced delivery\n"), this::logOrEmpty);
+  }
+
+  @Test
+  void dashQffThawsAndDeliversEveryFrozenMessage() throws Exception {
+    assertEquals(0, postern("-Mf", first, second).exit());
+    Result r = postern("-qff");
+    assertEquals(0, r.exit(), r::toString);
+    assertEquals(List.of(), spool.list(), this::logOrEmpty);
+    assertTrue(mainLog().contains(" " + first + " Unfrozen by forced delivery\n"), this::logOrEmpty);
+    assertTrue(mainLog().contains(" " + second + " Unfrozen by forced delivery\n"), this::logOrEmpty);
+  }
+
+  @Test
   void queueRunDeploysTheShippedQueueWithoutListeners() throws Exception {
     // The shipped verticles.json: the queue and transports start in this process, nothing listens.
     Result r = postern("-q");
@@ -372,7 +398,7 @@ class QueueCommandLineTest {
     assertEquals(0, run.exit(), run::toString);
     assertEquals(1, server.mailbox("alice").size(), "a queue run leaves frozen messages alone");
     assertEquals(0, postern("-Mt", second).exit());
-    Result thawed = postern("-qf");
+    Result thawed = postern("-q");
     assertEquals(0, thawed.exit(), thawed::toString);
     assertEquals(2, server.mailbox("alice").size(), this::logOrEmpty);
     assertEquals(List.of(), spool.list());

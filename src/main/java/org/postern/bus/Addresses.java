@@ -25,13 +25,15 @@ public final class Addresses {
   /** A committed message: {@code {id}} in; replies once its first delivery attempt is over. */
   public static final String QUEUE_ENQUEUE = "postern.queue.enqueue";
   /**
-   * Queue run request (cluster-wide), {@code {domain?, subdomains?, force?, ids?, wait?}}, answered
+   * Queue run request (cluster-wide), {@code {domain?, subdomains?, force?, ids?, thaw?, wait?}}, answered
    * {@code {started: n}}, n the number of messages whose delivery it started:
    * <ul>
    * <li>{@code {}}: a queue run ({@code -q}); {@code force: true} ignores retry times ({@code -qf});
    * <li>{@code domain}: only messages with a pending recipient in that domain (ETRN, {@code -R});
    *     with {@code subdomains: true} also in its subdomains (ETRN {@code @domain});
-   * <li>{@code ids: [...]}: only these messages ({@code -M}); frozen ones wait for {@code -Mt};
+   * <li>{@code ids: [...]}: only these messages ({@code -M});
+   * <li>{@code thaw: true}: frozen messages too, thawed first ({@code -M}, {@code -qff}); without
+   *     it they are left alone;
    * <li>{@code wait: true}: reply only once the deliveries it started are over (the command line
    *     waits for them before it exits); without it, reply as soon as they are started (ETRN).
    * </ul>

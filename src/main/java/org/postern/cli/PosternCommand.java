@@ -79,7 +79,7 @@ public final class PosternCommand implements Callable<Integer> {
   @Option(names = "-Mt", description = "Thaw the messages ID...: delivered again by the next queue run.")
   boolean thawMessages;
 
-  @Option(names = "-M", description = "Deliver the messages ID... now, in this process.")
+  @Option(names = "-M", description = "Deliver the messages ID... now, in this process; frozen ones are thawed.")
   boolean deliverMessages;
 
   @Option(names = "-q", description = "Run the queue once in this process, respecting retry times.")
@@ -87,6 +87,9 @@ public final class PosternCommand implements Callable<Integer> {
 
   @Option(names = "-qf", description = "Run the queue once in this process, retry times ignored.")
   boolean forcedQueueRun;
+
+  @Option(names = "-qff", description = "As -qf, and frozen messages are thawed and delivered too.")
+  boolean thawingQueueRun;
 
   @Option(names = "-R", paramLabel = "DOMAIN",
       description = "Deliver now, in this process, the messages with recipients in DOMAIN.")
@@ -115,7 +118,7 @@ public final class PosternCommand implements Callable<Integer> {
 
   /** Arguments after which the command ends by itself; anything else leaves the daemon running. */
   private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("-bs", "-bS", "-bV", "-bh", "passwd",
-      "-h", "--help", "-V", "--version", "-bp", "-bpc", "-bpu", "-M", "-Mrm", "-Mf", "-Mt", "-q", "-qf", "-R");
+      "-h", "--help", "-V", "--version", "-bp", "-bpc", "-bpu", "-M", "-Mrm", "-Mf", "-Mt", "-q", "-qf", "-qff", "-R");
 
   /**
    * True when the command line runs the daemon, whose threads keep the JVM alive after
@@ -135,9 +138,9 @@ public final class PosternCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, listQueue, listUndelivered,
         countQueue, removeMessages, freezeMessages, thawMessages, deliverMessages, queueRun, forcedQueueRun,
-        domainRun != null);
+        thawingQueueRun, domainRun != null);
     if (modes > 1) {
-      System.err.println("postern: -bd, -bs, -bS, -bh, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -M, -q, -qf and -R"
+      System.err.println("postern: -bd, -bs, -bS, -bh, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -M, -q, -qf, -qff and -R"
           + " exclude each other");
       return 2;
     }
@@ -186,7 +189,7 @@ public final class PosternCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     ConfigHolder.of(vertx).set(config);
     JsonArray list = VerticleDeployer.read(verticles);
-    if (deliverMessages || queueRun || forcedQueueRun || domainRun != null) {
+    if (deliverMessages || queueRun || forcedQueueRun || thawingQueueRun || domainRun != null) {
       return runQueue(vertx, config, list);
     }
     if (stdioSession || batch || hostCheck != null) {
@@ -267,7 +270,8 @@ public final class PosternCommand implements Callable<Integer> {
       return status;
     }
     QueueRunRequest request = deliverMessages ? QueueRunRequest.messages(ids)
-        : domainRun != null ? QueueRunRequest.domain(domainRun) : QueueRunRequest.queue(forcedQueueRun);
+        : domainRun != null ? QueueRunRequest.domain(domainRun)
+        : QueueRunRequest.queue(forcedQueueRun || thawingQueueRun, thawingQueueRun);
     try {
       await(VerticleDeployer.deploy(vertx, local(list), configFile, name -> !QUEUE_RUN_EXCLUDED.contains(name)));
       try {

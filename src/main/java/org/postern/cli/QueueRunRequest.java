@@ -11,16 +11,22 @@ import org.postern.queue.QueueFlush;
 import java.util.List;
 
 /**
- * What {@code -q}, {@code -qf}, {@code -R} and {@code -M} ask of the queue on
+ * What {@code -q}, {@code -qf}, {@code -qff}, {@code -R} and {@code -M} ask of the queue on
  * {@link Addresses#QUEUE_FLUSH}: the body of the request, always with {@code wait: true} because
  * the command exits only when the deliveries it started are over (as Exim's {@code -q} does).
  */
 record QueueRunRequest(JsonObject body) {
-  /** {@code -q} ({@code {}}) or {@code -qf} ({@code {force: true}}): the whole queue. */
-  static QueueRunRequest queue(boolean force) {
+  /**
+   * {@code -q} ({@code {}}), {@code -qf} ({@code {force: true}}) or {@code -qff}
+   * ({@code {force: true, thaw: true}}): the whole queue.
+   */
+  static QueueRunRequest queue(boolean force, boolean thaw) {
     JsonObject body = new JsonObject();
     if (force) {
       body.put("force", true);
+    }
+    if (thaw) {
+      body.put("thaw", true);
     }
     return new QueueRunRequest(body.put("wait", true));
   }
@@ -30,10 +36,10 @@ record QueueRunRequest(JsonObject body) {
     return new QueueRunRequest(new JsonObject().put("domain", domain).put("force", true).put("wait", true));
   }
 
-  /** {@code -M id...}: these messages, now. */
+  /** {@code -M id...}: these messages, now, thawed if frozen (as Exim's {@code -M}). */
   static QueueRunRequest messages(List<String> ids) {
     return new QueueRunRequest(new JsonObject().put("ids", new JsonArray(List.copyOf(ids))).put("force", true)
-        .put("wait", true));
+        .put("thaw", true).put("wait", true));
   }
 
   /**

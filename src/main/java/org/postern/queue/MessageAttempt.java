@@ -105,13 +105,23 @@ final class MessageAttempt {
     envelope = envelope.withWarningsSent(envelope.warningsSent() + 1);
   }
 
-  /** Marks every recorded failure failed; with {@code freeze}, the message is frozen too. */
-  void markFailed(boolean freeze) {
+  /** Marks every recorded failure failed, once its bounce is on the spool. */
+  void markFailed() {
     failures.keySet().forEach(a -> set(a, Envelope.Recipient.State.FAILED));
-    if (freeze) {
-      Envelope e = envelope;
-      envelope = e.withFrozen(true);
-    }
+  }
+
+  /**
+   * Freezes the message instead of bouncing its failures (it is a bounce itself). The failed
+   * recipients stay pending, as in Exim, so that an administrator who mends the cause and thaws
+   * the message ({@code -Mt}, {@code -M}) has it delivered rather than silently completed.
+   */
+  void freeze() {
+    envelope = envelope.withFrozen(true);
+  }
+
+  /** Thaws the message for this attempt ({@code -M}, {@code -qff}); written with the envelope. */
+  void thaw() {
+    envelope = envelope.withFrozen(false);
   }
 
   /** True when the envelope changed since it was last written. */

@@ -8,15 +8,17 @@ import java.util.Locale;
  * Which messages a queue run takes and how: Exim's {@code -q} (everything due), {@code -qf}
  * (force: retry times are ignored), {@code -R domain} and ETRN (only messages with a pending
  * recipient in the domain, or with {@code subdomains} also below it; the whole message is then
- * attempted) and {@code -M id} (just these messages). Frozen messages are never taken: thaw
- * them first ({@code -Mt}).
+ * attempted) and {@code -M id} (just these messages). Frozen messages are taken only with
+ * {@code thaw}, Exim's {@code -M} and {@code -qff}, which thaw them before the attempt.
  *
  * @param domain     only messages with a pending recipient in this domain (case-insensitive), or null for all
  * @param subdomains with {@code domain}: its subdomains too (ETRN {@code @domain})
  * @param force      ignore retry times, as Exim's {@code -qf}
  * @param ids        only these messages, or empty for no restriction
+ * @param thaw       frozen messages too, thawed first ({@code -M}, {@code -qff})
  */
-public record QueueRunFilter(String domain, boolean subdomains, boolean force, java.util.Set<String> ids) {
+public record QueueRunFilter(String domain, boolean subdomains, boolean force, java.util.Set<String> ids,
+                             boolean thaw) {
   /** An ordinary queue run: every message, retry times respected. */
   public static final QueueRunFilter ALL = new QueueRunFilter(null, false);
 
@@ -26,7 +28,7 @@ public record QueueRunFilter(String domain, boolean subdomains, boolean force, j
   }
 
   public QueueRunFilter(String domain, boolean force) {
-    this(domain, false, force, null);
+    this(domain, false, force, null, false);
   }
 
   /** The filter a {@code postern.queue.flush} request asks for. */
@@ -34,13 +36,13 @@ public record QueueRunFilter(String domain, boolean subdomains, boolean force, j
     io.vertx.core.json.JsonArray ids = request.getJsonArray("ids");
     return new QueueRunFilter(request.getString("domain"), request.getBoolean("subdomains", false),
         request.getBoolean("force", false),
-        ids == null ? null : ids.stream().map(String::valueOf).collect(java.util.stream.Collectors.toSet()));
+        ids == null ? null : ids.stream().map(String::valueOf).collect(java.util.stream.Collectors.toSet()),
+        request.getBoolean("thaw", false));
   }
 
   /** True when the message is one this run attempts. */
   public boolean selects(Envelope envelope) {
-    if (envelope.frozen()) {
-      // Even for -M: a frozen message waits until an administrator thaws it (-Mt).
+    if (envelope.frozen() && !thaw) {
       return false;
     }
     if (!ids.isEmpty()) {

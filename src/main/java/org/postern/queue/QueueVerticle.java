@@ -195,7 +195,16 @@ public final class QueueVerticle extends VerticleBase {
           Envelope envelope = spool.readEnvelope(id);
           return new MessageAttempt(envelope, ReceivedHeaders.count(spool.dataFile(id)), filter.force(), lock[0]);
         }, false)
-        .compose(a -> a == null || a.envelope().frozen() ? Future.succeededFuture() : attempt(a, c))
+        .compose(a -> {
+          if (a == null || a.envelope().frozen() && !filter.thaw()) {
+            return Future.succeededFuture();
+          }
+          if (a.envelope().frozen()) {
+            a.thaw();
+            MainLog.write(id + " Unfrozen by forced delivery");
+          }
+          return attempt(a, c);
+        })
         .recover(e -> {
           LOG.warn("{}: delivery attempt failed: {}", id, e.toString());
           return Future.succeededFuture();
@@ -293,9 +302,9 @@ public final class QueueVerticle extends VerticleBase {
         if (BouncePolicy.onPermanentFailure(a.envelope()) == BouncePolicy.FailureAction.BOUNCE) {
           bounce = BounceSpooler.spool(spool, a.envelope(), a.failures(), c.primaryHostname(), clock.instant());
           MainLog.write(bounce.id() + " <= <> R=" + a.id() + " U=postern P=local S=" + bounce.size());
-          a.markFailed(false);
+          a.markFailed();
         } else {
-          a.markFailed(true);
+          a.freeze();
           MainLog.write(a.id() + " *** Frozen (delivery error message)");
         }
       }

@@ -152,11 +152,21 @@ class DeliveryOutcomeTest {
           return false;
         }
       });
-      assertEquals(List.of("bob@remote.example=failed"), states(server, id));
+      // The recipient stays pending, as in Exim: thawing the bounce retries it.
+      assertEquals(List.of("bob@remote.example=pending"), states(server, id));
       assertTrue(RelayTesting.mainlog("R=" + id).isEmpty(), "no bounce was made");
       assertEquals(List.of(), server.mailbox("alice"));
       // A frozen message is left out of queue runs.
       assertEquals(0, flush(server, new JsonObject().put("force", true)).getInteger("started"));
+      assertEquals(1, remote.commands("RCPT").size());
+      // -M: thawed, attempted again, refused again, frozen again; still never bounced.
+      assertEquals(1, flush(server, new JsonObject().put("ids", new io.vertx.core.json.JsonArray().add(id))
+          .put("force", true).put("thaw", true).put("wait", true)).getInteger("started"));
+      awaitLog(id, " Unfrozen by forced delivery");
+      assertEquals(2, remote.commands("RCPT").size());
+      assertTrue(RelayTesting.envelope(server, id).getBoolean("frozen"), "frozen again");
+      assertEquals(List.of("bob@remote.example=pending"), states(server, id));
+      assertTrue(RelayTesting.mainlog("R=" + id).isEmpty(), "no bounce was made");
     }
   }
 
