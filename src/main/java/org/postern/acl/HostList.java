@@ -328,15 +328,15 @@ public final class HostList {
   // back to DNS for anything it does not recognise as a literal), and so that legacy forms such
   // as "127.1" or octal/hex parts are rejected rather than silently reinterpreted.
 
-  /**
-   * Parses a textual IPv4 or IPv6 address (no brackets, no zone, no prefix) into 4 or 16 bytes,
-   * mapping IPv4-mapped IPv6 addresses to their 4-byte form; null if the text is not an address.
-   */
   /** True for a literal IPv4 or IPv6 address (no DNS is ever consulted). */
   public static boolean isIpAddress(String text) {
     return text != null && parseIp(text) != null;
   }
 
+  /**
+   * Parses a textual IPv4 or IPv6 address (no brackets, no zone, no prefix) into 4 or 16 bytes,
+   * mapping IPv4-mapped IPv6 addresses to their 4-byte form; null if the text is not an address.
+   */
   static byte[] parseIp(String text) {
     byte[] ip = parseIpRaw(text);
     return ip == null ? null : normalize(ip);

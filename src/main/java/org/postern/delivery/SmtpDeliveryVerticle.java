@@ -6,6 +6,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
 import org.postern.bus.Addresses;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
@@ -37,7 +38,7 @@ import java.util.Map;
  * where {@code host} is the host that gave the result (absent when no host answered), {@code tls}
  * is absent for a delivery in clear and {@code authenticator} when none was used.
  * An open connection is kept for a few seconds for the next message to the same host through the
- * same transport. One {@link NetClient} per verticle instance.
+ * same transport. One {@link NetClient} per verticle instance and {@code interface} address.
  */
 public final class SmtpDeliveryVerticle extends VerticleBase {
   public static final String ADDRESS = Addresses.DELIVER_PREFIX + "smtp";
@@ -45,7 +46,8 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
   static final long IDLE_MILLIS = 3000;
 
   private ConfigHolder config;
-  private NetClient client;
+  /** By {@code interface} address; "" for none (the system picks the source address). */
+  private final Map<String, NetClient> clients = new HashMap<>();
   private IdleConnections pool;
   private final Map<String, Future<ClientTls>> tlsByTransport = new HashMap<>();
   private String tlsGeneration;
@@ -53,7 +55,6 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     config = ConfigHolder.of(vertx);
-    client = vertx.createNetClient();
     pool = new IdleConnections(vertx, IDLE_MILLIS);
     return vertx.eventBus().<JsonObject>localConsumer(ADDRESS, this::deliver).completion();
   }
@@ -61,7 +62,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     pool.closeAll();
-    return client.close();
+    return Future.join(clients.values().stream().map(NetClient::close).toList());
   }
 
   private void deliver(Message<JsonObject> msg) {
@@ -164,7 +165,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
     String key = attempt.poolKey + "|" + host.address() + "|" + host.port();
     SmtpClientConnection reused = mayReuse ? pool.take(key) : null;
     Future<SmtpClientConnection> connection = reused != null ? Future.succeededFuture(reused)
-        : SmtpClientConnection.open(vertx, client, host, attempt.options, tls);
+        : SmtpClientConnection.open(vertx, client(attempt.options.interfaceAddress()), host, attempt.options, tls);
     OutboundMessage m = new OutboundMessage(attempt.message.sender(), open, attempt.message.dataFile(),
         attempt.message.size(), attempt.message.eightBit());
     return connection.compose(conn -> conn.send(m).map(result -> {
@@ -186,6 +187,11 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
       }
       return Future.succeededFuture();
     });
+  }
+
+  private NetClient client(String interfaceAddress) {
+    return clients.computeIfAbsent(interfaceAddress == null ? "" : interfaceAddress, a -> vertx.createNetClient(
+        a.isEmpty() ? new NetClientOptions() : new NetClientOptions().setLocalAddress(a)));
   }
 
   /** The transport's TLS set-up, loaded once per configuration generation. */

@@ -49,6 +49,23 @@ class RelayDeliveryTest {
   }
 
   @Test
+  void smtpsToASmarthostOnItsSubmissionsPortAndFromTheConfiguredInterface() throws Exception {
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().implicitTls(TestPki.shared().server()));
+    try (PosternTestServer server = PosternTestServer.create()
+        .option("routers", manualroute("127.0.0.1::" + remote.port()))
+        .option("transports", "{ remote_smtp: { driver: smtp, protocol: smtps, interface: 127.0.0.2, "
+            + "command_timeout: 5s } }")
+        .start()) {
+      String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
+      String line = awaitLog(id, " => bob@remote.example");
+      assertTrue(line.contains(" X=TLS1."), line);
+      assertTrue(remote.envelopes().get(0).tls());
+      assertEquals(List.of("127.0.0.2"), remote.peerAddresses());
+      assertSpoolEmpty(server);
+    }
+  }
+
+  @Test
   void startTlsIsLoggedWithXAndCv() throws Exception {
     ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().startTls(TestPki.shared().server()));
     try (PosternTestServer server = PosternTestServer.create()

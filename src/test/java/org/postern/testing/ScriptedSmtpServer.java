@@ -67,6 +67,8 @@ public final class ScriptedSmtpServer {
   private final Map<Step, Misbehaviour> misbehaviours = new HashMap<>();
   private final java.util.Set<String> hangAtDot = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private boolean startTls;
+  private boolean implicitTls;
+  private final List<String> peers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private boolean brokenTls;
   private boolean pipelining = true;
   private boolean size = true;
@@ -97,6 +99,13 @@ public final class ScriptedSmtpServer {
   /** Offers STARTTLS, presenting this certificate (e.g. {@code pki.server()} or a self-signed one). */
   public ScriptedSmtpServer startTls(TestPki.Credential certificate) {
     this.startTls = true;
+    this.certificate = certificate;
+    return this;
+  }
+
+  /** Speaks TLS from the first byte (port 465 style, RFC 8314), presenting this certificate. */
+  public ScriptedSmtpServer implicitTls(TestPki.Credential certificate) {
+    this.implicitTls = true;
     this.certificate = certificate;
     return this;
   }
@@ -195,9 +204,14 @@ public final class ScriptedSmtpServer {
     }
     if (certificate != null) {
       try {
-        sslOptions = new ServerSSLOptions().setKeyCertOptions(new PemKeyCertOptions()
-                .setCertValue(Buffer.buffer(TestPki.pem(certificate.certificate())))
-                .setKeyValue(Buffer.buffer(TestPki.keyPem(certificate, TestPki.KeyFormat.PKCS8))))
+        PemKeyCertOptions keyCert = new PemKeyCertOptions()
+            .setCertValue(Buffer.buffer(TestPki.pem(certificate.certificate())))
+            .setKeyValue(Buffer.buffer(TestPki.keyPem(certificate, TestPki.KeyFormat.PKCS8)));
+        if (implicitTls) {
+          // TLS in the server options: an upgrade after accept would race the client's ClientHello.
+          options.setSsl(true).setKeyCertOptions(keyCert).setSni(true);
+        }
+        sslOptions = new ServerSSLOptions().setKeyCertOptions(keyCert)
             .setClientAuth(askClientCertificate ? ClientAuth.REQUEST : ClientAuth.NONE)
             .setSni(true)
             .setTrustOptions(TrustOptions.wrap(new AcceptAnyClient()));
@@ -239,6 +253,11 @@ public final class ScriptedSmtpServer {
     return connections.get();
   }
 
+  /** The client address of each connection, in order. */
+  public List<String> peerAddresses() {
+    return List.copyOf(peers);
+  }
+
   /** Messages completed (250 after the dot) on each connection, by connection number (1-based). */
   public Map<Integer, Integer> messagesPerConnection() {
     synchronized (messagesPerConnection) {
@@ -269,10 +288,32 @@ public final class ScriptedSmtpServer {
     Session(NetSocket socket, int number) {
       this.socket = socket;
       this.number = number;
+      peers.add(socket.remoteAddress().hostAddress());
       socket.handler(this::feed);
       socket.exceptionHandler(e -> dead = true);
+      if (implicitTls) {
+        tlsEstablished();
+      }
+      banner();
+    }
+
+    private void banner() {
       if (!intervene(Step.BANNER)) {
         reply(codes.getOrDefault(Step.BANNER, 220) + " scripted.test.example ESMTP");
+      }
+    }
+
+    private void tlsEstablished() {
+      tls = true;
+      cipher = socket.sslSession().getCipherSuite();
+      sni = socket.indicatedServerName();
+      try {
+        if (socket.peerCertificates() != null && !socket.peerCertificates().isEmpty()) {
+          clientDn = ((X509Certificate) socket.peerCertificates().get(0)).getSubjectX500Principal()
+              .getName(X500Principal.RFC2253);
+        }
+      } catch (SSLPeerUnverifiedException e) {
+        // no client certificate
       }
     }
 
@@ -427,17 +468,7 @@ public final class ScriptedSmtpServer {
           socket.close();
           return;
         }
-        tls = true;
-        cipher = socket.sslSession().getCipherSuite();
-        sni = socket.indicatedServerName();
-        try {
-          if (socket.peerCertificates() != null && !socket.peerCertificates().isEmpty()) {
-            clientDn = ((X509Certificate) socket.peerCertificates().get(0)).getSubjectX500Principal()
-                .getName(X500Principal.RFC2253);
-          }
-        } catch (SSLPeerUnverifiedException e) {
-          // no client certificate
-        }
+        tlsEstablished();
         resetTransaction();
       });
     }

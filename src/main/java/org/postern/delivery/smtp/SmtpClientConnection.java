@@ -87,7 +87,8 @@ public final class SmtpClientConnection {
                                                   SmtpTransportOptions options, ClientTls tls) {
     boolean requireTls = options.hostsRequireTls().matches(host.address(), host.name());
     return attempt(vertx, client, host, options, tls, true).recover(e -> {
-      if (e instanceof HostDeferral d && d.tlsFailure() && !requireTls && options.tlsTempfailTryclear()) {
+      if (e instanceof HostDeferral d && d.tlsFailure() && !requireTls && options.tlsTempfailTryclear()
+          && !options.smtps()) {
         LOG.info("{}: {}; delivering unencrypted (not in hosts_require_tls)", host, d.getMessage());
         return attempt(vertx, client, host, options, tls, false).map(c -> {
           c.tlsFallback = d.getMessage();
@@ -107,7 +108,9 @@ public final class SmtpClientConnection {
         .compose(socket -> {
           SmtpClientConnection c = new SmtpClientConnection(vertx, vertx.getOrCreateContext(), socket, host, options,
               tls);
-          return c.startSession(allowTls).transform(ar -> {
+          Future<Void> session = options.smtps() ? c.implicitTls().compose(v -> c.startSession(false))
+              : c.startSession(allowTls);
+          return session.transform(ar -> {
             if (ar.succeeded()) {
               return Future.succeededFuture(c);
             }
@@ -199,6 +202,10 @@ public final class SmtpClientConnection {
   }
 
   private Future<Void> startTls(boolean allowTls) {
+    if (tlsSummary != null) {
+      // protocol: smtps, encrypted from the start.
+      return Future.succeededFuture();
+    }
     boolean require = options.hostsRequireTls().matches(host.address(), host.name());
     boolean avoid = options.hostsAvoidTls().matches(host.address(), host.name());
     if (avoid || !allowTls) {
@@ -224,7 +231,16 @@ public final class SmtpClientConnection {
     });
   }
 
-  private Future<Void> afterHandshake() {
+  /** {@code protocol: smtps}: the handshake comes first, before the server's banner (RFC 8314). */
+  private Future<Void> implicitTls() {
+    return socket.upgradeToSsl(tls.sslOptions(), options.tlsSni())
+        .recover(e -> Future.failedFuture(new HostDeferral("TLS session: (SMTPS) handshake failed: "
+            + handshakeError(e), true)))
+        .compose(v -> verified());
+  }
+
+  /** Records the session's TLS facts; fails when the host must verify its certificate and did not. */
+  private Future<Void> verified() {
     TlsSummary summary = tls.summarize(socket, host, options);
     boolean mustVerify = options.tlsVerifyHosts().matches(host.address(), host.name());
     if (mustVerify && !summary.verified()) {
@@ -232,6 +248,14 @@ public final class SmtpClientConnection {
           + ReplyReader.printable(summary.verdict()), true));
     }
     tlsSummary = summary;
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> afterHandshake() {
+    return verified().compose(v -> ehloAfterStartTls());
+  }
+
+  private Future<Void> ehloAfterStartTls() {
     capabilities = EhloCapabilities.NONE;
     // Plaintext queued before the handshake is replayed after it: let it arrive and drop it before EHLO.
     Promise<Void> settled = Promise.promise();

@@ -19,7 +19,10 @@ import java.util.function.Function;
  * The options of an {@code smtp} transport, under Exim's names and with Exim's defaults unless
  * noted. Immutable; parsed once per configuration generation.
  *
- * @param port                   {@code port}: remote port (25)
+ * @param port                   {@code port}: remote port (25; 465 with {@code protocol: smtps})
+ * @param smtps                  {@code protocol: smtps}: TLS from the first byte (RFC 8314), as to a
+ *                               submission port 465 smarthost; never clear text, no STARTTLS
+ * @param interfaceAddress       {@code interface}: the local IP address connections come from, or null
  * @param heloData               {@code helo_data}: the name sent in EHLO/HELO (primary hostname)
  * @param connectTimeout         {@code connect_timeout} (5m)
  * @param commandTimeout         {@code command_timeout}: wait for each reply to a command (5m)
@@ -47,7 +50,7 @@ import java.util.function.Function;
  * @param sizeAddition           {@code size_addition}: added to the size given in {@code SIZE=} (1024)
  * @param authenticators         client authenticators, tried in order
  */
-public record SmtpTransportOptions(int port, String heloData, Duration connectTimeout, Duration commandTimeout,
+public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddress, String heloData, Duration connectTimeout, Duration commandTimeout,
                                    Duration dataTimeout, Duration finalTimeout, HostList hostsAvoidTls,
                                    HostList hostsRequireTls, boolean tlsTempfailTryclear, String tlsVerifyCertificates,
                                    HostList tlsVerifyHosts, HostList tlsTryVerifyHosts,
@@ -82,7 +85,16 @@ public record SmtpTransportOptions(int port, String heloData, Duration connectTi
     if (!driver.equals("smtp")) {
       throw section.error("driver", "expected smtp, got \"" + driver + "\"");
     }
-    int port = section.integer("port", 25, 1, 65535);
+    String protocol = section.string("protocol", "smtp");
+    if (!protocol.equals("smtp") && !protocol.equals("smtps")) {
+      throw section.error("protocol", "expected smtp or smtps, got \"" + protocol + "\"");
+    }
+    boolean smtps = protocol.equals("smtps");
+    int port = section.integer("port", smtps ? 465 : 25, 1, 65535);
+    String interfaceAddress = section.string("interface", null);
+    if (interfaceAddress != null && !HostList.isIpAddress(interfaceAddress)) {
+      throw section.error("interface", "not an IPv4 or IPv6 address: \"" + interfaceAddress + "\"");
+    }
     String helo = section.string("helo_data", primaryHostname);
     if (helo == null || !helo.matches("[A-Za-z0-9.\\-\\[\\]:_]+")) {
       throw section.error("helo_data", "not a host name or address literal: \"" + helo + "\"");
@@ -136,14 +148,14 @@ public record SmtpTransportOptions(int port, String heloData, Duration connectTi
     int maxMessages = section.integer("connection_max_messages", 500, 1, 1_000_000);
     long sizeAddition = section.size("size_addition", 1024);
     section.rejectUnknown();
-    return new SmtpTransportOptions(port, helo, connect, command, data, fin, avoidTls, requireTls, tryClear, ca,
+    return new SmtpTransportOptions(port, smtps, interfaceAddress, helo, connect, command, data, fin, avoidTls, requireTls, tryClear, ca,
         verifyHosts, tryVerify, hostnames, ciphers, cert, key, sni, tryAuth, requireAuth, avoidPipelining, maxRcpt,
         maxMessages, sizeAddition, authenticators);
   }
 
   /** Defaults only, for callers (and tests) that build options in code. */
   public static SmtpTransportOptions defaults(String heloData) {
-    return new SmtpTransportOptions(25, heloData, Duration.ofMinutes(5), Duration.ofMinutes(5),
+    return new SmtpTransportOptions(25, false, null, heloData, Duration.ofMinutes(5), Duration.ofMinutes(5),
         Duration.ofMinutes(5), Duration.ofMinutes(10), HostList.of(""), HostList.of(""), true, null, HostList.of(""),
         HostList.of("*"), HostList.of("*"), List.of(), null, null, null, HostList.of(""), HostList.of(""),
         HostList.of(""), 100, 500, 1024, List.of());

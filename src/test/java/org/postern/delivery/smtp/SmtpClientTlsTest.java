@@ -82,6 +82,39 @@ class SmtpClientTlsTest {
   }
 
   @Test
+  void smtpsSpeaksTlsFromTheFirstByte(Vertx vertx) throws Exception {
+    ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().implicitTls(pki.server()));
+    MessageResult r = deliverTo(vertx, server, "protocol: smtps\ntls_verify_certificates: " + ca + "\n"
+        + "tls_verify_hosts: \"*\"\n");
+    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertTrue(r.tls().verified());
+    assertTrue(r.tls().logText().startsWith("X=TLS1."), r.tls().logText());
+    assertTrue(server.envelopes().get(0).tls());
+    assertEquals(1, server.commands("EHLO").size(), "one EHLO, inside TLS");
+    assertTrue(server.commands().stream().allMatch(ScriptedSmtpServer.Command::tls), "nothing in clear");
+    assertEquals(0, server.commands("STARTTLS").size());
+  }
+
+  @Test
+  void smtpsToAClearServerDefersAndNeverFallsBackToClear(Vertx vertx) throws Exception {
+    ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create());
+    // tls_tempfail_tryclear is on by default: it must not apply to smtps.
+    String why = openFailure(vertx, client, host(server), options(dir, "protocol: smtps\ncommand_timeout: 5s\n"));
+    assertTrue(why.startsWith("TLS session: (SMTPS) handshake failed"), why);
+    assertEquals(0, server.commands().size(), "no command was sent in clear");
+    assertEquals(0, server.envelopes().size());
+  }
+
+  @Test
+  void smtpsWithAnUntrustedCertificateDefersWhereVerificationIsRequired(Vertx vertx) throws Exception {
+    ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().implicitTls(selfSigned));
+    String why = openFailure(vertx, client, host(server), options(dir, "protocol: smtps\n"
+        + "tls_verify_certificates: " + ca + "\ntls_verify_hosts: \"*\"\n"));
+    assertTrue(why.startsWith("TLS session: certificate verification failed"), why);
+    assertEquals(0, server.envelopes().size());
+  }
+
+  @Test
   void clearWhenNotOffered(Vertx vertx) throws Exception {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create());
     MessageResult r = deliverTo(vertx, server, "port: 25\n");

@@ -94,6 +94,18 @@ class SmtpTransportOptionsTest {
     assertFalse(o.tlsTempfailTryclear());
   }
 
+  @Test
+  void smtpsDefaultsToPort465AndInterfaceIsAnAddress() throws Exception {
+    SmtpTransportOptions plain = parse("driver: smtp\n");
+    assertFalse(plain.smtps());
+    assertNull(plain.interfaceAddress());
+    SmtpTransportOptions smtps = parse("protocol: smtps\ninterface: \"2001:db8::25\"\n");
+    assertTrue(smtps.smtps());
+    assertEquals(465, smtps.port());
+    assertEquals("2001:db8::25", smtps.interfaceAddress());
+    assertEquals(2465, parse("protocol: smtps\nport: 2465\n").port());
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', textBlock = """
       bad timeout                 | command_timeout: 5x                       | 2 | command_timeout         | not a time
@@ -113,6 +125,8 @@ class SmtpTransportOptionsTest {
       bad tls_sni                 | tls_sni: "-bad-"                          | 2 | tls_sni                 | not a host name
       bad boolean                 | tls_tempfail_tryclear: maybe              | 2 | tls_tempfail_tryclear   | true or false
       require auth, no client     | hosts_require_auth: "*"                   | 2 | hosts_require_auth      | no client authenticator
+      unknown protocol            | protocol: lmtp                            | 2 | protocol                | expected smtp or smtps
+      interface not an address    | interface: eth0                           | 2 | interface               | not an IPv4 or IPv6 address
       """)
   void refusals(String what, String option, int line, String name, String reason) throws Exception {
     Files.writeString(dir.resolve("ca.pem"), "x");
