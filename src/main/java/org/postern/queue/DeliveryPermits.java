@@ -8,8 +8,9 @@ import java.util.Deque;
 import java.util.function.Supplier;
 
 /**
- * At most {@code remote_max_parallel} remote deliveries at once; the rest wait their turn in
- * order. Used from one verticle's context only.
+ * At most {@code limit} tasks at once, the rest waiting their turn in order: the queue's remote
+ * deliveries ({@code remote_max_parallel}) and its messages in progress. Used from one verticle's
+ * context only.
  */
 final class DeliveryPermits {
   private final Deque<Runnable> waiting = new ArrayDeque<>();

@@ -43,6 +43,7 @@ import java.util.Set;
  */
 public final class QueueVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(QueueVerticle.class);
+  private static final int MIN_MESSAGES_IN_PROGRESS = 16;
   private final Set<String> inFlight = new HashSet<>();
   /** Until the first queue run after start has finished, a delivery may repeat one cut short by a crash. */
   private boolean recovering = true;
@@ -51,6 +52,12 @@ public final class QueueVerticle extends VerticleBase {
   private WorkerExecutor workers;
   private RetryDatabase retryDatabase;
   private RemoteDeliveries remote;
+  /**
+   * Messages in progress (locked, envelope in memory) at once. A queue run of a large queue
+   * would otherwise lock and read every message up front while they wait for delivery permits:
+   * one lock each, all held on the one lock file, and every envelope in memory.
+   */
+  private final DeliveryPermits messages = new DeliveryPermits(MIN_MESSAGES_IN_PROGRESS);
   private final Clock clock;
 
   /** The queue on the system clock, as {@code verticles.json} deploys it. */
@@ -185,6 +192,16 @@ public final class QueueVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     PosternConfig c = config.current();
+    messages.limit(messagesInProgress(c));
+    return messages.run(() -> attemptLocked(id, filter, c)).onComplete(r -> inFlight.remove(id));
+  }
+
+  /** Enough messages in progress to keep every remote delivery permit busy, and local deliveries going. */
+  private static int messagesInProgress(PosternConfig c) {
+    return Math.max(MIN_MESSAGES_IN_PROGRESS, 2 * c.delivery().remoteMaxParallel());
+  }
+
+  private Future<Void> attemptLocked(String id, QueueRunFilter filter, PosternConfig c) {
     // Another process (postern -q, -M, -Mrm, a second daemon) may be on this message: its lock says so.
     MessageLock[] lock = new MessageLock[1];
     return workers.executeBlocking(() -> {
@@ -209,15 +226,12 @@ public final class QueueVerticle extends VerticleBase {
           LOG.warn("{}: delivery attempt failed: {}", id, e.toString());
           return Future.succeededFuture();
         })
-        .eventually(() -> {
-          // finish() releases the lock with its last spool write; this is for the other ways out.
-          Future<Void> released = lock[0] == null || !lock[0].held() ? Future.succeededFuture()
-              : workers.executeBlocking(() -> {
-                lock[0].close();
-                return null;
-              }, false);
-          return released.onComplete(r -> inFlight.remove(id));
-        });
+        // finish() releases the lock with its last spool write; this is for the other ways out.
+        .eventually(() -> lock[0] == null || !lock[0].held() ? Future.succeededFuture()
+            : workers.executeBlocking(() -> {
+              lock[0].close();
+              return null;
+            }, false));
   }
 
   private Future<Void> attempt(MessageAttempt a, PosternConfig c) {

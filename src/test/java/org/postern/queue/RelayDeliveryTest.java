@@ -169,6 +169,33 @@ class RelayDeliveryTest {
   }
 
   @Test
+  void aQueueRunLocksOnlyAWindowOfMessagesAtOnce() throws Exception {
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().hangAtDotFor("hang@remote.example"));
+    try (PosternTestServer server = queueOnly(remote,
+        "{ remote_smtp: { driver: smtp, command_timeout: 5s, final_timeout: 20s } }", 1)) {
+      List<String> ids = new java.util.ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        ids.add(send(server, "alice@test.example", CONTENT, "hang@remote.example"));
+      }
+      assertEquals(40, flush(server));
+      awaitTrue("one delivery waiting at the dot", () -> remote.commands("DATA").size() == 1);
+      Thread.sleep(300);
+      // Locked in this JVM (by the queue): tryLock is refused. The free ones are released at once.
+      org.postern.spool.Spool spool = new org.postern.spool.Spool(server.root().resolve("spool"));
+      int locked = 0;
+      for (String id : ids) {
+        java.util.Optional<org.postern.spool.MessageLock> probe = org.postern.spool.MessageLock.tryLock(spool, id);
+        if (probe.isPresent()) {
+          probe.get().close();
+        } else {
+          locked++;
+        }
+      }
+      assertTrue(locked >= 1 && locked <= 16, "messages locked while one delivery hangs: " + locked);
+    }
+  }
+
+  @Test
   void theClientAuthenticatorIsLoggedAndItsSecretIsNot() throws Exception {
     String secret = "relay-secret-" + System.nanoTime();
     ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().auth("relayuser", secret, "PLAIN"));
