@@ -29,8 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Exim's queue flags ({@code -bp}, {@code -bpu}, {@code -bpc}, {@code -Mrm}, {@code -Mf},
- * {@code -Mt}, {@code -q}, {@code -qf}, {@code -R}, {@code -M}) in a child JVM, on a spool filled by
- * a real server with {@code queue_only} that is stopped before the commands run.
+ * {@code -Mt}, {@code -Mg}, {@code -Mvh}, {@code -Mvb}, {@code -Mvc}, {@code -Mvl}, {@code -q},
+ * {@code -qf}, {@code -R}, {@code -M}) in a child JVM, on a spool filled by a real server with
+ * {@code queue_only} that is stopped before the commands run.
  */
 class QueueCommandLineTest {
   private static final String USER = System.getProperty("user.name");
@@ -237,17 +238,254 @@ class QueueCommandLineTest {
     assertFalse(Files.exists(spool.envelopeFile(first)));
   }
 
+  // ------------------------------------------------------------------ -Mvh, -Mvb, -Mvc, -Mvl
+
+  @Test
+  void viewsPrintTheHeaderSectionTheBodyAndTheWholeMessageAsSpooled() throws Exception {
+    String spooled = Files.readString(spool.dataFile(first), StandardCharsets.UTF_8);
+    int blank = spooled.indexOf("\r\n\r\n");
+    assertTrue(blank > 0, spooled);
+
+    Result h = postern("-Mvh", first);
+    assertEquals(0, h.exit(), h::toString);
+    assertEquals(spooled.substring(0, blank + 2), h.stdout(), h::toString);
+    assertTrue(h.stdout().startsWith("Received: from client.example "), h::toString);
+    assertTrue(h.stdout().endsWith("\r\nSubject: queued\r\n"), h::toString);
+
+    Result b = postern("-Mvb", first);
+    assertEquals(0, b.exit(), b::toString);
+    assertEquals("body\r\n", b.stdout(), b::toString);
+
+    Result c = postern("-Mvc", first);
+    assertEquals(0, c.exit(), c::toString);
+    assertEquals(spooled, c.stdout(), c::toString);
+    assertEquals(h.stdout() + "\r\n" + b.stdout(), c.stdout());
+
+    Result both = postern("-Mvb", first, second);
+    assertEquals(0, both.exit(), both::toString);
+    assertEquals("body\r\nbody\r\n", both.stdout(), both::toString);
+    assertEquals("", both.stderr(), both::toString);
+    assertEquals(List.of(first, second), spool.list(), "looking changes nothing");
+    assertFalse(spool.readEnvelope(first).frozen());
+  }
+
+  @Test
+  void mvlPrintsTheMainLogLinesOfThatMessageUnchanged() throws Exception {
+    assertEquals(0, postern("-Mf", first, second).exit());
+    assertEquals(0, postern("-Mt", first).exit());
+    List<String> expected = mainLog().lines().filter(l -> l.matches("\\S+ \\S+ " + first + " .*")).toList();
+    assertEquals(2, expected.size(), this::logOrEmpty);
+    assertTrue(expected.get(0).matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d " + first + " frozen by " + USER),
+        this::logOrEmpty);
+    assertTrue(expected.get(1).endsWith(" " + first + " unfrozen by " + USER), this::logOrEmpty);
+
+    Result r = postern("-Mvl", first);
+    assertEquals(0, r.exit(), r::toString);
+    assertEquals(String.join("\n", expected) + "\n", r.stdout(), r::toString);
+    assertFalse(r.stdout().contains(second), r::toString);
+
+    Result gone = postern("-Mvl", UNKNOWN, second);
+    assertEquals(1, gone.exit(), gone::toString);
+    assertEquals("postern: message " + UNKNOWN + ": no such message\n", gone.stderr(), gone::toString);
+    assertTrue(gone.stdout().endsWith(" " + second + " frozen by " + USER + "\n"), gone::toString);
+  }
+
+  @Test
+  void viewsOfUnknownIdsSayNoSuchMessageAndShowTheOthers() throws Exception {
+    for (String view : List.of("-Mvh", "-Mvb", "-Mvc", "-Mvl")) {
+      Result r = postern(view, UNKNOWN, first);
+      assertEquals(1, r.exit(), () -> view + "\n" + r);
+      assertEquals("postern: message " + UNKNOWN + ": no such message\n", r.stderr(), () -> view + "\n" + r);
+    }
+    // An envelope whose content went (removed between the check and the read) is gone all the same.
+    Files.delete(spool.dataFile(first));
+    Result r = postern("-Mvc", first);
+    assertEquals(1, r.exit(), r::toString);
+    assertEquals("postern: message " + first + ": no such message\n", r.stderr(), r::toString);
+    assertEquals("", r.stdout(), r::toString);
+  }
+
+  @Test
+  void aMessageBeingDeliveredCanStillBeLookedAt() throws Exception {
+    try (MessageLock held = MessageLock.tryLock(spool, first).orElseThrow()) {
+      Result r = postern("-Mvb", first);
+      assertEquals(0, r.exit(), r::toString);
+      assertEquals("body\r\n", r.stdout(), r::toString);
+      assertEquals(first, held.id());
+    }
+  }
+
+  // ------------------------------------------------------------------ -Mg
+
+  /** The main-log lines of these messages in the order written, without their timestamps. */
+  private List<String> logged(String... ids) throws Exception {
+    return mainLog().lines().map(l -> l.split(" ", 3)).filter(f -> f.length == 3).map(f -> f[2])
+        .filter(l -> java.util.Arrays.stream(ids).anyMatch(id -> l.startsWith(id + " "))).toList();
+  }
+
+  /** The one message on the spool that was not there before. */
+  private String newMessage(List<String> before) throws Exception {
+    List<String> now = new ArrayList<>(spool.list());
+    now.removeAll(before);
+    assertEquals(1, now.size(), now::toString);
+    return now.get(0);
+  }
+
+  private static jakarta.mail.internet.MimeMessage parse(Path file) throws Exception {
+    try (var in = Files.newInputStream(file)) {
+      return new jakarta.mail.internet.MimeMessage(jakarta.mail.Session.getInstance(new java.util.Properties()), in);
+    }
+  }
+
+  @Test
+  void giveUpFailsThePendingRecipientsBouncesToTheSenderAndRemovesTheMessage() throws Exception {
+    Envelope e = spool.readEnvelope(first);
+    List<Envelope.Recipient> rcpts = new ArrayList<>(e.recipients());
+    rcpts.set(1, rcpts.get(1).withState(Envelope.Recipient.State.DELIVERED));
+    spool.writeEnvelope(e.withRecipients(rcpts));
+
+    Result r = postern("-Mg", first);
+    assertEquals(0, r.exit(), r::toString);
+    String bounce = newMessage(List.of(second));
+    assertEquals("Message " + first + " has been cancelled; bounce " + bounce + " queued for <sender@example.net>\n",
+        r.stdout(), r::toString);
+    assertEquals("", r.stderr(), r::toString);
+    assertFalse(Files.exists(spool.envelopeFile(first)));
+    assertFalse(Files.exists(spool.dataFile(first)));
+    assertEquals(List.of(second, bounce).stream().sorted().toList(), spool.list());
+
+    Envelope report = spool.readEnvelope(bounce);
+    assertEquals("", report.sender());
+    assertFalse(report.frozen());
+    assertEquals(List.of(new Envelope.Recipient("sender@example.net", "sender", "example.net",
+        Envelope.Recipient.State.PENDING)), report.recipients());
+    assertEquals(List.of(
+            first + " cancelled by " + USER,
+            first + " ** alice@test.example: delivery cancelled by administrator",
+            bounce + " <= <> R=" + first + " U=postern P=local S=" + Files.size(spool.dataFile(bounce)),
+            first + " Completed"),
+        logged(first, bounce), this::logOrEmpty);
+
+    jakarta.mail.internet.MimeMessage m = parse(spool.dataFile(bounce));
+    assertEquals("<sender@example.net>", m.getHeader("To", null));
+    assertEquals("Mail delivery failed: returning message to sender", m.getSubject());
+    assertEquals("alice@test.example", m.getHeader("X-Failed-Recipients", null));
+    assertTrue(m.isMimeType("multipart/report"), m.getContentType());
+    jakarta.mail.internet.MimeMultipart parts = (jakarta.mail.internet.MimeMultipart) m.getContent();
+    assertEquals(3, parts.getCount());
+    String text = String.valueOf(parts.getBodyPart(0).getContent());
+    assertTrue(text.contains("alice@test.example"), text);
+    assertTrue(text.contains("delivery cancelled by administrator"), text);
+    assertFalse(text.contains("bob@test.example"), text);
+    assertTrue(parts.getBodyPart(1).isMimeType("message/delivery-status"), parts.getBodyPart(1).getContentType());
+    String status = new String(parts.getBodyPart(1).getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+    assertTrue(status.contains("X-Postern-Queue-ID: " + first + "\r\n"), status);
+    assertTrue(status.contains("Final-Recipient: rfc822; alice@test.example\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+        + "Diagnostic-Code: X-Postern; delivery cancelled by administrator\r\n"), status);
+    assertFalse(status.contains("bob@test.example"), status);
+    assertTrue(parts.getBodyPart(2).isMimeType("text/rfc822-headers"), parts.getBodyPart(2).getContentType());
+    String headers = new String(parts.getBodyPart(2).getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    assertTrue(headers.contains("Subject: queued"), headers);
+    assertFalse(headers.contains("body"), headers);
+  }
+
+  @Test
+  void giveUpThawsAFrozenMessageFirst() throws Exception {
+    assertEquals(0, postern("-Mf", first).exit());
+    Result r = postern("-Mg", first);
+    assertEquals(0, r.exit(), r::toString);
+    String bounce = newMessage(List.of(second));
+    assertEquals(List.of(
+            first + " frozen by " + USER,
+            first + " Unfrozen by forced delivery",
+            first + " cancelled by " + USER,
+            first + " ** alice@test.example: delivery cancelled by administrator",
+            first + " ** bob@test.example: delivery cancelled by administrator",
+            first + " Completed"),
+        logged(first), this::logOrEmpty);
+    assertFalse(spool.exists(first));
+    assertEquals("alice@test.example, bob@test.example",
+        parse(spool.dataFile(bounce)).getHeader("X-Failed-Recipients", null));
+  }
+
+  @Test
+  void giveUpRemovesABounceWithoutBouncingIt() throws Exception {
+    assertEquals(0, postern("-Mf", second).exit());
+    Result r = postern("-Mg", second);
+    assertEquals(0, r.exit(), r::toString);
+    assertEquals("Message " + second + " has been cancelled\n", r.stdout(), r::toString);
+    assertEquals(List.of(first), spool.list(), "removed, and no bounce of the bounce");
+    assertFalse(Files.exists(spool.dataFile(second)));
+    assertEquals(List.of(
+            second + " frozen by " + USER,
+            second + " Unfrozen by forced delivery",
+            second + " cancelled by " + USER,
+            second + " Completed"),
+        logged(second), this::logOrEmpty);
+    assertFalse(mainLog().contains(" R=" + second + " "), this::logOrEmpty);
+  }
+
+  @Test
+  void theBounceOfGiveUpWaitsForTheNextQueueRun() throws Exception {
+    spool.remove(second);
+    Envelope e = spool.readEnvelope(first);
+    // A local sender, so that the bounce can be delivered here.
+    spool.writeEnvelope(new Envelope(e.id(), "alice@test.example", e.recipients(), e.receivedAt(), e.hostAddress(),
+        e.hostPort(), e.heloName(), e.protocol(), e.interfaceAddress(), e.interfacePort(), e.authenticatedId(),
+        e.bodyType(), e.size(), e.frozen(), e.warningsSent()));
+    Result r = postern("-Mg", first);
+    assertEquals(0, r.exit(), r::toString);
+    String bounce = newMessage(List.of());
+    assertEquals(List.of(), server.mailbox("alice"), "-Mg delivers nothing");
+
+    Result run = postern("-q");
+    assertEquals(0, run.exit(), run::toString);
+    assertEquals(List.of(), spool.list(), this::logOrEmpty);
+    List<Path> alice = server.mailbox("alice");
+    assertEquals(1, alice.size(), this::logOrEmpty);
+    assertEquals("alice@test.example, bob@test.example", parse(alice.get(0)).getHeader("X-Failed-Recipients", null));
+    assertEquals(List.of(), server.mailbox("bob"));
+    assertTrue(logged(bounce).contains(bounce + " Completed"), this::logOrEmpty);
+  }
+
+  @Test
+  void giveUpNamesUnknownAndLockedMessagesAndLeavesThemAlone() throws Exception {
+    String before = Files.readString(spool.envelopeFile(first));
+    try (MessageLock held = MessageLock.tryLock(spool, first).orElseThrow()) {
+      Result r = postern("-Mg", first, UNKNOWN, second);
+      assertEquals(1, r.exit(), r::toString);
+      assertEquals("postern: message " + first + " is locked\n"
+          + "postern: message " + UNKNOWN + ": no such message\n", r.stderr(), r::toString);
+      assertEquals("Message " + second + " has been cancelled\n", r.stdout(), r::toString);
+      assertEquals(List.of(first), spool.list(), "the locked message stays, and no bounce was made for it");
+      assertEquals(before, Files.readString(spool.envelopeFile(first)));
+      assertTrue(Files.exists(spool.dataFile(first)));
+      assertEquals(first, held.id());
+    }
+    assertEquals(List.of(), logged(first), this::logOrEmpty);
+    Result gone = postern("-Mg", second);
+    assertEquals(1, gone.exit(), gone::toString);
+    assertEquals("postern: message " + second + ": no such message\n", gone.stderr(), gone::toString);
+  }
+
   // ------------------------------------------------------------------ usage
 
   @Test
   void badUsageExitsTwoAndChangesNothing() throws Exception {
     record Case(List<String> args, String stderr) {
     }
-    String modes = "postern: -bd, -bs, -bS, -bh, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -M, -q, -qf, -qff and -R exclude each"
-        + " other\n";
+    String modes = "postern: -bd, -bs, -bS, -bh, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl,"
+        + " -M, -q, -qf, -qff and -R exclude each other\n";
+    String needsId = "postern: -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M need at least one message id\n";
     List<Case> cases = List.of(
-        new Case(List.of("-Mrm"), "postern: -Mrm, -Mf, -Mt and -M need at least one message id\n"),
-        new Case(List.of("-M"), "postern: -Mrm, -Mf, -Mt and -M need at least one message id\n"),
+        new Case(List.of("-Mrm"), needsId),
+        new Case(List.of("-M"), needsId),
+        new Case(List.of("-Mg"), needsId),
+        new Case(List.of("-Mvh"), needsId),
+        new Case(List.of("-Mvl"), needsId),
+        new Case(List.of("-Mvb", "nonsense"), "postern: not a message id: nonsense\n"),
+        new Case(List.of("-Mg", "-Mvc", first), modes),
+        new Case(List.of("-Mvh", "-Mvb", first), modes),
         new Case(List.of("-Mrm", "../" + first), "postern: not a message id: ../" + first + "\n"),
         new Case(List.of("-Mf", first, "nonsense"), "postern: not a message id: nonsense\n"),
         new Case(List.of("-bp", first), "postern: unexpected argument: " + first + "\n"),

@@ -1,34 +1,43 @@
 package org.postern.cli;
 
 import org.postern.log.MainLog;
+import org.postern.queue.BounceRequest;
+import org.postern.queue.BounceSpooler;
 import org.postern.spool.Envelope;
 import org.postern.spool.MessageLock;
 import org.postern.spool.Spool;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code -Mrm}, {@code -Mf} and {@code -Mt} on the spool, each message under its
+ * {@code -Mrm}, {@code -Mf}, {@code -Mt} and {@code -Mg} on the spool, each message under its
  * {@link MessageLock} so that none is changed in the middle of a delivery (by the daemon or a
  * {@code -q} run in another process). Outcomes are printed as Exim prints them, one line per id:
  * {@code Message <id> has been removed} on stdout, refusals on stderr. Runs on the calling thread
  * (it blocks); a failed id does not stop the others.
  */
 final class MessageActions {
+  /** Exim's reason for every recipient failed by {@code -Mg}, in the main log and in the bounce. */
+  static final String CANCELLED = "delivery cancelled by administrator";
+
   /** What to do to each message. */
-  enum Action { REMOVE, FREEZE, THAW }
+  enum Action { REMOVE, FREEZE, THAW, GIVE_UP }
 
   private final Spool spool;
   private final String user;
+  private final String primaryHostname;
   private final PrintStream out;
   private final PrintStream err;
 
-  MessageActions(Spool spool, String user, PrintStream out, PrintStream err) {
+  /** {@code primaryHostname} signs the bounces of {@code -Mg}, as the queue's do. */
+  MessageActions(Spool spool, String user, String primaryHostname, PrintStream out, PrintStream err) {
     this.spool = spool;
     this.user = user;
+    this.primaryHostname = primaryHostname;
     this.out = out;
     this.err = err;
   }
@@ -64,6 +73,7 @@ final class MessageActions {
         case REMOVE -> remove(id);
         case FREEZE -> setFrozen(id, true);
         case THAW -> setFrozen(id, false);
+        case GIVE_UP -> giveUp(id);
       };
     }
   }
@@ -84,6 +94,38 @@ final class MessageActions {
     spool.writeEnvelope(envelope.withFrozen(frozen));
     MainLog.write(id + (frozen ? " frozen by " : " unfrozen by ") + user);
     out.println("Message " + id + (frozen ? " is now frozen" : " is no longer frozen"));
+    return true;
+  }
+
+  /**
+   * Exim's {@code -Mg}: the pending recipients fail and the sender gets one bounce, left on the
+   * spool for the next queue run; a bounce (sender {@code <>}) is dropped without one. The bounce
+   * is durable before the message goes, and the message's removal is durable too (as after a
+   * remote delivery): a crash must not bring back a message whose sender was told it failed.
+   */
+  private boolean giveUp(String id) throws IOException {
+    Envelope envelope = spool.readEnvelope(id);
+    if (envelope.frozen()) {
+      // -Mg is Exim's forced delivery with every address failed: a frozen message is thawed first.
+      MainLog.write(id + " Unfrozen by forced delivery");
+    }
+    MainLog.write(id + " cancelled by " + user);
+    Envelope bounce = null;
+    if (!envelope.sender().isEmpty()) {
+      Instant now = Instant.now();
+      List<BounceRequest.FailedRecipient> failed = envelope.recipients().stream()
+          .filter(r -> r.state() == Envelope.Recipient.State.PENDING)
+          .map(r -> BounceRequest.FailedRecipient.local(r.address(), CANCELLED, now)).toList();
+      failed.forEach(r -> MainLog.write(id + " ** " + r.address() + ": " + CANCELLED));
+      if (!failed.isEmpty()) {
+        bounce = BounceSpooler.spool(spool, envelope, failed, primaryHostname, now);
+        MainLog.write(BounceSpooler.arrivalLogLine(bounce, id));
+      }
+    }
+    spool.removeDelivered(id);
+    MainLog.write(id + " Completed");
+    out.println("Message " + id + " has been cancelled"
+        + (bounce == null ? "" : "; bounce " + bounce.id() + " queued for <" + envelope.sender() + ">"));
     return true;
   }
 }

@@ -28,7 +28,8 @@ import java.util.function.Predicate;
  * The {@code postern} command, with Exim's flags: no flag or {@code -bd} runs the daemon,
  * {@code -bs} one SMTP session on stdin/stdout, {@code -bS} batched SMTP, {@code -bV} checks the
  * configuration; {@code -bp}/{@code -bpu}/{@code -bpc} list the queue, {@code -Mrm}/{@code -Mf}/
- * {@code -Mt} remove, freeze and thaw messages, {@code -q}/{@code -qf}/{@code -R}/{@code -M} run
+ * {@code -Mt}/{@code -Mg} remove, freeze, thaw and give up messages, {@code -Mvh}/{@code -Mvb}/
+ * {@code -Mvc}/{@code -Mvl} show them, {@code -q}/{@code -qf}/{@code -R}/{@code -M} run
  * deliveries in this process; {@code -C} names another configuration file. Exit status: 0 done,
  * 1 partly done or nothing found, 2 usage or configuration error.
  */
@@ -79,6 +80,24 @@ public final class PosternCommand implements Callable<Integer> {
   @Option(names = "-Mt", description = "Thaw the messages ID...: delivered again by the next queue run.")
   boolean thawMessages;
 
+  @Option(names = "-Mg", description = "Give up the messages ID..., frozen or not: the pending recipients fail"
+      + " (delivery cancelled by administrator) and the sender gets a bounce, left on the queue for the next run;"
+      + " a bounce is just removed.")
+  boolean giveUpMessages;
+
+  @Option(names = "-Mvh", description = "Print the header section of the messages ID..., as spooled.")
+  boolean showHeaders;
+
+  @Option(names = "-Mvb", description = "Print the body of the messages ID..., as spooled.")
+  boolean showBodies;
+
+  @Option(names = "-Mvc", description = "Print the whole messages ID..., headers and body, as spooled.")
+  boolean showMessages;
+
+  @Option(names = "-Mvl", description = "Print the main-log lines of the messages ID... (Exim prints the"
+      + " per-message log, which Postern does not keep).")
+  boolean showLogs;
+
   @Option(names = "-M", description = "Deliver the messages ID... now, in this process; frozen ones are thawed.")
   boolean deliverMessages;
 
@@ -99,7 +118,8 @@ public final class PosternCommand implements Callable<Integer> {
       description = "With -q, -qf, -R, -M: how long to wait for the queue's answer (default: ${DEFAULT-VALUE}).")
   long queueTimeoutSeconds;
 
-  @Parameters(paramLabel = "ID", arity = "0..*", description = "Message ids, with -Mrm, -Mf, -Mt and -M.")
+  @Parameters(paramLabel = "ID", arity = "0..*",
+      description = "Message ids, with -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M.")
   List<String> messageIds = new ArrayList<>();
 
   @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: ${DEFAULT-VALUE}).")
@@ -118,7 +138,8 @@ public final class PosternCommand implements Callable<Integer> {
 
   /** Arguments after which the command ends by itself; anything else leaves the daemon running. */
   private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("-bs", "-bS", "-bV", "-bh", "passwd",
-      "-h", "--help", "-V", "--version", "-bp", "-bpc", "-bpu", "-M", "-Mrm", "-Mf", "-Mt", "-q", "-qf", "-qff", "-R");
+      "-h", "--help", "-V", "--version", "-bp", "-bpc", "-bpu", "-M", "-Mrm", "-Mf", "-Mt", "-Mg", "-Mvh", "-Mvb",
+      "-Mvc", "-Mvl", "-q", "-qf", "-qff", "-R");
 
   /**
    * True when the command line runs the daemon, whose threads keep the JVM alive after
@@ -137,11 +158,10 @@ public final class PosternCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, listQueue, listUndelivered,
-        countQueue, removeMessages, freezeMessages, thawMessages, deliverMessages, queueRun, forcedQueueRun,
-        thawingQueueRun, domainRun != null);
+        countQueue, removeMessages, freezeMessages, thawMessages, giveUpMessages, showHeaders, showBodies,
+        showMessages, showLogs, deliverMessages, queueRun, forcedQueueRun, thawingQueueRun, domainRun != null);
     if (modes > 1) {
-      System.err.println("postern: -bd, -bs, -bS, -bh, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -M, -q, -qf, -qff and -R"
-          + " exclude each other");
+      System.err.println("postern: " + MODES + " exclude each other");
       return 2;
     }
     String usage = argumentProblem();
@@ -183,7 +203,7 @@ public final class PosternCommand implements Callable<Integer> {
     // the real main log alone.
     System.setProperty("postern.log.dir", hostCheck == null ? config.logDirectory().toString()
         : java.nio.file.Files.createTempDirectory("postern-bh").toString());
-    if (listQueue || listUndelivered || countQueue || removeMessages || freezeMessages || thawMessages) {
+    if (listQueue || listUndelivered || countQueue || takesIdsOnly()) {
       return administer(config);
     }
     Vertx vertx = Vertx.vertx();
@@ -214,12 +234,11 @@ public final class PosternCommand implements Callable<Integer> {
     if (domainRun != null && !domainRun.matches("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")) {
       return "-R: not a domain: \"" + domainRun + "\"";
     }
-    boolean takesIds = removeMessages || freezeMessages || thawMessages || deliverMessages;
-    if (!takesIds) {
+    if (!takesIdsOnly() && !deliverMessages) {
       return messageIds.isEmpty() ? null : "unexpected argument: " + messageIds.get(0);
     }
     if (messageIds.isEmpty()) {
-      return "-Mrm, -Mf, -Mt and -M need at least one message id";
+      return "-Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M need at least one message id";
     }
     for (String id : messageIds) {
       if (!MessageIds.isValid(id)) {
@@ -229,7 +248,13 @@ public final class PosternCommand implements Callable<Integer> {
     return null;
   }
 
-  /** The modes that work on the spool directly, without Vert.x: listings and message actions. */
+  /** The modes whose arguments are message ids and that work on the spool in this process, without Vert.x. */
+  private boolean takesIdsOnly() {
+    return removeMessages || freezeMessages || thawMessages || giveUpMessages || showHeaders || showBodies
+        || showMessages || showLogs;
+  }
+
+  /** The modes that work on the spool directly, without Vert.x: listings, message views and actions. */
   private int administer(PosternConfig config) throws Exception {
     Spool spool = new Spool(config.spoolDirectory());
     try {
@@ -237,10 +262,17 @@ public final class PosternCommand implements Callable<Integer> {
         return new QueueList(spool).print(listQueue ? QueueList.Kind.ALL
             : listUndelivered ? QueueList.Kind.UNDELIVERED : QueueList.Kind.COUNT, System.out);
       }
+      if (showHeaders || showBodies || showMessages || showLogs) {
+        MessageViews.View view = showHeaders ? MessageViews.View.HEADERS : showBodies ? MessageViews.View.BODY
+            : showMessages ? MessageViews.View.WHOLE : MessageViews.View.LOG;
+        return new MessageViews(spool, config.logDirectory().resolve(MAIN_LOG_FILE), System.out, System.err)
+            .show(view, messageIds);
+      }
       MessageActions.Action action = removeMessages ? MessageActions.Action.REMOVE
-          : freezeMessages ? MessageActions.Action.FREEZE : MessageActions.Action.THAW;
-      return new MessageActions(spool, System.getProperty("user.name", "unknown"), System.out, System.err)
-          .apply(action, messageIds);
+          : freezeMessages ? MessageActions.Action.FREEZE
+          : thawMessages ? MessageActions.Action.THAW : MessageActions.Action.GIVE_UP;
+      return new MessageActions(spool, System.getProperty("user.name", "unknown"), config.primaryHostname(),
+          System.out, System.err).apply(action, messageIds);
     } finally {
       MainLog.close();
     }
@@ -344,6 +376,13 @@ public final class PosternCommand implements Callable<Integer> {
       vertx.close();
     }
   }
+
+  /** The modes of which at most one may be given, as the usage error names them. */
+  private static final String MODES = "-bd, -bs, -bS, -bh, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc,"
+      + " -Mvl, -M, -q, -qf, -qff and -R";
+
+  /** The main log's name in {@code log_directory}, as {@code logback.xml} places it. */
+  private static final String MAIN_LOG_FILE = "mainlog";
 
   /** What a queue run in this process leaves out: it receives no mail. */
   private static final java.util.Set<String> QUEUE_RUN_EXCLUDED = java.util.Set.of(

@@ -16,9 +16,10 @@ import java.util.Locale;
 /**
  * Puts a delivery status notification on the spool as a new message from {@code <>} to the
  * original sender, durably (content fsynced, then the envelope committed as {@code SpoolWriter}
- * does), so the caller may mark the failed recipients done only afterwards. Blocking.
+ * does), so the caller may mark the failed recipients done only afterwards. Blocking. Used by the
+ * queue and by {@code postern -Mg}, which both log the new message with {@link #arrivalLogLine}.
  */
-final class BounceSpooler {
+public final class BounceSpooler {
   private static final int MAX_HEADER_SECTION = 1024 * 1024;
   private BounceSpooler() {
   }
@@ -30,9 +31,17 @@ final class BounceSpooler {
     }
   }
 
+  /**
+   * Exim's main-log arrival line of a report: {@code <report id> <= <> R=<original id> U=postern
+   * P=local S=<size>}, so that the report can be traced back to the message it is about.
+   */
+  public static String arrivalLogLine(Envelope report, String originalId) {
+    return report.id() + " <= <> R=" + originalId + " U=postern P=local S=" + report.size();
+  }
+
   /** Spools the report and returns the new message's envelope. */
-  static Envelope spool(Spool spool, Envelope original, List<BounceRequest.FailedRecipient> failed, String hostname,
-                        Instant now) throws IOException {
+  public static Envelope spool(Spool spool, Envelope original, List<BounceRequest.FailedRecipient> failed,
+                               String hostname, Instant now) throws IOException {
     String id = MessageIds.next();
     Buffer headers = BounceMessage.headerSection(head(spool, original.id()));
     return write(spool, original, id, BounceMessage.build(BounceRequest.failure(original, failed, headers, hostname,

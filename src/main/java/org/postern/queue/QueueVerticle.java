@@ -315,7 +315,7 @@ public final class QueueVerticle extends VerticleBase {
       if (!a.failures().isEmpty()) {
         if (BouncePolicy.onPermanentFailure(a.envelope()) == BouncePolicy.FailureAction.BOUNCE) {
           bounce = BounceSpooler.spool(spool, a.envelope(), a.failures(), c.primaryHostname(), clock.instant());
-          MainLog.write(bounce.id() + " <= <> R=" + a.id() + " U=postern P=local S=" + bounce.size());
+          MainLog.write(BounceSpooler.arrivalLogLine(bounce, a.id()));
           a.markFailed();
         } else {
           a.freeze();
@@ -382,8 +382,7 @@ public final class QueueVerticle extends VerticleBase {
       waiting.add(BounceRequest.FailedRecipient.local(r.address(), "still being retried", now));
     }
     Envelope warning = BounceSpooler.spoolDelayWarning(spool, e, waiting, c.primaryHostname(), now, age);
-    MainLog.write(warning.id() + " <= <> R=" + e.id() + " U=postern P=local S=" + warning.size()
-        + " (delay warning " + (e.warningsSent() + 1) + ")");
+    MainLog.write(BounceSpooler.arrivalLogLine(warning, e.id()) + " (delay warning " + (e.warningsSent() + 1) + ")");
     a.warned();
     return warning;
   }
