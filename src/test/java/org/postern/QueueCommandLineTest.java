@@ -347,8 +347,7 @@ class QueueCommandLineTest {
     Result r = postern("-Mg", first);
     assertEquals(0, r.exit(), r::toString);
     String bounce = newMessage(List.of(second));
-    assertEquals("Message " + first + " has been cancelled; bounce " + bounce + " queued for <sender@example.net>\n",
-        r.stdout(), r::toString);
+    assertEquals("", r.stdout(), "silent, as Exim's -Mg");
     assertEquals("", r.stderr(), r::toString);
     assertFalse(Files.exists(spool.envelopeFile(first)));
     assertFalse(Files.exists(spool.dataFile(first)));
@@ -361,7 +360,6 @@ class QueueCommandLineTest {
         Envelope.Recipient.State.PENDING)), report.recipients());
     assertEquals(List.of(
             first + " cancelled by " + USER,
-            first + " ** alice@test.example: delivery cancelled by administrator",
             bounce + " <= <> R=" + first + " U=postern P=local S=" + Files.size(spool.dataFile(bounce)),
             first + " Completed"),
         logged(first, bounce), this::logOrEmpty);
@@ -399,8 +397,6 @@ class QueueCommandLineTest {
             first + " frozen by " + USER,
             first + " Unfrozen by forced delivery",
             first + " cancelled by " + USER,
-            first + " ** alice@test.example: delivery cancelled by administrator",
-            first + " ** bob@test.example: delivery cancelled by administrator",
             first + " Completed"),
         logged(first), this::logOrEmpty);
     assertFalse(spool.exists(first));
@@ -413,7 +409,7 @@ class QueueCommandLineTest {
     assertEquals(0, postern("-Mf", second).exit());
     Result r = postern("-Mg", second);
     assertEquals(0, r.exit(), r::toString);
-    assertEquals("Message " + second + " has been cancelled\n", r.stdout(), r::toString);
+    assertEquals("", r.stdout(), r::toString);
     assertEquals(List.of(first), spool.list(), "removed, and no bounce of the bounce");
     assertFalse(Files.exists(spool.dataFile(second)));
     assertEquals(List.of(
@@ -456,7 +452,7 @@ class QueueCommandLineTest {
       assertEquals(1, r.exit(), r::toString);
       assertEquals("postern: message " + first + " is locked\n"
           + "postern: message " + UNKNOWN + ": no such message\n", r.stderr(), r::toString);
-      assertEquals("Message " + second + " has been cancelled\n", r.stdout(), r::toString);
+      assertEquals("", r.stdout(), r::toString);
       assertEquals(List.of(first), spool.list(), "the locked message stays, and no bounce was made for it");
       assertEquals(before, Files.readString(spool.envelopeFile(first)));
       assertTrue(Files.exists(spool.dataFile(first)));

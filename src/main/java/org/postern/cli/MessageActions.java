@@ -17,7 +17,7 @@ import java.util.Optional;
  * {@code -Mrm}, {@code -Mf}, {@code -Mt} and {@code -Mg} on the spool, each message under its
  * {@link MessageLock} so that none is changed in the middle of a delivery (by the daemon or a
  * {@code -q} run in another process). Outcomes are printed as Exim prints them, one line per id:
- * {@code Message <id> has been removed} on stdout, refusals on stderr. Runs on the calling thread
+ * {@code Message <id> has been removed} on stdout ({@code -Mg} is silent), refusals on stderr. Runs on the calling thread
  * (it blocks); a failed id does not stop the others.
  */
 final class MessageActions {
@@ -110,22 +110,19 @@ final class MessageActions {
       MainLog.write(id + " Unfrozen by forced delivery");
     }
     MainLog.write(id + " cancelled by " + user);
-    Envelope bounce = null;
     if (!envelope.sender().isEmpty()) {
       Instant now = Instant.now();
       List<BounceRequest.FailedRecipient> failed = envelope.recipients().stream()
           .filter(r -> r.state() == Envelope.Recipient.State.PENDING)
           .map(r -> BounceRequest.FailedRecipient.local(r.address(), CANCELLED, now)).toList();
-      failed.forEach(r -> MainLog.write(id + " ** " + r.address() + ": " + CANCELLED));
       if (!failed.isEmpty()) {
-        bounce = BounceSpooler.spool(spool, envelope, failed, primaryHostname, now);
+        Envelope bounce = BounceSpooler.spool(spool, envelope, failed, primaryHostname, now);
         MainLog.write(BounceSpooler.arrivalLogLine(bounce, id));
       }
     }
     spool.removeDelivered(id);
     MainLog.write(id + " Completed");
-    out.println("Message " + id + " has been cancelled"
-        + (bounce == null ? "" : "; bounce " + bounce.id() + " queued for <" + envelope.sender() + ">"));
+    // Exim's -Mg prints nothing: the main log has the cancellation and the bounce's id.
     return true;
   }
 }
