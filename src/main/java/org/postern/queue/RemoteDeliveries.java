@@ -10,6 +10,7 @@ import org.postern.config.PosternConfig;
 import org.postern.config.RouterConfig;
 import org.postern.delivery.SmtpDeliveryVerticle;
 import org.postern.delivery.smtp.RemoteHost;
+import org.postern.delivery.smtp.SmtpTransportOptions;
 import org.postern.log.MainLog;
 import org.postern.spool.Envelope;
 import org.postern.spool.Spool;
@@ -142,6 +143,11 @@ final class RemoteDeliveries {
         }
       }
       return Future.succeededFuture();
+    }
+    SmtpTransportOptions transport = c.delivery().transports().get(r.router().transport());
+    if (transport != null && due.size() > transport.hostsMaxTry()) {
+      // Exim's hosts_max_try: the hosts beyond it wait for the next attempt (their retry records are untouched).
+      due = due.subList(0, transport.hostsMaxTry());
     }
     Group g = new Group(r.router(), due, addresses);
     return permits.run(() -> send(a, g)).compose(reply -> apply(a, domain, g, reply, c, now, arrival));

@@ -187,6 +187,26 @@ class DeliveryOutcomeTest {
   }
 
   @Test
+  void hostsMaxTryBoundsTheHostsTriedForOneDelivery() throws Exception {
+    for (int maxTry : new int[] {2, 5}) {
+      List<ScriptedSmtpServer> hosts = List.of(
+          REMOTES.start(ScriptedSmtpServer.create().reply(ScriptedSmtpServer.Step.BANNER, 421)),
+          REMOTES.start(ScriptedSmtpServer.create().reply(ScriptedSmtpServer.Step.BANNER, 421)),
+          REMOTES.start(ScriptedSmtpServer.create().reply(ScriptedSmtpServer.Step.BANNER, 421)));
+      String routes = String.join(" : ", hosts.stream().map(h -> "127.0.0.1::" + h.port()).toList());
+      try (PosternTestServer server = PosternTestServer.create().option("routers", manualroute(routes))
+          .option("transports", "{ remote_smtp: { driver: smtp, connect_timeout: 5s, command_timeout: 5s, "
+              + "hosts_max_try: " + maxTry + " } }").start()) {
+        String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
+        awaitLog(id, " == bob@remote.example");
+        List<Integer> contacted = hosts.stream().map(ScriptedSmtpServer::connections).toList();
+        assertEquals(maxTry == 2 ? List.of(1, 1, 0) : List.of(1, 1, 1), contacted, "hosts_max_try " + maxTry);
+        assertEquals(List.of("bob@remote.example=pending"), states(server, id));
+      }
+    }
+  }
+
+  @Test
   void mixedAnswersGiveEachRecipientItsOwnState() throws Exception {
     ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create()
         .rcpt("b@remote.example", 450).rcpt("c@remote.example", 550));

@@ -45,6 +45,8 @@ import java.util.function.Function;
  * @param hostsTryAuth           {@code hosts_try_auth}: authenticate when possible, go on unauthenticated on failure
  * @param hostsRequireAuth       {@code hosts_require_auth}: authenticate or defer
  * @param hostsAvoidPipelining   {@code hosts_avoid_pipelining}: never pipeline to these
+ * @param hostsMaxTry            {@code hosts_max_try}: hosts (IP addresses) tried for one delivery, not
+ *                               counting those whose retry time has not come (5)
  * @param maxRcpt                {@code max_rcpt}: recipients per transaction (100)
  * @param connectionMaxMessages  {@code connection_max_messages}: messages per connection (500)
  * @param sizeAddition           {@code size_addition}: added to the size given in {@code SIZE=} (1024)
@@ -56,7 +58,7 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
                                    HostList tlsVerifyHosts, HostList tlsTryVerifyHosts,
                                    HostList tlsVerifyCertHostnames, List<String> tlsRequireCiphers,
                                    Path tlsCertificate, Path tlsPrivateKey, String tlsSni, HostList hostsTryAuth,
-                                   HostList hostsRequireAuth, HostList hostsAvoidPipelining, int maxRcpt,
+                                   HostList hostsRequireAuth, HostList hostsAvoidPipelining, int hostsMaxTry, int maxRcpt,
                                    int connectionMaxMessages, long sizeAddition,
                                    List<ClientAuthenticator> authenticators) {
 
@@ -144,13 +146,14 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
       throw section.error("hosts_require_auth", "no client authenticator is configured (client_send, client_name)");
     }
     HostList avoidPipelining = hosts(section, "hosts_avoid_pipelining", "", namedLists);
+    int hostsMaxTry = section.integer("hosts_max_try", 5, 1, 1000);
     int maxRcpt = section.integer("max_rcpt", 100, 1, 100_000);
     int maxMessages = section.integer("connection_max_messages", 500, 1, 1_000_000);
     long sizeAddition = section.size("size_addition", 1024);
     section.rejectUnknown();
-    return new SmtpTransportOptions(port, smtps, interfaceAddress, helo, connect, command, data, fin, avoidTls, requireTls, tryClear, ca,
-        verifyHosts, tryVerify, hostnames, ciphers, cert, key, sni, tryAuth, requireAuth, avoidPipelining, maxRcpt,
-        maxMessages, sizeAddition, authenticators);
+    return new SmtpTransportOptions(port, smtps, interfaceAddress, helo, connect, command, data, fin, avoidTls,
+        requireTls, tryClear, ca, verifyHosts, tryVerify, hostnames, ciphers, cert, key, sni, tryAuth, requireAuth,
+        avoidPipelining, hostsMaxTry, maxRcpt, maxMessages, sizeAddition, authenticators);
   }
 
   /** Defaults only, for callers (and tests) that build options in code. */
@@ -158,7 +161,7 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
     return new SmtpTransportOptions(25, false, null, heloData, Duration.ofMinutes(5), Duration.ofMinutes(5),
         Duration.ofMinutes(5), Duration.ofMinutes(10), HostList.of(""), HostList.of(""), true, null, HostList.of(""),
         HostList.of("*"), HostList.of("*"), List.of(), null, null, null, HostList.of(""), HostList.of(""),
-        HostList.of(""), 100, 500, 1024, List.of());
+        HostList.of(""), 5, 100, 500, 1024, List.of());
   }
 
   private static Duration positive(YamlSection s, String option, Duration def) throws ConfigException {

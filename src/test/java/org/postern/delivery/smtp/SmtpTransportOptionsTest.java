@@ -104,6 +104,8 @@ class SmtpTransportOptionsTest {
     assertEquals(465, smtps.port());
     assertEquals("2001:db8::25", smtps.interfaceAddress());
     assertEquals(2465, parse("protocol: smtps\nport: 2465\n").port());
+    assertEquals(5, plain.hostsMaxTry(), "Exim's default");
+    assertEquals(2, parse("hosts_max_try: 2\n").hostsMaxTry());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -125,6 +127,7 @@ class SmtpTransportOptionsTest {
       bad tls_sni                 | tls_sni: "-bad-"                          | 2 | tls_sni                 | not a host name
       bad boolean                 | tls_tempfail_tryclear: maybe              | 2 | tls_tempfail_tryclear   | true or false
       require auth, no client     | hosts_require_auth: "*"                   | 2 | hosts_require_auth      | no client authenticator
+      hosts_max_try zero          | hosts_max_try: 0                          | 2 | hosts_max_try           | between 1
       unknown protocol            | protocol: lmtp                            | 2 | protocol                | expected smtp or smtps
       interface not an address    | interface: eth0                           | 2 | interface               | not an IPv4 or IPv6 address
       """)
