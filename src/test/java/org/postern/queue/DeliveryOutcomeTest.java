@@ -78,11 +78,11 @@ class DeliveryOutcomeTest {
       assertTrue(retryRecordExists(server, "R:bob@remote.example"));
       assertEquals(1, remote.commands("RCPT").size());
 
-      assertEquals(1, flush(server, new JsonObject()).getInteger("started"));
+      assertEquals(1, RelayTesting.runUntilStarted(server, new JsonObject()).getInteger("started"));
       awaitLog(id, " == bob@remote.example: retry time not reached");
       assertEquals(1, remote.commands("RCPT").size());
 
-      assertEquals(1, flush(server, new JsonObject().put("force", true)).getInteger("started"));
+      assertEquals(1, RelayTesting.runUntilStarted(server, new JsonObject().put("force", true)).getInteger("started"));
       awaitTrue("a second RCPT", () -> remote.commands("RCPT").size() == 2);
       assertEquals(List.of("bob@remote.example=pending"), states(server, id));
     }
@@ -160,8 +160,8 @@ class DeliveryOutcomeTest {
       assertEquals(0, flush(server, new JsonObject().put("force", true)).getInteger("started"));
       assertEquals(1, remote.commands("RCPT").size());
       // -M: thawed, attempted again, refused again, frozen again; still never bounced.
-      assertEquals(1, flush(server, new JsonObject().put("ids", new io.vertx.core.json.JsonArray().add(id))
-          .put("force", true).put("thaw", true).put("wait", true)).getInteger("started"));
+      RelayTesting.runUntilStarted(server, new JsonObject().put("ids", new io.vertx.core.json.JsonArray().add(id))
+          .put("force", true).put("thaw", true).put("wait", true));
       awaitLog(id, " Unfrozen by forced delivery");
       assertEquals(2, remote.commands("RCPT").size());
       assertTrue(RelayTesting.envelope(server, id).getBoolean("frozen"), "frozen again");

@@ -110,6 +110,22 @@ final class RelayTesting {
     }
   }
 
+  /**
+   * A queue run with this request body, repeated until it starts a delivery (a run skips a message
+   * whose previous attempt is still finishing), and waited for when the body says {@code wait}.
+   */
+  static JsonObject runUntilStarted(PosternTestServer server, JsonObject body) throws Exception {
+    for (int i = 0; i < 200; i++) {
+      JsonObject reply = await(server.vertx().eventBus().<JsonObject>request(
+          org.postern.bus.Addresses.QUEUE_FLUSH, body)).body();
+      if (reply.getInteger("started", 0) > 0) {
+        return reply;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no delivery started by " + body);
+  }
+
   static JsonObject envelope(PosternTestServer server, String id) throws IOException {
     return new JsonObject(Files.readString(server.spoolInput().resolve(id + "-H")));
   }

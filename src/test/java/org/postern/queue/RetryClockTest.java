@@ -4,7 +4,6 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.postern.bus.Addresses;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.ScriptedServers;
 import org.postern.testing.ScriptedSmtpServer;
@@ -37,21 +36,10 @@ class RetryClockTest {
   @RegisterExtension
   static final ScriptedServers REMOTES = new ScriptedServers();
 
-  /**
-   * A queue run that attempts the message (once the previous attempt has quite finished: a run
-   * skips a message still in flight) and that the test waits for; returns the RCPT commands the
-   * remote has seen after it.
-   */
+  /** A queue run that attempts the message, waited for; the RCPT commands the remote has seen after it. */
   private static int run(PosternTestServer server, ScriptedSmtpServer remote) throws Exception {
-    for (int i = 0; i < 200; i++) {
-      JsonObject reply = RelayTesting.await(server.vertx().eventBus().<JsonObject>request(Addresses.QUEUE_FLUSH,
-          new JsonObject().put("wait", true))).body();
-      if (reply.getInteger("started") == 1) {
-        return remote.commands("RCPT").size();
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("the message stayed in flight");
+    RelayTesting.runUntilStarted(server, new JsonObject().put("wait", true));
+    return remote.commands("RCPT").size();
   }
 
   @Test
