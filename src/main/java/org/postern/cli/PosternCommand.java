@@ -10,6 +10,7 @@ import org.postern.config.ConfigLoader;
 import org.postern.config.PosternConfig;
 import org.postern.listener.ListenerVerticle;
 import org.postern.log.MainLog;
+import org.postern.queue.AddressRouting;
 import org.postern.spool.MessageIds;
 import org.postern.spool.Spool;
 import picocli.CommandLine;
@@ -27,11 +28,12 @@ import java.util.function.Predicate;
 /**
  * The {@code postern} command, with Exim's flags: no flag or {@code -bd} runs the daemon,
  * {@code -bs} one SMTP session on stdin/stdout, {@code -bS} batched SMTP, {@code -bV} checks the
- * configuration; {@code -bp}/{@code -bpu}/{@code -bpc} list the queue, {@code -Mrm}/{@code -Mf}/
- * {@code -Mt}/{@code -Mg} remove, freeze, thaw and give up messages, {@code -Mvh}/{@code -Mvb}/
- * {@code -Mvc}/{@code -Mvl} show them, {@code -q}/{@code -qf}/{@code -R}/{@code -M} run
- * deliveries in this process; {@code -C} names another configuration file. Exit status: 0 done,
- * 1 partly done or nothing found, 2 usage or configuration error.
+ * configuration, {@code -bt} tests how addresses are routed; {@code -bp}/{@code -bpu}/{@code -bpc}
+ * list the queue, {@code -Mrm}/{@code -Mf}/{@code -Mt}/{@code -Mg} remove, freeze, thaw and give
+ * up messages, {@code -Mvh}/{@code -Mvb}/{@code -Mvc}/{@code -Mvl} show them,
+ * {@code -q}/{@code -qf}/{@code -R}/{@code -M} run deliveries in this process; {@code -C} names
+ * another configuration file. Exit status: 0 done, 1 partly done or nothing found, 2 usage or
+ * configuration error.
  */
 @Command(name = "postern", mixinStandardHelpOptions = true, version = "Postern 0.1.0",
     subcommands = PasswdCommand.class,
@@ -61,6 +63,11 @@ public final class PosternCommand implements Callable<Integer> {
   @Option(names = "-oMs", paramLabel = "NAME",
       description = "With -bh: the client's host name, as a reverse lookup would have found it ($sender_host_name).")
   String senderHostName;
+
+  @Option(names = "-bt", description = "Address testing: route each ADDRESS as the queue would deliver it and"
+      + " print where it goes (Exim's format); nothing is delivered or written. Exit 2 when one is undeliverable,"
+      + " 1 when one cannot be resolved now.")
+  boolean addressTest;
 
   @Option(names = "-bp", description = "List the queue (Exim's format), read from the spool.")
   boolean listQueue;
@@ -119,7 +126,7 @@ public final class PosternCommand implements Callable<Integer> {
   long queueTimeoutSeconds;
 
   @Parameters(paramLabel = "ID", arity = "0..*",
-      description = "Message ids, with -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M.")
+      description = "Message ids, with -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M; addresses, with -bt.")
   List<String> messageIds = new ArrayList<>();
 
   @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: ${DEFAULT-VALUE}).")
@@ -137,7 +144,7 @@ public final class PosternCommand implements Callable<Integer> {
   }
 
   /** Arguments after which the command ends by itself; anything else leaves the daemon running. */
-  private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("-bs", "-bS", "-bV", "-bh", "passwd",
+  private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("-bs", "-bS", "-bV", "-bh", "-bt", "passwd",
       "-h", "--help", "-V", "--version", "-bp", "-bpc", "-bpu", "-M", "-Mrm", "-Mf", "-Mt", "-Mg", "-Mvh", "-Mvb",
       "-Mvc", "-Mvl", "-q", "-qf", "-qff", "-R");
 
@@ -157,9 +164,10 @@ public final class PosternCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, listQueue, listUndelivered,
-        countQueue, removeMessages, freezeMessages, thawMessages, giveUpMessages, showHeaders, showBodies,
-        showMessages, showLogs, deliverMessages, queueRun, forcedQueueRun, thawingQueueRun, domainRun != null);
+    int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, addressTest, listQueue,
+        listUndelivered, countQueue, removeMessages, freezeMessages, thawMessages, giveUpMessages, showHeaders,
+        showBodies, showMessages, showLogs, deliverMessages, queueRun, forcedQueueRun, thawingQueueRun,
+        domainRun != null);
     if (modes > 1) {
       System.err.println("postern: " + MODES + " exclude each other");
       return 2;
@@ -199,10 +207,14 @@ public final class PosternCommand implements Callable<Integer> {
           + config.generation() + "): OK");
       return 0;
     }
-    // Before the first logger exists: logback.xml places the main log here. Host checking leaves
-    // the real main log alone.
-    System.setProperty("postern.log.dir", hostCheck == null ? config.logDirectory().toString()
-        : java.nio.file.Files.createTempDirectory("postern-bh").toString());
+    // Before the first logger exists: logback.xml places the main log here. Host checking and
+    // address testing leave the real main log alone.
+    Path logDirectory = hostCheck == null && !addressTest ? config.logDirectory()
+        : java.nio.file.Files.createTempDirectory(hostCheck != null ? "postern-bh" : "postern-bt");
+    System.setProperty("postern.log.dir", logDirectory.toString());
+    if (addressTest) {
+      return testAddresses(config, logDirectory);
+    }
     if (listQueue || listUndelivered || countQueue || takesIdsOnly()) {
       return administer(config);
     }
@@ -226,8 +238,11 @@ public final class PosternCommand implements Callable<Integer> {
     return n;
   }
 
-  /** Why the arguments of the queue modes (ids, domain, timeout) are wrong, or null when they are not. */
+  /** Why the arguments of the queue modes (ids, domain, timeout) or of -bt are wrong, or null when they are not. */
   private String argumentProblem() {
+    if (addressTest) {
+      return messageIds.isEmpty() ? ADDRESS_TEST_USAGE : null;
+    }
     if (queueTimeoutSeconds <= 0) {
       return "--queue-timeout: must be at least 1 second";
     }
@@ -326,6 +341,25 @@ public final class PosternCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * {@code -bt}: routing only, so a bare Vert.x for the DNS lookups; no verticle, spool or log.
+   * {@code logDirectory} holds the empty main log that logging set up; it goes with the run.
+   */
+  private int testAddresses(PosternConfig config, Path logDirectory) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      return await(new AddressTest(new AddressRouting(vertx), config, System.out).run(messageIds));
+    } finally {
+      await(vertx.close());
+      MainLog.close();
+      try (var files = java.nio.file.Files.walk(logDirectory)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          java.nio.file.Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
   private int runDaemon(Vertx vertx, PosternConfig config, JsonArray list) throws Exception {
     try {
       await(VerticleDeployer.deploy(vertx, list, configFile, name -> true));
@@ -378,8 +412,11 @@ public final class PosternCommand implements Callable<Integer> {
   }
 
   /** The modes of which at most one may be given, as the usage error names them. */
-  private static final String MODES = "-bd, -bs, -bS, -bh, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc,"
-      + " -Mvl, -M, -q, -qf, -qff and -R";
+  private static final String MODES = "-bd, -bs, -bS, -bh, -bt, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb,"
+      + " -Mvc, -Mvl, -M, -q, -qf, -qff and -R";
+
+  /** Exim reads the addresses from stdin when there are none; Postern wants them on the command line. */
+  private static final String ADDRESS_TEST_USAGE = "-bt needs at least one address";
 
   /** The main log's name in {@code log_directory}, as {@code logback.xml} places it. */
   private static final String MAIN_LOG_FILE = "mainlog";

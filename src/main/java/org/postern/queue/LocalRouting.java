@@ -17,6 +17,10 @@ import java.util.Set;
  * aliases first, then local mailboxes. Remote domains are left for the remote routers.
  */
 final class LocalRouting {
+  /** The router and transport the queue names for local deliveries ({@code R=}, {@code T=}). */
+  static final String ROUTER = "localuser";
+  static final String TRANSPORT = "maildir";
+
   /** The routing decision for one message. */
   record Plan(Map<String, Set<String>> mailboxesByRecipient, List<String> unknown, List<String> remote,
               List<Envelope.Recipient> added) {
@@ -31,12 +35,17 @@ final class LocalRouting {
   }
 
   static Plan plan(Envelope envelope, PosternConfig config) {
+    return plan(envelope.recipients(), config);
+  }
+
+  /** The plan for these recipients, as if they were a message's. */
+  static Plan plan(List<Envelope.Recipient> recipients, PosternConfig config) {
     Map<String, Set<String>> mailboxes = new LinkedHashMap<>();
     List<String> unknown = new ArrayList<>();
     List<String> remote = new ArrayList<>();
     List<Envelope.Recipient> added = new ArrayList<>();
     LocalUsers users = config.users();
-    for (Envelope.Recipient r : envelope.recipients()) {
+    for (Envelope.Recipient r : recipients) {
       if (r.state() != Envelope.Recipient.State.PENDING) {
         continue;
       }

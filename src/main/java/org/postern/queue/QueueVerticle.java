@@ -44,6 +44,8 @@ import java.util.Set;
 public final class QueueVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(QueueVerticle.class);
   private static final int MIN_MESSAGES_IN_PROGRESS = 16;
+  /** Why a recipient in a remote domain stays queued when no remote router is configured. */
+  static final String REMOTE_NOT_CONFIGURED = "remote delivery is not configured";
   private final Set<String> inFlight = new HashSet<>();
   /** Until the first queue run after start has finished, a delivery may repeat one cut short by a crash. */
   private boolean recovering = true;
@@ -252,7 +254,8 @@ public final class QueueVerticle extends VerticleBase {
       }
       if (!c.delivery().routesRemote()) {
         for (Envelope.Recipient r : remoteRecipients) {
-          MainLog.write(a.id() + " == " + r.address() + " R=none: remote delivery is not configured; message stays queued");
+          MainLog.write(a.id() + " == " + r.address() + " R=none: " + REMOTE_NOT_CONFIGURED
+              + "; message stays queued");
         }
         return Future.succeededFuture();
       }
@@ -291,10 +294,12 @@ public final class QueueVerticle extends VerticleBase {
         for (String mailbox : plan.mailboxesByRecipient().get(r.address())) {
           String result = results.getString(mailbox, "deferred: no result");
           if (result.equals("delivered")) {
-            MainLog.write(id + " => " + mailbox + " <" + r.address() + "> R=localuser T=maildir");
+            MainLog.write(id + " => " + mailbox + " <" + r.address() + "> R=" + LocalRouting.ROUTER + " T="
+                + LocalRouting.TRANSPORT);
           } else {
             all = false;
-            MainLog.write(id + " == " + mailbox + " <" + r.address() + "> R=localuser T=maildir " + result);
+            MainLog.write(id + " == " + mailbox + " <" + r.address() + "> R=" + LocalRouting.ROUTER + " T="
+                + LocalRouting.TRANSPORT + " " + result);
           }
         }
         if (all) {

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DaemonLifetimeTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"-bs", "-bS", "-bV", "-bh", "passwd", "-h", "--help", "-V", "--version"})
+  @ValueSource(strings = {"-bs", "-bS", "-bV", "-bh", "-bt", "passwd", "-h", "--help", "-V", "--version"})
   void oneShotModesExit(String flag) {
     assertFalse(PosternCommand.runsForever(new String[] {"-C", "conf/postern.yaml", flag}), flag);
   }
