@@ -92,7 +92,7 @@ public final class AddressRouting {
     if (!plan.unknown().isEmpty()) {
       return Future.succeededFuture(List.of(new Undeliverable(r.address(), parents, RemoteRouter.UNROUTEABLE)));
     }
-    String routerName = localRouterName(c);
+    String routerName = LocalRouting.routerName(c);
     List<Outcome> outcomes = new ArrayList<>();
     List<String> chain = new ArrayList<>();
     chain.add(r.address());
@@ -128,18 +128,5 @@ public final class AddressRouting {
       return new Undeliverable(address, parents, failed.reason());
     }
     return new Unresolved(address, parents, ((RemoteRouter.Deferred) d).reason());
-  }
-
-  /** The configured local router's name; the queue's own when there is no routers list. */
-  private static String localRouterName(PosternConfig c) {
-    List<RouterConfig> routers = c.delivery().routers();
-    if (routers != null) {
-      for (RouterConfig r : routers) {
-        if (r.driver() == RouterConfig.Driver.LOCAL) {
-          return r.name();
-        }
-      }
-    }
-    return LocalRouting.ROUTER;
   }
 }

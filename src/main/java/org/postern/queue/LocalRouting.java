@@ -17,9 +17,22 @@ import java.util.Set;
  * aliases first, then local mailboxes. Remote domains are left for the remote routers.
  */
 final class LocalRouting {
-  /** The router and transport the queue names for local deliveries ({@code R=}, {@code T=}). */
+  /** The local router's name when no {@code routers:} list names one, and the local transport's. */
   static final String ROUTER = "localuser";
   static final String TRANSPORT = "maildir";
+
+  /** The configured local router's name ({@code R=} of local deliveries), else {@link #ROUTER}. */
+  static String routerName(PosternConfig c) {
+    List<org.postern.config.RouterConfig> routers = c.delivery().routers();
+    if (routers != null) {
+      for (org.postern.config.RouterConfig r : routers) {
+        if (r.driver() == org.postern.config.RouterConfig.Driver.LOCAL) {
+          return r.name();
+        }
+      }
+    }
+    return ROUTER;
+  }
 
   /** The routing decision for one message. */
   record Plan(Map<String, Set<String>> mailboxesByRecipient, List<String> unknown, List<String> remote,

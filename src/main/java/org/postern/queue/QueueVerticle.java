@@ -277,13 +277,13 @@ public final class QueueVerticle extends VerticleBase {
             new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
         .map(m -> m.body().getJsonObject("results"));
     return results.compose(r -> {
-      record(a, plan, r);
+      record(a, plan, r, LocalRouting.routerName(c));
       return a.save(workers, spool);
     });
   }
 
   /** Applies the maildir transport's results and writes the main-log lines. */
-  private void record(MessageAttempt a, LocalRouting.Plan plan, JsonObject results) {
+  private void record(MessageAttempt a, LocalRouting.Plan plan, JsonObject results, String router) {
     String id = a.id();
     for (Envelope.Recipient r : a.pending()) {
       if (plan.unknown().contains(r.address())) {
@@ -294,12 +294,12 @@ public final class QueueVerticle extends VerticleBase {
         for (String mailbox : plan.mailboxesByRecipient().get(r.address())) {
           String result = results.getString(mailbox, "deferred: no result");
           if (result.equals("delivered")) {
-            MainLog.write(id + " => " + mailbox + " <" + r.address() + "> R=" + LocalRouting.ROUTER + " T="
-                + LocalRouting.TRANSPORT);
+            MainLog.write(id + " => " + mailbox + " <" + r.address() + "> R=" + router
+                + " T=" + LocalRouting.TRANSPORT);
           } else {
             all = false;
-            MainLog.write(id + " == " + mailbox + " <" + r.address() + "> R=" + LocalRouting.ROUTER + " T="
-                + LocalRouting.TRANSPORT + " " + result);
+            MainLog.write(id + " == " + mailbox + " <" + r.address() + "> R=" + router + " T=" + LocalRouting.TRANSPORT
+                + " " + result);
           }
         }
         if (all) {
