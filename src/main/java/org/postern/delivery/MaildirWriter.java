@@ -1,5 +1,7 @@
 package org.postern.delivery;
 
+import org.postern.spool.DirectorySync;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -59,9 +61,7 @@ final class MaildirWriter {
       throw e;
     }
     Files.move(tmpFile, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    try (FileChannel dir = FileChannel.open(fresh, StandardOpenOption.READ)) {
-      dir.force(true);
-    }
+    DirectorySync.force(fresh);
     return target;
   }
 

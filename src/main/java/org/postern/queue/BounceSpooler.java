@@ -1,14 +1,12 @@
 package org.postern.queue;
 
 import io.vertx.core.buffer.Buffer;
+import org.postern.spool.DurableFile;
 import org.postern.spool.Envelope;
 import org.postern.spool.MessageIds;
 import org.postern.spool.Spool;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -59,14 +57,7 @@ public final class BounceSpooler {
 
   private static Envelope write(Spool spool, Envelope original, String id, Buffer report, Instant now)
       throws IOException {
-    try (FileChannel ch = FileChannel.open(spool.dataFile(id), StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
-      ByteBuffer b = ByteBuffer.wrap(report.getBytes());
-      while (b.hasRemaining()) {
-        ch.write(b);
-      }
-      ch.force(false);
-    }
+    DurableFile.write(spool.dataFile(id), report.getBytes(), true);
     String to = original.sender();
     int at = to.lastIndexOf('@');
     Envelope.Recipient rcpt = new Envelope.Recipient(to, at < 0 ? to : to.substring(0, at),

@@ -2,18 +2,16 @@ package org.postern.queue;
 
 import io.vertx.core.json.JsonObject;
 import org.postern.spool.DirectorySync;
+import org.postern.spool.DurableFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -224,15 +222,7 @@ public final class RetryDatabase {
     Files.createDirectories(directory);
     Path target = fileFor(r.key());
     Path tmp = directory.resolve(target.getFileName() + ".tmp");
-    byte[] bytes = r.toJson().encode().getBytes(StandardCharsets.UTF_8);
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
-      while (buf.hasRemaining()) {
-        ch.write(buf);
-      }
-      ch.force(false);
-    }
+    DurableFile.write(tmp, r.toJson().encode().getBytes(StandardCharsets.UTF_8), false);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     directorySync.sync();
   }

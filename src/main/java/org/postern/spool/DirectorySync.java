@@ -42,7 +42,8 @@ public final class DirectorySync {
     }
   }
 
-  static void force(Path directory) throws IOException {
+  /** One fsync of {@code directory} now, for a caller with no concurrent commits to share it with. */
+  public static void force(Path directory) throws IOException {
     try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
       dir.force(true);
     }

@@ -5,8 +5,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -14,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -75,16 +72,8 @@ public final class Spool implements Shareable {
    * {@link #publishEnvelope} renames it, the message does not exist.
    */
   public void prepareEnvelope(Envelope envelope) throws IOException {
-    Path tmp = input.resolve(checked(envelope.id()) + "-T");
-    byte[] bytes = envelope.toJson().encode().getBytes(StandardCharsets.UTF_8);
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
-      while (buf.hasRemaining()) {
-        ch.write(buf);
-      }
-      ch.force(false);
-    }
+    DurableFile.write(input.resolve(checked(envelope.id()) + "-T"),
+        envelope.toJson().encode().getBytes(StandardCharsets.UTF_8), false);
   }
 
   /** Second half of a commit: the rename that makes the message exist, then the directory fsync. */
