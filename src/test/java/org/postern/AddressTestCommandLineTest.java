@@ -1,6 +1,5 @@
 package org.postern;
 
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,7 +13,6 @@ import org.postern.testing.TestDnsServer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,15 +29,13 @@ class AddressTestCommandLineTest {
   private static final String REMOTE_HOSTS = "  host mx1.remote.example [192.0.2.1] \n"
       + "  host mx2.remote.example [192.0.2.20]\n";
 
-  private static Vertx vertx;
   private static TestDnsServer dns;
   private PosternTestServer server;
   private Path config;
 
   @BeforeAll
   static void startDns() throws Exception {
-    vertx = Vertx.vertx();
-    dns = TestDnsServer.start(vertx)
+    dns = TestDnsServer.start()
         .mx("remote.example", 20, "mx2.remote.example").mx("remote.example", 10, "mx1.remote.example")
         .a("mx1.remote.example", "192.0.2.1").a("mx2.remote.example", "192.0.2.20")
         .a("relay.smart.example", "192.0.2.7")
@@ -50,7 +46,6 @@ class AddressTestCommandLineTest {
   @AfterAll
   static void stopDns() throws Exception {
     dns.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   @BeforeEach

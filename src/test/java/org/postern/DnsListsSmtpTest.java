@@ -1,6 +1,5 @@
 package org.postern;
 
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,7 +10,6 @@ import org.postern.testing.TestDnsServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,18 +30,16 @@ class DnsListsSmtpTest {
       + "  - deny:    { message: relay not permitted }\n"
       + "acl_check_expn:\n  - deny:\nacl_check_etrn:\n  - deny:\n";
 
-  private Vertx dnsVertx;
   private TestDnsServer dns;
 
   @BeforeEach
   void startDns() throws Exception {
-    dnsVertx = Vertx.vertx();
-    dns = TestDnsServer.start(dnsVertx);
+    dns = TestDnsServer.start();
   }
 
   @AfterEach
   void stopDns() throws Exception {
-    dnsVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    dns.close();
   }
 
   private PosternTestServer server() throws Exception {

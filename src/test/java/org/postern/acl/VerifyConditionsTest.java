@@ -1,6 +1,5 @@
 package org.postern.acl;
 
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -9,7 +8,6 @@ import org.postern.testing.SmtpTestClient;
 import org.postern.testing.SmtpTestClient.Reply;
 import org.postern.testing.TestDnsServer;
 
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,13 +15,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** verify = sender, helo and header_syntax against a real server and a real (test) DNS server. */
 class VerifyConditionsTest {
   private static final String TAIL = "acl_check_expn:\n  - deny:\nacl_check_etrn:\n  - deny:\n";
-  private static Vertx dnsVertx;
   private static TestDnsServer dns;
 
   @BeforeAll
   static void startDns() throws Exception {
-    dnsVertx = Vertx.vertx();
-    dns = TestDnsServer.start(dnsVertx)
+    dns = TestDnsServer.start()
         .mx("mx.example", 10, "mail.mx.example").a("mail.mx.example", "192.0.2.25")
         .a("a-only.example", "192.0.2.26")
         .mx("nullmx.example", 0, ".")
@@ -35,7 +31,6 @@ class VerifyConditionsTest {
   @AfterAll
   static void stopDns() throws Exception {
     dns.close();
-    dnsVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   private static PosternTestServer server(String acl, String... options) throws Exception {

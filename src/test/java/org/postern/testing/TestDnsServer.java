@@ -40,6 +40,8 @@ public final class TestDnsServer implements AutoCloseable {
   }
 
   private final DatagramSocket socket;
+  /** The Vert.x this server made for itself ({@link #start()}), closed with it; null when lent one. */
+  private Vertx owned;
   private final Map<String, List<Rdata>> records = new ConcurrentHashMap<>();
   private final Set<String> servfail = ConcurrentHashMap.newKeySet();
   private final Set<String> silent = ConcurrentHashMap.newKeySet();
@@ -47,6 +49,19 @@ public final class TestDnsServer implements AutoCloseable {
 
   private TestDnsServer(DatagramSocket socket) {
     this.socket = socket;
+  }
+
+  /** As {@link #start(Vertx)}, on a Vert.x of its own that {@link #close()} closes too. */
+  public static TestDnsServer start() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      TestDnsServer server = start(vertx);
+      server.owned = vertx;
+      return server;
+    } catch (Exception e) {
+      vertx.close();
+      throw e;
+    }
   }
 
   /** Binds 127.0.0.1 on a random port and serves until {@link #close()}. */
@@ -129,6 +144,9 @@ public final class TestDnsServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     socket.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    if (owned != null) {
+      owned.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
   }
 
   private void add(String name, int type, byte[] data) {
