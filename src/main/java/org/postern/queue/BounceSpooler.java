@@ -9,7 +9,6 @@ import org.postern.spool.Spool;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Puts a delivery status notification on the spool as a new message from {@code <>} to the
@@ -58,11 +57,7 @@ public final class BounceSpooler {
   private static Envelope write(Spool spool, Envelope original, String id, Buffer report, Instant now)
       throws IOException {
     DurableFile.write(spool.dataFile(id), report.getBytes(), true);
-    String to = original.sender();
-    int at = to.lastIndexOf('@');
-    Envelope.Recipient rcpt = new Envelope.Recipient(to, at < 0 ? to : to.substring(0, at),
-        at < 0 ? "" : to.substring(at + 1).toLowerCase(Locale.ROOT), Envelope.Recipient.State.PENDING);
-    Envelope bounce = new Envelope(id, "", List.of(rcpt), now.toEpochMilli(), "", 0, null, "local", null, 0, null,
+    Envelope bounce = new Envelope(id, "", List.of(Envelope.Recipient.pending(original.sender())), now.toEpochMilli(), "", 0, null, "local", null, 0, null,
         "7BIT", report.length(), false);
     spool.writeEnvelope(bounce);
     return bounce;

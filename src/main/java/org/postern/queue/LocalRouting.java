@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -73,9 +72,7 @@ final class LocalRouting {
       }
       mailboxes.put(r.address(), new LinkedHashSet<>(resolution.mailboxes()));
       for (String target : resolution.remoteAddresses()) {
-        int at = target.lastIndexOf('@');
-        added.add(new Envelope.Recipient(target, target.substring(0, at),
-            target.substring(at + 1).toLowerCase(Locale.ROOT), Envelope.Recipient.State.PENDING));
+        added.add(Envelope.Recipient.pending(target));
       }
     }
     return new Plan(mailboxes, unknown, remote, added);

@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Everything about a spooled message except its content: the {@code -H} file. Recipients carry their
@@ -23,6 +24,16 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
   public record Recipient(String address, String localPart, String domain, State state) {
     /** Delivery state of one recipient. */
     public enum State { PENDING, DELIVERED, FAILED }
+
+    /**
+     * A pending recipient for an address the server made itself (a bounce's sender, an alias's
+     * target): local part and domain split at the last {@code @}, the domain lower-cased.
+     */
+    public static Recipient pending(String address) {
+      int at = address.lastIndexOf('@');
+      return new Recipient(address, at < 0 ? address : address.substring(0, at),
+          at < 0 ? "" : address.substring(at + 1).toLowerCase(Locale.ROOT), State.PENDING);
+    }
 
     public Recipient withState(State s) {
       return new Recipient(address, localPart, domain, s);
