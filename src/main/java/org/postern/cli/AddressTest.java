@@ -131,21 +131,16 @@ final class AddressTest {
     int nameWidth = 0;
     int addressWidth = 0;
     for (RemoteHost h : r.hosts()) {
-      nameWidth = Math.max(nameWidth, name(h).length());
+      nameWidth = Math.max(nameWidth, h.nameOrAddress().length());
       addressWidth = Math.max(addressWidth, h.address().length());
     }
     for (RemoteHost h : r.hosts()) {
-      sb.append("\n  host ").append(pad(name(h), nameWidth)).append(" [").append(h.address()).append(']')
+      sb.append("\n  host ").append(pad(h.nameOrAddress(), nameWidth)).append(" [").append(h.address()).append(']')
           .append(" ".repeat(addressWidth - h.address().length()));
       if (h.port() != r.transportPort()) {
         sb.append(" port=").append(h.port());
       }
     }
-  }
-
-  /** A host given as an IP address is named by it, as in Exim. */
-  private static String name(RemoteHost h) {
-    return h.name() == null ? h.address() : h.name();
   }
 
   private static String pad(String s, int width) {

@@ -128,7 +128,8 @@ final class RemoteDeliveries {
     for (RemoteHost h : r.hosts()) {
       String key = hostKey(h);
       Optional<RetryRecord> record = retry.lookup(key, now);
-      RetryRule rule = record.map(x -> c.delivery().retryRules().find(name(h), domain, x.error(), 0)).orElse(null);
+      RetryRule rule = record.map(x -> c.delivery().retryRules().find(h.nameOrAddress(), domain, x.error(), 0))
+          .orElse(null);
       if (a.force() || record.isEmpty() || retry.isDue(key, now, arrival, rule)) {
         due.add(h);
       }
@@ -188,7 +189,7 @@ final class RemoteDeliveries {
         String reason = p.getString("reason", "");
         RetryError kind = hostError(reason);
         RetrySchedule.Outcome o = retry.recordFailure(hostKey(h), kind, reason, now,
-            rules.find(name(h), domain, kind, 0), arrival);
+            rules.find(h.nameOrAddress(), domain, kind, 0), arrival);
         hostsGiveUp &= o.giveUp();
       }
       JsonArray results = reply.getJsonArray("results", new JsonArray());
@@ -216,7 +217,7 @@ final class RemoteDeliveries {
           }
           case "failed" -> {
             MainLog.write(a.id() + " ** " + address + tags + h + ": " + text);
-            failed.add(BounceRequest.FailedRecipient.remote(address, host == null ? null : name(host),
+            failed.add(BounceRequest.FailedRecipient.remote(address, host == null ? null : host.nameOrAddress(),
                 host == null ? null : host.address(), null, code, r.getString("enhanced"), text, now));
           }
           default -> {
@@ -231,7 +232,7 @@ final class RemoteDeliveries {
             if (giveUp) {
               MainLog.write(a.id() + " ** " + address + tags + h + ": " + RetryDatabase.RETRY_TIMEOUT_EXCEEDED
                   + " (last error: " + text + ")");
-              failed.add(BounceRequest.FailedRecipient.remote(address, host == null ? null : name(host),
+              failed.add(BounceRequest.FailedRecipient.remote(address, host == null ? null : host.nameOrAddress(),
                   host == null ? null : host.address(), null, code, null,
                   RetryDatabase.RETRY_TIMEOUT_EXCEEDED + ": " + text, now));
             } else {
@@ -255,12 +256,8 @@ final class RemoteDeliveries {
     return BounceRequest.FailedRecipient.local(address, RetryDatabase.RETRY_TIMEOUT_EXCEEDED + ": " + reason, now);
   }
 
-  private static String name(RemoteHost h) {
-    return h.name() == null ? h.address() : h.name();
-  }
-
   private static String hostKey(RemoteHost h) {
-    return RetryDatabase.hostKey(name(h), h.address(), h.port());
+    return RetryDatabase.hostKey(h.nameOrAddress(), h.address(), h.port());
   }
 
   /** The retry-rule error of a connection-level problem, from Exim's wording of it. */

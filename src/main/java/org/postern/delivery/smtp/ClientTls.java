@@ -92,7 +92,7 @@ public final class ClientTls {
     String verdict = !authorities ? ServerCertificateTrustManager.NO_AUTHORITIES
         : leaf == null ? "no server certificate" : chain == null ? "certificate not checked" : chain.toString();
     if ("ok".equals(verdict) && options.tlsVerifyCertHostnames().matches(host.address(), host.name())) {
-      String name = host.name() == null ? host.address() : host.name();
+      String name = host.nameOrAddress();
       if (!CertificateNames.matches(leaf, name)) {
         verdict = "certificate name mismatch: \"" + name + "\"";
       }

@@ -8,6 +8,11 @@ package org.postern.delivery.smtp;
  * @param port    TCP port
  */
 public record RemoteHost(String name, String address, int port) {
+  /** The host's name, or its address when it has none (a host given as an IP address, as Exim names it). */
+  public String nameOrAddress() {
+    return name == null ? address : name;
+  }
+
   /** {@code H=name [address]} as Exim logs it. */
   @Override
   public String toString() {
