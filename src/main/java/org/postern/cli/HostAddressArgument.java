@@ -1,6 +1,6 @@
 package org.postern.cli;
 
-import org.postern.acl.HostList;
+import org.postern.lists.HostList;
 
 /**
  * An IP address on the command line with an optional port written Exim's way, after a final dot:

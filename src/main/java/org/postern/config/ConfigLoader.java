@@ -1,14 +1,14 @@
 package org.postern.config;
 
-import org.postern.acl.Acl;
-import org.postern.acl.AclLists;
-import org.postern.acl.AclParser;
-import org.postern.acl.AddressList;
-import org.postern.acl.ListFiles;
-import org.postern.acl.LocalPartList;
-import org.postern.acl.DomainList;
-import org.postern.acl.HostList;
 import org.postern.dns.DnsSettings;
+import org.postern.expand.VariableNames;
+import org.postern.lists.AddressList;
+import org.postern.lists.DomainList;
+import org.postern.lists.HostList;
+import org.postern.lists.ListFiles;
+import org.postern.lists.LocalPartList;
+import org.postern.policy.Acl;
+import org.postern.policy.AclLists;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -245,7 +245,7 @@ public final class ConfigLoader {
     String cipherSpec = main.string("tls_require_ciphers", null);
     if (cipherSpec != null) {
       try {
-        ciphers = org.postern.listener.CipherNames.toJsse(cipherSpec,
+        ciphers = org.postern.tls.CipherNames.toJsse(cipherSpec,
             java.util.Set.of(supported.getCipherSuites()));
       } catch (IllegalArgumentException e) {
         throw main.error("tls_require_ciphers", e.getMessage());
@@ -356,13 +356,13 @@ public final class ConfigLoader {
     return new AuthSettings(advertise, List.copyOf(authenticators), maxFailures, delay, perHost, window, properties);
   }
 
-  private static org.postern.acl.Expansion expansion(YamlSection s, String option) throws ConfigException {
+  private static org.postern.expand.Expansion expansion(YamlSection s, String option) throws ConfigException {
     String text = s.string(option, null);
     if (text == null) {
       return null;
     }
     try {
-      return org.postern.acl.Expansion.parse(text, VariableNames::isKnown);
+      return org.postern.expand.Expansion.parse(text, VariableNames::isKnown);
     } catch (IllegalArgumentException e) {
       throw s.error(option, e.getMessage());
     }

@@ -1,8 +1,8 @@
 package org.postern.config;
 
-import org.postern.acl.Acl;
-import org.postern.acl.DomainList;
-import org.postern.acl.HostList;
+import org.postern.policy.Acl;
+import org.postern.lists.DomainList;
+import org.postern.lists.HostList;
 import org.postern.dns.DnsSettings;
 
 import java.nio.file.Path;
@@ -47,8 +47,8 @@ public record PosternConfig(
     TlsSettings tls,
     AuthSettings auth,
     DnsSettings dns,
-    Map<String, org.postern.acl.AddressList> addressLists,
-    Map<String, org.postern.acl.LocalPartList> localPartLists,
+    Map<String, org.postern.lists.AddressList> addressLists,
+    Map<String, org.postern.lists.LocalPartList> localPartLists,
     Map<Path, String> listFiles,
     DeliverySettings delivery) {
 

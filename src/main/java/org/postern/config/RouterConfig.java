@@ -1,7 +1,7 @@
 package org.postern.config;
 
-import org.postern.acl.DomainList;
-import org.postern.acl.HostList;
+import org.postern.lists.DomainList;
+import org.postern.lists.HostList;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package org.postern.dns;
 
-import org.postern.acl.HostList;
+import org.postern.lists.HostList;
 
 /**
  * One name server to ask: an IP address and a UDP port. Written in {@code dns_servers} as

@@ -1,11 +1,11 @@
 package org.postern.queue;
 
 import io.vertx.core.Future;
-import org.postern.acl.HostList;
+import org.postern.lists.HostList;
 import org.postern.config.PosternConfig;
 import org.postern.config.RouterConfig;
 import org.postern.delivery.smtp.RemoteHost;
-import org.postern.delivery.smtp.SmtpTransportOptions;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.dns.DnsResolver;
 import org.postern.dns.DnsSettings;
 import org.postern.dns.DnsTemporaryFailure;
