@@ -1,5 +1,6 @@
 package org.postern.config;
 
+import org.postern.dns.DnsServerAddress;
 import org.postern.dns.DnsSettings;
 import org.postern.expand.VariableNames;
 import org.postern.lists.AddressList;
@@ -146,7 +147,7 @@ public final class ConfigLoader {
 
     boolean queueOnly = main.bool("queue_only", false);
     Duration pluginTimeout = main.duration("acl_plugin_timeout", Duration.ofSeconds(5));
-    DnsSettings dns = DnsSettings.parse(main);
+    DnsSettings dns = dnsSettings(main);
     TlsSettings tls = tlsSettings(main, base, hostLists);
     AuthSettings auth = authSettings(main, base, hostLists);
 
@@ -283,6 +284,37 @@ public final class ConfigLoader {
         ca == null ? null : base.resolve(ca).normalize(), ciphers, List.copyOf(protocols),
         java.util.Set.copyOf(onConnect), base.resolve(main.string("tls_directory", "../data/tls")).normalize(),
         handshake);
+  }
+
+  /** Reads {@code dns_servers}, {@code dns_timeout} and {@code dns_retry} from postern.yaml. */
+  private static DnsSettings dnsSettings(YamlSection main) throws ConfigException {
+    List<DnsServerAddress> servers = new ArrayList<>();
+    List<String> items = main.list("dns_servers", null);
+    if (items == null) {
+      servers.addAll(DnsSettings.systemServers());
+    } else {
+      for (String item : items) {
+        for (String part : item.split("\\s*,\\s*|\\s+")) {
+          if (part.isEmpty()) {
+            continue;
+          }
+          try {
+            servers.add(DnsServerAddress.parse(part));
+          } catch (IllegalArgumentException e) {
+            throw main.error("dns_servers", e.getMessage());
+          }
+        }
+      }
+      if (servers.isEmpty()) {
+        throw main.error("dns_servers", "no name server given");
+      }
+    }
+    Duration timeout = main.duration("dns_timeout", DnsSettings.DEFAULT_TIMEOUT);
+    if (timeout.isZero()) {
+      throw main.error("dns_timeout", "must be longer than 0s");
+    }
+    int retry = main.integer("dns_retry", DnsSettings.DEFAULT_RETRY, 1, 10);
+    return new DnsSettings(servers, timeout, retry);
   }
 
   private static AuthSettings authSettings(YamlSection main, Path base, Map<String, HostList> hostLists)

@@ -1,9 +1,10 @@
 package org.postern.config;
 
-import org.postern.policy.Acl;
+import org.postern.dns.DnsSettings;
 import org.postern.lists.DomainList;
 import org.postern.lists.HostList;
-import org.postern.dns.DnsSettings;
+import org.postern.policy.Acl;
+import org.postern.policy.AclSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,14 +51,19 @@ public record PosternConfig(
     Map<String, org.postern.lists.AddressList> addressLists,
     Map<String, org.postern.lists.LocalPartList> localPartLists,
     Map<Path, String> listFiles,
-    DeliverySettings delivery) {
+    DeliverySettings delivery) implements AclSettings {
 
   /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
   public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "mime", "data",
       "vrfy", "expn", "etrn", "quit", "notquit", "starttls", "auth");
 
-  /** The name of the ACL for a stage, or null when the stage has none. */
+  @Override
   public String aclForStage(String stage) {
     return aclStages.get(stage);
+  }
+
+  @Override
+  public boolean localPartExists(String localPart) {
+    return users.exists(localPart);
   }
 }

@@ -1,7 +1,6 @@
 package org.postern.policy;
 
 import io.vertx.core.json.JsonObject;
-import org.postern.config.PosternConfig;
 
 /**
  * What a condition may look at: the session's variables ({@code sender_host_address},
@@ -10,7 +9,7 @@ import org.postern.config.PosternConfig;
  */
 public final class AclContext {
   private final JsonObject variables;
-  private final PosternConfig config;
+  private final AclSettings config;
   private Integer failureCode;
   private String failureEnhanced;
   private String failureMessage;
@@ -22,11 +21,11 @@ public final class AclContext {
   private final java.util.List<String> controls = new java.util.ArrayList<>();
   private long delayMillis;
 
-  public AclContext(JsonObject variables, PosternConfig config) {
+  public AclContext(JsonObject variables, AclSettings config) {
     this(variables, config, line -> { });
   }
 
-  AclContext(JsonObject variables, PosternConfig config, java.util.function.Consumer<String> trace) {
+  AclContext(JsonObject variables, AclSettings config, java.util.function.Consumer<String> trace) {
     this.variables = variables;
     this.config = config;
     this.trace = trace;
@@ -69,7 +68,7 @@ public final class AclContext {
     return variables;
   }
 
-  public PosternConfig config() {
+  public AclSettings config() {
     return config;
   }
 

@@ -2,7 +2,6 @@ package org.postern.policy;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import org.postern.config.PosternConfig;
 import org.postern.expand.Expansion;
 import org.postern.expand.ExpansionException;
 import org.slf4j.Logger;
@@ -26,18 +25,18 @@ public final class AclEngine {
   private AclEngine() {
   }
 
-  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, PosternConfig config) {
+  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, AclSettings config) {
     return evaluate(stage, variables, config, line -> { });
   }
 
-  /** As {@link #evaluate(String, JsonObject, PosternConfig)}, reporting each decision step to {@code trace}. */
-  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, PosternConfig config,
+  /** As {@link #evaluate(String, JsonObject, AclSettings)}, reporting each decision step to {@code trace}. */
+  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, AclSettings config,
                                             Consumer<String> trace) {
     return evaluate(stage, variables, config, trace, null);
   }
 
   /** As above, with the Vert.x instance that {@code plugin} conditions ask over the event bus. */
-  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, PosternConfig config,
+  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, AclSettings config,
                                             Consumer<String> trace, io.vertx.core.Vertx vertx) {
     String name = config.aclForStage(stage);
     if (name == null) {

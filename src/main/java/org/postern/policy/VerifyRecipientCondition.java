@@ -1,7 +1,6 @@
 package org.postern.policy;
 
 import io.vertx.core.Future;
-import org.postern.config.PosternConfig;
 
 /**
  * {@code verify = recipient}: a recipient in a local domain must be a mailbox or an alias; a failure
@@ -11,14 +10,14 @@ public final class VerifyRecipientCondition implements AclCondition {
 
   @Override
   public Future<Outcome> test(AclContext context) {
-    PosternConfig config = context.config();
+    AclSettings config = context.config();
     String domain = context.variable("domain");
     String localPart = context.variable("local_part");
     if (localPart == null) {
       return Future.succeededFuture(Outcome.FALSE);
     }
     boolean local = domain == null || domain.isEmpty() || config.localDomains().matches(domain);
-    if (!local || config.users().exists(localPart)) {
+    if (!local || config.localPartExists(localPart)) {
       return Future.succeededFuture(Outcome.TRUE);
     }
     String recipient = domain == null || domain.isEmpty() ? localPart : localPart + "@" + domain;

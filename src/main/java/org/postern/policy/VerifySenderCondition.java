@@ -1,7 +1,6 @@
 package org.postern.policy;
 
 import io.vertx.core.Future;
-import org.postern.config.PosternConfig;
 import org.postern.dns.DnsResolver;
 import org.postern.dns.DnsResolvers;
 import org.postern.dns.DnsTemporaryFailure;
@@ -29,11 +28,11 @@ public final class VerifySenderCondition implements AclCondition {
       return Future.succeededFuture(Outcome.TRUE);
     }
     int at = sender.lastIndexOf('@');
-    PosternConfig config = context.config();
+    AclSettings config = context.config();
     String domain = at < 0 ? "" : sender.substring(at + 1).toLowerCase(Locale.ROOT);
     String localPart = at < 0 ? sender : sender.substring(0, at);
     if (domain.isEmpty() || config.localDomains().matches(domain)) {
-      if (config.users().exists(unquote(localPart))) {
+      if (config.localPartExists(unquote(localPart))) {
         return Future.succeededFuture(Outcome.TRUE);
       }
       return fail(context, "5.1.7", "<" + sender + ">: Sender verify failed: unknown user");
