@@ -8,6 +8,7 @@ import org.postern.lists.DomainList;
 import org.postern.lists.HostList;
 import org.postern.lists.ListFiles;
 import org.postern.lists.LocalPartList;
+import org.postern.net.IpAddresses;
 import org.postern.policy.Acl;
 import org.postern.policy.AclLists;
 
@@ -208,7 +209,7 @@ public final class ConfigLoader {
         throw section.error(name, "expected { address: ..., port: ... }");
       }
       String address = l.string("address", "127.0.0.1");
-      if (!address.equals("*") && !HostList.isIpAddress(address)) {
+      if (!address.equals("*") && !IpAddresses.isIpAddress(address)) {
         throw l.error("address", "expected an IP address or *, got \"" + address + "\"");
       }
       int port = l.integer("port", -1, 0, 65535);

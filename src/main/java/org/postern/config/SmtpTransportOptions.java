@@ -1,6 +1,7 @@
 package org.postern.config;
 
 import org.postern.lists.HostList;
+import org.postern.net.IpAddresses;
 import org.postern.tls.CipherNames;
 
 import javax.net.ssl.SSLContext;
@@ -91,7 +92,7 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
     boolean smtps = protocol.equals("smtps");
     int port = section.integer("port", smtps ? 465 : 25, 1, 65535);
     String interfaceAddress = section.string("interface", null);
-    if (interfaceAddress != null && !HostList.isIpAddress(interfaceAddress)) {
+    if (interfaceAddress != null && !IpAddresses.isIpAddress(interfaceAddress)) {
       throw section.error("interface", "not an IPv4 or IPv6 address: \"" + interfaceAddress + "\"");
     }
     String helo = section.string("helo_data", primaryHostname);

@@ -1,5 +1,7 @@
 package org.postern.lists;
 
+import org.postern.net.IpAddresses;
+
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
@@ -258,9 +260,9 @@ public final class DomainList {
     String inner = domain.substring(1, domain.length() - 1);
     byte[] ip;
     if (inner.startsWith("ipv6:")) { // domain is already lower-cased
-      ip = HostList.parseIp(inner.substring(5));
+      ip = IpAddresses.parseIp(inner.substring(5));
     } else if (inner.indexOf(':') < 0) {
-      ip = HostList.parseIp(inner);
+      ip = IpAddresses.parseIp(inner);
     } else {
       return null;
     }
@@ -271,7 +273,7 @@ public final class DomainList {
     Set<String> keys = new HashSet<>();
     for (InetAddress a : addresses) {
       // getAddress() carries no zone id, and is normalised like the subject side.
-      keys.add(key(HostList.normalize(a.getAddress())));
+      keys.add(key(IpAddresses.normalize(a.getAddress())));
     }
     return Collections.unmodifiableSet(keys);
   }

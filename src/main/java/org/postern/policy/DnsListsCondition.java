@@ -4,7 +4,7 @@ import io.vertx.core.Future;
 import org.postern.dns.DnsResolver;
 import org.postern.dns.DnsResolvers;
 import org.postern.expand.ExpansionException;
-import org.postern.lists.HostList;
+import org.postern.net.IpAddresses;
 
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -136,12 +136,12 @@ public final class DnsListsCondition implements AclCondition {
       key = key.substring(0, key.length() - 1);
     }
     // A key that is neither an address nor a domain name (an empty sender domain) is not listed.
-    return key.isEmpty() || (HostList.parseIp(key) == null && !DnsListItem.isDomain(key)) ? null : key;
+    return key.isEmpty() || (IpAddresses.parseIp(key) == null && !DnsListItem.isDomain(key)) ? null : key;
   }
 
   /** {@code 2.0.0.192.bl.example} for an IPv4 address, 32 reversed nibbles for IPv6, the name itself otherwise. */
   static String queryName(String key, String domain) {
-    byte[] ip = HostList.parseIp(key);
+    byte[] ip = IpAddresses.parseIp(key);
     if (ip == null) {
       return key + "." + domain;
     }
