@@ -4,8 +4,9 @@ import io.vertx.core.Future;
 
 /**
  * One condition of an ACL rule ({@code hosts}, {@code domains}, {@code verify}, ...). Conditions are
- * asynchronous so that DNS lists and plugin conditions can join the same chain later; a condition
- * that cannot decide answers {@link Outcome#DEFER}.
+ * asynchronous because some ask DNS ({@code dnslists}, {@code verify = helo|sender}), a plugin over
+ * the event bus or the shared ratelimit store; a condition that cannot decide answers
+ * {@link Outcome#DEFER}.
  */
 public interface AclCondition {
   /** The three answers of an Exim condition. */

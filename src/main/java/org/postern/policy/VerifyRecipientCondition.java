@@ -4,7 +4,8 @@ import io.vertx.core.Future;
 
 /**
  * {@code verify = recipient}: a recipient in a local domain must be a mailbox or an alias; a failure
- * leaves 550 5.1.1 for the verdict. Remote domains verify until routing (the queue issue) exists.
+ * leaves 550 5.1.1 for the verdict. A recipient in any other domain passes: verification does not
+ * route it.
  */
 public final class VerifyRecipientCondition implements AclCondition {
 
