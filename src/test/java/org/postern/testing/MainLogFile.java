@@ -20,9 +20,15 @@ public final class MainLogFile {
       new MainLogFile(Path.of(System.getProperty("postern.log.dir", "target/test-logs"), "mainlog"));
 
   private final Path file;
+  private final int skipped;
 
   public MainLogFile(Path file) {
+    this(file, 0);
+  }
+
+  private MainLogFile(Path file, int skipped) {
     this.file = file;
+    this.skipped = skipped;
   }
 
   /** The main log of the servers started in this JVM. */
@@ -34,9 +40,22 @@ public final class MainLogFile {
     return file;
   }
 
-  /** Every line as of now; none when the file does not exist yet. */
+  /**
+   * This log without the lines written so far: for a line that is not unique to one test (a
+   * refusal without a message id), waiting on {@code fromNow()} taken before the action finds the
+   * line the action caused.
+   */
+  public MainLogFile fromNow() throws IOException {
+    return new MainLogFile(file, skipped + lines().size());
+  }
+
+  /** Every line as of now (after the skipped ones); none when the file does not exist yet. */
   public List<String> lines() throws IOException {
-    return Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.of();
+    if (!Files.exists(file)) {
+      return List.of();
+    }
+    List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
+    return all.subList(Math.min(skipped, all.size()), all.size());
   }
 
   /** The lines as of now that contain every one of {@code texts}. */
