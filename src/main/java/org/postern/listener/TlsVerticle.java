@@ -39,6 +39,7 @@ public final class TlsVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    ClientRenegotiation.refuse();
     config = ConfigHolder.of(vertx);
     state = TlsState.of(vertx);
     vertx.eventBus().localConsumer(Addresses.CONFIG_CHANGED, m -> reloadIfChanged());
