@@ -247,15 +247,12 @@ public final class ConfigLoader {
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    List<String> ciphers = List.of();
-    String cipherSpec = main.string("tls_require_ciphers", null);
-    if (cipherSpec != null) {
-      try {
-        ciphers = org.postern.listener.CipherNames.toJsse(cipherSpec,
-            java.util.Set.of(supported.getCipherSuites()));
-      } catch (IllegalArgumentException e) {
-        throw main.error("tls_require_ciphers", e.getMessage());
-      }
+    List<String> ciphers;
+    try {
+      ciphers = org.postern.listener.CipherNames.toJsse(main.string("tls_require_ciphers",
+          org.postern.listener.CipherNames.INTERMEDIATE));
+    } catch (IllegalArgumentException e) {
+      throw main.error("tls_require_ciphers", e.getMessage());
     }
     List<String> protocols = new ArrayList<>();
     for (String p : main.string("tls_protocols", "TLSv1.2 TLSv1.3").split("[:,\\s]+")) {
