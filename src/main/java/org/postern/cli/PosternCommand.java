@@ -8,7 +8,7 @@ import org.postern.config.ConfigException;
 import org.postern.config.ConfigHolder;
 import org.postern.config.ConfigLoader;
 import org.postern.config.PosternConfig;
-import org.postern.listener.ClientRenegotiation;
+import org.postern.tls.ClientRenegotiation;
 import org.postern.listener.ListenerVerticle;
 import org.postern.log.MainLog;
 import org.postern.queue.AddressRouting;

@@ -1,5 +1,7 @@
 package org.postern.config;
 
+import org.postern.expand.EximTime;
+
 import java.time.Duration;
 
 /**
