@@ -334,6 +334,25 @@ public final class HostList {
   }
 
   /**
+   * The network an address belongs to, as {@code address/prefix} with the host bits cleared:
+   * {@code v4Prefix} for IPv4 (and IPv4-mapped IPv6), {@code v6Prefix} for IPv6; null when the
+   * text is not an address. No DNS is consulted.
+   */
+  public static String networkOf(String address, int v4Prefix, int v6Prefix) {
+    byte[] ip = parseIp(address);
+    if (ip == null) {
+      return null;
+    }
+    int prefix = ip.length == 4 ? v4Prefix : v6Prefix;
+    try {
+      // getByAddress never resolves: it only formats the masked bytes.
+      return java.net.InetAddress.getByAddress(mask(ip, prefix)).getHostAddress() + "/" + prefix;
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException("4 or 16 bytes are always an address", e);
+    }
+  }
+
+  /**
    * Parses a textual IPv4 or IPv6 address (no brackets, no zone, no prefix) into 4 or 16 bytes,
    * mapping IPv4-mapped IPv6 addresses to their 4-byte form; null if the text is not an address.
    */
