@@ -31,7 +31,7 @@ final class AuthCommand implements SmtpCommand {
   static final SmtpReply BAD_BASE64 = SmtpReply.of(501, "5.5.2", "Invalid base64 data");
   static final SmtpReply RESPONSE_TOO_LONG = SmtpReply.of(500, "5.5.6", "Authentication exchange line is too long");
   static final SmtpReply TEMPORARILY_REFUSED = SmtpReply.of(454, "4.7.0",
-      "Too many authentication failures from this address; try again later");
+      "Too many recent authentication failures; try again later");
   static final SmtpReply TOO_MANY_FAILURES = SmtpReply.of(421, "4.7.0", "Too many authentication failures");
   static final SmtpReply AUTH_UNAVAILABLE = SmtpReply.of(454, "4.7.0", "Temporary authentication failure");
 
@@ -153,8 +153,8 @@ final class AuthCommand implements SmtpCommand {
 
   private Future<SessionResponse> failed(SmtpSession session, AuthenticatorConfig a, String user, String reason,
                                          boolean counted) {
-    // An uncounted failure waits as long as a first counted one would, so timing alone does not
-    // tell "wrong password" from "mechanism unusable for this user".
+    // An uncounted failure waits as long as a counted one would at this point of the session, so
+    // timing alone does not tell "wrong password" from "mechanism unusable for this user".
     int failures = counted ? session.authFailed() : session.authFailures() + 1;
     boolean drop = counted && failures >= session.config().auth().maxFailures();
     SmtpReply sent = drop ? TOO_MANY_FAILURES : FAILED;
