@@ -167,6 +167,7 @@ class AuthDefaultsTest {
   void pythonSmtplibLogsInAgainAndAgainWithTheDefaults() throws Exception {
     // More logins than auth_failures_per_host (10): none may cost a failure.
     ChildPostern.Result r = smtplib(shipped, 12);
+    System.err.println("smtplib against the shipped defaults:\n" + r.stdout());
     assertEquals(0, r.exit(), r::toString);
     assertEquals(12, r.stdout().lines().filter(l -> l.matches("login \\d+ 235 2\\.7\\.0 .*")).count(), r::toString);
   }
@@ -176,6 +177,7 @@ class AuthDefaultsTest {
     // smtplib tries CRAM-MD5 first; the SCRAM entry cannot serve it, so each login starts with an
     // uncounted 535, then PLAIN. The 10th login used to get 454 and lock the address out.
     ChildPostern.Result r = smtplib(legacy, 12);
+    System.err.println("smtplib with the legacy CRAM-MD5 on:\n" + r.stdout());
     assertEquals(0, r.exit(), r::toString);
     assertEquals(12, r.stdout().lines().filter(l -> l.matches("login \\d+ 235 2\\.7\\.0 .*")).count(), r::toString);
     assertTrue(AuthTesting.awaitMainlog(5000, "cram_md5 authenticator failed", "set_id=carol",
@@ -200,6 +202,10 @@ class AuthDefaultsTest {
     // register of secrets does not see the encoded form, so stderr stays in this process.
     assertEquals(0, r.exit(), () -> "curl failed: exit " + r.exit() + "\n" + r.stderr());
     assertTrue(r.stderr().contains("> AUTH "), r.stderr());
+    // The mechanism curl chose, without its initial response (the credentials).
+    r.stderr().lines().filter(l -> l.startsWith("> AUTH ") || l.startsWith("< 235") || l.startsWith("< 250 2.0.0"))
+        .map(l -> l.startsWith("> AUTH ") ? l.replaceAll("^(> AUTH \\S+).*", "$1 ...") : l)
+        .forEach(l -> System.err.println("curl: " + l));
     assertTrue(r.stderr().contains("< 235 2.7.0"), r.stderr());
     assertTrue(AuthTesting.awaitMainlog(5000, "<= curl@client.test.example", "[" + OUTSIDER + "]", " A=")
         .isPresent(), "no arrival line for curl's message");
