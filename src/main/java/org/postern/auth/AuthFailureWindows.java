@@ -2,9 +2,9 @@ package org.postern.auth;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import org.postern.acl.HostList;
-import org.postern.acl.SlidingWindow;
-import org.postern.acl.SlidingWindowMap;
+import org.postern.net.Cidr;
+import org.postern.policy.SlidingWindow;
+import org.postern.policy.SlidingWindowMap;
 import org.postern.config.AuthSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -145,7 +145,7 @@ public final class AuthFailureWindows {
       if (s.failuresPerHost() > 0) {
         out.add(new Window("host:" + host, s.failuresPerHost(), "this address"));
       }
-      String network = HostList.networkOf(host, IPV4_NETWORK_PREFIX, IPV6_NETWORK_PREFIX);
+      Cidr network = Cidr.around(host, IPV4_NETWORK_PREFIX, IPV6_NETWORK_PREFIX);
       if (s.failuresPerNetwork() > 0 && network != null) {
         out.add(new Window("net:" + network, s.failuresPerNetwork(), "the network " + network));
       }
