@@ -1,5 +1,9 @@
 package org.postern.queue;
 
+import org.postern.config.RetryError;
+import org.postern.config.RetryRule;
+import org.postern.config.RetryRules;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
