@@ -26,10 +26,12 @@ import java.util.regex.Pattern;
  *
  * <p>A filter that reads a name differently from the client that later opens the file is bypassed,
  * so every ambiguity is an {@link #anomaly()} ({@code $mime_anomaly_level}): a parameter given
- * twice, continuations with a gap or a badly placed
- * charset, a value that breaks RFC 2045's syntax (then read up to the next {@code ;}), a charset
- * Java does not know, and more than {@link #MAX_PARAMETERS} parameters (the rest is not read).
- * With the scanner's cap on header size this bounds the work and memory per header.
+ * twice, continuation segments with a gap, a leading zero or an encoded segment after a plain
+ * first one, a value that breaks RFC 2045's syntax (then read up to the next {@code ;}), a
+ * charset Java does not know, and more than {@link #MAX_PARAMETERS} parameters (the rest is not
+ * read). With the scanner's cap on header size this bounds the work and memory per header. The
+ * plain and the RFC 2231 form of one parameter are kept apart ({@link #plain}, {@link #encoded})
+ * so that the caller can check that they agree.
  */
 final class MimeParameters {
   /** Parameters read per header, each continuation segment counted: real headers have a handful. */
@@ -147,7 +149,8 @@ final class MimeParameters {
     String name = rawName.toLowerCase(Locale.ROOT);
     Matcher m = STARRED.matcher(name);
     if (!m.matches()) {
-      if (plain.putIfAbsent(name, raw) != null) {
+      // A '*' that is not RFC 2231's (name*01, name**): some reader may still take it for a segment.
+      if (plain.putIfAbsent(name, raw) != null || name.indexOf('*') >= 0) {
         anomaly = true;
       }
       return;

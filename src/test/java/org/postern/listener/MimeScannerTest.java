@@ -163,6 +163,23 @@ class MimeScannerTest {
   }
 
   @Test
+  void whatMainstreamClientsSendIsNoAnomaly() {
+    String[][] sent = {
+        {"name=\"=?UTF-8?B?w6lmLnBkZg==?=\"", "filename=\"=?UTF-8?B?w6lmLnBkZg==?=\""},             // Gmail
+        {"name=\"=?UTF-8?B?w6lmLnBkZg==?=\"", "filename*=UTF-8''%C3%A9f.pdf"},                        // Thunderbird
+        {"x-unix-mode=0644; name=\"=?utf-8?Q?=C3=A9f=2Epdf?=\"", "filename*=utf-8''%C3%A9f.pdf"},     // Apple Mail
+        {"name=\"\u00e9f.pdf\"", "filename=\"\u00e9f.pdf\"; size=1234;\r\n creation-date=\"Tue, 06 Jan 2026 10:00:00 GMT\";"
+            + " modification-date=\"Tue, 06 Jan 2026 10:00:00 GMT\""},                                 // Outlook
+        {"", "filename*0*=UTF-8''%C3%A9; filename*1*=f.p; filename*2=df"},                              // long names
+    };
+    for (String[] headers : sent) {
+      JsonObject part = attachment(headers[0], headers[1]);
+      assertEquals("\u00e9f.pdf", part.getString("mime_filename"), String.join(" / ", headers));
+      assertFalse(part.getBoolean("anomaly"), String.join(" / ", headers));
+    }
+  }
+
+  @Test
   void parametersReadersDisagreeOnAreAnAnomaly() {
     for (String form : MimeScannerTestMessages.AMBIGUOUS_FILENAMES) {
       assertTrue(attachment("", form).getBoolean("anomaly"), form);

@@ -25,13 +25,15 @@ public final class MimeScannerTestMessages {
   /**
    * Content-Disposition parameters that readers disagree on (a filter must not pick one): the plain
    * and the encoded form differ, a parameter twice, an encoded segment after a plain first one,
-   * a gap in the segments, a value that is not RFC 2045 (unquoted space).
+   * a gap in the segments, a segment number with a leading zero, a value that is not RFC 2045
+   * (unquoted space).
    */
   public static final List<String> AMBIGUOUS_FILENAMES = List.of(
       "filename=\"report.pdf\"; filename*=UTF-8''evil.exe",
       "filename=\"report.pdf\"; filename=\"evil.exe\"",
       "filename*0=\"evil\"; filename*1*=%2Eexe",
       "filename*0=\"evil\"; filename*2=\".exe\"",
+      "filename*0=\"evil\"; filename*01=\".exe\"",
       "filename=report .pdf");
 
   /** The Content-Type {@code name} twin of a {@code filename} parameter list. */
