@@ -332,14 +332,20 @@ public final class ConfigLoader {
     int maxFailures = main.integer("smtp_max_auth_failures", 3, 1, 100);
     Duration delay = main.duration("smtp_auth_failure_delay", Duration.ofSeconds(1));
     int perHost = main.integer("auth_failures_per_host", 10, 0, 1_000_000);
+    int perNetwork = main.integer("auth_failures_per_network", 30, 0, 1_000_000);
+    int perUser = main.integer("auth_failures_per_user", 20, 0, 1_000_000);
     Duration window = main.duration("auth_failures_window", Duration.ofMinutes(10));
+    if (window.isZero() || window.isNegative()) {
+      throw main.error("auth_failures_window", "must be longer than 0s");
+    }
     List<AuthenticatorConfig> authenticators = new ArrayList<>();
     YamlSection section = main.section("authenticators");
     if (section == null) {
       authenticators.add(new AuthenticatorConfig("plain", "plaintext", "PLAIN", List.of(), null, null, null));
       authenticators.add(new AuthenticatorConfig("login", "plaintext", "LOGIN",
           List.of("Username:", "Password:"), null, null, null));
-      authenticators.add(new AuthenticatorConfig("cram_md5", "cram_md5", "CRAM-MD5", List.of(), null, null, null));
+      // No CRAM-MD5 by default: it needs a recoverable secret, so it fails for the schemes
+      // `postern passwd` writes, and clients that prefer it paid a failure per login (issue 11).
       authenticators.add(new AuthenticatorConfig("scram", "scram", "SCRAM-SHA-256", List.of(), null, null, null));
     } else {
       java.util.Set<String> names = new java.util.HashSet<>();
@@ -386,7 +392,8 @@ public final class ConfigLoader {
         a.rejectUnknown();
       }
     }
-    return new AuthSettings(advertise, List.copyOf(authenticators), maxFailures, delay, perHost, window, properties);
+    return new AuthSettings(advertise, List.copyOf(authenticators), maxFailures, delay, perHost, perNetwork,
+        perUser, window, properties);
   }
 
   private static org.postern.expand.Expansion expansion(YamlSection s, String option) throws ConfigException {
