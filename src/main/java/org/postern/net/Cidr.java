@@ -55,6 +55,31 @@ public final class Cidr {
     return new Cidr(mask(ip, prefix), prefix);
   }
 
+  /**
+   * The network of {@code v4Prefix} bits (IPv4 and IPv4-mapped IPv6 addresses) or {@code v6Prefix}
+   * bits (IPv6) that holds {@code address}, e.g. 192.0.2.0/24 for 192.0.2.7; null when the text is
+   * not an address. No DNS is consulted.
+   */
+  public static Cidr around(String address, int v4Prefix, int v6Prefix) {
+    byte[] ip = IpAddresses.parseIp(address);
+    if (ip == null) {
+      return null;
+    }
+    int prefix = ip.length == 4 ? v4Prefix : v6Prefix;
+    return new Cidr(mask(ip, prefix), prefix);
+  }
+
+  /** {@code address/prefix} with the host bits cleared, the address in Java's textual form. */
+  @Override
+  public String toString() {
+    try {
+      // getByAddress never resolves: it only formats the bytes.
+      return java.net.InetAddress.getByAddress(network).getHostAddress() + "/" + prefix;
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException("4 or 16 bytes are always an address", e);
+    }
+  }
+
   /** True if {@code ip} (as {@link IpAddresses#parseIp} gives it; null for none) is in this network. */
   public boolean contains(byte[] ip) {
     return ip != null && ip.length == network.length && Arrays.equals(mask(ip, prefix), network);

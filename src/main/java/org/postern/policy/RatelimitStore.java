@@ -5,17 +5,13 @@ import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.AsyncMap;
 
 /**
- * The {@code ratelimit} counters, in the Vert.x async map {@value #MAP}: cluster-wide when Vert.x is
- * clustered, this process's otherwise. Updates are compare-and-swap ({@code putIfAbsent} /
- * {@code replaceIfPresent}) retried on conflict, so concurrent evaluations on any node never lose a
- * count. Every write carries a TTL of two periods: a key nobody uses disappears, and by then its
- * window would be empty anyway.
+ * The {@code ratelimit} counters, {@link SlidingWindowMap} windows in the Vert.x async map
+ * {@value #MAP} (cluster-wide when Vert.x is clustered), and the per-connection and
+ * per-transaction markers beside them.
  */
 final class RatelimitStore {
   /** The shared map's name. */
   static final String MAP = "postern.ratelimit";
-  /** Compare-and-swap rounds before giving up (and deferring): only under absurd contention. */
-  static final int MAX_ATTEMPTS = 100;
 
   /**
    * What one evaluation found.
@@ -27,9 +23,11 @@ final class RatelimitStore {
   }
 
   private final Vertx vertx;
+  private final SlidingWindowMap windows;
 
   RatelimitStore(Vertx vertx) {
     this.vertx = vertx;
+    this.windows = new SlidingWindowMap(vertx, MAP);
   }
 
   private Future<AsyncMap<String, String>> map() {
@@ -42,37 +40,11 @@ final class RatelimitStore {
    * rate does not exceed the limit. Fails on any storage error.
    */
   Future<Measurement> count(String key, long events, RatelimitSpec spec, long now) {
-    return map().compose(map -> map.get(key).compose(value -> attempt(map, key, value, events, spec, now, 1)));
-  }
-
-  private Future<Measurement> attempt(AsyncMap<String, String> map, String key, String stored, long events,
-                                      RatelimitSpec spec, long now, int round) {
-    SlidingWindow before = stored == null ? SlidingWindow.EMPTY : SlidingWindow.decode(stored);
-    if (before == null) {
-      return Future.failedFuture("ratelimit: unreadable counter for " + key);
-    }
     long period = spec.periodMillis();
-    SlidingWindow window = before.at(now, period);
-    double rate = window.rate(now, period) + events;
-    boolean over = rate > spec.limit();
-    if (events == 0 || spec.readonly() || (over && !spec.strict())) {
-      return Future.succeededFuture(new Measurement(rate, false));
-    }
-    if (round > MAX_ATTEMPTS) {
-      return Future.failedFuture("ratelimit: " + key + " still contended after " + MAX_ATTEMPTS + " attempts");
-    }
-    String updated = window.plus(events).encode();
-    long ttl = 2 * period;
-    Measurement result = new Measurement(rate, true);
-    if (stored == null) {
-      // A null answer means it was absent and is now ours; otherwise build on what is there.
-      return map.putIfAbsent(key, updated, ttl).compose(existing -> existing == null
-          ? Future.succeededFuture(result)
-          : attempt(map, key, existing, events, spec, now, round + 1));
-    }
-    return map.replaceIfPresent(key, stored, updated, ttl).compose(replaced -> replaced
-        ? Future.succeededFuture(result)
-        : map.get(key).compose(current -> attempt(map, key, current, events, spec, now, round + 1)));
+    return windows.update(key, now, period, window -> {
+      boolean over = window.rate(now, period) + events > spec.limit();
+      return events == 0 || spec.readonly() || (over && !spec.strict()) ? null : window.plus(events);
+    }).map(u -> new Measurement(u.before().rate(now, period) + events, u.stored()));
   }
 
   /** True when {@code marker} is set: this connection or transaction was already counted. */

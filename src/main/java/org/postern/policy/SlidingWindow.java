@@ -11,6 +11,9 @@ package org.postern.policy;
  * part of that bucket still inside the window (so at most one period's worth of events, and never
  * anything from more than two periods ago). At a bucket boundary it is exact.
  *
+ * <p>Used by the {@code ratelimit} condition and by the AUTH failure windows, both through
+ * {@link SlidingWindowMap}.
+ *
  * <p>Stored as a String, {@code bucket:current:previous}, so that any cluster manager can compare
  * and serialize it.
  *
@@ -18,12 +21,12 @@ package org.postern.policy;
  * @param current events counted in that bucket
  * @param previous events counted in the bucket before it
  */
-record SlidingWindow(long bucket, long current, long previous) {
+public record SlidingWindow(long bucket, long current, long previous) {
 
-  static final SlidingWindow EMPTY = new SlidingWindow(0, 0, 0);
+  public static final SlidingWindow EMPTY = new SlidingWindow(0, 0, 0);
 
   /** The state as seen at {@code now}: buckets that ended move back or fall out. */
-  SlidingWindow at(long now, long period) {
+  public SlidingWindow at(long now, long period) {
     long n = Math.floorDiv(now, period);
     // Another node's clock may be a little ahead: never move a window backwards.
     if (n <= bucket) {
@@ -36,22 +39,37 @@ record SlidingWindow(long bucket, long current, long previous) {
   }
 
   /** Events in the window {@code (now - period, now]}, estimated; call on a state from {@link #at}. */
-  double rate(long now, long period) {
+  public double rate(long now, long period) {
     long into = Math.max(0, Math.min(period, now - bucket * period));
     double overlap = 1.0 - (double) into / period;
     return current + previous * overlap;
   }
 
-  SlidingWindow plus(long events) {
+  public SlidingWindow plus(long events) {
     return new SlidingWindow(bucket, Math.addExact(current, events), previous);
   }
 
-  String encode() {
+  /**
+   * Takes back one event counted in bucket {@code eventBucket}, wherever it is now (current or
+   * previous bucket); an event that has already fallen out of the window leaves it unchanged.
+   * Call on a state from {@link #at}.
+   */
+  public SlidingWindow withdraw(long eventBucket) {
+    if (eventBucket == bucket && current > 0) {
+      return new SlidingWindow(bucket, current - 1, previous);
+    }
+    if (eventBucket == bucket - 1 && previous > 0) {
+      return new SlidingWindow(bucket, current, previous - 1);
+    }
+    return this;
+  }
+
+  public String encode() {
     return bucket + ":" + current + ":" + previous;
   }
 
   /** Null for a value this class did not write: the caller defers rather than guess. */
-  static SlidingWindow decode(String value) {
+  public static SlidingWindow decode(String value) {
     String[] parts = value.split(":", -1);
     if (parts.length != 3) {
       return null;

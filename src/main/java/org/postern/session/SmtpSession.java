@@ -190,6 +190,11 @@ public final class SmtpSession {
     return ++authFailures;
   }
 
+  /** Failed AUTHs counted in this session so far. */
+  int authFailures() {
+    return authFailures;
+  }
+
   /**
    * AUTH is offered after TLS, or in clear to {@code auth_advertise_hosts} when the admin set it,
    * else only to {@code relay_from_hosts}: passwords do not cross the network in clear by default.

@@ -41,4 +41,15 @@ class SlidingWindowTest {
     assertNull(SlidingWindow.decode("1:2"));
     assertNull(SlidingWindow.decode("1:2:x"));
   }
+
+  @Test
+  void withdrawTakesBackAnEventWhereverItsBucketIsNow() {
+    SlidingWindow w = new SlidingWindow(10, 3, 2);
+    assertEquals(new SlidingWindow(10, 2, 2), w.withdraw(10));
+    assertEquals(new SlidingWindow(10, 3, 1), w.withdraw(9));
+    // Fallen out of the window, or nothing left to take back: unchanged, never negative.
+    assertEquals(w, w.withdraw(8));
+    assertEquals(new SlidingWindow(10, 0, 0), new SlidingWindow(10, 0, 0).withdraw(10));
+    assertEquals(new SlidingWindow(10, 0, 0), new SlidingWindow(10, 0, 0).withdraw(9));
+  }
 }
