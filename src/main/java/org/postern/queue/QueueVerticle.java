@@ -107,8 +107,11 @@ public final class QueueVerticle extends VerticleBase {
   }
 
   private void enqueued(Message<JsonObject> msg) {
-    if (config.current().queueOnly() || msg.body().getBoolean("queue_only", false)) {
+    boolean byAcl = msg.body().getBoolean("queue_only", false);
+    if (config.current().queueOnly() || byAcl) {
       // Exim's queue_only (or an ACL's control = queue): accept now, deliver at the next queue run.
+      // Exim's delay_delivery log line: the message's story pauses here until a queue run.
+      MainLog.write(msg.body().getString("id") + " no immediate delivery: queued" + (byAcl ? " by ACL" : ""));
       msg.reply(new JsonObject().put("id", msg.body().getString("id")).put("queued", true));
       return;
     }
