@@ -15,6 +15,11 @@ import java.util.Map;
  * {@link ConfigHolder}; a session keeps the generation it started with.
  *
  * @param generation short hash of every file's content, logged so operators can see nodes converge
+ * @param smtpReceiveTimeout Exim's {@code smtp_receive_timeout}: each command line and each data line
+ *                           must arrive within it
+ * @param smtpDataTimeout    {@code smtp_data_timeout} (a Postern option): the whole DATA content must
+ *                           arrive within it
+ * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
  */
 public record PosternConfig(
     String generation,
@@ -50,7 +55,9 @@ public record PosternConfig(
     Map<String, org.postern.acl.AddressList> addressLists,
     Map<String, org.postern.acl.LocalPartList> localPartLists,
     Map<Path, String> listFiles,
-    DeliverySettings delivery) {
+    DeliverySettings delivery,
+    Duration smtpDataTimeout,
+    StorageChecks storage) {
 
   /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
   public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "mime", "data",
