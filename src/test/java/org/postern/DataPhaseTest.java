@@ -433,6 +433,39 @@ class DataPhaseTest {
     }
   }
 
+  // -----------------------------------------------------------------------------------------------
+  // Mail loops
+
+  @Test
+  void tooManyReceivedHeadersAreRefusedAtTheEndOfDataAndNothingIsKept() throws Exception {
+    try (PosternTestServer server = PosternTestServer.create().start();
+         SmtpTestClient c = open(server)) {
+      // 30 hops plus the one Postern would add: 31, over received_headers_max (30). Headers that
+      // only look alike (a folded line, X-Received, a body line) do not count.
+      StringBuilder hops = new StringBuilder();
+      for (int i = 0; i < 30; i++) {
+        hops.append(i % 2 == 0 ? "Received: " : "RECEIVED:").append("from hop").append(i).append(".example\r\n");
+      }
+      String lookalikes = "X-Received: by filter.example\r\nSubject: loop\r\n Received: folded, not a field\r\n";
+      startData(c, SENDER, "alice@test.example");
+      c.send(hops + lookalikes + "\r\nReceived: in the body\r\n.\r\n");
+      Reply r = c.reply();
+      assertEquals(554, r.code(), r.toString());
+      assertEquals("5.4.0", r.enhanced(), r.toString());
+      assertEquals("5.4.0 Too many \"Received\" headers - suspected mail loop", r.text());
+      assertEquals(250, c.command("RSET").code(), "the session goes on");
+
+      // One hop fewer is exactly the limit: accepted and delivered, no bounce.
+      startData(c, SENDER, "alice@test.example");
+      c.send(hops.substring(hops.indexOf("\r\n") + 2) + lookalikes + "\r\nbody\r\n.\r\n");
+      r = c.reply();
+      assertEquals(250, r.code(), r.toString());
+      assertEquals(1, server.awaitMailbox("alice", 1, 10_000).size());
+      awaitSpoolEmpty(server);
+      assertEquals(1, allMaildirFiles(server).size(), "nothing but the one accepted message: " + allMaildirFiles(server));
+    }
+  }
+
   @Test
   void commandTrickledByteByByteIsCutOffAtTheLineDeadline() throws Exception {
     try (PosternTestServer server = PosternTestServer.create().option("smtp_receive_timeout", "1s").start();

@@ -266,7 +266,8 @@ public final class SmtpConnection {
     dataTimed = false;
     JsonObject request = new JsonObject().put("id", id).put("message_id", writer.id()).put("size", contentSize)
         .put("too_big", tooBig).put("bare_lf", decoder.sawBareLf()).put("bare_cr", decoder.sawBareCr())
-        .put("message_id_header", headers.value("Message-ID")).put("headers", headers.text());
+        .put("message_id_header", headers.value("Message-ID")).put("headers", headers.text())
+        .put("received_headers", headers.received());
     if (mime != null && !tooBig) {
       request.put("mime_parts", mime.parts());
       mime = null;
