@@ -21,6 +21,8 @@ import java.util.Map;
  * @param smtpDataTimeout    {@code smtp_data_timeout} (a Postern option): the whole DATA content must
  *                           arrive within it
  * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
+ * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
+ *                               failed handshakes and refused connections
  */
 public record PosternConfig(
     String generation,
@@ -43,6 +45,7 @@ public record PosternConfig(
     Duration smtpReceiveTimeout,
     int smtpAcceptMax,
     int smtpAcceptMaxPerHost,
+    LogRate connectionErrorLogRate,
     boolean smtpEnforceSync,
     BareLineEnds bareLineEnds,
     boolean queueOnly,

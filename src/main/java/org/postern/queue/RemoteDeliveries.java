@@ -63,6 +63,17 @@ final class RemoteDeliveries {
   }
 
   Future<Void> deliver(MessageAttempt a, List<Envelope.Recipient> recipients, PosternConfig c) {
+    // Another process (-M, -q, a second daemon) may have written or cleared retry hints meanwhile.
+    return workers.executeBlocking(() -> {
+      retry.refresh();
+      return null;
+    }, false).recover(e -> {
+      LOG.warn("retry hints not read again, deciding on the last ones read: {}", e.toString());
+      return Future.succeededFuture();
+    }).compose(v -> deliverRefreshed(a, recipients, c));
+  }
+
+  private Future<Void> deliverRefreshed(MessageAttempt a, List<Envelope.Recipient> recipients, PosternConfig c) {
     permits.limit(c.delivery().remoteMaxParallel());
     Instant now = clock.instant();
     Instant arrival = Instant.ofEpochMilli(a.envelope().receivedAt());

@@ -6,6 +6,12 @@ import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.SmtpTestClient.Reply;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,5 +52,57 @@ class AclMimeTest {
       Thread.sleep(300);
       assertEquals(2, s.mailbox("alice").size(), "the refused message must not be delivered");
     }
+  }
+
+  /** The MIME ACL example of the README, as written there, with a rcpt ACL that takes the local domains. */
+  static String readmeAcl() throws Exception {
+    String readme = Files.readString(Path.of("README.md"), StandardCharsets.UTF_8);
+    int section = readme.indexOf("### The MIME ACL");
+    int start = readme.indexOf("```yaml\n", section) + "```yaml\n".length();
+    String example = readme.substring(start, readme.indexOf("```", start));
+    assertTrue(example.startsWith("acl_check_mime:"), example);
+    return "acl_check_rcpt:\n  - accept: { domains: +local_domains }\n" + example
+        + "acl_check_expn:\n  - deny:\nacl_check_etrn:\n  - deny:\n";
+  }
+
+  /**
+   * Each message through one session with the README's MIME ACL: every one must be refused at the
+   * end of DATA with nothing left on the spool; the plain message sent last is then accepted.
+   */
+  private static void assertRefusedByTheReadmeAcl(List<String> messages) throws Exception {
+    try (PosternTestServer s = PosternTestServer.create().acl(readmeAcl()).option("acl_smtp_mime", "acl_check_mime")
+        .start();
+         SmtpTestClient c = SmtpTestClient.connect(s.port())) {
+      assertEquals(220, c.reply().code());
+      assertEquals(250, c.command("EHLO client.example").code());
+      for (String message : messages) {
+        Reply refused = send(c, message);
+        assertEquals(550, refused.code(), () -> refused + "\n" + message);
+        assertEquals("5.7.1", refused.enhanced(), refused::toString);
+        assertEquals(List.of(), s.spoolFiles(), () -> "refused, yet spooled: " + message);
+      }
+      Reply clean = send(c, MimeScannerTestMessages.withAttachment("", "filename*=utf-8''r%C3%A9sum%C3%A9.pdf"));
+      assertEquals(250, clean.code(), clean.toString());
+      assertEquals(1, s.awaitMailbox("alice", 1, 5000).size());
+    }
+  }
+
+  @Test
+  void theReadmeExampleRefusesExecutablesInEveryRfc2231AndRfc2047Form() throws Exception {
+    List<String> messages = new ArrayList<>();
+    for (String form : MimeScannerTestMessages.EXE_FILENAMES) {
+      messages.add(MimeScannerTestMessages.withAttachment("", form));
+      messages.add(MimeScannerTestMessages.withAttachment(MimeScannerTestMessages.asName(form), ""));
+    }
+    for (String form : MimeScannerTestMessages.AMBIGUOUS_FILENAMES) {
+      messages.add(MimeScannerTestMessages.withAttachment("", form));
+      messages.add(MimeScannerTestMessages.withAttachment(MimeScannerTestMessages.asName(form), ""));
+    }
+    assertRefusedByTheReadmeAcl(messages);
+  }
+
+  @Test
+  void theReadmeExampleRefusesPartsNestedTooDeepToBeScanned() throws Exception {
+    assertRefusedByTheReadmeAcl(List.of(MimeScannerTestMessages.nested(25)));
   }
 }
