@@ -441,6 +441,112 @@ class DataPhaseTest {
   }
 
   // -----------------------------------------------------------------------------------------------
+  // Mail loops
+
+  @Test
+  void tooManyReceivedHeadersAreRefusedAtTheEndOfDataAndNothingIsKept() throws Exception {
+    try (PosternTestServer server = PosternTestServer.create().start();
+         SmtpTestClient c = open(server)) {
+      // 30 hops plus the one Postern would add: 31, over received_headers_max (30). Headers that
+      // only look alike (a folded line, X-Received, a body line) do not count.
+      StringBuilder hops = new StringBuilder();
+      for (int i = 0; i < 30; i++) {
+        hops.append(i % 2 == 0 ? "Received: " : "RECEIVED:").append("from hop").append(i).append(".example\r\n");
+      }
+      String lookalikes = "X-Received: by filter.example\r\nSubject: loop\r\n Received: folded, not a field\r\n";
+      startData(c, SENDER, "alice@test.example");
+      c.send(hops + lookalikes + "\r\nReceived: in the body\r\n.\r\n");
+      Reply r = c.reply();
+      assertEquals(554, r.code(), r.toString());
+      assertEquals("5.4.0", r.enhanced(), r.toString());
+      assertEquals("5.4.0 Too many \"Received\" headers - suspected mail loop", r.text());
+      assertEquals(250, c.command("RSET").code(), "the session goes on");
+
+      // One hop fewer is exactly the limit: accepted and delivered, no bounce.
+      startData(c, SENDER, "alice@test.example");
+      c.send(hops.substring(hops.indexOf("\r\n") + 2) + lookalikes + "\r\nbody\r\n.\r\n");
+      r = c.reply();
+      assertEquals(250, r.code(), r.toString());
+      assertEquals(1, server.awaitMailbox("alice", 1, 10_000).size());
+      awaitSpoolEmpty(server);
+      assertEquals(1, allMaildirFiles(server).size(), "nothing but the one accepted message: " + allMaildirFiles(server));
+    }
+  }
+
+  @Test
+  void commandTrickledByteByByteIsCutOffAtTheLineDeadline() throws Exception {
+    try (PosternTestServer server = PosternTestServer.create().option("smtp_receive_timeout", "1s").start();
+         SmtpTestClient c = open(server)) {
+      // One byte every 200 ms never lets the session go idle, but the line is never finished.
+      long ms = trickleUntilCutOff(c, "NOOP and more and more and more and more and more");
+      assertTrue(ms >= 800 && ms < 4000, "cut off after " + ms + " ms");
+    }
+  }
+
+  @Test
+  void dataLineTrickledByteByByteIsCutOffAtTheLineDeadlineAndNothingIsStored() throws Exception {
+    try (PosternTestServer server = PosternTestServer.create().option("smtp_receive_timeout", "1s").start();
+         SmtpTestClient c = open(server)) {
+      startData(c, SENDER, "alice@test.example");
+      c.send("Subject: trickled\r\n\r\n");
+      long ms = trickleUntilCutOff(c, "a data line that never ends, a data line that never ends");
+      assertTrue(ms >= 800 && ms < 4000, "cut off after " + ms + " ms");
+      awaitSpoolEmpty(server);
+      assertEquals(List.of(), allMaildirFiles(server));
+    }
+  }
+
+  @Test
+  void completeLinesWithinTheLineDeadlineAreCutOffAtTheDataDeadlineAndNothingIsStored() throws Exception {
+    try (PosternTestServer server = PosternTestServer.create().option("smtp_receive_timeout", "1s")
+        .option("smtp_data_timeout", "2s").start();
+         SmtpTestClient c = open(server)) {
+      startData(c, SENDER, "alice@test.example");
+      c.send("Subject: endless\r\n\r\n");
+      // A whole line every 300 ms meets every line deadline; only the bound on DATA stops it.
+      long ms = trickleUntilCutOff(c, "x\r\n");
+      assertTrue(ms >= 1500 && ms < 6000, "cut off after " + ms + " ms");
+      awaitSpoolEmpty(server);
+      assertEquals(List.of(), allMaildirFiles(server));
+    }
+  }
+
+  /**
+   * Sends {@code text} again and again, a byte per 200 ms (or a line per 300 ms when it ends in
+   * CRLF), from a Vert.x periodic timer until the server answers; returns how long that took after
+   * the first byte. The answer must be the 421 timeout, and the connection must then be closed.
+   */
+  private static long trickleUntilCutOff(SmtpTestClient c, String text) throws Exception {
+    io.vertx.core.Vertx clock = io.vertx.core.Vertx.vertx();
+    try {
+      boolean lines = text.endsWith("\r\n");
+      byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+      int[] next = {0};
+      long t0 = System.nanoTime();
+      clock.setPeriodic(0, lines ? 300 : 200, id -> {
+        try {
+          if (lines) {
+            c.sendRaw(bytes);
+          } else {
+            c.sendRaw(new byte[] {bytes[next[0]++ % bytes.length]});
+          }
+        } catch (IOException closed) {
+          clock.cancelTimer(id);
+        }
+      });
+      // The socket's read timeout (10 s) is the deadline: before per-line deadlines this never came.
+      Reply r = c.reply();
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertEquals(421, r.code(), r.toString());
+      assertEquals("4.4.2", r.enhanced(), r.toString());
+      assertTrue(c.closedByServer(), "connection closed after the 421");
+      return ms;
+    } finally {
+      clock.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
   // Connection limits
 
   @Test

@@ -144,6 +144,39 @@ class IndependentClientsTest {
   }
 
   @Test
+  void theReceivedFromClauseHasRfc5321TcpInfoWithTheClientPortInEximsForm() throws Exception {
+    try (PosternTestServer server = PosternTestServer.create().start()) {
+      Session session = Session.getInstance(props(server));
+      MimeMessage message = new MimeMessage(session);
+      message.setFrom(new InternetAddress("sender@example.org"));
+      message.setRecipient(Message.RecipientType.TO, new InternetAddress("alice@test.example"));
+      message.setSubject("trace");
+      message.setText("trace me\r\n");
+      Transport.send(message);
+
+      List<Path> files = server.awaitMailbox("alice", 1, 5000);
+      assertEquals(1, files.size());
+      try (InputStream in = Files.newInputStream(files.get(0))) {
+        MimeMessage parsed = new MimeMessage(session, in);
+        String received = jakarta.mail.internet.MimeUtility.unfold(parsed.getHeader("Received")[0]);
+        // RFC 5321 4.4: "from" Domain FWS "(" TCP-info ")", TCP-info = address-literal; the port
+        // follows as Exim writes it, in the same comment. (MIME's specials keep a domain one atom.)
+        jakarta.mail.internet.HeaderTokenizer tokens =
+            new jakarta.mail.internet.HeaderTokenizer(received, jakarta.mail.internet.HeaderTokenizer.MIME, false);
+        assertEquals("from", tokens.next().getValue(), received);
+        jakarta.mail.internet.HeaderTokenizer.Token helo = tokens.next();
+        assertEquals(jakarta.mail.internet.HeaderTokenizer.Token.ATOM, helo.getType(), received);
+        jakarta.mail.internet.HeaderTokenizer.Token tcpInfo = tokens.next();
+        assertEquals(jakarta.mail.internet.HeaderTokenizer.Token.COMMENT, tcpInfo.getType(), received);
+        assertTrue(tcpInfo.getValue().matches("\\[127\\.0\\.0\\.1\\] port=\\d{1,5}"),
+            "TCP-info: (" + tcpInfo.getValue() + ") in " + received);
+        assertEquals("by", tokens.next().getValue(), received);
+        assertEquals("mx.test.example", tokens.next().getValue(), received);
+      }
+    }
+  }
+
+  @Test
   void angusMailToUnknownUserFailsWith550() throws Exception {
     try (PosternTestServer server = PosternTestServer.create().start()) {
       Session session = Session.getInstance(props(server));

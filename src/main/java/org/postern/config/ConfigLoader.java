@@ -136,6 +136,11 @@ public final class ConfigLoader {
     if (receiveTimeout.isZero()) {
       throw main.error("smtp_receive_timeout", "must be longer than 0s");
     }
+    Duration dataTimeout = main.duration("smtp_data_timeout", Duration.ofMinutes(30));
+    if (dataTimeout.isZero()) {
+      throw main.error("smtp_data_timeout", "must be longer than 0s");
+    }
+    StorageChecks storage = StorageChecks.parse(main);
     int acceptMax = main.integer("smtp_accept_max", 10000, 0, 10_000_000);
     int acceptMaxPerHost = main.integer("smtp_accept_max_per_host", 100, 0, 10_000_000);
     LogRate errorLogRate;
@@ -189,7 +194,7 @@ public final class ConfigLoader {
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
         receiveTimeout, acceptMax, acceptMaxPerHost, errorLogRate, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
-        Map.copyOf(listFiles.contents()), delivery);
+        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage);
   }
 
   private static DomainList namedDomainList(YamlSection s, String name, String host, Map<String, DomainList> known,

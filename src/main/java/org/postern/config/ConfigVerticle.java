@@ -39,8 +39,10 @@ public final class ConfigVerticle extends VerticleBase {
     ConfigRetrieverOptions options = new ConfigRetrieverOptions()
         .setScanPeriod(config().getLong("scan_period_ms", 1000L))
         .setIncludeDefaultStores(false);
+    // Every store optional: a required one that fails makes the retriever log a stack trace at
+    // every scan. A missing main or ACL file shows as a missing key instead, refused once in apply().
     for (int i = 0; i < files.size(); i++) {
-      options.addStore(new ConfigStoreOptions().setType("file").setFormat("raw").setOptional(i >= 2)
+      options.addStore(new ConfigStoreOptions().setType("file").setFormat("raw").setOptional(true)
           .setConfig(new JsonObject().put("path", files.get(i).toString()).put("raw.key", KEYS[i])));
     }
     retriever = ConfigRetriever.create(vertx, options);
@@ -98,6 +100,7 @@ public final class ConfigVerticle extends VerticleBase {
     }).onComplete(r -> checking = false);
   }
 
+  /** Runs only when what the files hold changed, so a refusal is logged once per change. */
   private Future<PosternConfig> apply(JsonObject merged) {
     List<Path> files = ConfigLoader.files(configFile);
     Map<Path, String> texts = new LinkedHashMap<>();
@@ -107,7 +110,14 @@ public final class ConfigVerticle extends VerticleBase {
         texts.put(files.get(i), text);
       }
     }
-    return vertx.executeBlocking(() -> ConfigLoader.parse(configFile, texts), false)
+    return vertx.executeBlocking(() -> {
+      for (Path required : files.subList(0, 2)) {
+        if (!texts.containsKey(required)) {
+          throw new ConfigException(ConfigLoader.display(required), 0, null, "file not found");
+        }
+      }
+      return ConfigLoader.parse(configFile, texts);
+    }, false)
         .onSuccess(c -> {
           PosternConfig old = holder.isLoaded() ? holder.current() : null;
           if (old == null || !old.generation().equals(c.generation())) {

@@ -16,6 +16,11 @@ import java.util.Map;
  * {@link ConfigHolder}; a session keeps the generation it started with.
  *
  * @param generation short hash of every file's content, logged so operators can see nodes converge
+ * @param smtpReceiveTimeout Exim's {@code smtp_receive_timeout}: each command line and each data line
+ *                           must arrive within it
+ * @param smtpDataTimeout    {@code smtp_data_timeout} (a Postern option): the whole DATA content must
+ *                           arrive within it
+ * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
  * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
  *                               failed handshakes and refused connections
  */
@@ -54,7 +59,9 @@ public record PosternConfig(
     Map<String, org.postern.lists.AddressList> addressLists,
     Map<String, org.postern.lists.LocalPartList> localPartLists,
     Map<Path, String> listFiles,
-    DeliverySettings delivery) implements AclSettings {
+    DeliverySettings delivery,
+    Duration smtpDataTimeout,
+    StorageChecks storage) implements AclSettings {
 
   /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
   public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "mime", "data",

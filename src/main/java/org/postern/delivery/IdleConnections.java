@@ -1,11 +1,14 @@
 package org.postern.delivery;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.postern.delivery.smtp.SmtpClientConnection;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -56,12 +59,14 @@ final class IdleConnections {
     list.addLast(new Idle(connection, timer[0]));
   }
 
-  /** Closes every idle connection. */
-  void closeAll() {
+  /** Says QUIT on every idle connection and closes it; completes when all have (QUIT never fails). */
+  Future<Void> closeAll() {
+    List<Future<Void>> quits = new ArrayList<>();
     idle.values().forEach(list -> list.forEach(i -> {
       vertx.cancelTimer(i.timer());
-      i.connection().quit();
+      quits.add(i.connection().quit());
     }));
     idle.clear();
+    return Future.join(quits).mapEmpty();
   }
 }

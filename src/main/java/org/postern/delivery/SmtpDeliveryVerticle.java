@@ -61,8 +61,8 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    pool.closeAll();
-    return Future.join(clients.values().stream().map(NetClient::close).toList());
+    // The QUITs first: closing the clients (or Vert.x, at the end of -M and -q) drops their sockets.
+    return pool.closeAll().transform(x -> Future.join(clients.values().stream().map(NetClient::close).toList()));
   }
 
   private void deliver(Message<JsonObject> msg) {

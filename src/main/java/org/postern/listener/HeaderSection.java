@@ -8,14 +8,24 @@ import java.util.Locale;
 /**
  * Keeps the header section of a message as it streams past (up to the first empty line, at most
  * {@link #MAX} bytes), so that header facts such as the Message-ID reach the log without a
- * second read of the spool file.
+ * second read of the spool file, and counts its {@code Received:} fields (all of them, however
+ * long the section) for the mail-loop check.
  */
 final class HeaderSection {
   static final int MAX = 64 * 1024;
+  private static final byte[] RECEIVED = "received:".getBytes(StandardCharsets.US_ASCII);
   private Buffer headers = Buffer.buffer(1024);
   private boolean complete;
+  private int received;
+  /** The empty line that ends the section has been seen: no field follows. */
+  private boolean ended;
+  /** Bytes of the current line, CRs aside; 0 at the start of a line. */
+  private int lineLength;
+  /** How much of "received:" the current line starts with; -1 once it cannot be that field. */
+  private int matched;
 
   void add(Buffer chunk) {
+    countReceived(chunk);
     if (complete) {
       return;
     }
@@ -39,6 +49,32 @@ final class HeaderSection {
       }
     }
     complete = headers.length() >= MAX;
+  }
+
+  /** Received: fields in the header section (a folded line starts with a space, so never counts). */
+  int received() {
+    return received;
+  }
+
+  private void countReceived(Buffer chunk) {
+    for (int i = 0; i < chunk.length() && !ended; i++) {
+      byte b = chunk.getByte(i);
+      if (b == '\n') {
+        ended = lineLength == 0;
+        lineLength = 0;
+        matched = 0;
+      } else if (b != '\r') {
+        if (matched >= 0) {
+          byte lower = b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
+          matched = lower == RECEIVED[matched] ? matched + 1 : -1;
+          if (matched == RECEIVED.length) {
+            received++;
+            matched = -1;
+          }
+        }
+        lineLength++;
+      }
+    }
   }
 
   /** The header section seen so far (at most {@link #MAX} bytes), for header checks in the data ACL. */

@@ -58,7 +58,13 @@ public final class SmtpConnection {
   private boolean tooBig;
   private long contentSize;
   private long sizeLimit;
-  private long lastActivity = System.nanoTime();
+  /** When the line being waited for began: the last line end, or when the connection became ready to read. */
+  private long lineStart = System.nanoTime();
+  /** The decoder's line count when {@link #lineStart} was last moved. */
+  private long lineEndsSeen;
+  /** True from the 354 to the final dot: {@link #dataStart} bounds the whole content then. */
+  private boolean dataTimed;
+  private long dataStart;
   private long timer = -1;
   private Runnable onClose = () -> { };
   private boolean flushEachReply;
@@ -146,7 +152,6 @@ public final class SmtpConnection {
     if (closed) {
       return;
     }
-    lastActivity = System.nanoTime();
     decoder.feed(bytes);
     if (decoder.buffered() > MAX_BUFFERED && !paused) {
       paused = true;
@@ -202,6 +207,10 @@ public final class SmtpConnection {
         return;
       }
       handle(event);
+      if (decoder.lineEnds() != lineEndsSeen) {
+        lineEndsSeen = decoder.lineEnds();
+        lineStart = System.nanoTime();
+      }
     }
   }
 
@@ -246,7 +255,7 @@ public final class SmtpConnection {
       channel.pause();
       busy = true;
       writer.drained().onComplete(r -> {
-        busy = false;
+        ready();
         pump();
       });
     }
@@ -254,9 +263,11 @@ public final class SmtpConnection {
 
   private void endOfData() {
     busy = true;
+    dataTimed = false;
     JsonObject request = new JsonObject().put("id", id).put("message_id", writer.id()).put("size", contentSize)
         .put("too_big", tooBig).put("bare_lf", decoder.sawBareLf()).put("bare_cr", decoder.sawBareCr())
-        .put("message_id_header", headers.value("Message-ID")).put("headers", headers.text());
+        .put("message_id_header", headers.value("Message-ID")).put("headers", headers.text())
+        .put("received_headers", headers.received());
     if (mime != null && !tooBig) {
       request.put("mime_parts", mime.parts());
       mime = null;
@@ -306,6 +317,8 @@ public final class SmtpConnection {
         tooBig = false;
         decoder.normalizeBareLineEnds(extra.getBoolean("normalize_bare_line_ends", false));
         decoder.startData();
+        dataTimed = true;
+        dataStart = System.nanoTime();
         append(reply);
         flush();
         resumeWith(null);
@@ -408,11 +421,18 @@ public final class SmtpConnection {
         flush();
       }
     }
-    busy = false;
+    ready();
     pump();
   }
 
+  /** The connection waits for the client again: the next line's deadline starts now. */
+  private void ready() {
+    busy = false;
+    lineStart = System.nanoTime();
+  }
+
   private void abortMessage() {
+    dataTimed = false;
     if (writer != null) {
       writer.abort();
       writer = null;
@@ -466,10 +486,20 @@ public final class SmtpConnection {
     onClose.run();
   }
 
-  /** One timer per connection, re-armed for the remaining time instead of reset on every packet. */
+  /**
+   * One timer per connection, re-armed for the nearest deadline. Exim's {@code smtp_receive_timeout}
+   * is a deadline per line: a client trickling a byte at a time must still finish each command or
+   * data line in time, so bytes that end no line move nothing. The time the connection spends
+   * waiting on the session or the spool is not the client's, so no line deadline runs while busy.
+   * {@code smtp_data_timeout} bounds the whole content, which complete lines alone never would.
+   */
   private void armTimer() {
-    long timeoutNanos = config.smtpReceiveTimeout().toNanos();
-    long remaining = timeoutNanos - (System.nanoTime() - lastActivity);
+    long now = System.nanoTime();
+    long lineTimeout = config.smtpReceiveTimeout().toNanos();
+    long remaining = busy ? lineTimeout : lineTimeout - (now - lineStart);
+    if (dataTimed) {
+      remaining = Math.min(remaining, config.smtpDataTimeout().toNanos() - (now - dataStart));
+    }
     if (remaining <= 0) {
       if (!closed) {
         MainLog.write("SMTP " + (writer != null ? "data" : "command") + " timeout on connection from " + hostForLog());

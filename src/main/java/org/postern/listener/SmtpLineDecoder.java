@@ -100,6 +100,8 @@ public final class SmtpLineDecoder {
   private boolean sawBareLf;
   private boolean sawBareCr;
   private boolean normalize;
+  /** Line terminators consumed, in both modes: the connection times each line against it. */
+  private long lineEnds;
 
   /**
    * Creates a decoder in COMMAND mode.
@@ -214,6 +216,17 @@ public final class SmtpLineDecoder {
   }
 
   /**
+   * Counts the line terminators (LF, with or without its CR) decoded so far, command lines and
+   * message content alike, so a caller can tell that a line was completed: Exim's
+   * {@code smtp_receive_timeout} is a deadline per line, not per packet.
+   *
+   * @return the number of LFs consumed since the decoder was created
+   */
+  public long lineEnds() {
+    return lineEnds;
+  }
+
+  /**
    * Reports whether, since the last {@link #startData()}, DATA content contained an LF not preceded
    * by CR.
    *
@@ -254,6 +267,7 @@ public final class SmtpLineDecoder {
         if (b[i] == LF) {
           start = i + 1;
           discarding = false;
+          lineEnds++;
           return LINE_TOO_LONG;
         }
       }
@@ -270,6 +284,7 @@ public final class SmtpLineDecoder {
         Buffer content = Buffer.buffer(len).appendBytes(b, start, len);
         start = i + 1;
         scanned = 0;
+        lineEnds++;
         return new Line(content, !crlf);
       }
     }
@@ -319,6 +334,7 @@ public final class SmtpLineDecoder {
             st = S_CR;
           } else {
             sawBareLf = true;
+            lineEnds++;
             if (norm) {
               out = append(out, b, run, i);
               out.appendByte(CR);
@@ -330,6 +346,7 @@ public final class SmtpLineDecoder {
         case S_CR -> {
           if (b[i] == LF) {
             st = S_LINE_START;
+            lineEnds++;
             i++;
           } else {
             // The CR was bare; reprocess this byte as ordinary mid-line content.
@@ -362,6 +379,7 @@ public final class SmtpLineDecoder {
           } else {
             if (c == LF) {
               sawBareLf = true;
+              lineEnds++;
               if (norm) {
                 out = append(out, b, run, i);
                 out.appendByte(CR);
@@ -375,6 +393,7 @@ public final class SmtpLineDecoder {
           if (b[i] == LF) {
             i++;
             run = i;
+            lineEnds++;
             ended = true;
             break loop;
           }

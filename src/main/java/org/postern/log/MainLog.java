@@ -7,7 +7,8 @@ import org.slf4j.LoggerFactory;
  * Exim's main log: one line per event with Exim's markers ({@code <=} arrival, {@code =>} delivery,
  * {@code ==} deferral, {@code **} failure, {@code Completed}), so log habits and tools carry over.
  * Written through the {@code postern.main} logger; {@code logback.xml} sends it to
- * {@code <log_directory>/mainlog}.
+ * {@code <log_directory>/mainlog} through {@link MainLogAppender} (whole lines, failures reported in
+ * {@code paniclog}).
  */
 public final class MainLog {
   private static final Logger LOG = LoggerFactory.getLogger("postern.main");

@@ -21,12 +21,14 @@ import java.util.List;
  * whatever the outcome.
  */
 final class EndOfData {
+  /** Exim's and Postfix's answer to a message that has travelled too far: refused, so nobody gets a bounce. */
+  static final SmtpReply MAIL_LOOP = SmtpReply.of(554, "5.4.0", "Too many \"Received\" headers - suspected mail loop");
 
   private EndOfData() {
   }
 
   /**
-   * @param facts {@code {message_id, size, too_big, bare_lf, bare_cr}} from the listener
+   * @param facts {@code {message_id, size, too_big, bare_lf, bare_cr, received_headers}} from the listener
    */
   static Future<SessionResponse> execute(SmtpSession session, JsonObject facts) {
     Transaction t = session.transaction();
@@ -42,6 +44,10 @@ final class EndOfData {
     boolean bareEnds = facts.getBoolean("bare_lf", false) || facts.getBoolean("bare_cr", false);
     if (bareEnds && session.config().bareLineEnds() == BareLineEnds.REJECT) {
       return refuse(session, Replies.BARE_LF_DATA, "message has bare LF/CR line ends");
+    }
+    // Exim's received_headers_max counts the Received: Postern adds too, as the queue's check does.
+    if (facts.getInteger("received_headers", 0) + 1 > session.config().delivery().receivedHeadersMax()) {
+      return refuse(session, MAIL_LOOP, MAIL_LOOP.text());
     }
     String headers = facts.getString("headers", "");
     JsonObject vars = session.variablesWithRecipients().put("message_id", id).put("message_size", size)

@@ -1,6 +1,7 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import org.postern.policy.AclVerdict;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.MailPathException;
@@ -17,6 +18,8 @@ final class MailCommand implements SmtpCommand {
   private static final SmtpReply BAD_SENDER = SmtpReply.of(501, "5.1.7", "Bad sender address syntax");
   /** RFC 5321: 555 is for parameters not recognized; a malformed one is a syntax error, 501. */
   static final SmtpReply MALFORMED_PARAMETER = Replies.SYNTAX_ERROR.withText("Syntax error in parameters");
+  /** Exim's words, with RFC 3463's "mail system full". */
+  static final SmtpReply NO_SPACE = SmtpReply.of(452, "4.3.1", "Space shortage, please try later");
 
   @Override
   public Future<SessionResponse> execute(SmtpSession session, String argument) {
@@ -78,6 +81,16 @@ final class MailCommand implements SmtpCommand {
     long declared = size;
     String bodyType = body;
     String vouched = authSender;
+    // Commands run on the session verticle's context.
+    Vertx vertx = Vertx.currentContext().owner();
+    return StorageCheck.of(vertx).shortage(vertx, session.config(), declared).compose(shortage -> shortage != null
+        ? Future.succeededFuture(SessionResponse.reply(NO_SPACE).withLog(session.hostForLog()
+            + " temporarily rejected MAIL <" + sender.address() + ">: " + shortage))
+        : accept(session, sender, declared, bodyType, vouched));
+  }
+
+  private static Future<SessionResponse> accept(SmtpSession session, MailPath sender, long declared, String bodyType,
+                                                String vouched) {
     return session.check("mail", session.variables().put("sender_address", sender.address())).map(verdict -> {
       if (!verdict.accepted()) {
         SmtpReply refusal = SmtpSession.refusal("mail", verdict);

@@ -21,9 +21,12 @@ final class ReceivedHeader {
     if (session.isLocal()) {
       sb.append("from local");
     } else {
+      // RFC 5321 4.4: the TCP-info is an address literal ("IPv6:" tagged for IPv6); the port follows
+      // it in the same comment as Exim writes it, since "[addr]:port" is no address literal.
       String helo = session.heloName() == null ? "unknown" : session.heloName();
-      sb.append("from ").append(clean(helo)).append(" ([").append(session.hostAddress()).append("]:")
-          .append(session.hostPort()).append(')');
+      String address = session.hostAddress();
+      sb.append("from ").append(clean(helo)).append(" ([").append(address.indexOf(':') >= 0 ? "IPv6:" : "")
+          .append(address).append("] port=").append(session.hostPort()).append(')');
     }
     sb.append("\r\n\tby ").append(session.config().primaryHostname()).append(" with ")
         .append(withProtocol(session));

@@ -116,6 +116,8 @@ class ConfigLoaderTest {
     assertTrue(c.tls().advertiseHosts().matches("192.0.2.1", null));
     assertEquals(52_428_800L, c.messageSizeLimit());
     assertEquals(Duration.ofMinutes(5), c.smtpReceiveTimeout());
+    assertEquals(Duration.ofMinutes(30), c.smtpDataTimeout());
+    assertEquals(new StorageChecks(10L << 20, 100, 10L << 20, 100), c.storage());
     assertEquals(50000, c.recipientsMax());
     assertEquals(3, c.smtpMaxUnknownCommands());
     assertEquals(3, c.smtpMaxSynprotErrors());
@@ -228,6 +230,20 @@ class ConfigLoaderTest {
   void zeroReceiveTimeoutIsRefused() throws Exception {
     ConfigException e = refused(conf(BASE + "smtp_receive_timeout: 0s\n"));
     assertWhere(e, "postern.yaml", 5, "smtp_receive_timeout");
+  }
+
+  @Test
+  void zeroDataTimeoutIsRefused() throws Exception {
+    ConfigException e = refused(conf(BASE + "smtp_data_timeout: 0s\n"));
+    assertWhere(e, "postern.yaml", 5, "smtp_data_timeout");
+    assertTrue(e.getMessage().contains("must be longer than 0s"), e.getMessage());
+  }
+
+  @Test
+  void storageThresholdsCountABareNumberInKilobytesAsEximDoes() throws Exception {
+    PosternConfig c = load(BASE + "check_spool_space: 2048\ncheck_log_space: 1G\ncheck_spool_inodes: 0\n"
+        + "check_log_inodes: 5\n");
+    assertEquals(new StorageChecks(2L << 20, 0, 1L << 30, 5), c.storage());
   }
 
   @Test

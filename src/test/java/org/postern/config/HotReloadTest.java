@@ -166,6 +166,58 @@ class HotReloadTest {
   }
 
   @Test
+  void aDeletedAclFileIsOneClearLinePerChangeNotAStackTracePerScan() throws Exception {
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+        .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    root.addAppender(seen);
+    try {
+      String good = currentGeneration();
+      String acl = aclText();
+      Files.delete(server.confDir().resolve("acl.yaml"));
+      awaitLogged(seen, 1, "configuration refused");
+      // Each scan sees the file missing; a change elsewhere is one more refusal, not a scan's worth.
+      String passwd = Files.readString(server.confDir().resolve("passwd"), StandardCharsets.UTF_8);
+      writeConf("passwd", passwd + "carol:{PLAIN}x\n");
+      awaitLogged(seen, 2, "configuration refused");
+      assertEquals(good, currentGeneration(), "the configuration in force stays");
+      assertEquals(550, rcpt(OUTSIDER, "x@remote.example").code(), "its ACLs still apply");
+      writeConf("acl.yaml", acl);
+      awaitLogged(seen, 1, "in force");
+
+      java.util.List<String> problems = new java.util.ArrayList<>();
+      for (ch.qos.logback.classic.spi.ILoggingEvent e : java.util.List.copyOf(seen.list)) {
+        boolean error = e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN);
+        if (error && (e.getThrowableProxy() != null || !e.getFormattedMessage().contains("configuration refused")
+            || !e.getFormattedMessage().contains("acl.yaml: file not found"))) {
+          problems.add(e.getLoggerName() + ": " + e.getFormattedMessage()
+              + (e.getThrowableProxy() == null ? "" : " + stack trace"));
+        }
+      }
+      assertEquals(java.util.List.of(), problems);
+    } finally {
+      root.detachAppender(seen);
+    }
+  }
+
+  /** Waits until {@code count} events containing {@code text} were logged (deadline 10 s). */
+  private static void awaitLogged(ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen,
+                                  int count, String text) throws Exception {
+    long end = System.currentTimeMillis() + 10_000;
+    while (System.currentTimeMillis() < end) {
+      long n = java.util.List.copyOf(seen.list).stream().filter(e -> e.getFormattedMessage().contains(text)).count();
+      if (n >= count) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("not logged " + count + " times: " + text + "; logged: "
+        + java.util.List.copyOf(seen.list).stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()).toList());
+  }
+
+  @Test
   void passwdChangeAddsUserWithinSeconds() throws Exception {
     Reply before = rcpt(OUTSIDER, "carol@test.example");
     assertEquals(550, before.code(), before.toString());

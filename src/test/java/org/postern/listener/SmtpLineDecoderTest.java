@@ -459,7 +459,7 @@ class SmtpLineDecoderTest {
     }
     sb.append("END partial=").append(escape(data.toString())).append(" mode=").append(d.mode())
         .append(" buffered=").append(d.buffered()).append(" lf=").append(d.sawBareLf())
-        .append(" cr=").append(d.sawBareCr());
+        .append(" cr=").append(d.sawBareCr()).append(" lines=").append(d.lineEnds());
     return sb.toString();
   }
 
@@ -527,6 +527,23 @@ class SmtpLineDecoderTest {
   }
 
   @Test
+  void lineEndsCountCompletedLinesOnlyInBothModes() {
+    SmtpLineDecoder d = new SmtpLineDecoder(512);
+    feed(d, "NOOP\r\nDATA\r\n");
+    assertLine(d.next(), "NOOP", false);
+    assertLine(d.next(), "DATA", false);
+    d.startData();
+    feed(d, "one\r\ntwo\nthr");
+    while (d.next() != null) {
+      // content chunks; the line "thr" is not finished yet
+    }
+    assertEquals(4, d.lineEnds(), "a partial content line is not a line");
+    feed(d, "ee\r\n.\r\n");
+    assertEquals("ee\r\n", readData(d));
+    assertEquals(6, d.lineEnds());
+  }
+
+  @Test
   void transcriptOfSmugglingSessionIsAsExpected() {
     // Pins the reference transcript so the split test cannot pass with a consistently wrong decoder.
     String s = "DATA\r\nhello\n.\nMAIL FROM:<e>\r\n.\r\nQUIT\r\n";
@@ -534,11 +551,11 @@ class SmtpLineDecoderTest {
         "LINE[DATA]\n"
             + "DATA[hello\\n.\\nMAIL FROM:<e>\\r\\n] lf=true cr=false mode=COMMAND\n"
             + "LINE[QUIT]\n"
-            + "END partial= mode=COMMAND buffered=0 lf=true cr=false",
+            + "END partial= mode=COMMAND buffered=0 lf=true cr=false lines=6",
         transcript(List.of(bytes(s)), 512, false));
     String t = "NOOP\r\n" + "L".repeat(40) + "\r\nQUI";
     assertEquals(
-        "LINE[NOOP]\nTOO_LONG\nEND partial= mode=COMMAND buffered=3 lf=false cr=false",
+        "LINE[NOOP]\nTOO_LONG\nEND partial= mode=COMMAND buffered=3 lf=false cr=false lines=2",
         transcript(List.of(bytes(t)), 16, false));
   }
 

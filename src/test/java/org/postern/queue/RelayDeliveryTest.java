@@ -49,6 +49,30 @@ class RelayDeliveryTest {
   }
 
   @Test
+  void aCommandLineDeliverySaysQuitBeforeItEnds() throws Exception {
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());
+    try (PosternTestServer server = PosternTestServer.create().option("queue_only", "true")
+        .option("routers", manualroute("127.0.0.1::" + remote.port()))
+        .option("transports", TRANSPORTS).start()) {
+      String queued = send(server, "alice@test.example", CONTENT, "bob@remote.example");
+      String forced = send(server, "alice@test.example", CONTENT, "carol@remote.example");
+      // -M and -q run a queue runner in their own process, and end it when the run is done.
+      org.postern.testing.ChildPostern.Result m = org.postern.testing.ChildPostern.run(server.root(),
+          server.root().resolve("conf/postern.yaml"), "", "-M", queued);
+      assertEquals(0, m.exit(), m::toString);
+      awaitTrue("-M's connection said QUIT", () -> remote.commands("QUIT").size() == 1);
+      org.postern.testing.ChildPostern.Result q = org.postern.testing.ChildPostern.run(server.root(),
+          server.root().resolve("conf/postern.yaml"), "", "-qf");
+      assertEquals(0, q.exit(), q::toString);
+      awaitTrue("-qf's connection said QUIT", () -> remote.commands("QUIT").size() == 2);
+      assertEquals(2, remote.envelopes().size());
+      assertEquals(2, remote.connections());
+      assertTrue(remote.envelopes().get(1).recipients().contains("carol@remote.example"), forced);
+      assertSpoolEmpty(server);
+    }
+  }
+
+  @Test
   void smtpsToASmarthostOnItsSubmissionsPortAndFromTheConfiguredInterface() throws Exception {
     ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().implicitTls(TestPki.shared().server()));
     try (PosternTestServer server = PosternTestServer.create()
