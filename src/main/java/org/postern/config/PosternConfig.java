@@ -1,6 +1,7 @@
 package org.postern.config;
 
 import org.postern.acl.Acl;
+import org.postern.bus.AclStage;
 import org.postern.acl.DomainList;
 import org.postern.acl.HostList;
 import org.postern.dns.DnsSettings;
@@ -41,7 +42,7 @@ public record PosternConfig(
     BareLineEnds bareLineEnds,
     boolean queueOnly,
     Duration aclPluginTimeout,
-    Map<String, String> aclStages,
+    Map<AclStage, String> aclStages,
     Map<String, Acl> acls,
     LocalUsers users,
     TlsSettings tls,
@@ -52,12 +53,8 @@ public record PosternConfig(
     Map<Path, String> listFiles,
     DeliverySettings delivery) {
 
-  /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
-  public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "mime", "data",
-      "vrfy", "expn", "etrn", "quit", "notquit", "starttls", "auth");
-
-  /** The name of the ACL for a stage, or null when the stage has none. */
-  public String aclForStage(String stage) {
+  /** The name of the ACL for a stage ({@code acl_smtp_<stage>}), or null when the stage has none. */
+  public String aclForStage(AclStage stage) {
     return aclStages.get(stage);
   }
 }
