@@ -309,6 +309,16 @@ class SmtpSessionStateTest {
   }
 
   @Test
+  void declaredSizeOverTheLimitIsRefusedAtMail() throws Exception {
+    try (PosternTestServer server = PosternTestServer.create().option("message_size_limit", "10K").startSessions();
+         CheckedSmtp c = CheckedSmtp.inMemory(server)) {
+      c.ehlo("client.example");
+      c.expect("MAIL FROM:<sender@example.org> SIZE=20480", 552, "5.3.4");
+      c.expect("MAIL FROM:<sender@example.org> SIZE=1000", 250, null);
+    }
+  }
+
+  @Test
   void nonNumericSizeIs501() throws Exception {
         try (CheckedSmtp s = CheckedSmtp.inMemory(server)) {
       s.ehlo("client.example");
