@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.postern.bus.Addresses;
 import org.postern.testing.CheckedSmtp;
+import org.postern.testing.MainLogLines;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.SmtpTestClient.Reply;
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,13 +74,6 @@ class SmtpProtocolTest {
   // ---------------------------------------------------------------------------------------------
   // Commands and addresses, delivered
 
-
-
-
-
-
-
-
   @Test
   void commandVerbsAreCaseInsensitive() throws Exception {
     Snapshot snap = Snapshot.of(server);
@@ -92,7 +87,6 @@ class SmtpProtocolTest {
     }
     snap.awaitDelivered("alice");
   }
-
 
   /** RFC 5321 2.4: domain names are case-insensitive. */
   @Test
@@ -110,10 +104,6 @@ class SmtpProtocolTest {
 
   // ---------------------------------------------------------------------------------------------
   // Sequence errors (503 5.5.1), delivered
-
-
-
-
 
   @Test
   void secondMailInTransactionIs503() throws Exception {
@@ -134,19 +124,10 @@ class SmtpProtocolTest {
   // ---------------------------------------------------------------------------------------------
   // MAIL / RCPT syntax and parameters, delivered
 
-
-
-
-
-
-
-
-
-
   @Test
   void contentOverSizeLimitIs552AndNotDelivered() throws Exception {
     Snapshot snap = Snapshot.of(limited);
-    try (CheckedSmtp s = CheckedSmtp.connect(limited)) {
+    try (MainLogLines log = MainLogLines.record(); CheckedSmtp s = CheckedSmtp.connect(limited)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
@@ -160,8 +141,8 @@ class SmtpProtocolTest {
       // The session survives and the transaction is gone.
       s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
       s.expect("NOOP", 250, "2.0.0");
+      log.await(Duration.ofSeconds(5), "rejected after DATA: ", "F=<sender@example.org>: message too big: read=");
     }
-    Thread.sleep(300);
     snap.assertNothingAccepted();
   }
 
@@ -192,7 +173,6 @@ class SmtpProtocolTest {
     expected[eight.length + 1] = '\n';
     assertArrayEquals(expected, tail, "8-bit content must be stored unchanged");
   }
-
 
   @Test
   void nullSenderIsAccepted() throws Exception {
@@ -281,7 +261,7 @@ class SmtpProtocolTest {
 
   @Test
   void relayHostMayRelayAndMessageStaysQueued() throws Exception {
-    try (PosternTestServer relay = PosternTestServer.create().start()) {
+    try (MainLogLines log = MainLogLines.record(); PosternTestServer relay = PosternTestServer.create().start()) {
       String id;
       try (CheckedSmtp s = CheckedSmtp.connect(relay)) {
         s.ehlo("client.example");
@@ -294,8 +274,8 @@ class SmtpProtocolTest {
         id = m.group(1);
         s.quit();
       }
-      // Remote delivery does not exist yet, so the message must stay in the spool.
-      Thread.sleep(500);
+      // remote.example does not resolve: the delivery is deferred and the message stays in the spool.
+      log.await(Duration.ofSeconds(10), id + " == x@remote.example");
       List<String> spool = relay.spoolFiles();
       assertTrue(spool.contains(id + "-H"), "spool must keep " + id + "-H: " + spool);
       assertTrue(spool.contains(id + "-D"), "spool must keep " + id + "-D: " + spool);
@@ -323,8 +303,6 @@ class SmtpProtocolTest {
     snap.assertSpoolEmpty();
     snap.assertNoNewMail("admin", "bob");
   }
-
-
 
   @Test
   void recipientsMaxIs452AndDataStillDelivers() throws Exception {
@@ -515,15 +493,16 @@ class SmtpProtocolTest {
   @Test
   void contentBefore354Is554AndNothingDelivered() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
+    try (MainLogLines log = MainLogLines.record(); CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
       s.client.send("DATA\r\nSubject: x\r\n\r\nsmuggled\r\n.\r\n");
       assertReply(s.read(), 554, "5.5.0");
       s.assertClosed();
+      // The 354 was never sent: the content was not read as a message, and nothing was spooled.
+      log.await(Duration.ofSeconds(5), "SMTP protocol synchronization error (next input sent too soon");
     }
-    Thread.sleep(300);
     snap.assertNothingAccepted();
   }
 

@@ -17,9 +17,9 @@ import java.util.List;
 
 /**
  * The final dot (RFC 2920 3.1: message content may begin a pipelined group, so none of these
- * replies is a synchronization point): decides on the spooled content (size, bare line ends, data ACL) and, when it is
- * accepted, hands the listener the envelope to commit before the 250. The transaction ends here
- * whatever the outcome.
+ * replies is a synchronization point): decides on the spooled content (size and bare line ends as
+ * its syntax step, then the mime and data ACLs) and, when it is accepted, hands the listener the
+ * envelope to commit before the 250. The transaction ends here whatever the outcome.
  */
 final class EndOfData extends PolicedCommand<JsonObject, EndOfData.Content> {
 
