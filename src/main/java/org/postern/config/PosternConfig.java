@@ -1,10 +1,11 @@
 package org.postern.config;
 
-import org.postern.acl.Acl;
 import org.postern.bus.AclStage;
-import org.postern.acl.DomainList;
-import org.postern.acl.HostList;
 import org.postern.dns.DnsSettings;
+import org.postern.lists.DomainList;
+import org.postern.lists.HostList;
+import org.postern.policy.Acl;
+import org.postern.policy.AclSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +17,8 @@ import java.util.Map;
  * {@link ConfigHolder}; a session keeps the generation it started with.
  *
  * @param generation short hash of every file's content, logged so operators can see nodes converge
+ * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
+ *                               failed handshakes and refused connections
  */
 public record PosternConfig(
     String generation,
@@ -38,6 +41,7 @@ public record PosternConfig(
     Duration smtpReceiveTimeout,
     int smtpAcceptMax,
     int smtpAcceptMaxPerHost,
+    LogRate connectionErrorLogRate,
     boolean smtpEnforceSync,
     BareLineEnds bareLineEnds,
     boolean queueOnly,
@@ -48,13 +52,18 @@ public record PosternConfig(
     TlsSettings tls,
     AuthSettings auth,
     DnsSettings dns,
-    Map<String, org.postern.acl.AddressList> addressLists,
-    Map<String, org.postern.acl.LocalPartList> localPartLists,
+    Map<String, org.postern.lists.AddressList> addressLists,
+    Map<String, org.postern.lists.LocalPartList> localPartLists,
     Map<Path, String> listFiles,
-    DeliverySettings delivery) {
+    DeliverySettings delivery) implements AclSettings {
 
-  /** The name of the ACL for a stage ({@code acl_smtp_<stage>}), or null when the stage has none. */
+  @Override
   public String aclForStage(AclStage stage) {
     return aclStages.get(stage);
+  }
+
+  @Override
+  public boolean localPartExists(String localPart) {
+    return users.exists(localPart);
   }
 }

@@ -1,8 +1,8 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
+import org.postern.policy.AclVerdict;
 import io.vertx.core.json.JsonObject;
-import org.postern.acl.AclVerdict;
 import org.postern.bus.AclStage;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.MailPathException;

@@ -2,7 +2,7 @@ package org.postern.session;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import org.postern.acl.AclVerdict;
+import org.postern.policy.AclVerdict;
 import org.postern.bus.AclStage;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.MailPathException;

@@ -7,8 +7,9 @@ import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.TrustOptions;
-import org.postern.listener.TlsCredentials;
-import org.postern.listener.TlsFacts;
+import org.postern.config.SmtpTransportOptions;
+import org.postern.tls.TlsCredentials;
+import org.postern.tls.TlsFacts;
 
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -59,7 +60,8 @@ public final class ClientTls {
         .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
     options.tlsRequireCiphers().forEach(o::addEnabledCipherSuite);
     if (options.tlsCertificate() != null) {
-      TlsCredentials client = TlsCredentials.load(options.tlsCertificate(), options.tlsPrivateKey(), null, null);
+      TlsCredentials client = TlsCredentials.load(options.tlsCertificate(), options.tlsPrivateKey(), null, null,
+          java.time.Instant.now());
       o.setKeyCertOptions(new PemKeyCertOptions().setCertValue(Buffer.buffer(client.certificatePem()))
           .setKeyValue(Buffer.buffer(client.keyPem())));
     }
