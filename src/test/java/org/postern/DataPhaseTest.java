@@ -350,17 +350,6 @@ class DataPhaseTest {
     }
   }
 
-  @Test
-  void declaredSizeOverTheLimitIsRefusedAtMail() throws Exception {
-    try (PosternTestServer server = PosternTestServer.create().option("message_size_limit", "10K").start();
-         SmtpTestClient c = open(server)) {
-      Reply r = c.command("MAIL FROM:<" + SENDER + "> SIZE=20480");
-      assertEquals(552, r.code(), r.toString());
-      assertEquals("5.3.4", r.enhanced(), r.toString());
-      assertEquals(250, c.command("MAIL FROM:<" + SENDER + "> SIZE=1000").code());
-    }
-  }
-
   // -----------------------------------------------------------------------------------------------
   // Aborted transfers
 

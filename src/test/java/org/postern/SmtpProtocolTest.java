@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.postern.bus.Addresses;
 import org.postern.testing.Await;
-import org.postern.testing.MainLogFile;
+import org.postern.testing.CheckedSmtp;
+import org.postern.testing.MainLogLines;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.SmtpTestClient.Reply;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,61 +31,31 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static org.postern.testing.CheckedSmtp.assertReply;
+import static org.postern.testing.CheckedSmtp.assertWellFormed;
 
 /**
- * SMTP protocol conformance of a real Postern over real sockets: RFC 5321 (commands, sequence,
- * syntax, line limits, relay policy), RFC 3463/2034 (enhanced status codes), RFC 1870 (SIZE),
- * RFC 2920 (PIPELINING and synchronization) and RFC 6152 (8BITMIME).
+ * SMTP protocol conformance of a real Postern over real sockets, where the socket or the delivery
+ * matters: RFC 2920 (PIPELINING and synchronization), message content and RFC 6152 (8BITMIME)
+ * through to the mailbox, relay policy and recipient limits with what was delivered. The protocol
+ * state that needs no socket (sequence, syntax, parameters, limits, ACL verdicts) is tested in
+ * memory by {@link SmtpSessionStateTest}.
  *
- * <p>Every reply read by these tests goes through {@link #assertWellFormed}: the client already
- * refuses lines that are not {@code ddd-text} / {@code ddd text} ended by CRLF, and the helper adds
- * that the code is a valid RFC 5321 code and that (except for the greeting, HELO/EHLO and 354)
- * every line carries an enhanced status code whose class matches the reply's first digit.
+ * <p>Every reply read by these tests goes through {@link CheckedSmtp#assertWellFormed}.
  *
  * <p>Refusals are backed by proof that nothing was accepted: the spool ends up empty and no
  * mailbox received anything ({@link Snapshot#assertNothingAccepted()}).
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SmtpProtocolTest {
-  private static final MainLogFile MAIN_LOG = MainLogFile.ofTestJvm();
-  private static final Pattern ENHANCED = Pattern.compile("([245])\\.(\\d{1,3})\\.(\\d{1,3})(?: .*)?");
-  private static final String[] DEFAULT_ALIASES = {
-      "postmaster: admin", "abuse: admin", "hostmaster: admin", "root: admin"};
-
-  /** The shipped acl.yaml, except that EXPN is only for relay hosts (127.0.0.1, ::1). */
-  private static final String RESTRICTED_EXPN_ACL = String.join("\n",
-      "acl_check_rcpt:",
-      "  - require: { verify: recipient }",
-      "  - accept:  { hosts: \":\" }",
-      "  - accept:  { domains: +local_domains }",
-      "  - accept:  { hosts: +relay_from_hosts }",
-      "  - accept:  { authenticated: \"*\" }",
-      "  - deny:    { message: relay not permitted }",
-      "acl_check_expn:",
-      "  - accept:  { hosts: +relay_from_hosts }",
-      "  - deny:    { message: Administrative prohibition }",
-      "acl_check_etrn:",
-      "  - accept:  { hosts: +relay_from_hosts }",
-      "  - deny:    { message: Administrative prohibition }",
-      "");
-
-  /** The shipped configuration (plus a two-member alias for EXPN). */
+  /** The shipped configuration. */
   private static PosternTestServer server;
-  /** High smtp_max_unknown_commands / smtp_max_synprot_errors, for tests that make many errors. */
-  private static PosternTestServer lenient;
   /** message_size_limit 1K, recipients_max 3, one more user (carol). */
   private static PosternTestServer limited;
 
   @BeforeAll
   static void startServers() throws Exception {
-    List<String> aliases = new ArrayList<>(List.of(DEFAULT_ALIASES));
-    aliases.add("staff: alice, bob");
-    server = PosternTestServer.create().aliases(aliases.toArray(String[]::new)).start();
-    lenient = PosternTestServer.create()
-        .option("smtp_max_unknown_commands", "100")
-        .option("smtp_max_synprot_errors", "100")
-        .start();
+    server = PosternTestServer.create().start();
     limited = PosternTestServer.create()
         .option("message_size_limit", "1K")
         .option("recipients_max", "3")
@@ -93,7 +65,7 @@ class SmtpProtocolTest {
 
   @AfterAll
   static void stopServers() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {server, lenient, limited}) {
+    for (PosternTestServer s : new PosternTestServer[] {server, limited}) {
       if (s != null) {
         s.close();
       }
@@ -101,78 +73,12 @@ class SmtpProtocolTest {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Greeting, EHLO, HELO
-
-  @Test
-  void greetingIs220WithPrimaryHostname() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      assertTrue(s.greeting.lines().get(0).startsWith("mx.test.example "), s.greeting.toString());
-    }
-  }
-
-  @Test
-  void ehloListsRequiredExtensions() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      Reply r = s.ehlo("client.example");
-      assertEquals("mx.test.example Hello client.example [127.0.0.1]", r.lines().get(0));
-      List<String> keywords = r.lines().subList(1, r.lines().size());
-      for (String k : List.of("SIZE 52428800", "8BITMIME", "PIPELINING", "ENHANCEDSTATUSCODES", "HELP")) {
-        assertTrue(keywords.contains(k), "EHLO must advertise " + k + ": " + r);
-      }
-      assertEquals(keywords.size(), keywords.stream().distinct().count(), "duplicate keyword: " + r);
-    }
-  }
-
-  @Test
-  void ehloAdvertisesConfiguredSizeLimit() throws Exception {
-    try (Smtp s = Smtp.connect(limited)) {
-      Reply r = s.ehlo("client.example");
-      assertTrue(r.lines().contains("SIZE 1024"), r.toString());
-    }
-  }
-
-  @Test
-  void heloGetsSingleLine250AndAllowsMail() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      Reply r = s.helo("client.example");
-      assertEquals(List.of("mx.test.example Hello client.example [127.0.0.1]"), r.lines());
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-    }
-  }
-
-  @Test
-  void ehloWithoutArgumentIs501() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.expect("EHLO", 501, "5.5.4");
-      s.expect("EHLO   ", 501, "5.5.4");
-      s.expect("MAIL FROM:<sender@example.org>", 503, "5.5.1");
-    }
-  }
-
-  @Test
-  void heloWithoutArgumentIs501() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.expect("HELO", 501, "5.5.4");
-      s.expect("MAIL FROM:<sender@example.org>", 503, "5.5.1");
-    }
-  }
-
-  @Test
-  void invalidHeloArgumentIs501() throws Exception {
-    try (Smtp s = Smtp.connect(lenient)) {
-      s.expect("HELO bad!name", 501, "5.5.2");
-      s.expect("EHLO two words", 501, "5.5.2");
-      s.expect("HELO -leading-hyphen", 501, "5.5.2");
-      // None of them greeted the session.
-      s.expect("MAIL FROM:<sender@example.org>", 503, "5.5.1");
-      s.expect("HELO [127.0.0.1]", 250, null);
-    }
-  }
+  // Commands and addresses, delivered
 
   @Test
   void commandVerbsAreCaseInsensitive() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example", "ehlo");
       s.expect("mail from:<sender@example.org>", 250, "2.1.0");
       s.expect("rcpt to:<alice@test.example>", 250, "2.1.5");
@@ -183,26 +89,11 @@ class SmtpProtocolTest {
     snap.awaitDelivered("alice");
   }
 
-  /** RFC 5321 4.1.4: a second EHLO clears the transaction like RSET. */
-  @Test
-  void repeatedEhloResetsTheTransaction() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-      s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
-      s.ehlo("client.example");
-      s.expect("DATA", 503, "5.5.1");
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
   /** RFC 5321 2.4: domain names are case-insensitive. */
   @Test
   void recipientDomainIsCaseInsensitive() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connectFrom("127.0.0.2", server)) {
+    try (CheckedSmtp s = CheckedSmtp.connectFrom("127.0.0.2", server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<alice@TEST.Example>", 250, "2.1.5");
@@ -213,57 +104,12 @@ class SmtpProtocolTest {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Sequence errors (503 5.5.1)
-
-  @Test
-  void mailBeforeEhloIs503() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.expect("MAIL FROM:<sender@example.org>", 503, "5.5.1");
-      s.ehlo("client.example");
-      // The refused MAIL did not open a transaction.
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void rcptBeforeMailIs503() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void dataBeforeMailIs503() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("DATA", 503, "5.5.1");
-      s.expect("NOOP", 250, "2.0.0");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void dataBeforeRcptIs503() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-      s.expect("DATA", 503, "5.5.1");
-      s.expect("NOOP", 250, "2.0.0");
-    }
-    snap.assertNothingAccepted();
-  }
+  // Sequence errors (503 5.5.1), delivered
 
   @Test
   void secondMailInTransactionIs503() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<first@example.org>", 250, "2.1.0");
       s.expect("MAIL FROM:<second@example.org>", 503, "5.5.1");
@@ -277,130 +123,12 @@ class SmtpProtocolTest {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // MAIL / RCPT syntax and parameters
-
-  @Test
-  void mailWithoutFromIs501() throws Exception {
-    Snapshot snap = Snapshot.of(lenient);
-    try (Smtp s = Smtp.connect(lenient)) {
-      s.ehlo("client.example");
-      s.expect("MAIL", 501, "5.5.4");
-      s.expect("MAIL <sender@example.org>", 501, "5.5.4");
-      s.expect("MAIL TO:<sender@example.org>", 501, "5.5.4");
-      s.expect("MAIL FROM", 501, "5.5.4");
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void badSenderSyntaxIs501WithBadSenderCode() throws Exception {
-    Snapshot snap = Snapshot.of(lenient);
-    try (Smtp s = Smtp.connect(lenient)) {
-      s.ehlo("client.example");
-      for (String bad : List.of("<no-domain>", "<a@b..example>", "<sender@example.org", "<a b@example.org>",
-          "<@example.org>", "<sender@-bad.example>")) {
-        s.expect("MAIL FROM:" + bad, 501, "5.1.7");
-      }
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void badRecipientSyntaxIs501WithBadDestinationCode() throws Exception {
-    Snapshot snap = Snapshot.of(lenient);
-    try (Smtp s = Smtp.connect(lenient)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-      for (String bad : List.of("<alice@>", "<>", "<@test.example>", "<alice@test.example", "<al ice@test.example>")) {
-        s.expect("RCPT TO:" + bad, 501, "5.1.3");
-      }
-      s.expect("RCPT <alice@test.example>", 501, "5.5.4");
-      // No recipient was accepted.
-      s.expect("DATA", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void unknownMailParameterIs555() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org> XFOO=bar", 555, "5.5.4");
-      s.expect("MAIL FROM:<sender@example.org> XFLAG", 555, "5.5.4");
-      // Not in a transaction: a valid MAIL is now accepted.
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void unknownRcptParameterIs555() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-      s.expect("RCPT TO:<alice@test.example> XBAR=1", 555, "5.5.4");
-      s.expect("DATA", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void mailParametersAfterHeloAre555() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.helo("client.example");
-      s.expect("MAIL FROM:<sender@example.org> SIZE=100", 555, "5.5.4");
-      s.expect("MAIL FROM:<sender@example.org> BODY=8BITMIME", 555, "5.5.4");
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void sizeOverLimitIs552() throws Exception {
-    Snapshot snap = Snapshot.of(limited);
-    try (Smtp s = Smtp.connect(limited)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org> SIZE=1025", 552, "5.3.4");
-      s.expect("MAIL FROM:<sender@example.org> SIZE=999999999999", 552, "5.3.4");
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-      s.expect("MAIL FROM:<sender@example.org> SIZE=1024", 250, "2.1.0");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  /** RFC 1870: size-value ::= 1*20DIGIT, so a 20-digit SIZE is valid syntax and simply too big. */
-  @Test
-  void twentyDigitSizeIs552NotSyntaxError() throws Exception {
-    Snapshot snap = Snapshot.of(limited);
-    try (Smtp s = Smtp.connect(limited)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org> SIZE=99999999999999999999", 552, "5.3.4");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void nonNumericSizeIs501() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org> SIZE=abc", 501, "5.5.4");
-      s.expect("MAIL FROM:<sender@example.org> SIZE", 501, "5.5.4");
-      s.expect("MAIL FROM:<sender@example.org> SIZE=-1", 501, "5.5.4");
-    }
-    snap.assertNothingAccepted();
-  }
+  // MAIL / RCPT syntax and parameters, delivered
 
   @Test
   void contentOverSizeLimitIs552AndNotDelivered() throws Exception {
     Snapshot snap = Snapshot.of(limited);
-    try (Smtp s = Smtp.connect(limited)) {
+    try (MainLogLines log = MainLogLines.record(); CheckedSmtp s = CheckedSmtp.connect(limited)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
@@ -414,7 +142,7 @@ class SmtpProtocolTest {
       // The session survives and the transaction is gone.
       s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
       s.expect("NOOP", 250, "2.0.0");
-      MAIN_LOG.await(5000, "rejected after DATA: ", s.client.hostForLog(), "message too big");
+      log.await(Duration.ofSeconds(5), "rejected after DATA: ", "F=<sender@example.org>: message too big: read=");
     }
     snap.assertNothingAccepted();
   }
@@ -423,7 +151,7 @@ class SmtpProtocolTest {
   void body8BitMimeIsAcceptedAndPreserved() throws Exception {
     Snapshot snap = Snapshot.of(server);
     byte[] eight = "caf\u00e9 \u00fcber na\u00efve".getBytes(StandardCharsets.UTF_8);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org> BODY=8BITMIME", 250, "2.1.0");
       s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
@@ -448,21 +176,9 @@ class SmtpProtocolTest {
   }
 
   @Test
-  void bodyBinaryMimeIsRefused() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org> BODY=BINARYMIME", 501, "5.5.4");
-      s.expect("MAIL FROM:<sender@example.org> BODY=BOGUS", 501, "5.5.4");
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
   void nullSenderIsAccepted() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<>", 250, "2.1.0");
       s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
@@ -476,7 +192,7 @@ class SmtpProtocolTest {
   @Test
   void sourceRoutesAreAcceptedAndIgnored() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<@a.example:sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<@a.example,@b.example:alice@test.example>", 250, "2.1.5");
@@ -490,7 +206,7 @@ class SmtpProtocolTest {
   @Test
   void sourceRouteToLocalRecipientAccepted() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connectFrom("127.0.0.2", server)) {
+    try (CheckedSmtp s = CheckedSmtp.connectFrom("127.0.0.2", server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<@a.example:alice@test.example>", 250, "2.1.5");
@@ -503,7 +219,7 @@ class SmtpProtocolTest {
   @Test
   void spaceAfterColonIsAccepted() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM: <x@y>", 250, "2.1.0");
       s.expect("RCPT TO: <alice@test.example>", 250, "2.1.5");
@@ -517,7 +233,7 @@ class SmtpProtocolTest {
   @Test
   void postmasterWithoutDomainIsAcceptedAndDelivered() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connectFrom("127.0.0.2", server)) {
+    try (CheckedSmtp s = CheckedSmtp.connectFrom("127.0.0.2", server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<postmaster>", 250, "2.1.5");
@@ -531,7 +247,7 @@ class SmtpProtocolTest {
   @Test
   void postmasterIsCaseInsensitive() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connectFrom("127.0.0.2", server)) {
+    try (CheckedSmtp s = CheckedSmtp.connectFrom("127.0.0.2", server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<PostMaster>", 250, "2.1.5");
@@ -542,303 +258,13 @@ class SmtpProtocolTest {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // RSET, NOOP, QUIT, HELP
-
-  @Test
-  void rsetClearsTheTransaction() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-      s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
-      s.expect("RSET", 250, "2.0.0");
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-      s.expect("DATA", 503, "5.5.1");
-      // RSET keeps the EHLO state: a new transaction needs no new greeting.
-      s.expect("MAIL FROM:<other@example.org>", 250, "2.1.0");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void rsetWithArgumentIs501() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-      s.expect("RSET now", 501, "5.5.4");
-      // A refused RSET did not reset.
-      s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
-    }
-  }
-
-  @Test
-  void noopIs250() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.expect("NOOP", 250, "2.0.0");
-      s.expect("NOOP ignored argument", 250, "2.0.0");
-      // RSET is allowed at any time, even before HELO/EHLO.
-      s.expect("RSET", 250, "2.0.0");
-    }
-  }
-
-  @Test
-  void quitIs221ThenClose() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("QUIT", 221, "2.0.0");
-      s.assertClosed();
-    }
-  }
-
-  @Test
-  void helpIs214() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      Reply r = s.cmd("HELP");
-      assertEquals(214, r.code(), r.toString());
-      assertEquals("2.0.0", r.enhanced(), r.toString());
-      assertTrue(r.text().contains("EHLO"), r.toString());
-      s.expect("NOOP", 250, "2.0.0");
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // VRFY, EXPN, ETRN, TURN
-
-  @Test
-  void vrfyIs252ByDefault() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("VRFY alice", 252, "2.1.5");
-      // Unknown users get the same answer: VRFY tells a harvester nothing.
-      s.expect("VRFY <nobody@test.example>", 252, "2.1.5");
-    }
-  }
-
-  @Test
-  void vrfyWithoutArgumentIs501() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("VRFY", 501, "5.5.4");
-    }
-  }
-
-  @Test
-  void expnPostmasterFromLocalhost() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      Reply r = s.expect("EXPN postmaster", 250, "2.1.5");
-      assertEquals(List.of("2.1.5 <admin@mx.test.example>"), r.lines());
-    }
-  }
-
-  @Test
-  void expnListsOneMemberPerLine() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      Reply r = s.expect("EXPN staff", 250, "2.1.5");
-      assertEquals(List.of("2.1.5 <alice@mx.test.example>", "2.1.5 <bob@mx.test.example>"), r.lines());
-    }
-  }
-
-  /** The expn ACL refuses: 550 5.7.1 and no member is revealed. */
-  @Test
-  void expnRefusedByAclIs550() throws Exception {
-    try (PosternTestServer restricted = PosternTestServer.create().acl(RESTRICTED_EXPN_ACL).start();
-         Smtp s = Smtp.connectFrom("127.0.0.2", restricted)) {
-      s.ehlo("client.example");
-      Reply r = s.expect("EXPN postmaster", 550, "5.7.1");
-      assertFalse(r.text().contains("admin"), "a refused EXPN must not leak members: " + r);
-      s.expect("EXPN nobody", 550, "5.7.1");
-    }
-  }
-
-  /** The shipped expn ACL admits every loopback address (127.0.0.0/8 and ::1), not only relay hosts. */
-  @Test
-  void expnFromOtherLoopbackAddressIsAllowedByShippedPolicy() throws Exception {
-    try (Smtp s = Smtp.connectFrom("127.0.0.2", server)) {
-      s.ehlo("client.example");
-      Reply r = s.expect("EXPN postmaster", 250, "2.1.5");
-      assertTrue(r.text().contains("<admin@mx.test.example>"), r.toString());
-    }
-  }
-
-  @Test
-  void expnOfUnknownNameIs550() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("EXPN nobody", 550, "5.1.1");
-    }
-  }
-
-  @Test
-  void etrnFromRelayHostWithNothingQueuedIs251() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("ETRN example.org", 251, "2.0.0");
-    }
-  }
-
-  @Test
-  void etrnWithoutArgumentIs501() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("ETRN", 501, "5.5.4");
-    }
-  }
-
-  @Test
-  void etrnFromOtherHostIs458() throws Exception {
-    try (Smtp s = Smtp.connectFrom("127.0.0.2", server)) {
-      s.ehlo("client.example");
-      s.expect("ETRN example.org", 458, "4.7.1");
-    }
-  }
-
-  @Test
-  void turnIs502() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("TURN", 502, "5.5.1");
-      s.expect("NOOP", 250, "2.0.0");
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Unknown commands and error limits
-
-  @Test
-  void unknownCommandIs500() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.expect("FROB nicate", 500, "5.5.1");
-      s.expect("NOOP", 250, "2.0.0");
-    }
-  }
-
-  @Test
-  void tooManyUnknownCommandsCloseWith421() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("FOO1", 500, "5.5.1");
-      s.expect("FOO2", 500, "5.5.1");
-      s.expect("FOO3", 500, "5.5.1");
-      Reply r = s.expect("FOO4", 421, "4.7.0");
-      assertTrue(r.text().toLowerCase().contains("unrecognized"), r.toString());
-      s.assertClosed();
-    }
-  }
-
-  @Test
-  void tooManySyntaxErrorsCloseWith421() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("MAIL", 501, "5.5.4");
-      s.expect("NOOP", 250, "2.0.0");
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-      s.expect("MAIL FROM:<sender@example.org> XFOO=1", 555, "5.5.4");
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-      Reply r = s.expect("VRFY", 421, "4.7.0");
-      assertTrue(r.text().toLowerCase().contains("error"), r.toString());
-      s.assertClosed();
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void errorLimitsAreConfigurable() throws Exception {
-    try (Smtp s = Smtp.connect(lenient)) {
-      s.ehlo("client.example");
-      for (int i = 0; i < 6; i++) {
-        s.expect("FOO" + i, 500, "5.5.1");
-        s.expect("MAIL", 501, "5.5.4");
-      }
-      s.expect("NOOP", 250, "2.0.0");
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Line length and forbidden characters
-
-  @Test
-  void commandLineOf512OctetsIncludingCrlfIsAccepted() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      String line = "NOOP " + "x".repeat(505);
-      assertEquals(510, line.length());
-      s.expect(line, 250, "2.0.0");
-      String mail = "MAIL FROM:<" + "a".repeat(64) + "@example.org>";
-      s.expect(mail + " ".repeat(510 - mail.length()), 250, "2.1.0");
-    }
-  }
-
-  @Test
-  void commandLineOf513OctetsIsTooLong() throws Exception {
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      String line = "NOOP " + "x".repeat(506);
-      assertEquals(511, line.length());
-      s.expect(line, 500, "5.5.2");
-      s.expect("NOOP", 250, "2.0.0");
-    }
-  }
-
-  @Test
-  void hugeCommandLineIsTooLongAndNotExecuted() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("NOOP " + "x".repeat(100 * 1024), 500, "5.5.2");
-      s.expect("NOOP", 250, "2.0.0");
-      s.expect("MAIL FROM:<sender@example.org> " + " ".repeat(100 * 1024), 500, "5.5.2");
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void nulInCommandIs500() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.client.send("MAIL FROM:<sender@example.org>\0\r\n");
-      assertReply(s.read(), 500, "5.5.2");
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void bareCrInCommandIs500() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.client.send("MAIL FROM:<sender@example.org>\rRCPT TO:<alice@test.example>\r\n");
-      assertReply(s.read(), 500, "5.5.2");
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void bareLfEndingACommandIs500AndNotExecuted() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.client.send("MAIL FROM:<a@b.example>\n");
-      assertReply(s.read(), 500, "5.5.2");
-      s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  // ---------------------------------------------------------------------------------------------
   // Relay policy and recipient limits
 
   @Test
   void relayHostMayRelayAndMessageStaysQueued() throws Exception {
-    try (PosternTestServer relay = PosternTestServer.create().start()) {
+    try (MainLogLines log = MainLogLines.record(); PosternTestServer relay = PosternTestServer.create().start()) {
       String id;
-      try (Smtp s = Smtp.connect(relay)) {
+      try (CheckedSmtp s = CheckedSmtp.connect(relay)) {
         s.ehlo("client.example");
         s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
         s.expect("RCPT TO:<x@remote.example>", 250, "2.1.5");
@@ -849,8 +275,8 @@ class SmtpProtocolTest {
         id = m.group(1);
         s.quit();
       }
-      // No router for remote domains is configured, so the attempt defers and the message stays.
-      MAIN_LOG.await(5000, id + " == x@remote.example R=none");
+      // remote.example does not resolve: the delivery is deferred and the message stays in the spool.
+      log.await(Duration.ofSeconds(10), id + " == x@remote.example");
       List<String> spool = relay.spoolFiles();
       assertTrue(spool.contains(id + "-H"), "spool must keep " + id + "-H: " + spool);
       assertTrue(spool.contains(id + "-D"), "spool must keep " + id + "-D: " + spool);
@@ -863,7 +289,7 @@ class SmtpProtocolTest {
   @Test
   void nonRelayHostMayNotRelay() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connectFrom("127.0.0.2", server)) {
+    try (CheckedSmtp s = CheckedSmtp.connectFrom("127.0.0.2", server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       Reply r = s.expect("RCPT TO:<x@remote.example>", 550, "5.7.1");
@@ -880,35 +306,9 @@ class SmtpProtocolTest {
   }
 
   @Test
-  void nonRelayHostOnlyRefusedRecipients() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connectFrom("127.0.0.2", server)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-      s.expect("RCPT TO:<x@remote.example>", 550, "5.7.1");
-      s.expect("RCPT TO:<x@test.example.evil>", 550, "5.7.1");
-      s.expect("DATA", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
-  void unknownLocalUserIs550FromAnyHost() throws Exception {
-    Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
-      s.ehlo("client.example");
-      s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
-      s.expect("RCPT TO:<nobody@test.example>", 550, "5.1.1");
-      s.expect("RCPT TO:<nobody@localhost>", 550, "5.1.1");
-      s.expect("DATA", 503, "5.5.1");
-    }
-    snap.assertNothingAccepted();
-  }
-
-  @Test
   void recipientsMaxIs452AndDataStillDelivers() throws Exception {
     Snapshot snap = Snapshot.of(limited);
-    try (Smtp s = Smtp.connect(limited)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(limited)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
@@ -930,7 +330,7 @@ class SmtpProtocolTest {
   @Test
   void pipelinedGroupsGetAllRepliesInOrder() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.client.send("MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@test.example>\r\n"
           + "RCPT TO:<bob@test.example>\r\nDATA\r\n");
@@ -956,7 +356,7 @@ class SmtpProtocolTest {
   @Test
   void pipelinedFailuresDoNotFlushTheGroup() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.client.send("MAIL FROM:<sender@example.org>\r\nRCPT TO:<nobody@test.example>\r\n"
           + "RCPT TO:<alice@test.example>\r\nRCPT TO:<bad@>\r\nDATA\r\n");
@@ -973,7 +373,7 @@ class SmtpProtocolTest {
   @Test
   void pipelinedGroupWithFailedMailGetsAllReplies() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.client.send("MAIL FROM:<bad>\r\nRCPT TO:<alice@test.example>\r\nDATA\r\n");
       assertReply(s.read(), 501, "5.1.7");
@@ -991,7 +391,7 @@ class SmtpProtocolTest {
   @Test
   void messageContentMayStartAPipelinedGroup() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.client.send("MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@test.example>\r\nDATA\r\n");
       assertReply(s.read(), 250, "2.1.0");
@@ -1012,7 +412,7 @@ class SmtpProtocolTest {
   @Test
   void quitMayBePipelinedAfterMessageContent() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
@@ -1082,7 +482,7 @@ class SmtpProtocolTest {
   @Test
   void pipeliningWithoutEhloIs554AndClose() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.helo("client.example");
       s.client.send("MAIL FROM:<a@b.example>\r\nRCPT TO:<alice@test.example>\r\n");
       assertReply(s.read(), 554, "5.5.0");
@@ -1094,142 +494,21 @@ class SmtpProtocolTest {
   @Test
   void contentBefore354Is554AndNothingDelivered() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (Smtp s = Smtp.connect(server)) {
+    try (MainLogLines log = MainLogLines.record(); CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
       s.client.send("DATA\r\nSubject: x\r\n\r\nsmuggled\r\n.\r\n");
       assertReply(s.read(), 554, "5.5.0");
-      MAIN_LOG.await(5000, "SMTP protocol synchronization error", "rejected from " + s.client.hostForLog());
       s.assertClosed();
+      // The 354 was never sent: the content was not read as a message, and nothing was spooled.
+      log.await(Duration.ofSeconds(5), "SMTP protocol synchronization error (next input sent too soon");
     }
     snap.assertNothingAccepted();
   }
 
   // ---------------------------------------------------------------------------------------------
   // Helpers
-
-  /**
-   * Checks one reply: the code is a valid RFC 5321 code and, unless {@code exempt} (greeting,
-   * HELO/EHLO) or the reply is 354, each line starts with an RFC 3463 enhanced status code whose
-   * class equals the reply code's first digit. Where an exempt reply carries one, it must match
-   * too. Line syntax ({@code ddd[ -]text CRLF}) is already enforced by {@link SmtpTestClient}.
-   */
-  static void assertWellFormed(Reply r, boolean exempt) {
-    int code = r.code();
-    assertTrue(code >= 200 && code <= 599 && (code / 10) % 10 <= 5, "invalid reply code: " + r);
-    assertFalse(r.lines().isEmpty(), "reply without lines");
-    boolean required = !exempt && code != 354;
-    for (String line : r.lines()) {
-      Matcher m = ENHANCED.matcher(line);
-      if (m.matches()) {
-        assertEquals(String.valueOf(code / 100), m.group(1),
-            "enhanced code class must match the reply code: " + r);
-      } else if (required) {
-        fail("reply line without an enhanced status code: " + code + " " + line + " (in " + r + ")");
-      }
-    }
-  }
-
-  static void assertReply(Reply r, int code, String enhanced) {
-    assertEquals(code, r.code(), "reply code of: " + r);
-    if (enhanced != null) {
-      assertEquals(enhanced, r.enhanced(), "enhanced status code of: " + r);
-    }
-  }
-
-  /** A client connection whose replies are all checked with {@link #assertWellFormed}. */
-  static final class Smtp implements AutoCloseable {
-    final SmtpTestClient client;
-    final Reply greeting;
-
-    private Smtp(SmtpTestClient client) throws IOException {
-      this.client = client;
-      this.greeting = client.reply();
-      assertWellFormed(greeting, true);
-      assertEquals(220, greeting.code(), "greeting: " + greeting);
-    }
-
-    static Smtp connect(PosternTestServer s) throws IOException {
-      return new Smtp(SmtpTestClient.connect(s.port()));
-    }
-
-    static Smtp connectFrom(String address, PosternTestServer s) throws IOException {
-      return new Smtp(SmtpTestClient.connectFrom(address, s.port()));
-    }
-
-    /** Reads one reply (not a HELO/EHLO answer). */
-    Reply read() throws IOException {
-      Reply r = client.reply();
-      assertWellFormed(r, false);
-      return r;
-    }
-
-    Reply cmd(String line) throws IOException {
-      client.send(line + "\r\n");
-      return read();
-    }
-
-    Reply expect(String line, int code, String enhanced) throws IOException {
-      String shown = line.length() > 80 ? line.substring(0, 80) + "..." : line;
-      client.send(line + "\r\n");
-      boolean greetingCommand = line.regionMatches(true, 0, "HELO", 0, 4) || line.regionMatches(true, 0, "EHLO", 0, 4);
-      Reply r = client.reply();
-      assertWellFormed(r, greetingCommand && r.code() == 250);
-      assertEquals(code, r.code(), shown + " -> " + r);
-      if (enhanced != null) {
-        assertEquals(enhanced, r.enhanced(), shown + " -> " + r);
-      }
-      return r;
-    }
-
-    Reply ehlo(String name) throws IOException {
-      return ehlo(name, "EHLO");
-    }
-
-    Reply ehlo(String name, String verb) throws IOException {
-      client.send(verb + " " + name + "\r\n");
-      Reply r = client.reply();
-      assertWellFormed(r, true);
-      assertEquals(250, r.code(), "EHLO -> " + r);
-      return r;
-    }
-
-    Reply helo(String name) throws IOException {
-      client.send("HELO " + name + "\r\n");
-      Reply r = client.reply();
-      assertWellFormed(r, true);
-      assertEquals(250, r.code(), "HELO -> " + r);
-      return r;
-    }
-
-    /** Sends content (CRLF-terminated lines) and the final dot; returns the reply, unchecked. */
-    Reply messageReply(String content) throws IOException {
-      client.send(content + ".\r\n");
-      return read();
-    }
-
-    /** Sends content and the final dot; the message must be accepted. */
-    Reply message(String content) throws IOException {
-      Reply r = messageReply(content);
-      assertReply(r, 250, "2.0.0");
-      return r;
-    }
-
-    void quit() throws IOException {
-      expect("QUIT", 221, "2.0.0");
-    }
-
-    void assertClosed() throws IOException {
-      client.timeout(3000);
-      assertTrue(client.closedByServer(), "the server must close the connection");
-    }
-
-    @Override
-    public void close() throws IOException {
-      client.close();
-    }
-  }
 
   /** Mailbox contents at the start of a test, to prove what was (not) delivered since. */
   static final class Snapshot {

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
+import org.postern.bus.AclStage;
 import org.postern.bus.Addresses;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
@@ -27,7 +28,14 @@ public final class AclVerticle extends VerticleBase {
 
   private void check(Message<JsonObject> msg) {
     JsonObject body = msg.body();
-    String stage = body.getString("stage");
+    String wire = body.getString("stage", "");
+    AclStage stage;
+    try {
+      stage = AclStage.fromWire(wire);
+    } catch (IllegalArgumentException e) {
+      msg.fail(400, "no ACL stage named \"" + wire + "\"");
+      return;
+    }
     PosternConfig c = config.generation(body.getString("generation"));
     // -bh: every step of the evaluation goes to stderr, as Exim's ">>>" lines do.
     java.util.function.Consumer<String> trace = body.getBoolean("trace", false)
@@ -35,14 +43,14 @@ public final class AclVerticle extends VerticleBase {
     AclEngine.evaluate(stage, body.getJsonObject("variables", new JsonObject()), c, trace, vertx).onComplete(r -> {
       if (r.succeeded()) {
         AclVerdict v = r.result();
-        trace.accept(stage + " ACL (" + c.aclForStage(stage) + "): " + v.type().wire()
+        trace.accept(stage.wire() + " ACL (" + c.aclForStage(stage) + "): " + v.type().wire()
             + (v.message() == null ? "" : " \"" + v.message() + "\""));
         if (v.logMessage() != null) {
           MainLog.write(v.logMessage());
         }
         msg.reply(v.toJson());
       } else {
-        msg.fail(451, "ACL " + stage + " failed: " + r.cause().getMessage());
+        msg.fail(451, "ACL " + stage.wire() + " failed: " + r.cause().getMessage());
       }
     });
   }

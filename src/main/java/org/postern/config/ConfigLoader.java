@@ -1,6 +1,7 @@
 package org.postern.config;
 
 import org.postern.dns.DnsServerAddress;
+import org.postern.bus.AclStage;
 import org.postern.dns.DnsSettings;
 import org.postern.expand.VariableNames;
 import org.postern.lists.AddressList;
@@ -22,6 +23,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -167,12 +169,12 @@ public final class ConfigLoader {
     YamlSection aclFile = YamlSection.parse(aclName, texts.getOrDefault(files.get(1), ""));
     Map<String, Acl> acls = new AclParser(new AclLists(hostLists, domainLists, addressLists, localPartLists, listFiles),
         host).parse(aclFile);
-    Map<String, String> stages = new LinkedHashMap<>();
-    for (String stage : PosternConfig.STAGES) {
-      String option = "acl_smtp_" + stage;
+    Map<AclStage, String> stages = new EnumMap<>(AclStage.class);
+    for (AclStage stage : AclStage.values()) {
+      String option = stage.optionName();
       String def = switch (stage) {
-        case "rcpt" -> acls.containsKey("acl_check_rcpt") ? "acl_check_rcpt" : null;
-        case "expn" -> acls.containsKey("acl_check_expn") ? "acl_check_expn" : null;
+        case RCPT -> acls.containsKey("acl_check_rcpt") ? "acl_check_rcpt" : null;
+        case EXPN -> acls.containsKey("acl_check_expn") ? "acl_check_expn" : null;
         default -> null;
       };
       String name = main.string(option, def);

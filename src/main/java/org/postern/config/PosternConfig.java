@@ -1,5 +1,6 @@
 package org.postern.config;
 
+import org.postern.bus.AclStage;
 import org.postern.dns.DnsSettings;
 import org.postern.lists.DomainList;
 import org.postern.lists.HostList;
@@ -50,7 +51,7 @@ public record PosternConfig(
     BareLineEnds bareLineEnds,
     boolean queueOnly,
     Duration aclPluginTimeout,
-    Map<String, String> aclStages,
+    Map<AclStage, String> aclStages,
     Map<String, Acl> acls,
     LocalUsers users,
     TlsSettings tls,
@@ -63,12 +64,8 @@ public record PosternConfig(
     Duration smtpDataTimeout,
     StorageChecks storage) implements AclSettings {
 
-  /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
-  public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "mime", "data",
-      "vrfy", "expn", "etrn", "quit", "notquit", "starttls", "auth");
-
   @Override
-  public String aclForStage(String stage) {
+  public String aclForStage(AclStage stage) {
     return aclStages.get(stage);
   }
 

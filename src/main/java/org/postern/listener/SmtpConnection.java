@@ -6,6 +6,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
+import org.postern.bus.AclStage;
 import org.postern.bus.Addresses;
 import org.postern.config.PosternConfig;
 import org.postern.log.MainLog;
@@ -310,7 +311,7 @@ public final class SmtpConnection {
         JsonObject extra = response.getJsonObject("extra");
         writer = new SpoolWriter(spool.workers(), spool.spool(), extra.getString("message_id"));
         headers = new HeaderSection();
-        mime = config.aclForStage("mime") != null ? new MimeScanner() : null;
+        mime = config.aclForStage(AclStage.MIME) != null ? new MimeScanner() : null;
         writer.writePrefix(Buffer.buffer(extra.getString("received"), "UTF-8"));
         sizeLimit = extra.getLong("size_limit");
         contentSize = 0;

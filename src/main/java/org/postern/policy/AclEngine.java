@@ -4,9 +4,11 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.postern.expand.Expansion;
 import org.postern.expand.ExpansionException;
+import org.postern.bus.AclStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -18,30 +20,31 @@ import java.util.function.Consumer;
 public final class AclEngine {
   private static final Logger LOG = LoggerFactory.getLogger(AclEngine.class);
   /** Exim: a stage without an ACL accepts, except these, which deny. */
-  private static final Set<String> DENY_BY_DEFAULT = Set.of("rcpt", "vrfy", "expn", "etrn");
+  private static final Set<AclStage> DENY_BY_DEFAULT = EnumSet.of(AclStage.RCPT, AclStage.VRFY, AclStage.EXPN,
+      AclStage.ETRN);
   private static final AclVerdict DEFAULT_ACCEPT = AclVerdict.of(AclVerdict.Type.ACCEPT);
   private static final AclVerdict DEFAULT_DENY = AclVerdict.of(AclVerdict.Type.DENY);
 
   private AclEngine() {
   }
 
-  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, AclSettings config) {
+  public static Future<AclVerdict> evaluate(AclStage stage, JsonObject variables, AclSettings config) {
     return evaluate(stage, variables, config, line -> { });
   }
 
-  /** As {@link #evaluate(String, JsonObject, AclSettings)}, reporting each decision step to {@code trace}. */
-  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, AclSettings config,
+  /** As {@link #evaluate(AclStage, JsonObject, AclSettings)}, reporting each decision step to {@code trace}. */
+  public static Future<AclVerdict> evaluate(AclStage stage, JsonObject variables, AclSettings config,
                                             Consumer<String> trace) {
     return evaluate(stage, variables, config, trace, null);
   }
 
   /** As above, with the Vert.x instance that {@code plugin} conditions ask over the event bus. */
-  public static Future<AclVerdict> evaluate(String stage, JsonObject variables, AclSettings config,
+  public static Future<AclVerdict> evaluate(AclStage stage, JsonObject variables, AclSettings config,
                                             Consumer<String> trace, io.vertx.core.Vertx vertx) {
     String name = config.aclForStage(stage);
     if (name == null) {
       AclVerdict verdict = defaultVerdict(stage);
-      trace.accept("acl " + stage + ": no ACL defined, default " + verdict.type().wire());
+      trace.accept("acl " + stage.wire() + ": no ACL defined, default " + verdict.type().wire());
       return Future.succeededFuture(verdict);
     }
     Acl acl = config.acls().get(name);
@@ -49,7 +52,7 @@ public final class AclEngine {
   }
 
   /** Exim's verdict for a stage without an ACL: accept, except rcpt, vrfy, expn and etrn. */
-  public static AclVerdict defaultVerdict(String stage) {
+  public static AclVerdict defaultVerdict(AclStage stage) {
     return DENY_BY_DEFAULT.contains(stage) ? DEFAULT_DENY : DEFAULT_ACCEPT;
   }
 

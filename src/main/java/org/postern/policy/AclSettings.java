@@ -1,5 +1,6 @@
 package org.postern.policy;
 
+import org.postern.bus.AclStage;
 import org.postern.dns.DnsSettings;
 import org.postern.lists.DomainList;
 
@@ -13,7 +14,7 @@ import java.util.Map;
  */
 public interface AclSettings {
   /** The name of the ACL for a stage, or null when the stage has none. */
-  String aclForStage(String stage);
+  String aclForStage(AclStage stage);
 
   /** Every ACL of acl.yaml by name, for the stages and for {@code acl = name}. */
   Map<String, Acl> acls();

@@ -6,6 +6,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import org.postern.policy.AclEngine;
 import org.postern.policy.AclVerdict;
+import org.postern.bus.AclStage;
 import org.postern.bus.Addresses;
 import org.postern.config.PosternConfig;
 import org.slf4j.Logger;
@@ -28,20 +29,20 @@ final class AclClient {
     this.options = new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true);
   }
 
-  Future<AclVerdict> check(PosternConfig config, String stage, JsonObject variables, boolean trace) {
+  Future<AclVerdict> check(PosternConfig config, AclStage stage, JsonObject variables, boolean trace) {
     if (config.aclForStage(stage) == null) {
       AclVerdict verdict = AclEngine.defaultVerdict(stage);
       if (trace) {
-        System.err.println(">>> no " + stage + " ACL: " + verdict.type().wire() + " (Exim's default)");
+        System.err.println(">>> no " + stage.wire() + " ACL: " + verdict.type().wire() + " (Exim's default)");
       }
       return Future.succeededFuture(verdict);
     }
-    JsonObject request = new JsonObject().put("stage", stage).put("variables", variables)
+    JsonObject request = new JsonObject().put("stage", stage.wire()).put("variables", variables)
         .put("generation", config.generation()).put("trace", trace);
     return vertx.eventBus().<JsonObject>request(Addresses.ACL_CHECK, request, options)
         .map(msg -> AclVerdict.fromJson(msg.body()))
         .recover(e -> {
-          LOG.warn("acl {} check failed, deferring: {}", stage, e.getMessage());
+          LOG.warn("acl {} check failed, deferring: {}", stage.wire(), e.getMessage());
           return Future.succeededFuture(AclVerdict.of(AclVerdict.Type.DEFER));
         })
         .compose(verdict -> delayed(verdict, trace));

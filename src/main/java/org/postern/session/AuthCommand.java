@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import org.postern.policy.AclVerdict;
+import org.postern.bus.AclStage;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
@@ -19,7 +20,7 @@ import java.util.Locale;
  * the session; a failure the authenticator marks uncounted (its mechanism cannot use the user's
  * stored scheme, which says nothing about the password) counts toward neither.
  */
-final class AuthCommand implements SmtpCommand {
+final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> implements SmtpCommand {
   /** RFC 4954 4: a server must accept responses of at least 12288 octets. */
   static final int RESPONSE_LINE_MAX = 12288;
   static final SmtpReply SUCCEEDED = SmtpReply.of(235, "2.7.0", "Authentication succeeded");
@@ -39,12 +40,17 @@ final class AuthCommand implements SmtpCommand {
   private final io.vertx.core.Vertx vertx;
 
   AuthCommand(io.vertx.core.Vertx vertx, AuthClient auth) {
+    super(AclStage.AUTH, true);
     this.vertx = vertx;
     this.auth = auth;
   }
 
+  /** The authenticator the client asked for and its initial response (null when none was sent). */
+  record Request(AuthenticatorConfig authenticator, byte[] initialResponse) {
+  }
+
   @Override
-  public Future<SessionResponse> execute(SmtpSession session, String argument) {
+  Parsed<Request> parse(SmtpSession session, String argument) {
     if (session.authenticatedId() != null) {
       return sync(Replies.BAD_SEQUENCE.withText("Already authenticated"));
     }
@@ -77,16 +83,18 @@ final class AuthCommand implements SmtpCommand {
         }
       }
     }
-    byte[] response = initial;
-    return session.check("auth", session.variables().put("authenticator", authenticator.name())).compose(v -> {
-      if (!v.accepted()) {
-        SmtpReply refusal = SmtpSession.refusal("auth", v);
-        return Future.succeededFuture(v.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal)
-            : SessionResponse.reply(refusal));
-      }
-      session.authExchange(authenticator);
-      return step(session, authenticator, response, true);
-    }).map(r -> r.syncPoint(true));
+    return Parsed.request(new Request(authenticator, initial));
+  }
+
+  @Override
+  JsonObject variables(SmtpSession session, Request request) {
+    return session.variables().put("authenticator", request.authenticator().name());
+  }
+
+  @Override
+  Future<SessionResponse> accepted(SmtpSession session, Request request, AclVerdict verdict) {
+    session.authExchange(request.authenticator());
+    return step(session, request.authenticator(), request.initialResponse(), true);
   }
 
   /** A line sent inside the exchange (after a 334). */
@@ -179,7 +187,7 @@ final class AuthCommand implements SmtpCommand {
     return new SessionResponse(r.reply(), r.action(), r.syncPoint(), extra.put("line_limit", limit), r.log());
   }
 
-  private static Future<SessionResponse> sync(SmtpReply reply) {
-    return Future.succeededFuture(SessionResponse.reply(reply).syncPoint(true));
+  private static Parsed<Request> sync(SmtpReply reply) {
+    return Parsed.response(SessionResponse.reply(reply).syncPoint(true));
   }
 }

@@ -3,6 +3,7 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.postern.policy.AclVerdict;
+import org.postern.bus.AclStage;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 import org.postern.spool.MessageIds;
@@ -13,41 +14,48 @@ import java.time.ZonedDateTime;
  * DATA (RFC 5321 4.1.1.4): after the predata ACL, the 354 reply and the facts the listener needs to
  * stream the content into the spool: the message id, the Received header and the size limit.
  */
-final class DataCommand implements SmtpCommand {
+final class DataCommand extends PolicedCommand<String, Transaction> implements SmtpCommand {
   private static final SmtpReply NO_RECIPIENTS = Replies.BAD_SEQUENCE.withText("No valid recipients");
 
+  DataCommand() {
+    super(AclStage.PREDATA, true);
+  }
+
   @Override
-  public Future<SessionResponse> execute(SmtpSession session, String argument) {
+  Parsed<Transaction> parse(SmtpSession session, String argument) {
     if (!argument.isBlank()) {
-      return MailCommand.done(Replies.SYNTAX_ERROR.withText("DATA takes no argument"));
+      return Parsed.reply(Replies.SYNTAX_ERROR.withText("DATA takes no argument"));
     }
     Transaction t = session.transaction();
     if (!t.hasSender()) {
-      return Future.succeededFuture(SessionResponse.reply(session.greeted()
+      return Parsed.response(SessionResponse.reply(session.greeted()
           ? Replies.BAD_SEQUENCE.withText("MAIL first") : MailCommand.HELO_FIRST).syncPoint(true));
     }
     if (t.acceptedCount() == 0) {
-      return Future.succeededFuture(SessionResponse.reply(NO_RECIPIENTS).syncPoint(true));
+      return Parsed.response(SessionResponse.reply(NO_RECIPIENTS).syncPoint(true));
     }
-    return session.check("predata", session.variablesWithRecipients()).map(verdict -> {
-      if (!verdict.accepted()) {
-        SmtpReply refusal = SmtpSession.refusal("predata", verdict);
-        return (verdict.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal)
-            : SessionResponse.reply(refusal)).syncPoint(true);
-      }
-      String id = MessageIds.next();
-      t.messageId(id);
-      session.inData(true);
-      String single = t.recipients().size() == 1 ? t.recipients().get(0).address() : null;
-      JsonObject extra = new JsonObject()
-          .put("message_id", id)
-          .put("received", ReceivedHeader.build(session, id, single, ZonedDateTime.now())
-              + headerBlock(t.addedHeaders()))
-          .put("size_limit", session.config().messageSizeLimit())
-          .put("normalize_bare_line_ends",
-              session.config().bareLineEnds() == org.postern.config.BareLineEnds.NORMALIZE);
-      return new SessionResponse(Replies.START_DATA, SessionAction.DATA, true, extra, null);
-    });
+    return Parsed.request(t);
+  }
+
+  @Override
+  JsonObject variables(SmtpSession session, Transaction t) {
+    return session.variablesWithRecipients();
+  }
+
+  @Override
+  Future<SessionResponse> accepted(SmtpSession session, Transaction t, AclVerdict verdict) {
+    String id = MessageIds.next();
+    t.messageId(id);
+    session.inData(true);
+    String single = t.recipients().size() == 1 ? t.recipients().get(0).address() : null;
+    JsonObject extra = new JsonObject()
+        .put("message_id", id)
+        .put("received", ReceivedHeader.build(session, id, single, ZonedDateTime.now())
+            + headerBlock(t.addedHeaders()))
+        .put("size_limit", session.config().messageSizeLimit())
+        .put("normalize_bare_line_ends",
+            session.config().bareLineEnds() == org.postern.config.BareLineEnds.NORMALIZE);
+    return Future.succeededFuture(new SessionResponse(Replies.START_DATA, SessionAction.DATA, true, extra, null));
   }
 
   /** Header lines as they go into the message: each ended by CRLF. */

@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.postern.policy.AclControl;
 import org.postern.policy.AclVerdict;
+import org.postern.bus.AclStage;
 import org.postern.config.BareLineEnds;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.Replies;
@@ -16,26 +17,37 @@ import java.util.List;
 
 /**
  * The final dot (RFC 2920 3.1: message content may begin a pipelined group, so none of these
- * replies is a synchronization point): decides on the spooled content (size, bare line ends, data ACL) and, when it is
- * accepted, hands the listener the envelope to commit before the 250. The transaction ends here
- * whatever the outcome.
+ * replies is a synchronization point): decides on the spooled content (size and bare line ends as
+ * its syntax step, then the mime and data ACLs) and, when it is accepted, hands the listener the
+ * envelope to commit before the 250. The transaction ends here whatever the outcome.
  */
-final class EndOfData {
+final class EndOfData extends PolicedCommand<JsonObject, EndOfData.Content> {
   /** Exim's and Postfix's answer to a message that has travelled too far: refused, so nobody gets a bounce. */
   static final SmtpReply MAIL_LOOP = SmtpReply.of(554, "5.4.0", "Too many \"Received\" headers - suspected mail loop");
 
-  private EndOfData() {
+  EndOfData() {
+    super(AclStage.DATA, false);
   }
 
   /**
-   * @param facts {@code {message_id, size, too_big, bare_lf, bare_cr, received_headers}} from the listener
+   * The message as the listener received it, and the transaction it ends.
+   *
+   * @param addedBefore how many ACL headers the transaction had before the mime and data ACLs
    */
-  static Future<SessionResponse> execute(SmtpSession session, JsonObject facts) {
+  record Content(Transaction transaction, String id, long size, String headers, String messageIdHeader,
+                 JsonArray mimeParts, int addedBefore) {
+  }
+
+  /**
+   * @param facts {@code {message_id, size, too_big, bare_lf, bare_cr, headers, message_id_header,
+   *              mime_parts, received_headers}} from the listener
+   */
+  @Override
+  Parsed<Content> parse(SmtpSession session, JsonObject facts) {
     Transaction t = session.transaction();
     if (!session.inData() || !facts.getString("message_id", "").equals(t.messageId())) {
-      return Future.succeededFuture(SessionResponse.reply(Replies.BAD_SEQUENCE).syncPoint(true));
+      return Parsed.response(SessionResponse.reply(Replies.BAD_SEQUENCE).syncPoint(true));
     }
-    String id = t.messageId();
     long size = facts.getLong("size", 0L);
     if (facts.getBoolean("too_big", false)) {
       return refuse(session, Replies.MESSAGE_TOO_BIG, "message too big: read=" + size + " max="
@@ -49,42 +61,76 @@ final class EndOfData {
     if (facts.getInteger("received_headers", 0) + 1 > session.config().delivery().receivedHeadersMax()) {
       return refuse(session, MAIL_LOOP, MAIL_LOOP.text());
     }
-    String headers = facts.getString("headers", "");
-    JsonObject vars = session.variablesWithRecipients().put("message_id", id).put("message_size", size)
-        .put("message_headers", headers);
-    int addedBefore = t.addedHeaders().size();
-    JsonArray parts = facts.getJsonArray("mime_parts");
+    return Parsed.request(new Content(t, t.messageId(), size, facts.getString("headers", ""),
+        facts.getString("message_id_header"), facts.getJsonArray("mime_parts"), t.addedHeaders().size()));
+  }
+
+  @Override
+  JsonObject variables(SmtpSession session, Content content) {
+    return session.variablesWithRecipients().put("message_id", content.id()).put("message_size", content.size())
+        .put("message_headers", content.headers());
+  }
+
+  /**
+   * The mime ACL for each MIME part, then the data ACL; the first that does not accept decides.
+   * The transaction ends here whatever the verdict.
+   */
+  @Override
+  Future<AclVerdict> policy(SmtpSession session, Content content) {
+    JsonObject vars = variables(session, content);
+    JsonArray parts = content.mimeParts();
     Future<AclVerdict> mime = parts == null || parts.isEmpty() ? Future.succeededFuture(null)
         : mimeParts(session, vars, parts, 0);
-    return mime.compose(refused -> refused != null ? Future.succeededFuture(refused) : session.check("data", vars))
+    return mime.compose(refused -> refused != null ? Future.succeededFuture(refused)
+            : session.check(AclStage.DATA, vars))
         .map(verdict -> {
-      session.resetTransaction();
-      if (verdict.type() == AclVerdict.Type.DISCARD || (verdict.accepted() && t.recipients().isEmpty())) {
-        return new SessionResponse(okReply(id), SessionAction.DISCARD, false, null,
-            id + " <= " + sender(t) + " " + session.hostForLog() + " discarded by ACL");
-      }
-      if (!verdict.accepted()) {
-        SmtpReply refusal = SmtpSession.refusal("data", verdict);
-        String log = "rejected after DATA: " + session.hostForLog() + " F=<" + sender(t) + ">: " + refusal;
-        SessionAction action = verdict.type() == AclVerdict.Type.DROP ? SessionAction.CLOSE : SessionAction.ABORT;
-        return new SessionResponse(refusal, action, false, null, log);
-      }
-      java.util.List<String> late = new ArrayList<>(t.addedHeaders().subList(addedBefore, t.addedHeaders().size()));
-      if (t.controls().contains(AclControl.SUBMISSION)) {
-        late.addAll(SubmissionHeaders.missing(headers, t, id, session.config().primaryHostname()));
-      }
-      boolean frozen = t.controls().contains(AclControl.FREEZE);
-      Envelope envelope = envelope(session, t, id, size, frozen);
-      session.messageAccepted();
-      String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
-          + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
-          + " P=" + session.protocol() + session.tlsForLog() + " S=" + size + messageIdForLog(facts.getString("message_id_header"));
-      JsonObject extra = new JsonObject().put("envelope", envelope.toJson())
-          .put("late_headers", DataCommand.headerBlock(late))
-          .put("queue_only", t.controls().contains(AclControl.QUEUE) || frozen);
-      return new SessionResponse(okReply(id), SessionAction.COMMIT, false, extra,
-          log + (frozen ? "\n" + id + " frozen by ACL" : ""));
-    });
+          session.resetTransaction();
+          return verdict;
+        });
+  }
+
+  @Override
+  String refusalLog(SmtpSession session, Content content, AclVerdict verdict, SmtpReply refusal) {
+    return "rejected after DATA: " + session.hostForLog() + " F=<" + sender(content.transaction()) + ">: " + refusal;
+  }
+
+  /** The spooled content is removed; the session goes on. */
+  @Override
+  SessionAction refusalAction() {
+    return SessionAction.ABORT;
+  }
+
+  @Override
+  Future<SessionResponse> discarded(SmtpSession session, Content content, AclVerdict verdict) {
+    String id = content.id();
+    return Future.succeededFuture(new SessionResponse(okReply(id), SessionAction.DISCARD, false, null,
+        id + " <= " + sender(content.transaction()) + " " + session.hostForLog() + " discarded by ACL"));
+  }
+
+  @Override
+  Future<SessionResponse> accepted(SmtpSession session, Content content, AclVerdict verdict) {
+    Transaction t = content.transaction();
+    if (t.recipients().isEmpty()) {
+      // Every recipient was discarded at RCPT: the message goes nowhere.
+      return discarded(session, content, verdict);
+    }
+    String id = content.id();
+    List<String> late = new ArrayList<>(t.addedHeaders().subList(content.addedBefore(), t.addedHeaders().size()));
+    if (t.controls().contains(AclControl.SUBMISSION)) {
+      late.addAll(SubmissionHeaders.missing(content.headers(), t, id, session.config().primaryHostname()));
+    }
+    boolean frozen = t.controls().contains(AclControl.FREEZE);
+    Envelope envelope = envelope(session, t, id, content.size(), frozen);
+    session.messageAccepted();
+    String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
+        + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
+        + " P=" + session.protocol() + session.tlsForLog() + " S=" + content.size()
+        + messageIdForLog(content.messageIdHeader());
+    JsonObject extra = new JsonObject().put("envelope", envelope.toJson())
+        .put("late_headers", DataCommand.headerBlock(late))
+        .put("queue_only", t.controls().contains(AclControl.QUEUE) || frozen);
+    return Future.succeededFuture(new SessionResponse(okReply(id), SessionAction.COMMIT, false, extra,
+        log + (frozen ? "\n" + id + " frozen by ACL" : "")));
   }
 
   /**
@@ -105,15 +151,16 @@ final class EndOfData {
     // Exim's units: the size in KB (here of the part as sent, not decoded), the anomaly level 0 or 1.
     partVars.put("mime_content_size", (part.getLong("size", 0L) + 1023) / 1024);
     partVars.put("mime_anomaly_level", part.getBoolean("anomaly", false) ? 1 : 0);
-    return session.check("mime", partVars).compose(verdict -> verdict.accepted() && verdict.type() != AclVerdict.Type.DISCARD
+    return session.check(AclStage.MIME, partVars).compose(verdict -> verdict.accepted() && verdict.type() != AclVerdict.Type.DISCARD
         ? mimeParts(session, vars, parts, index + 1) : Future.succeededFuture(verdict));
   }
 
-  private static Future<SessionResponse> refuse(SmtpSession session, SmtpReply reply, String why) {
+  /** A message refused before any ACL: the transaction ends and the spooled content is removed. */
+  private static Parsed<Content> refuse(SmtpSession session, SmtpReply reply, String why) {
     Transaction t = session.transaction();
     session.resetTransaction();
     String log = "rejected after DATA: " + session.hostForLog() + " F=<" + sender(t) + ">: " + why;
-    return Future.succeededFuture(new SessionResponse(reply, SessionAction.ABORT, false, null, log));
+    return Parsed.response(new SessionResponse(reply, SessionAction.ABORT, false, null, log));
   }
 
   /** Exim's {@code id=} field: the Message-ID header, if the message has one. */

@@ -4,6 +4,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
+import org.postern.policy.AclVerdict;
+import org.postern.bus.AclStage;
 import org.postern.bus.Addresses;
 import org.postern.queue.QueueFlush;
 import org.postern.smtp.Replies;
@@ -22,7 +24,7 @@ import java.util.regex.Pattern;
  * The queue's answer decides the reply: 250 when it started deliveries, 251 when nothing waited,
  * 458 when it did not answer in time. The request is asynchronous: the session never blocks.
  */
-final class EtrnCommand implements SmtpCommand {
+final class EtrnCommand extends PolicedCommand<String, EtrnCommand.Request> implements SmtpCommand {
   private static final Logger LOG = LoggerFactory.getLogger(EtrnCommand.class);
   private static final Pattern DOMAIN = Pattern.compile(
       "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?");
@@ -34,42 +36,57 @@ final class EtrnCommand implements SmtpCommand {
 
   /** {@code timeoutMs}: how long the client waits at most for the queue's answer. */
   EtrnCommand(Vertx vertx, long timeoutMs) {
+    super(AclStage.ETRN, true);
     this.vertx = vertx;
     this.options = new DeliveryOptions().setSendTimeout(timeoutMs);
   }
 
   /** What the argument asks for: a domain (maybe with subdomains), a queue name or an address literal. */
-  private enum Form { DOMAIN, SUBDOMAINS, QUEUE_NAME, ADDRESS_LITERAL }
+  enum Form { DOMAIN, SUBDOMAINS, QUEUE_NAME, ADDRESS_LITERAL }
+
+  /** The argument as given, what form it has and the node it names (without {@code @} or {@code #}). */
+  record Request(String argument, Form form, String node) {
+  }
 
   @Override
-  public Future<SessionResponse> execute(SmtpSession session, String argument) {
+  Parsed<Request> parse(SmtpSession session, String argument) {
     String arg = argument.strip();
     if (arg.isEmpty()) {
-      return MailCommand.done(Replies.SYNTAX_ERROR.withText("ETRN requires a node name"));
+      return Parsed.reply(Replies.SYNTAX_ERROR.withText("ETRN requires a node name"));
     }
     if (session.transaction().hasSender()) {
-      return MailCommand.done(Replies.BAD_SEQUENCE.withText("ETRN not permitted inside a transaction"));
+      return Parsed.reply(Replies.BAD_SEQUENCE.withText("ETRN not permitted inside a transaction"));
     }
     Form form = formOf(arg);
     if (form == null) {
-      return MailCommand.done(Replies.SYNTAX_ERROR.withText("Invalid node name: " + arg));
+      return Parsed.reply(Replies.SYNTAX_ERROR.withText("Invalid node name: " + arg));
     }
-    String node = form == Form.DOMAIN ? arg : arg.substring(1);
-    JsonObject vars = session.variables().put("domain", node).put("etrn_argument", arg);
-    return session.check("etrn", vars).compose(verdict -> {
-      if (!verdict.accepted()) {
-        return Future.succeededFuture(SmtpSession.refusal("etrn", verdict));
-      }
-      return switch (form) {
-        case QUEUE_NAME -> Future.succeededFuture(Replies.ETRN_NODE_NOT_ALLOWED.withText(
-            "Node " + arg + " not allowed: queue names are not supported"));
-        case ADDRESS_LITERAL -> Future.succeededFuture(Replies.ETRN_NODE_NOT_ALLOWED.withText(
-            "Node " + arg + " not allowed: address literals are not supported"));
-        default -> session.isHostCheck()
-            ? Future.succeededFuture(Replies.ETRN_STARTED.withText("Host checking: no queue run for node " + arg))
-            : flush(session, arg, node, form == Form.SUBDOMAINS);
-      };
-    }).map(reply -> SessionResponse.reply(reply).syncPoint(true));
+    return Parsed.request(new Request(arg, form, form == Form.DOMAIN ? arg : arg.substring(1)));
+  }
+
+  @Override
+  JsonObject variables(SmtpSession session, Request etrn) {
+    return session.variables().put("domain", etrn.node()).put("etrn_argument", etrn.argument());
+  }
+
+  @Override
+  String refusalLog(SmtpSession session, Request etrn, AclVerdict verdict, SmtpReply refusal) {
+    return session.hostForLog() + " " + rejected(verdict) + " ETRN " + etrn.argument() + ": " + refusal.text();
+  }
+
+  @Override
+  Future<SessionResponse> accepted(SmtpSession session, Request etrn, AclVerdict verdict) {
+    String arg = etrn.argument();
+    Future<SmtpReply> reply = switch (etrn.form()) {
+      case QUEUE_NAME -> Future.succeededFuture(Replies.ETRN_NODE_NOT_ALLOWED.withText(
+          "Node " + arg + " not allowed: queue names are not supported"));
+      case ADDRESS_LITERAL -> Future.succeededFuture(Replies.ETRN_NODE_NOT_ALLOWED.withText(
+          "Node " + arg + " not allowed: address literals are not supported"));
+      default -> session.isHostCheck()
+          ? Future.succeededFuture(Replies.ETRN_STARTED.withText("Host checking: no queue run for node " + arg))
+          : flush(session, arg, etrn.node(), etrn.form() == Form.SUBDOMAINS);
+    };
+    return reply.map(SessionResponse::reply);
   }
 
   private static Form formOf(String arg) {

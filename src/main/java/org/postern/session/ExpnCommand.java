@@ -1,6 +1,9 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import org.postern.policy.AclVerdict;
+import org.postern.bus.AclStage;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 
@@ -12,35 +15,52 @@ import java.util.Locale;
  * EXPN (RFC 5321 4.1.1.7, 3.5.3): expands an alias of {@code conf/aliases}, one member per line,
  * for clients the expn ACL accepts (by default only loopback).
  */
-final class ExpnCommand implements SmtpCommand {
+final class ExpnCommand extends PolicedCommand<String, ExpnCommand.Request> implements SmtpCommand {
+  ExpnCommand() {
+    super(AclStage.EXPN, true);
+  }
+
+  /** The argument as given, the list name without angle brackets and its two parts. */
+  record Request(String argument, String name, String localPart, String domain) {
+  }
+
   @Override
-  public Future<SessionResponse> execute(SmtpSession session, String argument) {
+  Parsed<Request> parse(SmtpSession session, String argument) {
     String arg = argument.strip();
     if (arg.isEmpty()) {
-      return MailCommand.done(Replies.SYNTAX_ERROR.withText("EXPN requires a list name"));
+      return Parsed.reply(Replies.SYNTAX_ERROR.withText("EXPN requires a list name"));
     }
     String name = arg.startsWith("<") && arg.endsWith(">") ? arg.substring(1, arg.length() - 1) : arg;
     int at = name.lastIndexOf('@');
     String localPart = at < 0 ? name : name.substring(0, at);
     String domain = at < 0 ? session.config().primaryHostname() : name.substring(at + 1);
-    var vars = session.variables().put("local_part", localPart).put("domain", domain);
-    return session.check("expn", vars).map(verdict -> {
-      if (!verdict.accepted()) {
-        return SessionResponse.reply(SmtpSession.refusal("expn", verdict)).syncPoint(true);
-      }
-      if (!session.config().localDomains().matches(domain) || !session.config().users().exists(localPart)) {
-        return SessionResponse.reply(Replies.MAILBOX_UNKNOWN.withText("<" + name + ">: Unknown user"))
-            .syncPoint(true);
-      }
-      List<String> members = session.config().users().aliasMembers(localPart);
-      if (members.isEmpty()) {
-        members = List.of(localPart.toLowerCase(Locale.ROOT));
-      }
-      List<String> lines = new ArrayList<>();
-      for (String m : members) {
-        lines.add("<" + (m.indexOf('@') >= 0 ? m : m + "@" + session.config().primaryHostname()) + ">");
-      }
-      return SessionResponse.reply(new SmtpReply(250, "2.1.5", lines)).syncPoint(true);
-    });
+    return Parsed.request(new Request(arg, name, localPart, domain));
+  }
+
+  @Override
+  JsonObject variables(SmtpSession session, Request expn) {
+    return session.variables().put("local_part", expn.localPart()).put("domain", expn.domain());
+  }
+
+  @Override
+  String refusalLog(SmtpSession session, Request expn, AclVerdict verdict, SmtpReply refusal) {
+    return session.hostForLog() + " " + rejected(verdict) + " EXPN " + expn.argument() + ": " + refusal.text();
+  }
+
+  @Override
+  Future<SessionResponse> accepted(SmtpSession session, Request expn, AclVerdict verdict) {
+    String localPart = expn.localPart();
+    if (!session.config().localDomains().matches(expn.domain()) || !session.config().users().exists(localPart)) {
+      return MailCommand.done(Replies.MAILBOX_UNKNOWN.withText("<" + expn.name() + ">: Unknown user"));
+    }
+    List<String> members = session.config().users().aliasMembers(localPart);
+    if (members.isEmpty()) {
+      members = List.of(localPart.toLowerCase(Locale.ROOT));
+    }
+    List<String> lines = new ArrayList<>();
+    for (String m : members) {
+      lines.add("<" + (m.indexOf('@') >= 0 ? m : m + "@" + session.config().primaryHostname()) + ">");
+    }
+    return MailCommand.done(new SmtpReply(250, "2.1.5", lines));
   }
 }

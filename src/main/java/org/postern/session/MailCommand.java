@@ -3,6 +3,8 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.postern.policy.AclVerdict;
+import io.vertx.core.json.JsonObject;
+import org.postern.bus.AclStage;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.MailPathException;
 import org.postern.smtp.Replies;
@@ -12,7 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /** MAIL FROM (RFC 5321 4.1.1.2) with SIZE (RFC 1870) and BODY (RFC 6152). */
-final class MailCommand implements SmtpCommand {
+final class MailCommand extends PolicedCommand<String, MailCommand.Request> implements SmtpCommand {
   static final SmtpReply HELO_FIRST = Replies.BAD_SEQUENCE.withText("EHLO or HELO first");
   private static final SmtpReply NESTED = Replies.BAD_SEQUENCE.withText("Sender already given");
   private static final SmtpReply BAD_SENDER = SmtpReply.of(501, "5.1.7", "Bad sender address syntax");
@@ -21,29 +23,37 @@ final class MailCommand implements SmtpCommand {
   /** Exim's words, with RFC 3463's "mail system full". */
   static final SmtpReply NO_SPACE = SmtpReply.of(452, "4.3.1", "Space shortage, please try later");
 
+  MailCommand() {
+    super(AclStage.MAIL, false);
+  }
+
+  /** A syntactically valid MAIL: the sender and its parameters. */
+  record Request(MailPath sender, long declaredSize, String bodyType, String authenticatedSender) {
+  }
+
   @Override
-  public Future<SessionResponse> execute(SmtpSession session, String argument) {
+  Parsed<Request> parse(SmtpSession session, String argument) {
     if (!session.greeted()) {
-      return done(HELO_FIRST);
+      return Parsed.reply(HELO_FIRST);
     }
     if (session.transaction().hasSender()) {
-      return done(NESTED);
+      return Parsed.reply(NESTED);
     }
     String path = RcptCommand.afterPrefix(argument, "FROM:");
     if (path == null) {
-      return done(Replies.SYNTAX_ERROR.withText("Syntax: MAIL FROM:<address>"));
+      return Parsed.reply(Replies.SYNTAX_ERROR.withText("Syntax: MAIL FROM:<address>"));
     }
     MailPath sender;
     try {
       sender = MailPath.parse(path, true);
     } catch (MailPathException e) {
-      return done(e.kind() == MailPathException.Kind.BAD_PARAMETER ? MALFORMED_PARAMETER : BAD_SENDER);
+      return Parsed.reply(e.kind() == MailPathException.Kind.BAD_PARAMETER ? MALFORMED_PARAMETER : BAD_SENDER);
     }
     long size = -1;
     String body = "7BIT";
     String authSender = null;
     if (!sender.parameters().isEmpty() && !session.esmtp()) {
-      return done(Replies.PARAMETER_UNRECOGNIZED.withText("MAIL parameters need EHLO"));
+      return Parsed.reply(Replies.PARAMETER_UNRECOGNIZED.withText("MAIL parameters need EHLO"));
     }
     for (Map.Entry<String, String> p : sender.parameters().entrySet()) {
       String value = p.getValue();
@@ -51,58 +61,61 @@ final class MailCommand implements SmtpCommand {
         case "SIZE" -> {
           // RFC 1870: 1*20DIGIT; anything longer than a long holds is over any limit.
           if (value == null || !value.matches("\\d{1,20}")) {
-            return done(Replies.SYNTAX_ERROR.withText("SIZE requires a number"));
+            return Parsed.reply(Replies.SYNTAX_ERROR.withText("SIZE requires a number"));
           }
           size = value.length() > 18 ? Long.MAX_VALUE : Long.parseLong(value);
           if (size > session.config().messageSizeLimit()) {
-            return done(Replies.MESSAGE_TOO_BIG);
+            return Parsed.reply(Replies.MESSAGE_TOO_BIG);
           }
         }
         case "BODY" -> {
           String v = value == null ? "" : value.toUpperCase(Locale.ROOT);
           if (!v.equals("7BIT") && !v.equals("8BITMIME")) {
-            return done(Replies.SYNTAX_ERROR.withText("BODY must be 7BIT or 8BITMIME"));
+            return Parsed.reply(Replies.SYNTAX_ERROR.withText("BODY must be 7BIT or 8BITMIME"));
           }
           body = v;
         }
         case "AUTH" -> {
           String decoded = xtext(value);
           if (decoded == null) {
-            return done(Replies.SYNTAX_ERROR.withText("Invalid AUTH= value (xtext)"));
+            return Parsed.reply(Replies.SYNTAX_ERROR.withText("Invalid AUTH= value (xtext)"));
           }
           // RFC 4954 5: only an authenticated, trusted client may vouch for another sender.
           authSender = session.authenticated() ? decoded : "<>";
         }
         default -> {
-          return done(Replies.PARAMETER_UNRECOGNIZED.withText("Unsupported MAIL parameter " + p.getKey()));
+          return Parsed.reply(Replies.PARAMETER_UNRECOGNIZED.withText("Unsupported MAIL parameter " + p.getKey()));
         }
       }
     }
-    long declared = size;
-    String bodyType = body;
-    String vouched = authSender;
-    // Commands run on the session verticle's context.
-    Vertx vertx = Vertx.currentContext().owner();
-    return StorageCheck.of(vertx).shortage(vertx, session.config(), declared).compose(shortage -> shortage != null
-        ? Future.succeededFuture(SessionResponse.reply(NO_SPACE).withLog(session.hostForLog()
-            + " temporarily rejected MAIL <" + sender.address() + ">: " + shortage))
-        : accept(session, sender, declared, bodyType, vouched));
+    return Parsed.request(new Request(sender, size, body, authSender));
   }
 
-  private static Future<SessionResponse> accept(SmtpSession session, MailPath sender, long declared, String bodyType,
-                                                String vouched) {
-    return session.check("mail", session.variables().put("sender_address", sender.address())).map(verdict -> {
-      if (!verdict.accepted()) {
-        SmtpReply refusal = SmtpSession.refusal("mail", verdict);
-        String log = session.hostForLog() + " " + (refusal.isTransientFailure() ? "temporarily rejected" : "rejected")
-            + " MAIL <" + sender.address() + ">: " + refusal.text();
-        return (verdict.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal)
-            : SessionResponse.reply(refusal)).withLog(log);
-      }
-      session.transaction().sender(sender, declared, bodyType);
-      session.transaction().authenticatedSender(vouched);
-      return SessionResponse.reply(Replies.SENDER_OK);
-    });
+  /** Exim's check_spool_space/check_spool_inodes (and the log's), with SIZE= counted, before the ACL. */
+  @Override
+  Future<SessionResponse> precheck(SmtpSession session, Request mail) {
+    // Commands run on the session verticle's context.
+    Vertx vertx = Vertx.currentContext().owner();
+    return StorageCheck.of(vertx).shortage(vertx, session.config(), mail.declaredSize()).map(shortage ->
+        shortage == null ? null : SessionResponse.reply(NO_SPACE).withLog(session.hostForLog()
+            + " temporarily rejected MAIL <" + mail.sender().address() + ">: " + shortage));
+  }
+
+  @Override
+  JsonObject variables(SmtpSession session, Request mail) {
+    return session.variables().put("sender_address", mail.sender().address());
+  }
+
+  @Override
+  String refusalLog(SmtpSession session, Request mail, AclVerdict verdict, SmtpReply refusal) {
+    return session.hostForLog() + " " + rejected(verdict) + " MAIL <" + mail.sender().address() + ">: " + refusal.text();
+  }
+
+  @Override
+  Future<SessionResponse> accepted(SmtpSession session, Request mail, AclVerdict verdict) {
+    session.transaction().sender(mail.sender(), mail.declaredSize(), mail.bodyType());
+    session.transaction().authenticatedSender(mail.authenticatedSender());
+    return done(Replies.SENDER_OK);
   }
 
   /** RFC 3461 xtext: "+XX" hex escapes, printable ASCII otherwise; null when malformed. */

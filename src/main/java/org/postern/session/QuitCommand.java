@@ -1,20 +1,40 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import org.postern.policy.AclVerdict;
+import org.postern.bus.AclStage;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 
 /** QUIT (RFC 5321 4.1.1.10): the quit ACL may only change the goodbye text, never refuse it. */
-final class QuitCommand implements SmtpCommand {
+final class QuitCommand extends PolicedCommand<String, Void> implements SmtpCommand {
+  QuitCommand() {
+    super(AclStage.QUIT, false);
+  }
+
   @Override
-  public Future<SessionResponse> execute(SmtpSession session, String argument) {
+  Parsed<Void> parse(SmtpSession session, String argument) {
     if (!argument.isBlank()) {
-      return MailCommand.done(Replies.SYNTAX_ERROR.withText("QUIT takes no argument"));
+      return Parsed.reply(Replies.SYNTAX_ERROR.withText("QUIT takes no argument"));
     }
-    return session.check("quit", session.variables()).map(verdict -> {
-      SmtpReply bye = verdict.message() != null ? Replies.BYE.withText(verdict.message())
-          : Replies.BYE.withText(session.config().primaryHostname() + " closing connection");
-      return SessionResponse.close(bye);
-    });
+    return Parsed.request(null);
+  }
+
+  @Override
+  JsonObject variables(SmtpSession session, Void none) {
+    return session.variables();
+  }
+
+  @Override
+  boolean refusable() {
+    return false;
+  }
+
+  @Override
+  Future<SessionResponse> accepted(SmtpSession session, Void none, AclVerdict verdict) {
+    SmtpReply bye = verdict.message() != null ? Replies.BYE.withText(verdict.message())
+        : Replies.BYE.withText(session.config().primaryHostname() + " closing connection");
+    return Future.succeededFuture(SessionResponse.close(bye));
   }
 }

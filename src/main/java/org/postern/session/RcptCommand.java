@@ -2,6 +2,8 @@ package org.postern.session;
 
 import io.vertx.core.Future;
 import org.postern.policy.AclVerdict;
+import io.vertx.core.json.JsonObject;
+import org.postern.bus.AclStage;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.MailPathException;
 import org.postern.smtp.Replies;
@@ -10,52 +12,64 @@ import org.postern.smtp.SmtpReply;
 import java.util.Locale;
 
 /** RCPT TO (RFC 5321 4.1.1.3): each recipient is put to the rcpt ACL. */
-final class RcptCommand implements SmtpCommand {
+final class RcptCommand extends PolicedCommand<String, MailPath> implements SmtpCommand {
   private static final SmtpReply MAIL_FIRST = Replies.BAD_SEQUENCE.withText("MAIL first");
   private static final SmtpReply BAD_RECIPIENT = SmtpReply.of(501, "5.1.3", "Bad recipient address syntax");
 
+  RcptCommand() {
+    super(AclStage.RCPT, false);
+  }
+
   @Override
-  public Future<SessionResponse> execute(SmtpSession session, String argument) {
+  Parsed<MailPath> parse(SmtpSession session, String argument) {
     if (!session.transaction().hasSender()) {
-      return MailCommand.done(session.greeted() ? MAIL_FIRST : MailCommand.HELO_FIRST);
+      return Parsed.reply(session.greeted() ? MAIL_FIRST : MailCommand.HELO_FIRST);
     }
     String path = afterPrefix(argument, "TO:");
     if (path == null) {
-      return MailCommand.done(Replies.SYNTAX_ERROR.withText("Syntax: RCPT TO:<address>"));
+      return Parsed.reply(Replies.SYNTAX_ERROR.withText("Syntax: RCPT TO:<address>"));
     }
     MailPath parsed;
     try {
       parsed = MailPath.parse(path, false);
     } catch (MailPathException e) {
-      return MailCommand.done(e.kind() == MailPathException.Kind.BAD_PARAMETER
-          ? MailCommand.MALFORMED_PARAMETER : BAD_RECIPIENT);
+      return Parsed.reply(e.kind() == MailPathException.Kind.BAD_PARAMETER ? MailCommand.MALFORMED_PARAMETER : BAD_RECIPIENT);
     }
     if (!parsed.parameters().isEmpty()) {
-      return MailCommand.done(Replies.PARAMETER_UNRECOGNIZED.withText(
+      return Parsed.reply(Replies.PARAMETER_UNRECOGNIZED.withText(
           "Unsupported RCPT parameter " + parsed.parameters().keySet().iterator().next()));
     }
-    // RFC 5321 4.1.1.3: <postmaster> without a domain is the postmaster of this host.
-    MailPath recipient = parsed.domain().isEmpty()
-        ? new MailPath(parsed.localPart(), session.config().primaryHostname(), parsed.parameters())
-        : parsed;
     if (session.transaction().acceptedCount() >= session.config().recipientsMax()) {
-      return MailCommand.done(Replies.TOO_MANY_RECIPIENTS);
+      return Parsed.reply(Replies.TOO_MANY_RECIPIENTS);
     }
-    return session.check("rcpt", SmtpSession.withAddress(session.variables(), recipient)).map(verdict -> {
-      switch (verdict.type()) {
-        case ACCEPT -> session.transaction().recipients().add(recipient);
-        case DISCARD -> session.transaction().discardRecipient();
-        default -> {
-          SmtpReply refusal = SmtpSession.refusal("rcpt", verdict);
-          String log = session.hostForLog() + " F=<" + session.transaction().sender().address() + "> "
-              + (refusal.isTransientFailure() ? "temporarily rejected" : "rejected") + " RCPT <"
-              + recipient.address() + ">: " + refusal.text();
-          return (verdict.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal)
-              : SessionResponse.reply(refusal)).withLog(log);
-        }
-      }
-      return SessionResponse.reply(Replies.RECIPIENT_OK);
-    });
+    // RFC 5321 4.1.1.3: <postmaster> without a domain is the postmaster of this host.
+    return Parsed.request(parsed.domain().isEmpty()
+        ? new MailPath(parsed.localPart(), session.config().primaryHostname(), parsed.parameters())
+        : parsed);
+  }
+
+  @Override
+  JsonObject variables(SmtpSession session, MailPath recipient) {
+    return SmtpSession.withAddress(session.variables(), recipient);
+  }
+
+  @Override
+  String refusalLog(SmtpSession session, MailPath recipient, AclVerdict verdict, SmtpReply refusal) {
+    return session.hostForLog() + " F=<" + session.transaction().sender().address() + "> " + rejected(verdict)
+        + " RCPT <" + recipient.address() + ">: " + refusal.text();
+  }
+
+  @Override
+  Future<SessionResponse> accepted(SmtpSession session, MailPath recipient, AclVerdict verdict) {
+    session.transaction().recipients().add(recipient);
+    return MailCommand.done(Replies.RECIPIENT_OK);
+  }
+
+  /** Exim: a discarded recipient is accepted with 250 and then forgotten. */
+  @Override
+  Future<SessionResponse> discarded(SmtpSession session, MailPath recipient, AclVerdict verdict) {
+    session.transaction().discardRecipient();
+    return MailCommand.done(Replies.RECIPIENT_OK);
   }
 
   /** The text after {@code FROM:}/{@code TO:} (case-insensitive), or null when the prefix is missing. */

@@ -5,6 +5,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import org.postern.policy.AclVerdict;
+import org.postern.bus.AclStage;
 import org.postern.bus.Addresses;
 import org.postern.config.ConfigHolder;
 import org.postern.log.MainLog;
@@ -38,6 +39,7 @@ public final class SessionVerticle extends VerticleBase {
       Map.entry("EXPN", new ExpnCommand()),
       Map.entry("STARTTLS", new StartTlsCommand()),
       Map.entry("TURN", new RefusedCommand(Replies.NOT_IMPLEMENTED.withText("TURN is not supported"))));
+  private static final EndOfData END_OF_DATA = new EndOfData();
   /** Batched SMTP (Exim's -bS): HELO/EHLO only reset; queries that expect an answer do nothing. */
   private static final Map<String, String> BATCH_EQUIVALENTS = Map.of(
       "HELO", "RSET", "EHLO", "RSET", "VRFY", "NOOP", "EXPN", "NOOP", "ETRN", "NOOP", "HELP", "NOOP");
@@ -71,12 +73,12 @@ public final class SessionVerticle extends VerticleBase {
     String id = facts.getString("id");
     SmtpSession session = new SmtpSession(id, config.current(), acl, facts);
     sessions.put(id, session);
-    session.check("connect", session.variables()).map(verdict -> {
+    session.check(AclStage.CONNECT, session.variables()).map(verdict -> {
       if (verdict.accepted()) {
         return SessionResponse.reply(SmtpReply.of(220, null, session.config().smtpBanner()));
       }
       sessions.remove(id);
-      return SessionResponse.close(SmtpSession.refusal("connect", verdict))
+      return SessionResponse.close(SmtpSession.refusal(AclStage.CONNECT, verdict))
           .withLog("rejected connection from " + session.hostForLog());
     }).onComplete(r -> answer(msg, session, r.result(), r.cause()));
   }
@@ -153,7 +155,7 @@ public final class SessionVerticle extends VerticleBase {
       msg.fail(404, "no such session");
       return;
     }
-    EndOfData.execute(session, body).onComplete(r -> answer(msg, session, r.result(), r.cause()));
+    END_OF_DATA.execute(session, body).onComplete(r -> answer(msg, session, r.result(), r.cause()));
   }
 
   private void tls(Message<JsonObject> msg) {
@@ -178,7 +180,7 @@ public final class SessionVerticle extends VerticleBase {
       vertx.eventBus().send(Addresses.AUTH_PREFIX + "cancel", new JsonObject().put("exchange", session.id()));
     }
     if (session != null && !body.getBoolean("quit", false)) {
-      session.check("notquit", session.variables().put("reason", body.getString("reason", "connection lost")))
+      session.check(AclStage.NOTQUIT, session.variables().put("reason", body.getString("reason", "connection lost")))
           .onSuccess(v -> {
             if (v.type() != AclVerdict.Type.ACCEPT && v.logMessage() != null) {
               MainLog.write(v.logMessage());

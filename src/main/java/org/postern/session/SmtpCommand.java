@@ -2,7 +2,10 @@ package org.postern.session;
 
 import io.vertx.core.Future;
 
-/** One SMTP verb's handler: checks sequence and syntax, asks policy, changes the session, replies. */
+/**
+ * One SMTP verb's handler: checks sequence and syntax, asks policy, changes the session, replies.
+ * A verb with an ACL stage does so through {@link PolicedCommand}.
+ */
 interface SmtpCommand {
   Future<SessionResponse> execute(SmtpSession session, String argument);
 }

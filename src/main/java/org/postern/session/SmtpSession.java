@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.postern.policy.AclVerdict;
+import org.postern.bus.AclStage;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.config.PosternConfig;
 import org.postern.smtp.MailPath;
@@ -316,7 +317,7 @@ public final class SmtpSession {
   }
 
   /** Asks the stage's ACL, mapping a missing answer to a deferral. */
-  Future<AclVerdict> check(String stage, JsonObject variables) {
+  Future<AclVerdict> check(AclStage stage, JsonObject variables) {
     return acl.check(config, stage, variables, facts.getBoolean("host_check", false)).map(verdict -> {
       if (verdict.set() != null) {
         verdict.set().forEach(e -> aclVariables.put(e.getKey(), String.valueOf(e.getValue())));
@@ -332,11 +333,8 @@ public final class SmtpSession {
    * Exim: headers may be added from the MAIL stage on (earlier ones have no message to go to);
    * message controls given before MAIL apply to every message of the connection.
    */
-  private void applyEffects(String stage, org.postern.policy.AclEffects effects) {
-    boolean messageStage = switch (stage) {
-      case "mail", "rcpt", "predata", "mime", "data" -> true;
-      default -> false;
-    };
+  private void applyEffects(AclStage stage, org.postern.policy.AclEffects effects) {
+    boolean messageStage = stage.inTransaction();
     if (messageStage) {
       transaction.addedHeaders().addAll(effects.headers());
     }
@@ -369,16 +367,16 @@ public final class SmtpSession {
    * The reply for a verdict that did not accept, with Exim's default codes per stage; a failed
    * {@code verify} or an ACL {@code message} overrides them.
    */
-  static SmtpReply refusal(String stage, AclVerdict verdict) {
+  static SmtpReply refusal(AclStage stage, AclVerdict verdict) {
     SmtpReply base = switch (verdict.type()) {
       case DEFER -> switch (stage) {
-        case "mail", "rcpt", "vrfy", "expn", "helo" -> SmtpReply.of(450, "4.7.1", "Temporary local problem - please try later");
-        case "etrn" -> SmtpReply.of(458, "4.7.1", "Unable to queue messages");
+        case MAIL, RCPT, VRFY, EXPN, HELO -> SmtpReply.of(450, "4.7.1", "Temporary local problem - please try later");
+        case ETRN -> SmtpReply.of(458, "4.7.1", "Unable to queue messages");
         default -> Replies.POLICY_DEFERRED;
       };
       default -> switch (stage) {
-        case "connect", "predata" -> SmtpReply.of(554, "5.7.1", "Administrative prohibition");
-        case "etrn" -> SmtpReply.of(458, "4.7.1", "Administrative prohibition");
+        case CONNECT, PREDATA -> SmtpReply.of(554, "5.7.1", "Administrative prohibition");
+        case ETRN -> SmtpReply.of(458, "4.7.1", "Administrative prohibition");
         default -> Replies.ADMINISTRATIVE_PROHIBITION;
       };
     };

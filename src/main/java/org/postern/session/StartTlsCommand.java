@@ -2,6 +2,8 @@ package org.postern.session;
 
 import io.vertx.core.Future;
 import org.postern.policy.AclVerdict;
+import io.vertx.core.json.JsonObject;
+import org.postern.bus.AclStage;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 
@@ -10,13 +12,17 @@ import org.postern.smtp.SmtpReply;
  * authenticated in clear must not be carried into TLS: "NO STARTTLS", USENIX Security 2021).
  * STARTTLS must end its pipelining group: input after it is discarded, never executed in TLS.
  */
-final class StartTlsCommand implements SmtpCommand {
+final class StartTlsCommand extends PolicedCommand<String, Void> implements SmtpCommand {
   static final SmtpReply READY = SmtpReply.of(220, "2.0.0", "Ready to start TLS");
   private static final SmtpReply NOT_OFFERED = Replies.BAD_SEQUENCE.withText("STARTTLS command used when not advertised");
   private static final SmtpReply ALREADY = Replies.BAD_SEQUENCE.withText("Already in TLS");
 
+  StartTlsCommand() {
+    super(AclStage.STARTTLS, true);
+  }
+
   @Override
-  public Future<SessionResponse> execute(SmtpSession session, String argument) {
+  Parsed<Void> parse(SmtpSession session, String argument) {
     if (!argument.isBlank()) {
       return sync(Replies.SYNTAX_ERROR.withText("STARTTLS takes no argument"));
     }
@@ -29,17 +35,20 @@ final class StartTlsCommand implements SmtpCommand {
     if (!session.offersStartTls()) {
       return sync(NOT_OFFERED);
     }
-    return session.check("starttls", session.variables()).map(verdict -> {
-      if (!verdict.accepted()) {
-        SmtpReply refusal = SmtpSession.refusal("starttls", verdict);
-        return (verdict.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal)
-            : SessionResponse.reply(refusal)).syncPoint(true);
-      }
-      return new SessionResponse(READY, SessionAction.STARTTLS, true, null, null);
-    });
+    return Parsed.request(null);
   }
 
-  private static Future<SessionResponse> sync(SmtpReply reply) {
-    return Future.succeededFuture(SessionResponse.reply(reply).syncPoint(true));
+  @Override
+  JsonObject variables(SmtpSession session, Void none) {
+    return session.variables();
+  }
+
+  @Override
+  Future<SessionResponse> accepted(SmtpSession session, Void none, AclVerdict verdict) {
+    return Future.succeededFuture(new SessionResponse(READY, SessionAction.STARTTLS, true, null, null));
+  }
+
+  private static Parsed<Void> sync(SmtpReply reply) {
+    return Parsed.response(SessionResponse.reply(reply).syncPoint(true));
   }
 }

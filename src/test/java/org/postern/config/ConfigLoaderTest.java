@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.postern.bus.AclStage;
 
 /**
  * ConfigLoader against real files in a temporary conf/ directory: the shipped configuration and
@@ -135,10 +136,10 @@ class ConfigLoaderTest {
     assertFalse(c.relayFromHosts().matches("127.0.0.2", null));
     assertFalse(c.relayFromHosts().matches("192.0.2.1", null));
 
-    assertEquals("acl_check_rcpt", c.aclForStage("rcpt"));
-    assertEquals("acl_check_expn", c.aclForStage("expn"));
-    assertEquals("acl_check_etrn", c.aclForStage("etrn"));
-    assertNull(c.aclForStage("connect"));
+    assertEquals("acl_check_rcpt", c.aclForStage(AclStage.RCPT));
+    assertEquals("acl_check_expn", c.aclForStage(AclStage.EXPN));
+    assertEquals("acl_check_etrn", c.aclForStage(AclStage.ETRN));
+    assertNull(c.aclForStage(AclStage.CONNECT));
     assertTrue(c.users().exists("admin"));
     assertTrue(c.users().exists("postmaster"));
     assertEquals(dir.resolve("../data/spool").normalize(), c.spoolDirectory());

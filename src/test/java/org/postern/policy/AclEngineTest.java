@@ -16,7 +16,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.postern.bus.AclStage;
 import org.postern.config.ConfigLoader;
 import org.postern.config.PosternConfig;
 
@@ -80,12 +82,12 @@ class AclEngineTest {
     return rcpt(host, "alice", "test.example");
   }
 
-  private static AclVerdict eval(PosternConfig c, String stage, JsonObject vars) throws Exception {
+  private static AclVerdict eval(PosternConfig c, AclStage stage, JsonObject vars) throws Exception {
     return AclEngine.evaluate(stage, vars, c).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
   }
 
   private static AclVerdict rcptVerdict(PosternConfig c, JsonObject vars) throws Exception {
-    return eval(c, "rcpt", vars);
+    return eval(c, AclStage.RCPT, vars);
   }
 
   // --- the shipped rcpt policy ----------------------------------------------------------------
@@ -166,28 +168,28 @@ class AclEngineTest {
   @Test
   void shippedExpnAndEtrn() throws Exception {
     PosternConfig c = config(MAIN + "acl_smtp_etrn: acl_check_etrn\n", shipped("acl.yaml"));
-    assertEquals(AclVerdict.Type.ACCEPT, eval(c, "expn", from("127.0.0.9")).type());
-    assertEquals(AclVerdict.Type.ACCEPT, eval(c, "expn", from("::1")).type());
-    AclVerdict denied = eval(c, "expn", from("192.0.2.1"));
+    assertEquals(AclVerdict.Type.ACCEPT, eval(c, AclStage.EXPN, from("127.0.0.9")).type());
+    assertEquals(AclVerdict.Type.ACCEPT, eval(c, AclStage.EXPN, from("::1")).type());
+    AclVerdict denied = eval(c, AclStage.EXPN, from("192.0.2.1"));
     assertEquals(AclVerdict.Type.DENY, denied.type());
     assertEquals("Administrative prohibition", denied.message());
-    assertEquals(AclVerdict.Type.ACCEPT, eval(c, "etrn", from("127.0.0.1")).type());
-    assertEquals(AclVerdict.Type.DENY, eval(c, "etrn", from("127.0.0.2")).type());
+    assertEquals(AclVerdict.Type.ACCEPT, eval(c, AclStage.ETRN, from("127.0.0.1")).type());
+    assertEquals(AclVerdict.Type.DENY, eval(c, AclStage.ETRN, from("127.0.0.2")).type());
   }
 
   // --- stages without an ACL ------------------------------------------------------------------
 
   @ParameterizedTest
-  @ValueSource(strings = {"connect", "helo", "mail", "predata", "data", "quit", "notquit"})
-  void stagesWithoutAclAccept(String stage) throws Exception {
+  @EnumSource(value = AclStage.class, names = {"CONNECT", "HELO", "MAIL", "PREDATA", "DATA", "QUIT", "NOTQUIT"})
+  void stagesWithoutAclAccept(AclStage stage) throws Exception {
     PosternConfig c = config(MAIN, "");
     assertNull(c.aclForStage(stage));
     assertEquals(AclVerdict.Type.ACCEPT, eval(c, stage, from("192.0.2.1")).type());
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"rcpt", "vrfy", "expn", "etrn"})
-  void stagesWithoutAclDeny(String stage) throws Exception {
+  @EnumSource(value = AclStage.class, names = {"RCPT", "VRFY", "EXPN", "ETRN"})
+  void stagesWithoutAclDeny(AclStage stage) throws Exception {
     PosternConfig c = config(MAIN, "");
     assertNull(c.aclForStage(stage));
     assertEquals(AclVerdict.Type.DENY, eval(c, stage, from("127.0.0.1")).type());
@@ -197,10 +199,10 @@ class AclEngineTest {
   void aclForAnotherStage() throws Exception {
     PosternConfig c = config(MAIN + "acl_smtp_mail: check_mail\n",
         "check_mail:\n  - deny: { hosts: 192.0.2.0/24, message: go away }\n  - accept:\n");
-    AclVerdict v = eval(c, "mail", from("192.0.2.9"));
+    AclVerdict v = eval(c, AclStage.MAIL, from("192.0.2.9"));
     assertEquals(AclVerdict.Type.DENY, v.type());
     assertEquals("go away", v.message());
-    assertEquals(AclVerdict.Type.ACCEPT, eval(c, "mail", from("198.51.100.1")).type());
+    assertEquals(AclVerdict.Type.ACCEPT, eval(c, AclStage.MAIL, from("198.51.100.1")).type());
   }
 
   // --- verbs ----------------------------------------------------------------------------------
@@ -425,7 +427,7 @@ class AclEngineTest {
   void traceReportsEachStep() throws Exception {
     PosternConfig c = rcptAcl("- deny: { hosts: 192.0.2.1 }", "- accept:");
     List<String> trace = new ArrayList<>();
-    AclVerdict v = AclEngine.evaluate("rcpt", from("192.0.2.2"), c, trace::add)
+    AclVerdict v = AclEngine.evaluate(AclStage.RCPT, from("192.0.2.2"), c, trace::add)
         .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     assertEquals(AclVerdict.Type.ACCEPT, v.type());
     assertTrue(trace.stream().anyMatch(l -> l.contains("hosts = 192.0.2.1") && l.contains("false")), trace.toString());

@@ -2,6 +2,7 @@ package org.postern.policy;
 
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
+import org.postern.bus.AclStage;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigLoader;
 import org.postern.config.PosternConfig;
@@ -33,7 +34,7 @@ class AclSubroutineTest {
     // As SmtpSession.variables() offers them.
     JsonObject vars = new JsonObject().put("sender_host_address", "192.0.2.7").put("sender_helo_name", helo)
         .put("primary_hostname", c.primaryHostname()).put("local_part", localPart).put("domain", "remote.example");
-    return AclEngine.evaluate("rcpt", vars, c).toCompletionStage().toCompletableFuture().get();
+    return AclEngine.evaluate(AclStage.RCPT, vars, c).toCompletionStage().toCompletableFuture().get();
   }
 
   @Test
@@ -100,7 +101,7 @@ class AclSubroutineTest {
         + "  - deny: { message: relay not permitted }\n");
     JsonObject vars = new JsonObject().put("sender_host_address", "192.0.2.7").put("local_part", "nobody")
         .put("domain", "mx.test.example");
-    AclVerdict v = AclEngine.evaluate("rcpt", vars, c).toCompletionStage().toCompletableFuture().get();
+    AclVerdict v = AclEngine.evaluate(AclStage.RCPT, vars, c).toCompletionStage().toCompletableFuture().get();
     assertEquals(AclVerdict.Type.DENY, v.type());
     assertEquals("relay not permitted", v.message());
     assertEquals(null, v.code());

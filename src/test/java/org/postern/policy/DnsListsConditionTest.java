@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.postern.bus.AclStage;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigLoader;
 import org.postern.config.PosternConfig;
@@ -66,7 +67,7 @@ class DnsListsConditionTest {
   }
 
   private AclVerdict check(PosternConfig config, JsonObject variables) throws Exception {
-    return AclEngine.evaluate("rcpt", variables, config, line -> { }, vertx)
+    return AclEngine.evaluate(AclStage.RCPT, variables, config, line -> { }, vertx)
         .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
@@ -251,7 +252,7 @@ class DnsListsConditionTest {
 
   @Test
   void withoutVertxTheConditionDefers() throws Exception {
-    AclVerdict v = AclEngine.evaluate("rcpt", new JsonObject().put("sender_host_address", "192.0.2.2"),
+    AclVerdict v = AclEngine.evaluate(AclStage.RCPT, new JsonObject().put("sender_host_address", "192.0.2.2"),
         rcptAcl("- deny: { dnslists: bl.test }", "- accept:")).toCompletionStage().toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     assertEquals(AclVerdict.Type.DEFER, v.type());
@@ -262,7 +263,7 @@ class DnsListsConditionTest {
   void traceShowsTheConditionAndTheLookup() throws Exception {
     dns.a("2.2.0.192.bl.test", "127.0.0.2");
     List<String> trace = new ArrayList<>();
-    AclEngine.evaluate("rcpt", new JsonObject().put("sender_host_address", "192.0.2.2"),
+    AclEngine.evaluate(AclStage.RCPT, new JsonObject().put("sender_host_address", "192.0.2.2"),
         rcptAcl("- deny: { dnslists: \"bl.test=127.0.0.2\" }"), trace::add, vertx)
         .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     assertTrue(trace.contains("  dnslists: 2.2.0.192.bl.test -> [127.0.0.2]"), trace.toString());
@@ -306,7 +307,7 @@ class DnsListsConditionTest {
 
   @Test
   void dnslistVariablesAreKnownToExpansions() throws Exception {
-    assertNull(AclEngine.evaluate("rcpt", new JsonObject(), rcptAcl(
+    assertNull(AclEngine.evaluate(AclStage.RCPT, new JsonObject(), rcptAcl(
         "- accept: { message: \"$dnslist_domain$dnslist_value$dnslist_text$dnslist_matched\" }"))
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).code());
   }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.postern.policy.AclCondition.Outcome;
+import org.postern.bus.AclStage;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigLoader;
 import org.postern.config.PosternConfig;
@@ -358,7 +359,7 @@ class RatelimitConditionTest {
   }
 
   private AclVerdict rcpt(PosternConfig config, JsonObject vars, List<String> trace, Vertx v) throws Exception {
-    return AclEngine.evaluate("rcpt", vars, config, trace::add, v).toCompletionStage().toCompletableFuture()
+    return AclEngine.evaluate(AclStage.RCPT, vars, config, trace::add, v).toCompletionStage().toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
   }
 

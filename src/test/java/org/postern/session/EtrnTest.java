@@ -6,7 +6,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postern.bus.Addresses;
-import org.postern.queue.QueueVerticle;
+import org.postern.testing.InMemorySmtp;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 
@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * ETRN (RFC 1985) against a real server whose queue is left out: a stand-in consumer of
- * {@code postern.queue.flush}, registered in the server's Vert.x, records each request and answers
- * as the test says.
+ * ETRN (RFC 1985) in memory ({@link InMemorySmtp}) against the real session tier, with no queue: a
+ * stand-in consumer of {@code postern.queue.flush}, registered in the server's Vert.x, records each
+ * request and answers as the test says.
  */
 class EtrnTest {
   private PosternTestServer server;
@@ -28,7 +28,7 @@ class EtrnTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    server = PosternTestServer.create().without(QueueVerticle.class.getName()).start();
+    server = PosternTestServer.create().startSessions();
   }
 
   @AfterEach
@@ -53,8 +53,7 @@ class EtrnTest {
   }
 
   private SmtpTestClient.Reply etrn(String from, String argument) throws Exception {
-    try (SmtpTestClient c = SmtpTestClient.connectFrom(from, server.port())) {
-      c.timeout(30_000);
+    try (InMemorySmtp c = InMemorySmtp.connectFrom(server, from)) {
       assertEquals(220, c.reply().code());
       assertEquals(250, c.command("EHLO client.example").code());
       return c.command(argument == null ? "ETRN" : "ETRN " + argument);
@@ -98,7 +97,7 @@ class EtrnTest {
 
   @Test
   void noQueueIs458() throws Exception {
-    // The server runs without a QueueVerticle and nothing else consumes the address.
+    // The session tier has no QueueVerticle and nothing else consumes the address.
     assertReply(458, "4.5.0 Unable to queue messages for node example.org", etrn("127.0.0.1", "example.org"));
   }
 
@@ -146,7 +145,7 @@ class EtrnTest {
   @Test
   void insideATransactionIs503() throws Exception {
     queueAnswering(1);
-    try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
+    try (InMemorySmtp c = InMemorySmtp.connect(server)) {
       assertEquals(220, c.reply().code());
       assertEquals(250, c.command("EHLO client.example").code());
       assertEquals(250, c.command("MAIL FROM:<a@example.net>").code());

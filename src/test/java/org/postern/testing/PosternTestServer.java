@@ -144,13 +144,31 @@ public final class PosternTestServer implements AutoCloseable {
 
   /** Deploys every verticle of verticles.json and waits until the listener is up. */
   public PosternTestServer start() throws Exception {
+    deploy(name -> !left.contains(name));
+    smtpPort = vertx.sharedData().<String, Integer>getLocalMap(ListenerVerticle.PORTS).get("smtp");
+    return this;
+  }
+
+  /**
+   * Deploys only what an SMTP session needs behind the listener (the config, ACL, auth and session
+   * verticles of verticles.json), for {@link InMemorySmtp}: no socket is opened, nothing is queued
+   * or delivered, so whatever a session accepts stays in the spool.
+   */
+  public PosternTestServer startSessions() throws Exception {
+    deploy(name -> SESSION_TIER.contains(name) && !left.contains(name));
+    return this;
+  }
+
+  private static final java.util.Set<String> SESSION_TIER = java.util.Set.of(
+      org.postern.config.ConfigVerticle.class.getName(), org.postern.acl.AclVerticle.class.getName(),
+      org.postern.auth.AuthVerticle.class.getName(), org.postern.session.SessionVerticle.class.getName());
+
+  private void deploy(java.util.function.Predicate<String> include) throws Exception {
     Path config = writeConfig();
     vertx = Vertx.vertx();
     JsonArray list = VerticleDeployer.read(Path.of("verticles.json"));
-    VerticleDeployer.deploy(vertx, list, config, name -> !left.contains(name), replaced)
+    VerticleDeployer.deploy(vertx, list, config, include, replaced)
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    smtpPort = vertx.sharedData().<String, Integer>getLocalMap(ListenerVerticle.PORTS).get("smtp");
-    return this;
   }
 
   public int port() {

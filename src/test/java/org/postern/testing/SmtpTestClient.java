@@ -17,7 +17,7 @@ import java.util.List;
  * pipelined groups, half commands) and parses replies strictly (every line must be
  * {@code ddd-} or {@code ddd } and end with CRLF).
  */
-public final class SmtpTestClient implements AutoCloseable {
+public final class SmtpTestClient implements SmtpClientSide {
   /** One parsed reply. */
   public record Reply(int code, List<String> lines) {
     public String text() {
@@ -70,10 +70,12 @@ public final class SmtpTestClient implements AutoCloseable {
     socket.setSoTimeout(millis);
   }
 
+  @Override
   public void send(String text) throws IOException {
     sendRaw(text.getBytes(StandardCharsets.UTF_8));
   }
 
+  @Override
   public void sendRaw(byte[] bytes) throws IOException {
     out.write(bytes);
     out.flush();
@@ -86,6 +88,7 @@ public final class SmtpTestClient implements AutoCloseable {
   }
 
   /** Reads one complete reply. */
+  @Override
   public Reply reply() throws IOException {
     return readReply(in);
   }
@@ -124,6 +127,12 @@ public final class SmtpTestClient implements AutoCloseable {
     } catch (IOException e) {
       return true;
     }
+  }
+
+  @Override
+  public boolean closedByServer(java.time.Duration within) throws IOException {
+    timeout((int) within.toMillis());
+    return closedByServer();
   }
 
   /** Reads a CRLF-terminated line; a bare LF in a reply is a test failure. */
