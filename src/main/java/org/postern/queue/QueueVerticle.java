@@ -5,9 +5,16 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.Addresses;
+import org.postern.bus.BusCodecs;
+import org.postern.bus.DeliveryRequest;
+import org.postern.bus.DeliveryResult;
+import org.postern.bus.DeliveryStatus;
+import org.postern.bus.EnqueueReply;
+import org.postern.bus.EnqueueRequest;
+import org.postern.bus.QueueFlushReply;
+import org.postern.bus.QueueFlushRequest;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.delivery.MaildirDeliveryVerticle;
@@ -22,8 +29,10 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
@@ -36,8 +45,9 @@ import java.util.Set;
  * (fsynced) after each result so a crash re-delivers at most what was in flight. Permanent failures
  * are reported to the sender in one bounce per attempt; a failing bounce is frozen.
  *
- * <p>Consumes {@code postern.queue.enqueue} ({@code {id, queue_only?}}) and
- * {@code postern.queue.flush} ({@code {domain?, force?}}, replied with {@code {started: n}}).
+ * <p>Consumes {@code postern.queue.enqueue} ({@link EnqueueRequest}, node-local, answered by an
+ * {@link EnqueueReply}) and {@code postern.queue.flush} ({@link QueueFlushRequest} as JSON,
+ * cluster-wide, answered by a {@link QueueFlushReply}).
  * Verticle config: {@code run_at_start} (true), {@code queue_run_interval_ms} (overrides
  * {@code queue_run_interval}).
  */
@@ -85,7 +95,8 @@ public final class QueueVerticle extends VerticleBase {
     remote = new RemoteDeliveries(vertx, workers, spool, retryDatabase,
         new RemoteRouter(settings -> DnsResolvers.of(vertx, settings), new Random()),
         new DeliveryPermits(c.delivery().remoteMaxParallel()), clock);
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.QUEUE_ENQUEUE, this::enqueued);
+    BusCodecs.register(vertx, EnqueueRequest.class, EnqueueReply.class, DeliveryRequest.class, DeliveryResult.class);
+    vertx.eventBus().<EnqueueRequest>localConsumer(Addresses.QUEUE_ENQUEUE, this::enqueued);
     vertx.eventBus().<JsonObject>consumer(Addresses.QUEUE_FLUSH, this::flush);
     long interval = config().getLong("queue_run_interval_ms", c.delivery().queueRunInterval().toMillis());
     vertx.setPeriodic(interval, interval, t -> {
@@ -106,14 +117,14 @@ public final class QueueVerticle extends VerticleBase {
     });
   }
 
-  private void enqueued(Message<JsonObject> msg) {
-    if (config.current().queueOnly() || msg.body().getBoolean("queue_only", false)) {
+  private void enqueued(Message<EnqueueRequest> msg) {
+    EnqueueRequest request = msg.body();
+    if (config.current().queueOnly() || request.queueOnly()) {
       // Exim's queue_only (or an ACL's control = queue): accept now, deliver at the next queue run.
-      msg.reply(new JsonObject().put("id", msg.body().getString("id")).put("queued", true));
+      msg.reply(new EnqueueReply(request.id(), true));
       return;
     }
-    deliver(msg.body().getString("id"), QueueRunFilter.ALL)
-        .onComplete(r -> msg.reply(new JsonObject().put("id", msg.body().getString("id"))));
+    deliver(request.id(), QueueRunFilter.ALL).onComplete(r -> msg.reply(new EnqueueReply(request.id(), false)));
   }
 
   /**
@@ -132,16 +143,15 @@ public final class QueueVerticle extends VerticleBase {
   }
 
   private void flush(Message<JsonObject> msg) {
-    JsonObject body = msg.body() == null ? new JsonObject() : msg.body();
-    QueueRunFilter filter = QueueRunFilter.of(body);
-    boolean wait = body.getBoolean("wait", false);
-    runQueue(filter).onComplete(ar -> {
+    QueueFlushRequest request = QueueFlushRequest.fromJson(msg.body());
+    runQueue(QueueRunFilter.of(request)).onComplete(ar -> {
       if (msg.replyAddress() == null) {
         return;
       }
       int started = ar.succeeded() ? ar.result().started() : 0;
-      Future<Void> done = ar.succeeded() && wait ? ar.result().finished() : Future.succeededFuture();
-      done.onComplete(d -> msg.reply(new JsonObject().put("started", started)));
+      Future<Void> done = ar.succeeded() && request.waitForDeliveries() ? ar.result().finished()
+          : Future.succeededFuture();
+      done.onComplete(d -> msg.reply(new QueueFlushReply(started).toJson()));
     });
   }
 
@@ -265,45 +275,51 @@ public final class QueueVerticle extends VerticleBase {
 
   private Future<Void> deliverLocally(MessageAttempt a, PosternConfig c) {
     LocalRouting.Plan plan = LocalRouting.plan(a.envelope(), c);
-    Set<String> mailboxes = plan.allMailboxes();
-    Future<JsonObject> results = mailboxes.isEmpty() ? Future.succeededFuture(new JsonObject())
-        : vertx.eventBus().<JsonObject>request(MaildirDeliveryVerticle.ADDRESS, new JsonObject()
-                .put("id", a.id())
-                .put("data_file", spool.dataFile(a.id()).toString())
-                .put("sender", a.envelope().sender())
-                .put("received_at", a.envelope().receivedAt())
-                .put("recovering", recovering)
-                .put("mailboxes", new JsonArray(new ArrayList<>(mailboxes))),
-            new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
-        .map(m -> m.body().getJsonObject("results"));
+    List<String> mailboxes = List.copyOf(plan.allMailboxes());
+    Envelope e = a.envelope();
+    Future<DeliveryResult> results = mailboxes.isEmpty()
+        ? Future.succeededFuture(new DeliveryResult(List.of(), List.of()))
+        : vertx.eventBus().<DeliveryResult>request(MaildirDeliveryVerticle.ADDRESS,
+                new DeliveryRequest(a.id(), LocalRouting.TRANSPORT, spool.dataFile(a.id()).toString(), e.sender(),
+                    e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), recovering, mailboxes,
+                    List.of()),
+                new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
+            .map(Message::body);
     return results.compose(r -> {
       record(a, plan, r, LocalRouting.routerName(c));
       return a.save(workers, spool);
     });
   }
 
-  /** Applies the maildir transport's results and writes the main-log lines. */
-  private void record(MessageAttempt a, LocalRouting.Plan plan, JsonObject results, String router) {
+  /** Applies the maildir transport's results (the smtp transport's shape) and writes the main-log lines. */
+  private void record(MessageAttempt a, LocalRouting.Plan plan, DeliveryResult results, String router) {
     String id = a.id();
+    Map<String, DeliveryResult.Recipient> byMailbox = new HashMap<>();
+    results.recipients().forEach(r -> byMailbox.put(r.address(), r));
     for (Envelope.Recipient r : a.pending()) {
       if (plan.unknown().contains(r.address())) {
         MainLog.write(id + " ** " + r.address() + ": " + RemoteRouter.UNROUTEABLE);
         a.fail(BounceRequest.FailedRecipient.local(r.address(), RemoteRouter.UNROUTEABLE, clock.instant()));
       } else if (plan.mailboxesByRecipient().containsKey(r.address())) {
-        boolean all = true;
+        DeliveryResult.Recipient failure = null;
+        boolean deferred = false;
         for (String mailbox : plan.mailboxesByRecipient().get(r.address())) {
-          String result = results.getString(mailbox, "deferred: no result");
-          if (result.equals("delivered")) {
-            MainLog.write(id + " => " + mailbox + " <" + r.address() + "> R=" + router
-                + " T=" + LocalRouting.TRANSPORT);
-          } else {
-            all = false;
-            MainLog.write(id + " == " + mailbox + " <" + r.address() + "> R=" + router + " T=" + LocalRouting.TRANSPORT
-                + " " + result);
-          }
+          DeliveryResult.Recipient result = byMailbox.getOrDefault(mailbox, DeliveryResult.Recipient.local(mailbox,
+              DeliveryStatus.DEFERRED, 0, null, "no result from the " + LocalRouting.TRANSPORT + " transport"));
+          String tags = " " + mailbox + " <" + r.address() + "> R=" + router + " T=" + LocalRouting.TRANSPORT;
+          MainLog.write(id + switch (result.status()) {
+            case DELIVERED -> " =>" + tags;
+            case DEFERRED -> " ==" + tags + " defer: " + result.text();
+            case FAILED -> " **" + tags + ": " + result.text();
+          });
+          deferred |= result.status() == DeliveryStatus.DEFERRED;
+          failure = result.status() == DeliveryStatus.FAILED ? result : failure;
         }
-        if (all) {
+        if (failure == null && !deferred) {
           a.delivered(r.address());
+        } else if (!deferred) {
+          a.fail(BounceRequest.FailedRecipient.remote(r.address(), null, null, null, failure.code(),
+              failure.enhanced(), failure.text(), clock.instant()));
         }
       }
     }

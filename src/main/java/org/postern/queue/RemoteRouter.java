@@ -2,9 +2,9 @@ package org.postern.queue;
 
 import io.vertx.core.Future;
 import org.postern.acl.HostList;
+import org.postern.bus.RemoteHost;
 import org.postern.config.PosternConfig;
 import org.postern.config.RouterConfig;
-import org.postern.delivery.smtp.RemoteHost;
 import org.postern.delivery.smtp.SmtpTransportOptions;
 import org.postern.dns.DnsResolver;
 import org.postern.dns.DnsSettings;
