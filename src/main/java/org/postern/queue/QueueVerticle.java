@@ -225,10 +225,10 @@ public final class QueueVerticle extends VerticleBase {
           return new MessageAttempt(envelope, ReceivedHeaders.count(spool.dataFile(id)), filter.force(), lock[0]);
         }, false)
         .compose(a -> {
-          if (a == null || a.envelope().frozen() && !filter.thaw()) {
+          if (a == null || a.frozen() && !filter.thaw()) {
             return Future.succeededFuture();
           }
-          if (a.envelope().frozen()) {
+          if (a.frozen()) {
             a.thaw();
             MainLog.write(id + " Unfrozen by forced delivery");
           }
@@ -246,81 +246,104 @@ public final class QueueVerticle extends VerticleBase {
             }, false));
   }
 
+  /**
+   * Local deliveries, then remote ones, then the bounce and the spool. The work that grows with the
+   * recipients (routing, results, log lines) runs on a worker: a message may have 50,000.
+   */
   private Future<Void> attempt(MessageAttempt a, PosternConfig c) {
     if (a.receivedHeaders() > c.delivery().receivedHeadersMax()) {
-      for (Envelope.Recipient r : a.pending()) {
-        MainLog.write(a.id() + " ** " + r.address() + ": " + ReceivedHeaders.LOOP);
-        a.fail(BounceRequest.FailedRecipient.local(r.address(), ReceivedHeaders.LOOP, clock.instant()));
-      }
-      return finish(a, c);
+      return workers.<Void>executeBlocking(() -> {
+        for (Envelope.Recipient r : a.pending()) {
+          MainLog.write(a.id() + " ** " + r.address() + ": " + ReceivedHeaders.LOOP);
+          a.fail(BounceRequest.FailedRecipient.local(r.address(), ReceivedHeaders.LOOP, clock.instant()));
+        }
+        return null;
+      }, false).compose(v -> finish(a, c));
     }
     Future<Void> local = c.delivery().routesLocal() ? deliverLocally(a, c) : Future.succeededFuture();
-    return local.compose(v -> {
-      List<Envelope.Recipient> remoteRecipients = a.pending().stream()
-          .filter(r -> !a.failed(r.address()))
-          .filter(r -> !c.delivery().routesLocal() || !c.localDomains().matches(r.domain())).toList();
-      if (remoteRecipients.isEmpty()) {
-        return Future.succeededFuture();
+    return local.compose(v -> workers.executeBlocking(() -> remoteRecipients(a, c), false))
+        .compose(remoteRecipients -> remoteRecipients.isEmpty() ? Future.succeededFuture()
+            : remote.deliver(a, remoteRecipients, c))
+        .compose(v -> finish(a, c));
+  }
+
+  /** The pending recipients left for the remote routers; logs why they stay queued when there are none. */
+  private static List<Envelope.Recipient> remoteRecipients(MessageAttempt a, PosternConfig c) {
+    List<Envelope.Recipient> remoteRecipients = a.pending().stream()
+        .filter(r -> !a.failed(r.address()))
+        .filter(r -> !c.delivery().routesLocal() || !c.localDomains().matches(r.domain())).toList();
+    if (!remoteRecipients.isEmpty() && !c.delivery().routesRemote()) {
+      for (Envelope.Recipient r : remoteRecipients) {
+        MainLog.write(a.id() + " == " + r.address() + " R=none: " + REMOTE_NOT_CONFIGURED
+            + "; message stays queued");
       }
-      if (!c.delivery().routesRemote()) {
-        for (Envelope.Recipient r : remoteRecipients) {
-          MainLog.write(a.id() + " == " + r.address() + " R=none: " + REMOTE_NOT_CONFIGURED
-              + "; message stays queued");
-        }
-        return Future.succeededFuture();
-      }
-      return remote.deliver(a, remoteRecipients, c);
-    }).compose(v -> finish(a, c));
+      return List.of();
+    }
+    return remoteRecipients;
   }
 
   private Future<Void> deliverLocally(MessageAttempt a, PosternConfig c) {
-    LocalRouting.Plan plan = LocalRouting.plan(a.envelope(), c);
-    List<String> mailboxes = List.copyOf(plan.allMailboxes());
-    Envelope e = a.envelope();
-    Future<DeliveryResult> results = mailboxes.isEmpty()
-        ? Future.succeededFuture(new DeliveryResult(List.of(), List.of()))
-        : vertx.eventBus().<DeliveryResult>request(MaildirDeliveryVerticle.ADDRESS,
-                new DeliveryRequest(a.id(), LocalRouting.TRANSPORT, spool.dataFile(a.id()).toString(), e.sender(),
-                    e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), recovering, mailboxes,
-                    List.of()),
-                new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
-            .map(Message::body);
-    return results.compose(r -> {
-      record(a, plan, r, LocalRouting.routerName(c));
-      return a.save(workers, spool);
-    });
+    boolean maybeRepeated = recovering;
+    return workers.executeBlocking(() -> LocalRouting.plan(a.pending(), c), false).compose(plan -> {
+      List<String> mailboxes = List.copyOf(plan.allMailboxes());
+      Envelope e = a.message();
+      Future<DeliveryResult> results = mailboxes.isEmpty()
+          ? Future.succeededFuture(new DeliveryResult(List.of(), List.of()))
+          : vertx.eventBus().<DeliveryResult>request(MaildirDeliveryVerticle.ADDRESS,
+                  new DeliveryRequest(a.id(), LocalRouting.TRANSPORT, spool.dataFile(a.id()).toString(), e.sender(),
+                      e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), maybeRepeated, mailboxes,
+                      List.of()),
+                  new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
+              .map(Message::body);
+      return results.compose(r -> workers.<Void>executeBlocking(() -> {
+        record(a, plan, r, LocalRouting.routerName(c));
+        return null;
+      }, false));
+    }).compose(v -> a.save(workers, spool));
   }
 
-  /** Applies the maildir transport's results (the smtp transport's shape) and writes the main-log lines. */
+  /**
+   * Applies the maildir transport's results and writes the main-log lines, on a worker. As Exim,
+   * one line per delivery: a mailbox that several recipients lead to (the same address twice,
+   * aliases of one user) is delivered once, logged with the first of them, and every one of them
+   * takes its result.
+   */
   private void record(MessageAttempt a, LocalRouting.Plan plan, DeliveryResult results, String router) {
     String id = a.id();
     Map<String, DeliveryResult.Recipient> byMailbox = new HashMap<>();
     results.recipients().forEach(r -> byMailbox.put(r.address(), r));
+    Set<String> logged = new HashSet<>();
     for (Envelope.Recipient r : a.pending()) {
       if (plan.unknown().contains(r.address())) {
         MainLog.write(id + " ** " + r.address() + ": " + RemoteRouter.UNROUTEABLE);
         a.fail(BounceRequest.FailedRecipient.local(r.address(), RemoteRouter.UNROUTEABLE, clock.instant()));
-      } else if (plan.mailboxesByRecipient().containsKey(r.address())) {
-        DeliveryResult.Recipient failure = null;
-        boolean deferred = false;
-        for (String mailbox : plan.mailboxesByRecipient().get(r.address())) {
-          DeliveryResult.Recipient result = byMailbox.getOrDefault(mailbox, DeliveryResult.Recipient.local(mailbox,
-              DeliveryStatus.DEFERRED, 0, null, "no result from the " + LocalRouting.TRANSPORT + " transport"));
+        continue;
+      }
+      Set<String> mailboxes = plan.mailboxesByRecipient().get(r.address());
+      if (mailboxes == null) {
+        continue;
+      }
+      DeliveryResult.Recipient failure = null;
+      boolean deferred = false;
+      for (String mailbox : mailboxes) {
+        DeliveryResult.Recipient result = byMailbox.getOrDefault(mailbox, DeliveryResult.Recipient.local(mailbox,
+            DeliveryStatus.DEFERRED, 0, null, "no result from the " + LocalRouting.TRANSPORT + " transport"));
+        if (logged.add(mailbox)) {
           String tags = " " + mailbox + " <" + r.address() + "> R=" + router + " T=" + LocalRouting.TRANSPORT;
           MainLog.write(id + switch (result.status()) {
             case DELIVERED -> " =>" + tags;
             case DEFERRED -> " ==" + tags + " defer: " + result.text();
             case FAILED -> " **" + tags + ": " + result.text();
           });
-          deferred |= result.status() == DeliveryStatus.DEFERRED;
-          failure = result.status() == DeliveryStatus.FAILED ? result : failure;
         }
-        if (failure == null && !deferred) {
-          a.delivered(r.address());
-        } else if (!deferred) {
-          a.fail(BounceRequest.FailedRecipient.remote(r.address(), null, null, null, failure.code(),
-              failure.enhanced(), failure.text(), clock.instant()));
-        }
+        deferred |= result.status() == DeliveryStatus.DEFERRED;
+        failure = result.status() == DeliveryStatus.FAILED ? result : failure;
+      }
+      if (failure == null && !deferred) {
+        a.delivered(r.address());
+      } else if (!deferred) {
+        a.fail(BounceRequest.FailedRecipient.remote(r.address(), null, null, null, failure.code(),
+            failure.enhanced(), failure.text(), clock.instant()));
       }
     }
     a.add(plan.added());
@@ -334,8 +357,8 @@ public final class QueueVerticle extends VerticleBase {
     return a.settled().compose(v -> workers.executeBlocking(() -> {
       Envelope bounce = null;
       if (!a.failures().isEmpty()) {
-        if (BouncePolicy.onPermanentFailure(a.envelope()) == BouncePolicy.FailureAction.BOUNCE) {
-          bounce = BounceSpooler.spool(spool, a.envelope(), a.failures(), c.primaryHostname(), clock.instant());
+        if (BouncePolicy.onPermanentFailure(a.message()) == BouncePolicy.FailureAction.BOUNCE) {
+          bounce = BounceSpooler.spool(spool, a.message(), a.failures(), c.primaryHostname(), clock.instant());
           MainLog.write(BounceSpooler.arrivalLogLine(bounce, a.id()));
           a.markFailed();
         } else {
@@ -343,22 +366,20 @@ public final class QueueVerticle extends VerticleBase {
           MainLog.write(a.id() + " *** Frozen (delivery error message)");
         }
       }
-      Envelope done = a.envelope();
       Envelope warning = null;
-      if (bounce == null && !done.complete() && !done.frozen()) {
+      if (bounce == null && !a.complete() && !a.frozen()) {
         warning = delayWarning(a, c);
-        done = a.envelope();
       }
-      if (done.complete() && !done.frozen()) {
+      if (a.complete() && !a.frozen()) {
         // Local deliveries repeat harmlessly (the maildir name comes from the message id); remote ones would not.
         if (a.hasRemoteDeliveries()) {
-          spool.removeDelivered(done.id());
+          spool.removeDelivered(a.id());
         } else {
-          spool.remove(done.id());
+          spool.remove(a.id());
         }
-        MainLog.write(done.id() + " Completed");
+        MainLog.write(a.id() + " Completed");
       } else if (a.dirty()) {
-        spool.writeEnvelope(done);
+        spool.writeEnvelope(a.envelope());
       }
       a.lock().close();
       return bounce != null ? bounce : warning;
@@ -391,8 +412,8 @@ public final class QueueVerticle extends VerticleBase {
    * envelope, or null when none is due.
    */
   private Envelope delayWarning(MessageAttempt a, PosternConfig c) throws java.io.IOException {
-    Envelope e = a.envelope();
-    java.time.Duration due = BouncePolicy.nextDelayWarning(e, c.delivery().delayWarning(), e.warningsSent());
+    Envelope e = a.message();
+    java.time.Duration due = BouncePolicy.nextDelayWarning(e, c.delivery().delayWarning(), a.warningsSent());
     Instant now = clock.instant();
     java.time.Duration age = java.time.Duration.between(Instant.ofEpochMilli(e.receivedAt()), now);
     if (due == null || age.compareTo(due) < 0) {
@@ -403,7 +424,7 @@ public final class QueueVerticle extends VerticleBase {
       waiting.add(BounceRequest.FailedRecipient.local(r.address(), "still being retried", now));
     }
     Envelope warning = BounceSpooler.spoolDelayWarning(spool, e, waiting, c.primaryHostname(), now, age);
-    MainLog.write(BounceSpooler.arrivalLogLine(warning, e.id()) + " (delay warning " + (e.warningsSent() + 1) + ")");
+    MainLog.write(BounceSpooler.arrivalLogLine(warning, e.id()) + " (delay warning " + (a.warningsSent() + 1) + ")");
     a.warned();
     return warning;
   }

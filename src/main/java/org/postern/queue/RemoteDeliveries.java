@@ -25,12 +25,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 
 /**
  * The remote part of a message's delivery attempt: routes the recipients (one routing per
  * domain), skips destinations whose retry time has not come, sends each group of recipients that
  * share a transport and host list once, through {@code postern.deliver.smtp}, and applies the
  * per-recipient results: main-log lines in Exim's words, retry records, and failures for the bounce.
+ * The recipients are distinct ({@link MessageAttempt#pending()}): an address given twice is sent
+ * once, as Exim sends it. Work that grows with the recipients runs on a worker.
  */
 final class RemoteDeliveries {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RemoteDeliveries.class);
@@ -63,7 +66,20 @@ final class RemoteDeliveries {
   Future<Void> deliver(MessageAttempt a, List<Envelope.Recipient> recipients, PosternConfig c) {
     permits.limit(c.delivery().remoteMaxParallel());
     Instant now = clock.instant();
-    Instant arrival = Instant.ofEpochMilli(a.envelope().receivedAt());
+    Instant arrival = Instant.ofEpochMilli(a.message().receivedAt());
+    return workers.executeBlocking(() -> byDueDomain(a, recipients, c, now, arrival), false).compose(byDomain -> {
+      List<Future<Void>> done = new ArrayList<>();
+      for (Map.Entry<String, List<String>> e : byDomain.entrySet()) {
+        done.add(router.route(c, e.getKey()).compose(d -> routed(a, e.getKey(), e.getValue(), d, c, now, arrival))
+            .onFailure(err -> LOG.warn("{}: delivery to {} not attempted: {}", a.id(), e.getValue(), err.toString())));
+      }
+      return Future.join(done);
+    }).transform(ar -> a.save(workers, spool));
+  }
+
+  /** The recipients whose retry time has come, by domain; the others are logged. */
+  private Map<String, List<String>> byDueDomain(MessageAttempt a, List<Envelope.Recipient> recipients,
+                                                PosternConfig c, Instant now, Instant arrival) {
     Map<String, List<String>> byDomain = new LinkedHashMap<>();
     for (Envelope.Recipient r : recipients) {
       if (!a.force() && !addressDue(r.address(), r.domain(), now, arrival, c)) {
@@ -72,12 +88,7 @@ final class RemoteDeliveries {
       }
       byDomain.computeIfAbsent(r.domain().toLowerCase(Locale.ROOT), d -> new ArrayList<>()).add(r.address());
     }
-    List<Future<Void>> done = new ArrayList<>();
-    for (Map.Entry<String, List<String>> e : byDomain.entrySet()) {
-      done.add(router.route(c, e.getKey()).compose(d -> routed(a, e.getKey(), e.getValue(), d, c, now, arrival))
-          .onFailure(err -> LOG.warn("{}: delivery to {} not attempted: {}", a.id(), e.getValue(), err.toString())));
-    }
-    return Future.join(done).transform(ar -> a.save(workers, spool));
+    return byDomain;
   }
 
   private boolean addressDue(String address, String domain, Instant now, Instant arrival, PosternConfig c) {
@@ -96,15 +107,18 @@ final class RemoteDeliveries {
       return hosts(a, domain, addresses, r, c, now, arrival);
     }
     if (d instanceof RemoteRouter.Failed f) {
-      for (String address : addresses) {
-        MainLog.write(a.id() + " ** " + address + (f.router() == null ? "" : " R=" + f.router().name()) + ": "
-            + f.reason());
-        a.fail(BounceRequest.FailedRecipient.local(address, f.reason(), now));
-      }
-      return Future.succeededFuture();
+      return failAll(a, () -> {
+        List<BounceRequest.FailedRecipient> failed = new ArrayList<>();
+        for (String address : addresses) {
+          MainLog.write(a.id() + " ** " + address + (f.router() == null ? "" : " R=" + f.router().name()) + ": "
+              + f.reason());
+          failed.add(BounceRequest.FailedRecipient.local(address, f.reason(), now));
+        }
+        return failed;
+      });
     }
     RemoteRouter.Deferred f = (RemoteRouter.Deferred) d;
-    return workers.executeBlocking(() -> {
+    return failAll(a, () -> {
       List<BounceRequest.FailedRecipient> failed = new ArrayList<>();
       for (String address : addresses) {
         RetryRule rule = c.delivery().retryRules().find(address, domain, RetryError.OTHER, 0);
@@ -116,7 +130,15 @@ final class RemoteDeliveries {
         }
       }
       return failed;
-    }, false).map(failed -> {
+    });
+  }
+
+  /**
+   * Runs {@code outcomes} (log lines, retry records) on a worker and records the failures it
+   * returns on the queue's context, where the attempt is changed.
+   */
+  private Future<Void> failAll(MessageAttempt a, Callable<List<BounceRequest.FailedRecipient>> outcomes) {
+    return workers.executeBlocking(outcomes, false).map(failed -> {
       failed.forEach(a::fail);
       return null;
     });
@@ -138,14 +160,18 @@ final class RemoteDeliveries {
       allExpired &= record.isPresent() && record.get().expired();
     }
     if (due.isEmpty()) {
-      for (String address : addresses) {
-        if (allExpired) {
-          a.fail(timedOut(a, address, tags, "all hosts have been failing for a long time", now));
-        } else {
-          MainLog.write(a.id() + " == " + address + tags + " defer: " + RETRY_NOT_REACHED + " for any host");
+      boolean expired = allExpired;
+      return failAll(a, () -> {
+        List<BounceRequest.FailedRecipient> failed = new ArrayList<>();
+        for (String address : addresses) {
+          if (expired) {
+            failed.add(timedOut(a, address, tags, "all hosts have been failing for a long time", now));
+          } else {
+            MainLog.write(a.id() + " == " + address + tags + " defer: " + RETRY_NOT_REACHED + " for any host");
+          }
         }
-      }
-      return Future.succeededFuture();
+        return failed;
+      });
     }
     SmtpTransportOptions transport = c.delivery().transports().get(r.router().transport());
     if (transport != null && due.size() > transport.hostsMaxTry()) {
@@ -157,7 +183,7 @@ final class RemoteDeliveries {
   }
 
   private Future<DeliveryResult> send(MessageAttempt a, Group g) {
-    Envelope e = a.envelope();
+    Envelope e = a.message();
     DeliveryRequest request = new DeliveryRequest(a.id(), g.router().transport(), spool.dataFile(a.id()).toString(),
         e.sender(), e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), false, g.recipients(),
         g.hosts());
