@@ -8,6 +8,8 @@ import org.postern.bus.Addresses;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.log.MainLog;
+import org.postern.policy.AclEngine;
+import org.postern.policy.AclVerdict;
 
 /**
  * Serves {@code postern.acl.check}: {@code {stage, variables, generation}} in, an

@@ -6,8 +6,8 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.authentication.AuthenticationProvider;
 import io.vertx.ext.auth.properties.PropertyFileAuthentication;
-import org.postern.acl.Expansion;
-import org.postern.acl.ExpansionException;
+import org.postern.expand.Expansion;
+import org.postern.expand.ExpansionException;
 import org.postern.bus.Addresses;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.config.ConfigHolder;
@@ -24,8 +24,11 @@ import java.util.Map;
  * The authenticators: serves {@code postern.auth.<MECHANISM>} (PLAIN, LOGIN, CRAM-MD5,
  * SCRAM-SHA-256). Request {@code {exchange, first, response?, variables}} (response base64, absent
  * when the client sent no initial response); reply a {@link SaslResult}. On success it applies the
- * authenticator's {@code server_condition} and {@code server_set_id}. It knows nothing about SMTP
- * states: the session decides what to reply. Secrets never appear in replies or logs.
+ * authenticator's {@code server_condition} and {@code server_set_id}. It keeps the
+ * {@link AuthFailureWindows}: an exchange from an address whose windows are full is answered
+ * {@code throttled} at once, and every password check runs under a reservation in them. It knows
+ * nothing about SMTP states: the session decides what to reply. Secrets never appear in replies or
+ * logs.
  */
 public final class AuthVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(AuthVerticle.class);
@@ -38,6 +41,7 @@ public final class AuthVerticle extends VerticleBase {
   private io.vertx.core.WorkerExecutor workers;
   private java.nio.file.Path propertiesFile;
   private AuthenticationProvider propertiesProvider;
+  private AuthFailureWindows failureWindows;
 
   private record Pending(SaslExchange exchange, String mechanism, long started) {
   }
@@ -49,6 +53,7 @@ public final class AuthVerticle extends VerticleBase {
     int threads = config().getInteger("auth_threads", Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
     workers = vertx.createSharedWorkerExecutor("postern-auth", threads);
     provider = new PasswdAuthenticationProvider(config, workers);
+    failureWindows = new AuthFailureWindows(vertx, System::currentTimeMillis);
     vertx.setPeriodic(60_000, t -> exchanges.values().removeIf(p -> System.currentTimeMillis() - p.started() > EXCHANGE_TTL_MS));
     List<Future<?>> registered = new java.util.ArrayList<>();
     for (String mechanism : MECHANISMS) {
@@ -69,11 +74,29 @@ public final class AuthVerticle extends VerticleBase {
       msg.fail(504, "mechanism not configured");
       return;
     }
+    JsonObject variables = body.getJsonObject("variables", new JsonObject());
+    String host = variables.getString("sender_host_address", "");
     Pending pending = exchanges.get(id);
     if (body.getBoolean("first", false) || pending == null || !pending.mechanism().equals(mechanism)) {
-      pending = new Pending(create(authenticator, c), mechanism, System.currentTimeMillis());
-      exchanges.put(id, pending);
+      exchanges.remove(id);
+      // Before any prompt: a full window refuses the exchange, not its last step.
+      failureWindows.blocked(c.auth(), host).onComplete(blocked -> {
+        if (blocked.succeeded() && blocked.result() != null) {
+          msg.reply(SaslResult.throttled(null, "too many recent failures from " + blocked.result()).toJson()
+              .put("authenticator", authenticator.name()));
+          return;
+        }
+        Pending created = new Pending(create(authenticator, c, host), mechanism, System.currentTimeMillis());
+        exchanges.put(id, created);
+        run(authenticator, created, id, body, variables, msg);
+      });
+      return;
     }
+    run(authenticator, pending, id, body, variables, msg);
+  }
+
+  private void run(AuthenticatorConfig authenticator, Pending pending, String id, JsonObject body,
+                   JsonObject variables, Message<JsonObject> msg) {
     byte[] response;
     try {
       String encoded = body.getString("response");
@@ -83,7 +106,6 @@ public final class AuthVerticle extends VerticleBase {
       msg.reply(SaslResult.failure(null, "bad base64").toJson());
       return;
     }
-    JsonObject variables = body.getJsonObject("variables", new JsonObject());
     pending.exchange().step(response).onComplete(r -> {
       SaslResult result = r.succeeded() ? r.result() : SaslResult.failure(null, "internal error");
       if (r.failed()) {
@@ -99,7 +121,10 @@ public final class AuthVerticle extends VerticleBase {
     });
   }
 
-  /** server_condition, then server_set_id; an authzid other than the user needs server_condition. */
+  /**
+   * server_condition, then server_set_id; an authzid other than the user needs server_condition,
+   * whichever mechanism carried it (SCRAM used to ignore it while PLAIN refused it, issue 11).
+   */
   private static SaslResult finish(AuthenticatorConfig a, SaslResult result, JsonObject variables) {
     JsonObject vars = variables.copy();
     for (int i = 0; i < result.auth().size(); i++) {
@@ -117,9 +142,8 @@ public final class AuthVerticle extends VerticleBase {
       LOG.error("{} authenticator: server_condition: {}", a.name(), e.getMessage());
       return SaslResult.failure(result.user(), "server_condition could not be evaluated");
     }
-    boolean plainWithOtherAuthzid = a.publicName().equals("PLAIN") && !result.auth().get(0).isEmpty()
-        && !result.auth().get(0).equals(result.user());
-    if (plainWithOtherAuthzid && a.serverCondition() == null) {
+    String authzid = authzid(a.publicName(), result.auth());
+    if (!authzid.isEmpty() && !authzid.equals(result.user()) && a.serverCondition() == null) {
       return SaslResult.failure(result.user(), "authorization identity differs from the user");
     }
     Expansion setId = a.serverSetId();
@@ -131,6 +155,16 @@ public final class AuthVerticle extends VerticleBase {
       return SaslResult.failure(result.user(), "server_set_id could not be expanded");
     }
     return SaslResult.success(id.isEmpty() ? result.user() : id, List.of());
+  }
+
+  /** The authorization identity among a mechanism's $auth values (PLAIN: $auth1, SCRAM: $auth2), or "". */
+  private static String authzid(String mechanism, List<String> auth) {
+    int at = switch (mechanism) {
+      case "PLAIN" -> 0;
+      case "SCRAM-SHA-256" -> 1;
+      default -> -1;
+    };
+    return at >= 0 && at < auth.size() ? auth.get(at) : "";
   }
 
   /**
@@ -149,12 +183,13 @@ public final class AuthVerticle extends VerticleBase {
     return propertiesProvider;
   }
 
-  private SaslExchange create(AuthenticatorConfig a, PosternConfig c) {
+  private SaslExchange create(AuthenticatorConfig a, PosternConfig c, String host) {
+    FailureWindowGate gate = new FailureWindowGate(failureWindows, c.auth(), host);
     return switch (a.publicName()) {
-      case "PLAIN" -> new PlainExchange(provider(c));
-      case "LOGIN" -> new LoginExchange(provider(c), a.serverPrompts());
-      case "CRAM-MD5" -> new CramMd5Exchange(c.users(), c.primaryHostname());
-      default -> new ScramExchange(c.users(), workers);
+      case "PLAIN" -> new PlainExchange(provider(c), gate);
+      case "LOGIN" -> new LoginExchange(provider(c), gate, a.serverPrompts());
+      case "CRAM-MD5" -> new CramMd5Exchange(c.users(), c.primaryHostname(), gate);
+      default -> new ScramExchange(c.users(), workers, gate);
     };
   }
 }

@@ -13,18 +13,20 @@ import java.util.Optional;
 /**
  * CRAM-MD5 (RFC 2195): a unique challenge {@code <random.timestamp@primary_hostname>}, answered
  * with {@code user HMAC-MD5(secret, challenge)}. Needs the secret itself (or Dovecot's precomputed
- * context): a user stored as bcrypt or SCRAM cannot use it and fails with 535, like a wrong
- * password. {@code $auth1} is the user.
+ * context): a user stored in another scheme cannot use it and fails with 535, uncounted (it says
+ * nothing about the password). A legacy mechanism, off by default. {@code $auth1} is the user.
  */
 final class CramMd5Exchange implements SaslExchange {
   private static final SecureRandom RANDOM = new SecureRandom();
   private final LocalUsers users;
   private final String hostname;
+  private final FailureWindowGate gate;
   private byte[] challenge;
 
-  CramMd5Exchange(LocalUsers users, String hostname) {
+  CramMd5Exchange(LocalUsers users, String hostname, FailureWindowGate gate) {
     this.users = users;
     this.hostname = hostname;
+    this.gate = gate;
   }
 
   @Override
@@ -45,11 +47,18 @@ final class CramMd5Exchange implements SaslExchange {
     String user = text.substring(0, space);
     byte[] digest = HexFormat.of().parseHex(text.substring(space + 1).toLowerCase());
     LocalUsers.Account account = users.account(user);
+    return gate.check(user, () -> Future.succeededFuture(verify(user, account, digest)));
+  }
+
+  private SaslResult verify(String user, LocalUsers.Account account, byte[] digest) {
+    if (account != null && !account.secret().isEmpty() && !PasswordSchemes.serves(account.scheme(), "CRAM-MD5")) {
+      return SaslResult.uncountedFailure(user, "CRAM-MD5 cannot use the stored scheme {" + account.scheme()
+          + "} (it needs {PLAIN} or {CRAM-MD5})");
+    }
     Optional<CramMd5Key> key = account == null || account.secret().isEmpty() ? Optional.empty()
         : PasswordSchemes.cramMd5Key(account.scheme(), account.secret());
     boolean ok = key.isPresent() && MessageDigest.isEqual(key.get().hmac(challenge), digest);
-    return Future.succeededFuture(ok ? SaslResult.success(account.name(), List.of(account.name()))
-        : SaslResult.failure(user, key.isPresent() || account == null ? "incorrect authentication data"
-            : "no CRAM-MD5 secret for this user (stored scheme " + account.scheme() + ")"));
+    return ok ? SaslResult.success(account.name(), List.of(account.name()))
+        : SaslResult.failure(user, "incorrect authentication data");
   }
 }

@@ -14,12 +14,14 @@ import java.util.List;
  */
 final class LoginExchange implements SaslExchange {
   private final AuthenticationProvider provider;
+  private final FailureWindowGate gate;
   private final List<String> prompts;
   private String user;
   private boolean started;
 
-  LoginExchange(AuthenticationProvider provider, List<String> prompts) {
+  LoginExchange(AuthenticationProvider provider, FailureWindowGate gate, List<String> prompts) {
     this.provider = provider;
+    this.gate = gate;
     this.prompts = prompts.size() >= 2 ? prompts : List.of("Username:", "Password:");
   }
 
@@ -43,9 +45,9 @@ final class LoginExchange implements SaslExchange {
     }
     String password = new String(response, StandardCharsets.UTF_8);
     String name = user;
-    return provider.authenticate(new UsernamePasswordCredentials(name, password))
+    return gate.check(name, () -> provider.authenticate(new UsernamePasswordCredentials(name, password))
         .map(u -> SaslResult.success(name, List.of(name, password)))
-        .otherwise(e -> SaslResult.failure(name, "incorrect authentication data"));
+        .otherwise(e -> SaslResult.rejected(name, e)));
   }
 
   private Future<SaslResult> prompt(int i) {

@@ -35,6 +35,11 @@ public final class PasswdAuthenticationProvider implements AuthenticationProvide
       return Future.failedFuture("username and password required");
     }
     LocalUsers.Account account = config.current().users().account(up.getUsername());
+    if (account != null && !account.secret().isEmpty() && !PasswordSchemes.isSupported(account.scheme())) {
+      // No password can match, and saying so tells a guesser nothing (issue 11: {SHA512-CRYPT}
+      // entries used to fail like wrong passwords, silently).
+      return Future.failedFuture(new UnusableSecretException("stored scheme {" + account.scheme() + "} is unknown"));
+    }
     return workers.<Boolean>executeBlocking(() -> account != null && !account.secret().isEmpty()
         && PasswordSchemes.verify(account.scheme(), account.secret(), up.getPassword()), false)
         .compose(ok -> ok ? Future.succeededFuture(User.fromName(account.name()))

@@ -11,9 +11,12 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.apache.commons.codec.digest.Sha2Crypt;
 import org.bouncycastle.crypto.digests.SHA256Digest;
+import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
 import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.bouncycastle.crypto.generators.PKCS5S2ParametersGenerator;
+import org.bouncycastle.crypto.params.Argon2Parameters;
 import org.bouncycastle.crypto.params.KeyParameter;
 
 /**
@@ -29,7 +32,14 @@ import org.bouncycastle.crypto.params.KeyParameter;
  *       {@link CramMd5Key}.
  *   <li>{@code BLF-CRYPT}: a bcrypt string, {@code $2a$}, {@code $2b$} or {@code $2y$}.
  *   <li>{@code SCRAM-SHA-256}: {@code iterations,base64(salt),base64(StoredKey),base64(ServerKey)}.
+ *   <li>{@code SHA512-CRYPT}, {@code SHA256-CRYPT}: glibc's {@code $6$} and {@code $5$} crypt
+ *       strings (with or without {@code rounds=}), as {@code mkpasswd} and Dovecot write them.
+ *   <li>{@code ARGON2ID}: the PHC string {@code $argon2id$v=19$m=KiB,t=passes,p=lanes$salt$hash}
+ *       (unpadded base64), as the {@code argon2} tool and {@code doveadm pw -s ARGON2ID} write it.
  * </ul>
+ *
+ * <p>Which SASL mechanisms a scheme can serve is {@link #serves}: PLAIN and LOGIN any scheme
+ * (they receive the password), CRAM-MD5 only a recoverable secret, SCRAM-SHA-256 its own keys.
  *
  * <p>Passwords are used as their UTF-8 bytes with no normalisation, as Dovecot does, so secrets
  * made by {@code doveadm pw} and by {@link #create} agree. Nothing here logs, and no exception
@@ -43,7 +53,22 @@ public final class PasswordSchemes {
   /** Cost of new BLF-CRYPT secrets. */
   static final int BCRYPT_COST = 10;
 
+  /** Dovecot's ARGON2ID defaults for new secrets (libargon2's m=64 MiB, t=3, p=1). */
+  static final int ARGON2_MEMORY_KIB = 65536;
+  static final int ARGON2_PASSES = 3;
+  static final int ARGON2_LANES = 1;
+  /**
+   * The largest Argon2 cost accepted from a stored secret: each check allocates m KiB, so an entry
+   * asking for gigabytes would let one AUTH exhaust the heap. 1 GiB is far above any default.
+   */
+  static final int ARGON2_MAX_MEMORY_KIB = 1 << 20;
+  static final int ARGON2_MAX_PASSES = 64;
+
   private static final int SCRAM_SALT_LENGTH = 16;
+  private static final Pattern SHA2_CRYPT =
+      Pattern.compile("\\$([56])\\$(rounds=[0-9]{1,9}\\$)?[./A-Za-z0-9]{1,16}\\$[./A-Za-z0-9]{43,86}");
+  private static final Pattern ARGON2ID = Pattern.compile(
+      "\\$argon2id\\$v=19\\$m=([0-9]{1,8}),t=([0-9]{1,3}),p=([0-9]{1,3})\\$([A-Za-z0-9+/]{11,})\\$([A-Za-z0-9+/]{16,})");
   private static final Pattern BCRYPT =
       Pattern.compile("\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}");
   private static final Pattern DIGITS = Pattern.compile("[0-9]{1,10}");
@@ -96,6 +121,11 @@ public final class PasswordSchemes {
           return MessageDigest.isEqual(stored.storedKey(), computed.storedKey())
               & MessageDigest.isEqual(stored.serverKey(), computed.serverKey());
         }
+        case "SHA512-CRYPT":
+        case "SHA256-CRYPT":
+          return verifySha2Crypt(canonical(scheme), storedSecret, pw);
+        case "ARGON2ID":
+          return verifyArgon2id(storedSecret, pw);
         default:
           return false;
       }
@@ -109,7 +139,8 @@ public final class PasswordSchemes {
   /**
    * Makes a stored secret from a plaintext password, like {@code doveadm pw -s SCHEME}, and
    * returns the whole {@code {SCHEME}secret} text. BLF-CRYPT uses cost 10 and the {@code $2y$}
-   * form Dovecot writes; SCRAM-SHA-256 uses a random 16-byte salt and 4096 iterations.
+   * form Dovecot writes; SCRAM-SHA-256 uses a random 16-byte salt and 4096 iterations;
+   * SHA512-CRYPT and SHA256-CRYPT glibc's default 5000 rounds; ARGON2ID Dovecot's m=64 MiB, t=3, p=1.
    *
    * @throws IllegalArgumentException for an unsupported scheme, an empty password, or a PLAIN
    *     password that a passwd-file line cannot hold (':', CR, LF or NUL)
@@ -132,6 +163,12 @@ public final class PasswordSchemes {
         return "{" + name + "}" + bcrypt(pw, BCRYPT_COST);
       case "SCRAM-SHA-256":
         return "{" + name + "}" + formatScram(scramFromPassword(pw, randomBytes(SCRAM_SALT_LENGTH), SCRAM_ITERATIONS));
+      case "SHA512-CRYPT":
+        return "{" + name + "}" + Sha2Crypt.sha512Crypt(pw);
+      case "SHA256-CRYPT":
+        return "{" + name + "}" + Sha2Crypt.sha256Crypt(pw);
+      case "ARGON2ID":
+        return "{" + name + "}" + argon2id(pw, randomBytes(16), ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, 32);
       default:
         // The scheme name comes from the administrator and is not secret.
         throw new IllegalArgumentException("unsupported password scheme: " + scheme);
@@ -141,6 +178,25 @@ public final class PasswordSchemes {
   /** True when {@link #verify} knows the scheme (including aliases). */
   public static boolean isSupported(String scheme) {
     return scheme != null && !canonical(scheme).isEmpty();
+  }
+
+  /**
+   * True when a secret stored in {@code scheme} can authenticate a client using the SASL
+   * {@code mechanism}: PLAIN and LOGIN send the password, so every known scheme serves them;
+   * CRAM-MD5 needs the HMAC key (PLAIN or CRAM-MD5 secrets, RFC 2195 section 3); SCRAM-SHA-256
+   * needs StoredKey and ServerKey (PLAIN or SCRAM-SHA-256 secrets, RFC 5802 section 3).
+   */
+  public static boolean serves(String scheme, String mechanism) {
+    if (!isSupported(scheme)) {
+      return false;
+    }
+    String s = canonical(scheme);
+    return switch (mechanism.toUpperCase(Locale.ROOT)) {
+      case "PLAIN", "LOGIN" -> true;
+      case "CRAM-MD5" -> s.equals("PLAIN") || s.equals("CRAM-MD5");
+      case "SCRAM-SHA-256" -> s.equals("PLAIN") || s.equals("SCRAM-SHA-256");
+      default -> false;
+    };
   }
 
   /**
@@ -263,6 +319,54 @@ public final class PasswordSchemes {
     }
   }
 
+  /** glibc crypt's {@code $6$}/{@code $5$}: recompute with the stored salt and rounds, compare. */
+  private static boolean verifySha2Crypt(String scheme, String storedSecret, byte[] pw) {
+    java.util.regex.Matcher m = SHA2_CRYPT.matcher(storedSecret);
+    if (!m.matches() || !m.group(1).equals(scheme.equals("SHA512-CRYPT") ? "6" : "5")) {
+      return false;
+    }
+    // Sha2Crypt takes the salt and rounds from the stored string's prefix, as crypt(3) does.
+    String computed = scheme.equals("SHA512-CRYPT") ? Sha2Crypt.sha512Crypt(pw, storedSecret)
+        : Sha2Crypt.sha256Crypt(pw, storedSecret);
+    return MessageDigest.isEqual(storedSecret.getBytes(StandardCharsets.US_ASCII),
+        computed.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** The PHC string's parameters, salt and hash (RFC 9106's Argon2id, version 0x13 only). */
+  private static boolean verifyArgon2id(String storedSecret, byte[] pw) {
+    java.util.regex.Matcher m = ARGON2ID.matcher(storedSecret);
+    if (!m.matches()) {
+      return false;
+    }
+    int memory = Integer.parseInt(m.group(1));
+    int passes = Integer.parseInt(m.group(2));
+    int lanes = Integer.parseInt(m.group(3));
+    if (memory > ARGON2_MAX_MEMORY_KIB || passes < 1 || passes > ARGON2_MAX_PASSES || lanes < 1
+        || memory < 8 * lanes) {
+      return false;
+    }
+    Base64.Decoder b64 = Base64.getDecoder();
+    byte[] salt = b64.decode(m.group(4));
+    byte[] expected = b64.decode(m.group(5));
+    String computed = argon2id(pw, salt, memory, passes, lanes, expected.length);
+    return MessageDigest.isEqual(storedSecret.getBytes(StandardCharsets.US_ASCII),
+        computed.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** Argon2id (version 0x13) as a PHC string with unpadded base64, the form libargon2 encodes. */
+  static String argon2id(byte[] password, byte[] salt, int memoryKib, int passes, int lanes, int length) {
+    Argon2Parameters parameters = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
+        .withVersion(Argon2Parameters.ARGON2_VERSION_13).withMemoryAsKB(memoryKib).withIterations(passes)
+        .withParallelism(lanes).withSalt(salt).build();
+    Argon2BytesGenerator generator = new Argon2BytesGenerator();
+    generator.init(parameters);
+    byte[] hash = new byte[length];
+    generator.generateBytes(password, hash);
+    Base64.Encoder b64 = Base64.getEncoder().withoutPadding();
+    return "$argon2id$v=19$m=" + memoryKib + ",t=" + passes + ",p=" + lanes + "$" + b64.encodeToString(salt)
+        + "$" + b64.encodeToString(hash);
+  }
+
   /** Dovecot 2.3's SCRAM-SHA-256 text, or null when malformed. */
   static ScramCredentials parseScram(String secret) {
     String[] fields = secret.split(",", -1);
@@ -308,6 +412,12 @@ public final class PasswordSchemes {
         return "BLF-CRYPT";
       case "SCRAM-SHA-256":
         return "SCRAM-SHA-256";
+      case "SHA512-CRYPT":
+        return "SHA512-CRYPT";
+      case "SHA256-CRYPT":
+        return "SHA256-CRYPT";
+      case "ARGON2ID":
+        return "ARGON2ID";
       default:
         return "";
     }

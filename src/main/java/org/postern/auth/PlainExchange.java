@@ -16,10 +16,12 @@ import java.util.List;
  */
 final class PlainExchange implements SaslExchange {
   private final AuthenticationProvider provider;
+  private final FailureWindowGate gate;
   private boolean challenged;
 
-  PlainExchange(AuthenticationProvider provider) {
+  PlainExchange(AuthenticationProvider provider, FailureWindowGate gate) {
     this.provider = provider;
+    this.gate = gate;
   }
 
   @Override
@@ -42,9 +44,9 @@ final class PlainExchange implements SaslExchange {
     if (user.isEmpty()) {
       return Future.succeededFuture(SaslResult.failure(null, "empty user name"));
     }
-    return provider.authenticate(new UsernamePasswordCredentials(user, password))
+    return gate.check(user, () -> provider.authenticate(new UsernamePasswordCredentials(user, password))
         .map(u -> SaslResult.success(user, List.of(authzid, user, password)))
-        .otherwise(e -> SaslResult.failure(user, "incorrect authentication data"));
+        .otherwise(e -> SaslResult.rejected(user, e)));
   }
 
   private static int indexOf(byte[] b, int from) {

@@ -203,6 +203,9 @@ public final class PosternCommand implements Callable<Integer> {
       return 2;
     }
     if (checkConfig) {
+      for (String warning : org.postern.auth.PasswdSchemeAudit.warnings(config)) {
+        System.err.println("postern: warning: " + warning);
+      }
       System.out.println("Postern 0.1.0\nConfiguration file is " + configFile + " (generation "
           + config.generation() + "): OK");
       return 0;

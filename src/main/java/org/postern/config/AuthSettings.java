@@ -1,6 +1,6 @@
 package org.postern.config;
 
-import org.postern.acl.HostList;
+import org.postern.lists.HostList;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,14 +14,20 @@ import java.util.List;
  *                           {@code relay_from_hosts}, so passwords never cross the network in clear.
  * @param maxFailures        {@code smtp_max_auth_failures}: the connection is dropped after this many
  * @param failureDelay       the delay before a 535, doubled after each failure in a session
- * @param failuresPerHost    failures per client address within {@code failuresWindow} before AUTH
- *                           is refused with 454 for a while (0 = no limit)
+ * @param failuresPerHost    {@code auth_failures_per_host}: failed password checks per client address
+ *                           within the sliding window {@code failuresWindow} before AUTH is refused
+ *                           with 454 (0 = no limit)
+ * @param failuresPerNetwork {@code auth_failures_per_network} (Postern's): the same per IPv4 /24 or
+ *                           IPv6 /64, against guessers that spread over neighbouring addresses
+ * @param failuresPerUser    {@code auth_failures_per_user} (Postern's): the same per user name,
+ *                           whatever the address, against guessers spread over many networks
+ * @param failuresWindow     {@code auth_failures_window}: the length of the sliding windows
  * @param propertiesFile     {@code auth_provider: properties:<file>}: PLAIN and LOGIN check passwords
  *                           with Vert.x Auth's properties provider instead of {@code conf/passwd}; null = passwd
  */
 public record AuthSettings(HostList advertiseHosts, List<AuthenticatorConfig> authenticators, int maxFailures,
-                           Duration failureDelay, int failuresPerHost, Duration failuresWindow,
-                           Path propertiesFile) {
+                           Duration failureDelay, int failuresPerHost, int failuresPerNetwork,
+                           int failuresPerUser, Duration failuresWindow, Path propertiesFile) {
 
   /** The authenticator advertised under this SASL name, or null. */
   public AuthenticatorConfig mechanism(String publicName) {

@@ -15,29 +15,45 @@ import java.util.Set;
  * them for local domains by default.
  */
 public final class LocalUsers {
-  /** One passwd entry. The secret stays inside; {@link #toString()} never shows it. */
-  public record Account(String name, String scheme, String secret) {
+  /**
+   * One passwd entry. The secret stays inside; {@link #toString()} never shows it.
+   *
+   * @param line the entry's line in the passwd file, for warnings (-bV)
+   */
+  public record Account(String name, String scheme, String secret, int line) {
     @Override
     public String toString() {
       return "Account[" + name + ", " + scheme + "]";
     }
   }
 
+  private final String passwdFile;
   private final Map<String, Account> accounts;
   private final Map<String, List<String>> aliases;
 
-  private LocalUsers(Map<String, Account> accounts, Map<String, List<String>> aliases) {
+  private LocalUsers(String passwdFile, Map<String, Account> accounts, Map<String, List<String>> aliases) {
+    this.passwdFile = passwdFile;
     this.accounts = Collections.unmodifiableMap(accounts);
     this.aliases = Collections.unmodifiableMap(aliases);
   }
 
   public static LocalUsers empty() {
-    return new LocalUsers(Map.of(), Map.of());
+    return new LocalUsers("passwd", Map.of(), Map.of());
   }
 
   public static LocalUsers parse(String passwdFile, String passwdText, String aliasesFile, String aliasesText)
       throws ConfigException {
-    return new LocalUsers(parsePasswd(passwdFile, passwdText), parseAliases(aliasesFile, aliasesText));
+    return new LocalUsers(passwdFile, parsePasswd(passwdFile, passwdText), parseAliases(aliasesFile, aliasesText));
+  }
+
+  /** The passwd file's name as shown in messages. */
+  public String passwdFile() {
+    return passwdFile;
+  }
+
+  /** Every passwd entry, in file order. */
+  public java.util.Collection<Account> accounts() {
+    return accounts.values();
   }
 
   /** True when mail for this local part can be accepted: a mailbox or an alias. */
@@ -130,7 +146,7 @@ public final class LocalUsers {
       } else if (!password.isEmpty()) {
         throw new ConfigException(file, i + 1, name, "password must start with a {SCHEME} such as {PLAIN}");
       }
-      if (out.put(name, new Account(name, scheme, secret)) != null) {
+      if (out.put(name, new Account(name, scheme, secret, i + 1)) != null) {
         throw new ConfigException(file, i + 1, name, "user listed twice");
       }
     }

@@ -12,16 +12,20 @@ import java.util.Locale;
 /**
  * Finds the MIME parts of a message as its content streams past, for Exim's MIME ACL: each part's
  * type, charset, boundary, file name, disposition, transfer encoding, ID, description and raw body
- * size, in the order they appear, multiparts included. Nothing is decoded and nothing is kept
+ * size, in the order they appear, multiparts included. Bodies are not decoded and nothing is kept
  * but the facts, so memory stays bounded whatever the message: at most {@link #MAX_PARTS} parts,
- * {@link #MAX_DEPTH} nested multiparts and {@link #MAX_HEADER} bytes of headers per part are
- * looked at; beyond that the message counts as a MIME anomaly ({@code $mime_anomaly_level}).
+ * {@link #MAX_DEPTH} nested multiparts, {@link #MAX_HEADER} bytes of headers per part and
+ * {@link #MAX_ENCODED_WORDS} RFC 2047 words are looked at; beyond that, or when the parameters
+ * are ambiguous ({@link MimeParameters}), the message counts as a MIME anomaly
+ * ({@code $mime_anomaly_level}), which a MIME ACL must refuse: what was not seen was not checked.
  * A message without {@code MIME-Version:} or {@code Content-Type:} has no parts.
  */
 final class MimeScanner {
   static final int MAX_PARTS = 500;
   static final int MAX_DEPTH = 20;
   static final int MAX_HEADER = 16 * 1024;
+  /** RFC 2047 words decoded per message: a real file name has a few. */
+  static final int MAX_ENCODED_WORDS = 100;
   /** RFC 5322's line limit: enough for any header line and any boundary line. */
   private static final int MAX_KEPT_LINE = 1000;
 
@@ -36,6 +40,7 @@ final class MimeScanner {
   private long currentSize;
   private final JsonArray parts = new JsonArray();
   private boolean anomaly;
+  private int encodedWordsLeft = MAX_ENCODED_WORDS;
 
   void add(Buffer chunk) {
     for (int i = 0; i < chunk.length(); i++) {
@@ -140,20 +145,23 @@ final class MimeScanner {
       anomaly = true;
       return;
     }
-    String type = contentType == null ? "text/plain" : value(contentType).toLowerCase(Locale.ROOT);
+    MimeParameters typeFields = contentType == null ? null : fields(contentType);
     String disposition = header(headers, "content-disposition");
-    String filename = disposition == null ? null : parameter(disposition, "filename");
-    if (filename == null && contentType != null) {
-      filename = parameter(contentType, "name");
+    MimeParameters dispositionFields = disposition == null ? null : fields(disposition);
+    anomaly |= repeated(headers, "content-type") || repeated(headers, "content-disposition");
+    String type = typeFields == null || typeFields.value().isEmpty() ? "text/plain" : typeFields.value();
+    String filename = dispositionFields == null ? null : fileName(dispositionFields, "filename");
+    if (filename == null && typeFields != null) {
+      filename = fileName(typeFields, "name");
     }
-    String boundary = contentType == null ? null : parameter(contentType, "boundary");
+    String boundary = typeFields == null ? null : typeFields.get("boundary");
     boolean multipart = type.startsWith("multipart/");
     JsonObject part = new JsonObject()
         .put("mime_content_type", type)
-        .put("mime_charset", orEmpty(contentType == null ? null : parameter(contentType, "charset")))
+        .put("mime_charset", orEmpty(typeFields == null ? null : typeFields.get("charset")))
         .put("mime_boundary", orEmpty(boundary))
         .put("mime_filename", orEmpty(filename))
-        .put("mime_content_disposition", disposition == null ? "" : value(disposition).toLowerCase(Locale.ROOT))
+        .put("mime_content_disposition", dispositionFields == null ? "" : dispositionFields.value())
         .put("mime_content_transfer_encoding", orEmpty(lower(header(headers, "content-transfer-encoding"))))
         .put("mime_content_id", orEmpty(header(headers, "content-id")))
         .put("mime_content_description", orEmpty(header(headers, "content-description")))
@@ -192,41 +200,62 @@ final class MimeScanner {
     return null;
   }
 
-  /** The part of a structured header before its first ';'. */
-  private static String value(String header) {
-    int semi = header.indexOf(';');
-    return (semi < 0 ? header : header.substring(0, semi)).strip();
+  /** A structured header's value and parameters; ambiguous or cut-short parameters are an anomaly. */
+  private MimeParameters fields(String header) {
+    MimeParameters fields = MimeParameters.parse(header);
+    anomaly |= fields.anomaly();
+    return fields;
   }
 
   /**
-   * A parameter of a structured header ({@code name=value}, {@code name="quoted value"}), with
-   * RFC 2231's {@code name*=charset''percent%20encoded} form decoded as far as its bytes go.
+   * A file name parameter as a client shows it: the RFC 2231 form if there is one, RFC 2047 words
+   * decoded. A sender may give a plain form too (RFC 2231 §4, for old readers); readers differ on
+   * which one they take, so the two must say the same, or it is an anomaly.
    */
-  static String parameter(String header, String name) {
-    String[] params = header.split(";(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)");
-    for (int k = 1; k < params.length; k++) {
-      String p = params[k].strip();
-      int eq = p.indexOf('=');
-      if (eq <= 0) {
-        continue;
-      }
-      String key = p.substring(0, eq).strip().toLowerCase(Locale.ROOT);
-      String raw = p.substring(eq + 1).strip();
-      if (key.equals(name)) {
-        return raw.length() >= 2 && raw.startsWith("\"") && raw.endsWith("\"")
-            ? raw.substring(1, raw.length() - 1).replaceAll("\\\\(.)", "$1") : raw;
-      }
-      if (key.equals(name + "*")) {
-        int quote = raw.indexOf("''");
-        String encoded = quote >= 0 ? raw.substring(quote + 2) : raw;
-        try {
-          return java.net.URLDecoder.decode(encoded.replace("+", "%2B"), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-          return encoded;
-        }
+  private String fileName(MimeParameters fields, String name) {
+    String encoded = decodedWords(fields.encoded(name));
+    String plain = decodedWords(fields.plain(name));
+    if (encoded != null && plain != null && !encoded.equals(plain)) {
+      anomaly = true;
+    }
+    return encoded != null ? encoded : plain;
+  }
+
+  /**
+   * RFC 2047 words decoded, at most {@link #MAX_ENCODED_WORDS} per message (each costs a library
+   * lookup); words beyond that, or in a charset Java does not know, stay as sent, an anomaly.
+   */
+  private String decodedWords(String raw) {
+    if (raw == null) {
+      return null;
+    }
+    int words = MimeParameters.encodedWords(raw);
+    if (words > encodedWordsLeft) {
+      anomaly = true;
+      return raw;
+    }
+    encodedWordsLeft -= words;
+    try {
+      return MimeParameters.decodeWords(raw);
+    } catch (java.io.UnsupportedEncodingException unknownCharset) {
+      anomaly = true;
+      return raw;
+    }
+  }
+
+  /**
+   * True when a part has the header more than once: readers disagree on which one counts
+   * (RFC 2045 allows one), so a filter must not pick.
+   */
+  private static boolean repeated(String headers, String name) {
+    int seen = 0;
+    for (String line : headers.split("\n")) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && line.substring(0, colon).strip().equalsIgnoreCase(name) && ++seen > 1) {
+        return true;
       }
     }
-    return null;
+    return false;
   }
 
   private static String lower(String s) {

@@ -10,9 +10,13 @@ import org.postern.bus.DeliveryResult;
 import org.postern.bus.DeliveryStatus;
 import org.postern.bus.RemoteHost;
 import org.postern.config.PosternConfig;
+import org.postern.config.RetryError;
+import org.postern.config.RetryRule;
+import org.postern.config.RetryRules;
+import org.postern.config.RetrySchedule;
 import org.postern.config.RouterConfig;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.delivery.SmtpDeliveryVerticle;
-import org.postern.delivery.smtp.SmtpTransportOptions;
 import org.postern.log.MainLog;
 import org.postern.spool.Envelope;
 import org.postern.spool.Spool;
@@ -64,6 +68,17 @@ final class RemoteDeliveries {
   }
 
   Future<Void> deliver(MessageAttempt a, List<Envelope.Recipient> recipients, PosternConfig c) {
+    // Another process (-M, -q, a second daemon) may have written or cleared retry hints meanwhile.
+    return workers.executeBlocking(() -> {
+      retry.refresh();
+      return null;
+    }, false).recover(e -> {
+      LOG.warn("retry hints not read again, deciding on the last ones read: {}", e.toString());
+      return Future.succeededFuture();
+    }).compose(v -> deliverRefreshed(a, recipients, c));
+  }
+
+  private Future<Void> deliverRefreshed(MessageAttempt a, List<Envelope.Recipient> recipients, PosternConfig c) {
     permits.limit(c.delivery().remoteMaxParallel());
     Instant now = clock.instant();
     Instant arrival = Instant.ofEpochMilli(a.message().receivedAt());

@@ -1,17 +1,24 @@
 package org.postern.queue;
 
 import io.vertx.core.json.JsonObject;
+import org.postern.config.RetryError;
+import org.postern.config.RetryRule;
+import org.postern.config.RetrySchedule;
 import org.postern.spool.DirectorySync;
 import org.postern.spool.DurableFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -29,8 +36,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * that is down is not hammered after a restart either. Each write goes to a temporary file that is
  * fsynced and renamed over the old one, then the directory is fsynced.
  *
+ * <p>As Exim's hints database, it is shared by every process on the spool: the daemon, {@code -M},
+ * {@code -q}, a second daemon. Every read-modify-write holds an fcntl lock on
+ * {@code <spool>/db/retry.lockfile} (Exim's name), reads the records again when another process
+ * changed them, and then bumps the change count kept in that file's first 8 bytes. Lookups answer
+ * from memory, so they may run on an event loop; {@link #refresh} (blocking) brings that view up
+ * to date when the count moved, and callers run it before each delivery attempt: a defer written
+ * by {@code -M} then holds the daemon back, and a success of {@code -M} lets it through.
+ *
  * <p>Every method that touches files blocks: call them from a worker ({@code executeBlocking}),
- * never on an event loop. The in-memory view is thread-safe; writes to one key are serialised.
+ * never on an event loop. The in-memory view is thread-safe; writes are serialised, in this JVM by
+ * one monitor per database file (fcntl locks belong to the process, and closing any channel of
+ * the file drops them all), between processes by the file lock.
  * Records not updated for {@code retry_data_expire} are ignored, as in Exim, and removed by
  * {@link #tidy}.
  *
@@ -43,11 +60,17 @@ public final class RetryDatabase {
   /** Exim's reason for an address failed by its retry rule. */
   public static final String RETRY_TIMEOUT_EXCEEDED = "retry timeout exceeded";
 
+  /** One monitor per lock file for the whole JVM: see the class comment. */
+  private static final Map<Path, Object> MONITORS = new ConcurrentHashMap<>();
+
   private final Path directory;
+  private final Path lockFile;
+  private final Object monitor;
   private final Duration dataExpire;
   private final DirectorySync directorySync;
-  private final Map<String, RetryRecord> records = new ConcurrentHashMap<>();
-  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  private volatile Map<String, RetryRecord> records = new ConcurrentHashMap<>();
+  /** The change count {@link #records} reflects; guarded by {@link #monitor}. */
+  private long generation = -1;
 
   /**
    * @param spoolDirectory the spool; records live in its {@code db/retry} subdirectory
@@ -55,6 +78,8 @@ public final class RetryDatabase {
    */
   public RetryDatabase(Path spoolDirectory, Duration dataExpire) {
     this.directory = spoolDirectory.resolve("db").resolve("retry");
+    this.lockFile = directory.resolveSibling("retry.lockfile").toAbsolutePath().normalize();
+    this.monitor = MONITORS.computeIfAbsent(lockFile, f -> new Object());
     this.dataExpire = dataExpire;
     this.directorySync = new DirectorySync(directory);
   }
@@ -65,28 +90,31 @@ public final class RetryDatabase {
 
   /**
    * Creates the directory and reads every record. Unreadable files and temporary files left by a
-   * crash are removed: these are hints, and losing one only means an early retry. Blocking.
+   * crash are removed (under the lock, so no other process is writing them): these are hints, and
+   * losing one only means an early retry. Blocking.
    */
   public void load() throws IOException {
     Files.createDirectories(directory);
-    records.clear();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
-      for (Path f : files) {
-        String name = f.getFileName().toString();
-        if (!name.endsWith(".json")) {
-          Files.deleteIfExists(f);
-          continue;
-        }
-        try {
-          RetryRecord r = RetryRecord.fromJson(new JsonObject(Files.readString(f, StandardCharsets.UTF_8)));
-          if (r.key() == null || !fileFor(r.key()).equals(f)) {
-            throw new IllegalStateException("key does not match the file name");
-          }
-          records.put(r.key(), r);
-        } catch (RuntimeException e) {
-          LOG.warn("removing unreadable retry record {}: {}", f, e.toString());
-          Files.deleteIfExists(f);
-        }
+    locked(lock -> {
+      removeLeftovers(); // locked() has just read the records: the leftovers were skipped
+      return null;
+    });
+  }
+
+  /**
+   * Reads the records again if another process (or another database object on this spool)
+   * changed them since this one last looked: one read of 8 bytes when nothing changed. Blocking.
+   */
+  public void refresh() throws IOException {
+    synchronized (monitor) {
+      long current;
+      try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.READ)) {
+        current = ChangeCount.read(channel);
+      } catch (NoSuchFileException none) {
+        current = 0;
+      }
+      if (current != generation) {
+        locked(lock -> null); // reads them again, under the lock
       }
     }
   }
@@ -161,7 +189,7 @@ public final class RetryDatabase {
     if (rule == null) {
       return new RetrySchedule.Outcome(now, true, true);
     }
-    synchronized (lock(key)) {
+    return locked(lock -> {
       RetryRecord old = lookup(key, now).orElse(null);
       Instant first = old == null ? now : old.firstFailed();
       Instant last = old == null ? now : old.lastTry();
@@ -172,37 +200,40 @@ public final class RetryDatabase {
           printable(text));
       write(updated);
       records.put(key, updated);
+      lock.changed();
       return outcome;
-    }
+    });
   }
 
   /** A delivery to the destination worked: its record goes. Blocking. */
   public void recordSuccess(String key) throws IOException {
-    synchronized (lock(key)) {
+    locked(lock -> {
       if (records.remove(key) != null || Files.exists(fileFor(key))) {
         Files.deleteIfExists(fileFor(key));
         directorySync.sync();
+        lock.changed();
       }
-    }
+      return null;
+    });
   }
 
   /** Removes records older than {@code retry_data_expire}; returns their keys. Blocking. */
   public List<String> tidy(Instant now) throws IOException {
-    List<String> removed = new ArrayList<>();
-    for (RetryRecord r : List.copyOf(records.values())) {
-      synchronized (lock(r.key())) {
-        RetryRecord current = records.get(r.key());
-        if (current != null && stale(current, now)) {
+    return locked(lock -> {
+      List<String> removed = new ArrayList<>();
+      for (RetryRecord r : List.copyOf(records.values())) {
+        if (stale(r, now)) {
           records.remove(r.key());
           Files.deleteIfExists(fileFor(r.key()));
           removed.add(r.key());
         }
       }
-    }
-    if (!removed.isEmpty()) {
-      directorySync.sync();
-    }
-    return removed;
+      if (!removed.isEmpty()) {
+        directorySync.sync();
+        lock.changed();
+      }
+      return removed;
+    });
   }
 
   /** Every live record, for listing tools such as Exim's {@code exinext}. */
@@ -214,8 +245,105 @@ public final class RetryDatabase {
     return Duration.between(r.lastTry(), now).compareTo(dataExpire) > 0;
   }
 
-  private Object lock(String key) {
-    return locks.computeIfAbsent(key, k -> new Object());
+  /** Work done under the database lock, with the records up to date. */
+  private interface LockedWork<T> {
+    T run(ChangeCount lock) throws IOException;
+  }
+
+  /**
+   * Runs {@code work} holding this JVM's monitor and the fcntl lock of {@code retry.lockfile},
+   * after reading the records again if another process changed them.
+   */
+  private <T> T locked(LockedWork<T> work) throws IOException {
+    synchronized (monitor) {
+      Files.createDirectories(directory);
+      try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE)) {
+        channel.lock(); // waits for another process's writer; released when the channel closes
+        ChangeCount count = new ChangeCount(channel);
+        if (count.generation() != generation) {
+          reload(count.generation());
+        }
+        return work.run(count);
+      }
+    }
+  }
+
+  /**
+   * The change count in the lock file's first 8 bytes: every process bumps it after it changed a
+   * record, under the lock, so a reader that sees the count it knows has nothing to read again.
+   * It needs no fsync: after a crash every process loads the records anew.
+   */
+  private final class ChangeCount {
+    private final FileChannel channel;
+    private final long read;
+
+    private ChangeCount(FileChannel channel) throws IOException {
+      this.channel = channel;
+      this.read = read(channel);
+    }
+
+    long generation() {
+      return read;
+    }
+
+    /** Called after a change: the records in memory are the new state, and the file says so. */
+    void changed() throws IOException {
+      generation = read + 1;
+      ByteBuffer b = ByteBuffer.allocate(Long.BYTES).putLong(0, generation);
+      while (b.hasRemaining()) {
+        channel.write(b, b.position());
+      }
+    }
+
+    static long read(FileChannel channel) throws IOException {
+      ByteBuffer b = ByteBuffer.allocate(Long.BYTES);
+      while (b.hasRemaining() && channel.read(b, b.position()) >= 0) {
+        // Reads until 8 bytes or the end; a new, empty file counts 0.
+      }
+      return b.hasRemaining() ? 0 : b.getLong(0);
+    }
+  }
+
+  /** Reads every record into a new view (lookups never see a half-read one). Caller holds the lock. */
+  private void reload(long newGeneration) throws IOException {
+    Map<String, RetryRecord> fresh = new ConcurrentHashMap<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*.json")) {
+      for (Path f : files) {
+        try {
+          RetryRecord r = RetryRecord.fromJson(new JsonObject(Files.readString(f, StandardCharsets.UTF_8)));
+          if (r.key() != null && fileFor(r.key()).equals(f)) {
+            fresh.put(r.key(), r);
+          }
+        } catch (RuntimeException unreadable) {
+          // load() removes it; until then it is no record.
+        }
+      }
+    }
+    records = fresh;
+    generation = newGeneration;
+  }
+
+  /** Temporary files of a crashed write and unreadable records go. Caller holds the lock. */
+  private void removeLeftovers() throws IOException {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
+      for (Path f : files) {
+        String name = f.getFileName().toString();
+        if (!name.endsWith(".json")) {
+          Files.deleteIfExists(f);
+          continue;
+        }
+        try {
+          RetryRecord r = RetryRecord.fromJson(new JsonObject(Files.readString(f, StandardCharsets.UTF_8)));
+          if (r.key() == null || !fileFor(r.key()).equals(f)) {
+            throw new IllegalStateException("key does not match the file name");
+          }
+        } catch (RuntimeException e) {
+          LOG.warn("removing unreadable retry record {}: {}", f, e.toString());
+          Files.deleteIfExists(f);
+        }
+      }
+    }
   }
 
   private void write(RetryRecord r) throws IOException {

@@ -3,7 +3,7 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
-import org.postern.acl.AclVerdict;
+import org.postern.policy.AclVerdict;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
@@ -12,10 +12,12 @@ import java.util.Base64;
 import java.util.Locale;
 
 /**
- * AUTH (RFC 4954). Checks sequence, TLS policy, the per-address failure count and the auth ACL,
- * then runs the exchange with the authenticator over the bus; {@link #respond} takes the client's
- * further lines. Failures are answered after a delay that doubles with each failure, and
- * {@code smtp_max_auth_failures} ends the session.
+ * AUTH (RFC 4954). Checks sequence, TLS policy and the auth ACL, then runs the exchange with the
+ * authenticator over the bus; {@link #respond} takes the client's further lines. The authenticator
+ * keeps the failure windows and answers {@code throttled} (454) when one is full. Failures are
+ * answered after a delay that doubles with each failure, and {@code smtp_max_auth_failures} ends
+ * the session; a failure the authenticator marks uncounted (its mechanism cannot use the user's
+ * stored scheme, which says nothing about the password) counts toward neither.
  */
 final class AuthCommand implements SmtpCommand {
   /** RFC 4954 4: a server must accept responses of at least 12288 octets. */
@@ -29,7 +31,7 @@ final class AuthCommand implements SmtpCommand {
   static final SmtpReply BAD_BASE64 = SmtpReply.of(501, "5.5.2", "Invalid base64 data");
   static final SmtpReply RESPONSE_TOO_LONG = SmtpReply.of(500, "5.5.6", "Authentication exchange line is too long");
   static final SmtpReply TEMPORARILY_REFUSED = SmtpReply.of(454, "4.7.0",
-      "Too many authentication failures from this address; try again later");
+      "Too many recent authentication failures; try again later");
   static final SmtpReply TOO_MANY_FAILURES = SmtpReply.of(421, "4.7.0", "Too many authentication failures");
   static final SmtpReply AUTH_UNAVAILABLE = SmtpReply.of(454, "4.7.0", "Temporary authentication failure");
 
@@ -76,20 +78,14 @@ final class AuthCommand implements SmtpCommand {
       }
     }
     byte[] response = initial;
-    return auth.blocked(session.hostAddress(), session.config().auth()).compose(blocked -> {
-      if (blocked) {
-        return Future.succeededFuture(SessionResponse.reply(TEMPORARILY_REFUSED)
-            .withLog("AUTH refused for " + session.hostForLog() + ": too many recent failures from this address"));
+    return session.check("auth", session.variables().put("authenticator", authenticator.name())).compose(v -> {
+      if (!v.accepted()) {
+        SmtpReply refusal = SmtpSession.refusal("auth", v);
+        return Future.succeededFuture(v.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal)
+            : SessionResponse.reply(refusal));
       }
-      return session.check("auth", session.variables().put("authenticator", authenticator.name())).compose(v -> {
-        if (!v.accepted()) {
-          SmtpReply refusal = SmtpSession.refusal("auth", v);
-          return Future.succeededFuture(v.type() == AclVerdict.Type.DROP ? SessionResponse.close(refusal)
-              : SessionResponse.reply(refusal));
-        }
-        session.authExchange(authenticator);
-        return step(session, authenticator, response, true);
-      });
+      session.authExchange(authenticator);
+      return step(session, authenticator, response, true);
     }).map(r -> r.syncPoint(true));
   }
 
@@ -136,9 +132,16 @@ final class AuthCommand implements SmtpCommand {
           return Future.succeededFuture(withLineLimit(SessionResponse.reply(SUCCEEDED),
               session.config().commandLineMax()));
         }
+        case "throttled" -> {
+          session.authExchange(null);
+          return Future.succeededFuture(withLineLimit(SessionResponse.reply(TEMPORARILY_REFUSED),
+              session.config().commandLineMax()).withLog("AUTH refused for " + session.hostForLog() + ": "
+              + TEMPORARILY_REFUSED + " (" + result.getString("reason", "too many recent failures") + ")"));
+        }
         default -> {
           session.authExchange(null);
-          return failed(session, a, result.getString("user"), result.getString("reason"));
+          return failed(session, a, result.getString("user"), result.getString("reason"),
+              result.getBoolean("counted", true));
         }
       }
     }, e -> {
@@ -148,14 +151,18 @@ final class AuthCommand implements SmtpCommand {
     });
   }
 
-  private Future<SessionResponse> failed(SmtpSession session, AuthenticatorConfig a, String user, String reason) {
-    int failures = session.authFailed();
-    auth.recordFailure(session.hostAddress(), session.config().auth());
-    // Exim's log line: the user name may be logged, the password never.
-    String log = a.name() + " authenticator failed for " + session.hostForLog() + ": 535 Incorrect authentication data"
+  private Future<SessionResponse> failed(SmtpSession session, AuthenticatorConfig a, String user, String reason,
+                                         boolean counted) {
+    // An uncounted failure waits as long as a counted one would at this point of the session, so
+    // timing alone does not tell "wrong password" from "mechanism unusable for this user".
+    int failures = counted ? session.authFailed() : session.authFailures() + 1;
+    boolean drop = counted && failures >= session.config().auth().maxFailures();
+    SmtpReply sent = drop ? TOO_MANY_FAILURES : FAILED;
+    // Exim's log line, with the reply the client was sent: the user name may be logged, the password never.
+    String log = a.name() + " authenticator failed for " + session.hostForLog() + ": " + sent
         + (user == null ? "" : " (set_id=" + user.replaceAll("\\p{Cntrl}", "?") + ")")
-        + (reason == null ? "" : ": " + reason);
-    SessionResponse response = failures >= session.config().auth().maxFailures()
+        + (reason == null ? "" : ": " + reason) + (counted ? "" : " (not counted as a failure)");
+    SessionResponse response = drop
         ? SessionResponse.close(TOO_MANY_FAILURES).withLog(log + "; too many failures, connection dropped")
         : withLineLimit(SessionResponse.reply(FAILED), session.config().commandLineMax()).withLog(log);
     long delay = session.config().auth().failureDelay().toMillis() << Math.min(failures - 1, 4);

@@ -2,7 +2,7 @@ package org.postern.session;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import org.postern.acl.AclVerdict;
+import org.postern.policy.AclVerdict;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 import org.postern.spool.MessageIds;

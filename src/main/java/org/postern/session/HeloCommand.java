@@ -34,7 +34,7 @@ final class HeloCommand implements SmtpCommand {
       if (!verdict.accepted()) {
         SmtpReply refusal = SmtpSession.refusal("helo", verdict);
         String log = "rejected " + verb + " from " + session.hostForLog() + ": " + refusal.text();
-        return (verdict.type() == org.postern.acl.AclVerdict.Type.DROP
+        return (verdict.type() == org.postern.policy.AclVerdict.Type.DROP
             ? SessionResponse.close(refusal) : SessionResponse.reply(refusal)).withLog(log);
       }
       session.greeted(name, extended);

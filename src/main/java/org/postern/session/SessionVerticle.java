@@ -4,7 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
-import org.postern.acl.AclVerdict;
+import org.postern.policy.AclVerdict;
 import org.postern.bus.Addresses;
 import org.postern.config.ConfigHolder;
 import org.postern.log.MainLog;

@@ -3,7 +3,7 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.postern.acl.AclVerdict;
+import org.postern.policy.AclVerdict;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.config.PosternConfig;
 import org.postern.smtp.MailPath;
@@ -190,6 +190,11 @@ public final class SmtpSession {
     return ++authFailures;
   }
 
+  /** Failed AUTHs counted in this session so far. */
+  int authFailures() {
+    return authFailures;
+  }
+
   /**
    * AUTH is offered after TLS, or in clear to {@code auth_advertise_hosts} when the admin set it,
    * else only to {@code relay_from_hosts}: passwords do not cross the network in clear by default.
@@ -216,7 +221,7 @@ public final class SmtpSession {
         Object v = vars.getValue(name);
         return v == null ? null : String.valueOf(v);
       });
-    } catch (org.postern.acl.ExpansionException e) {
+    } catch (org.postern.expand.ExpansionException e) {
       return false;
     }
   }
@@ -327,7 +332,7 @@ public final class SmtpSession {
    * Exim: headers may be added from the MAIL stage on (earlier ones have no message to go to);
    * message controls given before MAIL apply to every message of the connection.
    */
-  private void applyEffects(String stage, org.postern.acl.AclEffects effects) {
+  private void applyEffects(String stage, org.postern.policy.AclEffects effects) {
     boolean messageStage = switch (stage) {
       case "mail", "rcpt", "predata", "mime", "data" -> true;
       default -> false;
@@ -336,7 +341,7 @@ public final class SmtpSession {
       transaction.addedHeaders().addAll(effects.headers());
     }
     for (String control : effects.controls()) {
-      if (org.postern.acl.AclControl.parse(control) == org.postern.acl.AclControl.NO_PIPELINING) {
+      if (org.postern.policy.AclControl.parse(control) == org.postern.policy.AclControl.NO_PIPELINING) {
         noPipelining = true;
       } else if (messageStage) {
         applyControl(control, transaction);
@@ -348,10 +353,10 @@ public final class SmtpSession {
   }
 
   private static void applyControl(String control, Transaction t) {
-    org.postern.acl.AclControl c = org.postern.acl.AclControl.parse(control);
+    org.postern.policy.AclControl c = org.postern.policy.AclControl.parse(control);
     t.controls().add(c);
-    if (c == org.postern.acl.AclControl.SUBMISSION) {
-      t.submissionDomain(org.postern.acl.AclControl.option(control, "domain"));
+    if (c == org.postern.policy.AclControl.SUBMISSION) {
+      t.submissionDomain(org.postern.policy.AclControl.option(control, "domain"));
     }
   }
 

@@ -38,9 +38,8 @@ class AuthProtocolTest {
   private static final String OUTSIDER = "127.0.0.2";
   private static final String ALICE_PW = secret("Protocol-Alice-pw-4b7e");
   private static final String WRONG_PW = secret("Protocol-Wrong-pw-a0d5");
-  private static final String ALL_MECHANISMS = "AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256";
 
-  /** STARTTLS available (test PKI); AUTH in clear only to relay_from_hosts (127.0.0.1). */
+  /** STARTTLS available (test PKI); AUTH in clear only to relay_from_hosts (127.0.0.1); CRAM-MD5 on. */
   private static PosternTestServer server;
   /** auth_advertise_hosts: "*": AUTH in clear to anyone. */
   private static PosternTestServer advertiseAll;
@@ -53,6 +52,7 @@ class AuthProtocolTest {
         .users("admin:", "alice:{PLAIN}" + ALICE_PW, "bob:{PLAIN}" + ALICE_PW + "-bob")
         .option("smtp_auth_failure_delay", "0s")
         .option("auth_failures_per_host", "0")
+        .option("authenticators", AuthTesting.WITH_CRAM_MD5)
         .start();
     advertiseAll = PosternTestServer.create()
         .users("admin:", "alice:{PLAIN}" + ALICE_PW)
@@ -94,7 +94,7 @@ class AuthProtocolTest {
     try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
       c.reply();
       Reply ehlo = c.command("EHLO client.test.example");
-      assertTrue(ehlo.lines().contains(ALL_MECHANISMS), ehlo.toString());
+      assertTrue(ehlo.lines().contains(AuthTesting.ALL_MECHANISMS), ehlo.toString());
       assertTrue(ehlo.lines().contains("STARTTLS"), ehlo.toString());
     }
   }
@@ -342,7 +342,7 @@ class AuthProtocolTest {
     try (AuthSmtpClient c = AuthSmtpClient.connect(OUTSIDER, server.port())) {
       c.ehlo("client.test.example");
       Reply ehlo = c.startTlsAndEhlo(tls);
-      assertTrue(AuthSmtpClient.keywords(ehlo).contains(ALL_MECHANISMS), ehlo.toString());
+      assertTrue(AuthSmtpClient.keywords(ehlo).contains(AuthTesting.ALL_MECHANISMS), ehlo.toString());
       assertReply(235, "2.7.0", c.command("AUTH PLAIN " + plain("alice", ALICE_PW)));
       assertReply(250, "2.1.0", c.command("MAIL FROM:<sender@client.test.example>"));
       assertReply(250, "2.1.5", c.command("RCPT TO:<x@remote.example>"));
@@ -368,7 +368,9 @@ class AuthProtocolTest {
   void authAdvertiseHostsStarOffersAuthInClear() throws Exception {
     try (AuthSmtpClient c = AuthSmtpClient.connect(OUTSIDER, advertiseAll.port())) {
       Reply ehlo = c.ehlo("client.test.example");
-      assertTrue(AuthSmtpClient.keywords(ehlo).contains(ALL_MECHANISMS), ehlo.toString());
+      // The default authenticators: CRAM-MD5 is not among them.
+      assertTrue(AuthSmtpClient.keywords(ehlo).contains(AuthTesting.DEFAULT_MECHANISMS), ehlo.toString());
+      assertReply(504, "5.5.4", c.command("AUTH CRAM-MD5"));
       assertReply(250, "2.1.0", c.command("MAIL FROM:<sender@client.test.example>"));
       assertReply(550, "5.7.1", c.command("RCPT TO:<x@remote.example>"));
       assertReply(250, "2.0.0", c.command("RSET"));

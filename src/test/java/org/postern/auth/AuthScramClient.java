@@ -24,6 +24,7 @@ final class AuthScramClient {
   private final String user;
   private final String password;
   private final String clientNonce;
+  private String gs2Header = "n,,";
   private String clientFirstBare;
   private byte[] expectedServerSignature;
 
@@ -40,10 +41,16 @@ final class AuthScramClient {
     return new AuthScramClient(user, password, Base64.getEncoder().encodeToString(n));
   }
 
-  /** client-first-message: gs2 header "n,," (no binding, no authzid) and the bare part. */
+  /** Asks for another authorization identity: gs2 header {@code n,a=authzid,} (RFC 5802 section 7). */
+  AuthScramClient authzid(String authzid) {
+    gs2Header = "n,a=" + authzid.replace("=", "=3D").replace(",", "=2C") + ",";
+    return this;
+  }
+
+  /** client-first-message: the gs2 header (no binding; "n,," without an authzid) and the bare part. */
   String clientFirst() {
     clientFirstBare = "n=" + user.replace("=", "=3D").replace(",", "=2C") + ",r=" + clientNonce;
-    return "n,," + clientFirstBare;
+    return gs2Header + clientFirstBare;
   }
 
   /**
@@ -64,7 +71,7 @@ final class AuthScramClient {
     }
     byte[] salt = Base64.getDecoder().decode(attrs.get("s"));
     int iterations = Integer.parseInt(attrs.get("i"));
-    String withoutProof = "c=" + Base64.getEncoder().encodeToString("n,,".getBytes(StandardCharsets.US_ASCII))
+    String withoutProof = "c=" + Base64.getEncoder().encodeToString(gs2Header.getBytes(StandardCharsets.US_ASCII))
         + ",r=" + nonce;
     String authMessage = clientFirstBare + "," + serverFirst + "," + withoutProof;
 

@@ -34,6 +34,8 @@ class AuthScramTest {
   private static final String ALICE_PW = secret("Scram-Alice-pw-90ab");
   private static final String WRONG_PW = secret("Scram-Wrong-pw-77c3");
 
+  private static final String BOB_PW = secret("Scram-Bob-bcrypt-pw-7d21");
+
   private static PosternTestServer server;
   private static SSLContext tls;
 
@@ -41,7 +43,8 @@ class AuthScramTest {
   static void start() throws Exception {
     tls = TestPki.shared().clientContext();
     server = AuthTesting.tlsServer()
-        .users("admin:", "alice:{PLAIN}" + ALICE_PW, "carol:" + PasswordSchemes.create("SCRAM-SHA-256", CAROL_PW))
+        .users("admin:", "alice:{PLAIN}" + ALICE_PW, "carol:" + PasswordSchemes.create("SCRAM-SHA-256", CAROL_PW),
+            "bob:{BLF-CRYPT}" + PasswordSchemes.bcrypt(BOB_PW.getBytes(java.nio.charset.StandardCharsets.UTF_8), 4))
         .option("smtp_auth_failure_delay", "0s")
         .option("auth_failures_per_host", "0")
         .start();
@@ -195,5 +198,45 @@ class AuthScramTest {
       assertReply(250, "2.1.0", c.command("MAIL FROM:<sender@client.test.example>"));
       assertReply(550, "5.7.1", c.command("RCPT TO:<x@remote.example>"));
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Authorization identity (issue 11: SCRAM ignored one that PLAIN refused)
+
+  @Test
+  void anAuthzidOtherThanTheUserIsRefusedAsInPlain() throws Exception {
+    try (AuthSmtpClient c = openTls()) {
+      // The right password for carol, asking to act as alice: refused without a server_condition.
+      assertReply(535, "5.7.8", scram(c, AuthScramClient.random("carol", CAROL_PW).authzid("alice"), true));
+      assertReply(250, "2.1.0", c.command("MAIL FROM:<sender@client.test.example>"));
+      assertReply(550, "5.7.1", c.command("RCPT TO:<x@remote.example>"));
+      assertReply(250, "2.0.0", c.command("RSET"));
+      // PLAIN, the same request, the same answer.
+      assertReply(535, "5.7.8", c.command("AUTH PLAIN " + AuthTesting.plain("alice", "carol", CAROL_PW)));
+      // Naming oneself as authzid is allowed (RFC 5802: the authzid may equal the user).
+      assertReply(235, "2.7.0", scram(c, AuthScramClient.random("carol", CAROL_PW).authzid("carol"), true));
+      assertRelayedAs(c, "scram:carol");
+    }
+    assertTrue(AuthTesting.awaitMainlog(5000, "scram authenticator failed", "set_id=carol",
+        "authorization identity differs from the user").isPresent(), "no log line for the refused authzid");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // A stored scheme SCRAM cannot use
+
+  @Test
+  void bcryptUserGetsAnUncounted535ThatSaysWhyInTheLog() throws Exception {
+    try (AuthSmtpClient c = openTls()) {
+      // More attempts than smtp_max_auth_failures (3): none of them counts, the session stays.
+      for (int i = 0; i < 4; i++) {
+        assertReply(535, "5.7.8", scram(c, AuthScramClient.random("bob", BOB_PW), true));
+      }
+      // The mechanism that can check bcrypt still works in the same session.
+      assertReply(235, "2.7.0", c.command("AUTH PLAIN " + AuthTesting.plain("bob", BOB_PW)));
+    }
+    String line = AuthTesting.awaitMainlog(5000, "scram authenticator failed", "set_id=bob",
+        "SCRAM-SHA-256 cannot use the stored scheme {BLF-CRYPT}", "(not counted as a failure)")
+        .orElseThrow(() -> new AssertionError("no log line saying why SCRAM failed for bob"));
+    assertTrue(line.contains(": 535 5.7.8 Authentication credentials invalid"), line);
   }
 }

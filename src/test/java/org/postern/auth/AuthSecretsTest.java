@@ -60,6 +60,7 @@ class AuthSecretsTest {
             "dave:" + PasswordSchemes.create("CRAM-MD5", DAVE_PW))
         .option("smtp_auth_failure_delay", "0s")
         .option("auth_failures_per_host", "0")
+        .option("authenticators", AuthTesting.WITH_CRAM_MD5)
         .start();
     conditions = PosternTestServer.create()
         .users("admin:", "alice:{PLAIN}" + COND_PW)

@@ -97,6 +97,20 @@ final class AuthTesting {
         .option("tls_on_connect_ports", "\"\"");
   }
 
+  /**
+   * The four authenticators, CRAM-MD5 included, which is no longer advertised by default (legacy,
+   * issue 11): for tests of CRAM-MD5 itself. Pass to {@code option("authenticators", ...)}.
+   */
+  static final String WITH_CRAM_MD5 = "{ plain: { driver: plaintext, public_name: PLAIN }, "
+      + "login: { driver: plaintext, public_name: LOGIN }, cram_md5: { driver: cram_md5, public_name: CRAM-MD5 }, "
+      + "scram: { driver: scram, public_name: SCRAM-SHA-256 } }";
+
+  /** What EHLO advertises with {@link #WITH_CRAM_MD5}. */
+  static final String ALL_MECHANISMS = "AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256";
+
+  /** What EHLO advertises with the default authenticators. */
+  static final String DEFAULT_MECHANISMS = "AUTH PLAIN LOGIN SCRAM-SHA-256";
+
   static String quote(Path p) {
     return "\"" + p.toAbsolutePath().toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }

@@ -42,7 +42,7 @@ class AuthThrottleTest {
   private static PosternTestServer delayed;
   /** auth_failures_per_host 4 within 2s; STARTTLS available for a second address. */
   private static PosternTestServer perHost;
-  /** bob stored as BLF-CRYPT cost 10; protocol errors not limited (for the probes). */
+  /** bob, carol, dave stored as BLF-CRYPT, ARGON2ID, SHA512-CRYPT; protocol errors not limited (for the probes). */
   private static PosternTestServer bcrypt;
 
   @BeforeAll
@@ -52,6 +52,7 @@ class AuthThrottleTest {
         .option("smtp_max_auth_failures", "3")
         .option("smtp_auth_failure_delay", "0s")
         .option("auth_failures_per_host", "0")
+        .option("authenticators", AuthTesting.WITH_CRAM_MD5)
         .start();
     delayed = PosternTestServer.create()
         .users("admin:", "alice:{PLAIN}" + ALICE_PW)
@@ -65,11 +66,17 @@ class AuthThrottleTest {
         .option("auth_failures_per_host", "4")
         .option("auth_failures_window", "2s")
         .start();
+    // Every slow scheme: bcrypt (cost 10), Argon2id (8 MiB, so that 64 MiB arrays do not bring GC
+    // pauses into the latency measured), SHA-512-crypt (5000 rounds).
+    byte[] pw = BOB_PW.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     bcrypt = PosternTestServer.create()
-        .users("admin:", "alice:{PLAIN}" + ALICE_PW, "bob:" + PasswordSchemes.create("BLF-CRYPT", BOB_PW))
+        .users("admin:", "alice:{PLAIN}" + ALICE_PW, "bob:" + PasswordSchemes.create("BLF-CRYPT", BOB_PW),
+            "carol:{ARGON2ID}" + PasswordSchemes.argon2id(pw, PasswordSchemes.randomBytes(16), 8192, 3, 1, 32),
+            "dave:" + PasswordSchemes.create("SHA512-CRYPT", BOB_PW))
         .option("smtp_auth_failure_delay", "0s")
         .option("auth_failures_per_host", "0")
         .option("smtp_max_synprot_errors", "1000")
+        .option("authenticators", AuthTesting.WITH_CRAM_MD5)
         .start();
   }
 
@@ -200,7 +207,209 @@ class AuthThrottleTest {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // bcrypt off the event loops
+  // Reservation before the password check (issue 11: 100 parallel AUTHs made 100 checks, limit 10)
+
+  /** Replies to one wrong-password AUTH per connection, all sent at once, from {@code sources}. */
+  private static List<Reply> parallelWrongAuths(PosternTestServer s, List<String> sources, String user, String pw)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(sources.size());
+    List<SmtpTestClient> sessions = new ArrayList<>();
+    try {
+      for (String source : sources) {
+        SmtpTestClient c = SmtpTestClient.connectFrom(source, s.port());
+        assertEquals(220, c.reply().code());
+        assertEquals(250, c.command("EHLO client.test.example").code());
+        // Long enough for 100 bcrypt checks in a row on a loaded machine, as the old code made them.
+        c.timeout(50_000);
+        sessions.add(c);
+      }
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Reply>> results = new ArrayList<>();
+      for (SmtpTestClient c : sessions) {
+        results.add(pool.submit(() -> {
+          go.await();
+          return c.command("AUTH PLAIN " + plain(user, pw));
+        }));
+      }
+      go.countDown();
+      List<Reply> replies = new ArrayList<>();
+      for (Future<Reply> f : results) {
+        replies.add(f.get(50, TimeUnit.SECONDS));
+      }
+      return replies;
+    } finally {
+      for (SmtpTestClient c : sessions) {
+        c.close();
+      }
+      pool.shutdownNow();
+    }
+  }
+
+  private static long count(List<Reply> replies, int code, String enhanced) {
+    return replies.stream().filter(r -> r.code() == code && enhanced.equals(r.enhanced())).count();
+  }
+
+  /** Main-log lines with every one of {@code texts}, once {@code expected} of them are there (or the deadline passed). */
+  private static List<String> mainlogLinesWith(int expected, String... texts) throws Exception {
+    long end = System.currentTimeMillis() + 5000;
+    while (true) {
+      List<String> found = AuthTesting.mainlogLines().stream()
+          .filter(l -> java.util.Arrays.stream(texts).allMatch(l::contains)).toList();
+      if (found.size() >= expected || System.currentTimeMillis() > end) {
+        return found;
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  @Test
+  void parallelAuthsFromOneAddressReachThePasswordCheckAtMostLimitTimes() throws Exception {
+    // A bcrypt user, so that each check takes long enough for the other 99 AUTHs to arrive.
+    String racer = "racer" + Long.toHexString(System.nanoTime());
+    try (PosternTestServer s = PosternTestServer.create()) {
+      s.users("admin:", racer + ":" + PasswordSchemes.create("BLF-CRYPT", BOB_PW))
+          .option("smtp_auth_failure_delay", "0s")
+          .option("auth_failures_per_host", "10")
+          .option("auth_failures_per_network", "0")
+          .option("auth_failures_per_user", "0")
+          .option("smtp_accept_max_per_host", "200")
+          .start();
+      List<Reply> replies = parallelWrongAuths(s, java.util.Collections.nCopies(100, "127.0.0.1"), racer, WRONG_PW);
+      // Every 535 is one password check; the rest were refused before any check.
+      assertEquals(10, count(replies, 535, "5.7.8"), replies.toString());
+      assertEquals(90, count(replies, 454, "4.7.0"), replies.toString());
+      List<String> checked = mainlogLinesWith(10, "authenticator failed", "set_id=" + racer);
+      assertEquals(10, checked.size(), String.join("\n", checked));
+      assertTrue(checked.get(0).contains(": 535 5.7.8 Authentication credentials invalid (set_id=" + racer + ")"),
+          checked.get(0));
+      assertTrue(AuthTesting.awaitMainlog(5000, "AUTH refused for", "454 4.7.0",
+          "too many recent failures from this address").isPresent(), "no log line for the 454s");
+    }
+  }
+
+  @Test
+  void twentyAddressesOfOneNetworkAreThrottledByTheNetworkWindow() throws Exception {
+    try (PosternTestServer s = PosternTestServer.create()) {
+      s.users("admin:", "alice:{PLAIN}" + ALICE_PW)
+          .option("auth_advertise_hosts", "\"*\"")
+          .option("smtp_auth_failure_delay", "0s")
+          .option("auth_failures_per_host", "5")
+          .option("auth_failures_per_network", "10")
+          .option("auth_failures_per_user", "0")
+          .start();
+      List<String> sources = new ArrayList<>();
+      for (int i = 1; i <= 20; i++) {
+        sources.add("127.0.0." + (100 + i));
+      }
+      // One failure per address: never the per-address limit, but 20 in one /24.
+      List<Reply> replies = parallelWrongAuths(s, sources, "alice", WRONG_PW);
+      assertEquals(10, count(replies, 535, "5.7.8"), replies.toString());
+      assertEquals(10, count(replies, 454, "4.7.0"), replies.toString());
+      assertTrue(AuthTesting.awaitMainlog(5000, "AUTH refused for", "454 4.7.0",
+          "too many recent failures from the network 127.0.0.0/24").isPresent(), "no log line naming the network");
+      // Even the right password from a fresh address of that network waits...
+      try (SmtpTestClient c = SmtpTestClient.connectFrom("127.0.0.250", s.port())) {
+        c.reply();
+        c.command("EHLO client.test.example");
+        assertReply(454, "4.7.0", c.command("AUTH PLAIN " + plain("alice", ALICE_PW)));
+      }
+      // ...while another network is not concerned.
+      try (SmtpTestClient c = SmtpTestClient.connectFrom("127.0.1.5", s.port())) {
+        c.reply();
+        c.command("EHLO client.test.example");
+        assertReply(235, "2.7.0", c.command("AUTH PLAIN " + plain("alice", ALICE_PW)));
+      }
+    }
+  }
+
+  @Test
+  void failuresForOneUserFromManyNetworksAreThrottledByTheUserWindow() throws Exception {
+    try (PosternTestServer s = PosternTestServer.create()) {
+      s.users("admin:", "alice:{PLAIN}" + ALICE_PW, "bob:{PLAIN}" + BOB_PW)
+          .option("auth_advertise_hosts", "\"*\"")
+          .option("smtp_auth_failure_delay", "0s")
+          .option("auth_failures_per_host", "0")
+          .option("auth_failures_per_network", "0")
+          .option("auth_failures_per_user", "3")
+          .start();
+      // Three networks, one failure each: the account has had its three.
+      for (String source : List.of("127.0.1.1", "127.0.2.1", "127.0.3.1")) {
+        try (SmtpTestClient c = SmtpTestClient.connectFrom(source, s.port())) {
+          c.reply();
+          c.command("EHLO client.test.example");
+          assertReply(535, "5.7.8", c.command("AUTH PLAIN " + plain("alice", WRONG_PW)));
+        }
+      }
+      try (SmtpTestClient c = SmtpTestClient.connectFrom("127.0.4.1", s.port())) {
+        c.reply();
+        c.command("EHLO client.test.example");
+        // The user name is only known inside the exchange: LOGIN gets its prompts, then 454.
+        assertEquals(334, c.command("AUTH LOGIN").code());
+        assertEquals(334, c.command(b64("ALICE")).code());
+        assertReply(454, "4.7.0", c.command(b64(ALICE_PW)));
+        assertReply(454, "4.7.0", c.command("AUTH PLAIN " + plain("alice", ALICE_PW)));
+        // Another user, same address: not concerned.
+        assertReply(235, "2.7.0", c.command("AUTH PLAIN " + plain("bob", BOB_PW)));
+      }
+      assertTrue(AuthTesting.awaitMainlog(5000, "AUTH refused for", "too many recent failures from this user")
+          .isPresent(), "no log line for the user window");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // A mechanism that cannot use the stored scheme (issue 11: CRAM-MD5 cost a failure per login)
+
+  @Test
+  void mechanismThatCannotUseTheStoredSchemeIsNotCounted() throws Exception {
+    try (PosternTestServer s = PosternTestServer.create()) {
+      s.users("admin:", "bob:" + PasswordSchemes.create("BLF-CRYPT", BOB_PW), "erin:{SHA1}2jmj7l5rSw0yVb/vlWAYkK/YBwk=")
+          .option("authenticators", AuthTesting.WITH_CRAM_MD5)
+          .option("smtp_auth_failure_delay", "0s")
+          .option("smtp_max_auth_failures", "2")
+          .option("auth_failures_per_host", "1")
+          .start();
+      try (SmtpTestClient c = ehloed(s)) {
+        // What Python's smtplib does with every login: CRAM-MD5 first (right password), then PLAIN.
+        for (int i = 0; i < 3; i++) {
+          Reply challenge = c.command("AUTH CRAM-MD5");
+          assertEquals(334, challenge.code(), challenge.toString());
+          String digest = java.util.HexFormat.of().formatHex(CramMd5Key.fromPassword(BOB_PW)
+              .hmac(java.util.Base64.getDecoder().decode(challenge.text())));
+          assertReply(535, "5.7.8", c.command(b64("bob " + digest)));
+        }
+        // An unknown scheme cannot be checked by PLAIN either: uncounted too.
+        assertReply(535, "5.7.8", c.command("AUTH PLAIN " + plain("erin", WRONG_PW)));
+        // Neither smtp_max_auth_failures (2) nor auth_failures_per_host (1) was touched.
+        assertReply(235, "2.7.0", c.command("AUTH PLAIN " + plain("bob", BOB_PW)));
+      }
+      String cram = AuthTesting.awaitMainlog(5000, "cram_md5 authenticator failed", "set_id=bob",
+          "CRAM-MD5 cannot use the stored scheme {BLF-CRYPT}", "(not counted as a failure)")
+          .orElseThrow(() -> new AssertionError("no log line saying why CRAM-MD5 failed"));
+      assertTrue(cram.contains(": 535 5.7.8 Authentication credentials invalid"), cram);
+      assertTrue(AuthTesting.awaitMainlog(5000, "plain authenticator failed", "set_id=erin",
+          "stored scheme {SHA1} is unknown", "(not counted as a failure)").isPresent(), "no log line for {SHA1}");
+    }
+  }
+
+  @Test
+  void aCountedFailureIsLoggedWithTheReplySent() throws Exception {
+    try (SmtpTestClient c = ehloed(brute)) {
+      String user = "logged" + Long.toHexString(System.nanoTime());
+      assertReply(535, "5.7.8", c.command("AUTH PLAIN " + plain(user, WRONG_PW)));
+      assertReply(535, "5.7.8", c.command("AUTH PLAIN " + plain(user, WRONG_PW)));
+      assertReply(421, "4.7.0", c.command("AUTH PLAIN " + plain(user, WRONG_PW)));
+      List<String> lines = mainlogLinesWith(3, "plain authenticator failed", "set_id=" + user);
+      assertEquals(3, lines.size(), String.join("\n", lines));
+      assertTrue(lines.get(0).contains(": 535 5.7.8 Authentication credentials invalid (set_id=" + user + ")"),
+          lines.get(0));
+      assertTrue(lines.get(2).contains(": 421 4.7.0 Too many authentication failures (set_id=" + user + ")"),
+          lines.get(2));
+      assertTrue(lines.get(2).endsWith("too many failures, connection dropped"), lines.get(2));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // bcrypt, Argon2id and SHA-512-crypt off the event loops
 
   @Test
   void concurrentBcryptChecksDoNotStallOtherSessions() throws Exception {
@@ -217,10 +426,13 @@ class AuthThrottleTest {
       for (int i = 0; i < clients; i++) {
         sessions.add(ehloed(bcrypt));
       }
-      for (SmtpTestClient s : sessions) {
+      String[] users = {"bob", "carol", "dave"};
+      for (int i = 0; i < sessions.size(); i++) {
+        SmtpTestClient s = sessions.get(i);
+        String user = users[i % users.length];
         results.add(pool.submit(() -> {
           go.await();
-          return s.command("AUTH PLAIN " + plain("bob", BOB_PW));
+          return s.command("AUTH PLAIN " + plain(user, BOB_PW));
         }));
       }
       long start = System.nanoTime();
@@ -247,11 +459,11 @@ class AuthThrottleTest {
       for (SmtpTestClient s : sessions) {
         s.close();
       }
-      String stats = rounds + " probe rounds during " + total + " ms of " + clients + " bcrypt AUTHs: max NOOP "
+      String stats = rounds + " probe rounds during " + total + " ms of " + clients + " slow-hash AUTHs: max NOOP "
           + maxNoop + " ms, max CRAM-MD5 challenge " + maxChallenge + " ms";
       System.err.println(stats);
       assertTrue(maxNoop < 100, stats);
-      // If bcrypt ran on the authenticator's event loop, this challenge would wait behind it.
+      // If a hash ran on the authenticator's event loop, this challenge would wait behind it.
       assertTrue(maxChallenge < 100, stats);
     } finally {
       probe.close();

@@ -300,20 +300,106 @@ class PasswordSchemesTest {
 
   @Test
   void unknownSchemesAreRefused() {
-    assertFalse(PasswordSchemes.verify("SHA512-CRYPT", "$6$abc$def", "x"));
+    assertFalse(PasswordSchemes.verify("MD5-CRYPT", "$1$abc$def", "x"));
     assertFalse(PasswordSchemes.verify("", "x", "x"));
     assertFalse(PasswordSchemes.verify(null, "x", "x"));
-    assertFalse(PasswordSchemes.isSupported("SHA512-CRYPT"));
+    assertFalse(PasswordSchemes.isSupported("MD5-CRYPT"));
     assertTrue(PasswordSchemes.isSupported("blf-crypt"));
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> PasswordSchemes.create("SHA512-CRYPT", "topsecret"));
+        assertThrows(IllegalArgumentException.class, () -> PasswordSchemes.create("MD5-CRYPT", "topsecret"));
     assertFalse(e.getMessage().contains("topsecret"));
+  }
+
+  // ---- SHA512-CRYPT, SHA256-CRYPT, ARGON2ID (the schemes admins migrate from Dovecot with) ----
+  // Test vectors made by independent tools (Debian bookworm), not by the code under test:
+  //   mkpasswd -m sha-512 -S saltsaltsaltsalt Vector-pw-sha512            (package whois 5.5.17)
+  //   mkpasswd -m sha-512 -R 10000 -S roundsSalt123456 Vector-pw-sha512
+  //   mkpasswd -m sha-256 -S saltsaltsaltsalt Vector-pw-sha256
+  //   echo -n Vector-pw-argon2id | argon2 saltsaltsaltsalt -id -t 3 -m 16 -p 1 -l 32 -e  (package argon2)
+  //   echo -n Vector-pw-argon2id | argon2 saltsaltsalt0002 -id -t 2 -m 12 -p 4 -l 32 -e
+  //   echo -n Vector-pw-ümlaut | argon2 saltsaltsalt0003 -id -t 1 -m 10 -p 2 -l 16 -e  (UTF-8 input)
+  private static final String MKPASSWD_SHA512 = "$6$saltsaltsaltsalt$SBXlD5.yk3e/1ndANn.l4B0wY7ETdr2SqHwzOB8nSThNwX"
+      + "vdbLpEeOnoyXd1d6P.qla5c9IHvp.IIKj834cfj/";
+  private static final String MKPASSWD_SHA512_ROUNDS = "$6$rounds=10000$roundsSalt123456$2o3upigCTww3OaqUa2u9Uw55jNf"
+      + "2M6B7qFquFzeHyDnjR96YTAxAusmjrYdm.F5OYbkXXHrrysw0og50J7eFQ0";
+  private static final String MKPASSWD_SHA256 = "$5$saltsaltsaltsalt$h0MI.i3i/Z0K2W63r9HO1sIFg3OGrP6j5nXwGH5RrP.";
+  private static final String ARGON2_CLI = "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0c2FsdA$MQx8aP8GzKrV4Kts53+"
+      + "9gyYJu54r2SSpt9Gevxg2PLs";
+  private static final String ARGON2_CLI_LANES = "$argon2id$v=19$m=4096,t=2,p=4$c2FsdHNhbHRzYWx0MDAwMg$WY5u8ejgEw7pm"
+      + "6aR/IduIOVgwdasGIqqW4YS4BQXeiE";
+  private static final String ARGON2_CLI_UTF8 = "$argon2id$v=19$m=1024,t=1,p=2$c2FsdHNhbHRzYWx0MDAwMw$law+6JrEba5Ra"
+      + "JoF+llFUA";
+
+  @Test
+  void sha512CryptVerifiesMkpasswdHashes() {
+    assertTrue(PasswordSchemes.verify("SHA512-CRYPT", MKPASSWD_SHA512, "Vector-pw-sha512"));
+    assertTrue(PasswordSchemes.verify("sha512-crypt", MKPASSWD_SHA512_ROUNDS, "Vector-pw-sha512"));
+    assertFalse(PasswordSchemes.verify("SHA512-CRYPT", MKPASSWD_SHA512, "Vector-pw-sha51"));
+    assertFalse(PasswordSchemes.verify("SHA512-CRYPT", MKPASSWD_SHA512_ROUNDS, "vector-pw-sha512"));
+    // A $5$ string is not a SHA512-CRYPT secret, whatever the password.
+    assertFalse(PasswordSchemes.verify("SHA512-CRYPT", MKPASSWD_SHA256, "Vector-pw-sha256"));
+  }
+
+  @Test
+  void sha256CryptVerifiesMkpasswdHashes() {
+    assertTrue(PasswordSchemes.verify("SHA256-CRYPT", MKPASSWD_SHA256, "Vector-pw-sha256"));
+    assertFalse(PasswordSchemes.verify("SHA256-CRYPT", MKPASSWD_SHA256, "Vector-pw-sha512"));
+    assertFalse(PasswordSchemes.verify("SHA256-CRYPT", MKPASSWD_SHA512, "Vector-pw-sha512"));
+  }
+
+  @Test
+  void argon2idVerifiesHashesOfTheArgon2Tool() {
+    assertTrue(PasswordSchemes.verify("ARGON2ID", ARGON2_CLI, "Vector-pw-argon2id"));
+    assertTrue(PasswordSchemes.verify("argon2id", ARGON2_CLI_LANES, "Vector-pw-argon2id"));
+    assertTrue(PasswordSchemes.verify("ARGON2ID", ARGON2_CLI_UTF8, "Vector-pw-ümlaut"));
+    assertFalse(PasswordSchemes.verify("ARGON2ID", ARGON2_CLI, "Vector-pw-argon2iD"));
+    assertFalse(PasswordSchemes.verify("ARGON2ID", ARGON2_CLI_UTF8, "Vector-pw-umlaut"));
+  }
+
+  @Test
+  void argon2idRefusesOtherVariantsAndAbsurdCosts() {
+    // argon2i, an older version, a memory cost over the cap: false, never an OutOfMemoryError.
+    assertFalse(PasswordSchemes.verify("ARGON2ID", ARGON2_CLI.replace("argon2id", "argon2i"), "Vector-pw-argon2id"));
+    assertFalse(PasswordSchemes.verify("ARGON2ID", ARGON2_CLI.replace("v=19", "v=16"), "Vector-pw-argon2id"));
+    assertFalse(PasswordSchemes.verify("ARGON2ID", ARGON2_CLI.replace("m=65536", "m=99999999"), "Vector-pw-argon2id"));
+    assertFalse(PasswordSchemes.verify("ARGON2ID", ARGON2_CLI.replace("t=3", "t=0"), "Vector-pw-argon2id"));
+    assertFalse(PasswordSchemes.verify("ARGON2ID", ARGON2_CLI.replace("p=1", "p=0"), "Vector-pw-argon2id"));
+  }
+
+  @Test
+  void newSchemesCreateWhatTheyVerify() {
+    for (String scheme : new String[] {"SHA512-CRYPT", "SHA256-CRYPT", "ARGON2ID"}) {
+      String stored = PasswordSchemes.create(scheme, "Round-trip-pw");
+      assertTrue(stored.startsWith("{" + scheme + "}"), stored);
+      assertTrue(PasswordSchemes.verify(scheme, secretOf(stored), "Round-trip-pw"), stored);
+      assertFalse(PasswordSchemes.verify(scheme, secretOf(stored), "Round-trip-pW"), stored);
+    }
+    assertTrue(secretOf(PasswordSchemes.create("SHA512-CRYPT", "x")).startsWith("$6$"));
+    assertTrue(secretOf(PasswordSchemes.create("SHA256-CRYPT", "x")).startsWith("$5$"));
+    assertTrue(secretOf(PasswordSchemes.create("ARGON2ID", "x")).startsWith("$argon2id$v=19$m=65536,t=3,p=1$"));
+  }
+
+  @Test
+  void whichSchemeServesWhichMechanism() {
+    for (String scheme : new String[] {"PLAIN", "CRAM-MD5", "BLF-CRYPT", "SCRAM-SHA-256", "SHA512-CRYPT",
+        "SHA256-CRYPT", "ARGON2ID"}) {
+      assertTrue(PasswordSchemes.serves(scheme, "PLAIN"), scheme);
+      assertTrue(PasswordSchemes.serves(scheme, "LOGIN"), scheme);
+      assertEquals(scheme.equals("PLAIN") || scheme.equals("CRAM-MD5"), PasswordSchemes.serves(scheme, "CRAM-MD5"),
+          scheme);
+      assertEquals(scheme.equals("PLAIN") || scheme.equals("SCRAM-SHA-256"),
+          PasswordSchemes.serves(scheme, "SCRAM-SHA-256"), scheme);
+    }
+    assertFalse(PasswordSchemes.serves("MD5-CRYPT", "PLAIN"));
+    assertFalse(PasswordSchemes.serves("", "LOGIN"));
   }
 
   @Test
   void verifyNeverThrowsOnGarbage() {
-    String[] schemes = {"PLAIN", "CRAM-MD5", "BLF-CRYPT", "SCRAM-SHA-256", "NOPE"};
-    String[] secrets = {"", ",", ",,,", "$", "$2y$", "{PLAIN}x", "\u0000", "\uD800", "é".repeat(64), "0".repeat(64)};
+    String[] schemes = {"PLAIN", "CRAM-MD5", "BLF-CRYPT", "SCRAM-SHA-256", "SHA512-CRYPT", "SHA256-CRYPT", "ARGON2ID",
+        "NOPE"};
+    String[] secrets = {"", ",", ",,,", "$", "$2y$", "$6$", "$5$rounds=x$a$b", "$argon2id$v=19$m=8,t=1,p=1$$",
+        "$argon2id$v=19$m=8,t=1,p=1$!!!!!!!!!!!!$AAAAAAAAAAAAAAAAAAAAAA", "{PLAIN}x", "\u0000", "\uD800", "é".repeat(64), "0".repeat(64)};
     for (String scheme : schemes) {
       for (String secret : secrets) {
         assertDoesNotThrow(() -> PasswordSchemes.verify(scheme, secret, "pw"), scheme);

@@ -141,6 +141,29 @@ class ConfigLoaderTest {
     assertTrue(c.users().exists("postmaster"));
     assertEquals(dir.resolve("../data/spool").normalize(), c.spoolDirectory());
     assertEquals(12, c.generation().length());
+
+    // AUTH: no legacy CRAM-MD5, and the three failure windows.
+    assertEquals(List.of("PLAIN", "LOGIN", "SCRAM-SHA-256"),
+        c.auth().authenticators().stream().map(AuthenticatorConfig::publicName).toList());
+    assertEquals(10, c.auth().failuresPerHost());
+    assertEquals(30, c.auth().failuresPerNetwork());
+    assertEquals(20, c.auth().failuresPerUser());
+    assertEquals(Duration.ofMinutes(10), c.auth().failuresWindow());
+  }
+
+  @Test
+  void embeddedAuthDefaultsMatchTheShippedOnes() throws Exception {
+    PosternConfig c = load(BASE);
+    assertEquals(List.of("PLAIN", "LOGIN", "SCRAM-SHA-256"),
+        c.auth().authenticators().stream().map(AuthenticatorConfig::publicName).toList());
+    assertEquals(30, c.auth().failuresPerNetwork());
+    assertEquals(20, c.auth().failuresPerUser());
+  }
+
+  @Test
+  void zeroAuthFailuresWindowIsRefused() throws Exception {
+    ConfigException e = refused(conf(BASE + "auth_failures_window: 0s\n"));
+    assertWhere(e, "postern.yaml", 5, "auth_failures_window");
   }
 
   @Test

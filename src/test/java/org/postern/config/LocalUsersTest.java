@@ -115,7 +115,7 @@ class LocalUsersTest {
     LocalUsers.Account a = u.account("alice");
     assertFalse(a.toString().contains("topsecret-42"), a.toString());
     assertTrue(a.toString().contains("alice"), a.toString());
-    assertFalse(new LocalUsers.Account("x", "PLAIN", "s3cr3t").toString().contains("s3cr3t"));
+    assertFalse(new LocalUsers.Account("x", "PLAIN", "s3cr3t", 1).toString().contains("s3cr3t"));
   }
 
   // --- aliases --------------------------------------------------------------------------------

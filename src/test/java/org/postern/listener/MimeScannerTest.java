@@ -130,4 +130,121 @@ class MimeScannerTest {
     JsonArray noBoundary = scan("Content-Type: multipart/mixed\r\n\r\nbody\r\n");
     assertTrue(noBoundary.getJsonObject(0).getBoolean("anomaly"));
   }
+
+  /** The attachment's part (the third) of a {@link MimeScannerTestMessages#withAttachment} message. */
+  private static JsonObject attachment(String contentTypeParameters, String dispositionParameters) {
+    JsonArray parts = scan(MimeScannerTestMessages.withAttachment(contentTypeParameters, dispositionParameters));
+    assertEquals(3, parts.size(), parts.encodePrettily());
+    return parts.getJsonObject(2);
+  }
+
+  @Test
+  void rfc2231AndRfc2047FileNamesAreDecodedAsReadersDecodeThem() {
+    for (String form : MimeScannerTestMessages.EXE_FILENAMES) {
+      assertEquals("evil.exe", attachment("", form).getString("mime_filename"), form);
+      assertEquals("evil.exe", attachment(MimeScannerTestMessages.asName(form), "").getString("mime_filename"),
+          "Content-Type " + MimeScannerTestMessages.asName(form));
+    }
+    assertFalse(attachment("", MimeScannerTestMessages.EXE_FILENAMES.get(0)).getBoolean("anomaly"));
+    assertTrue(attachment("", "filename*=x-postern-unknown''evil%2Eexe").getBoolean("anomaly"),
+        "an unknown charset is only guessed at");
+  }
+
+  @Test
+  void theRfc2231CharsetIsHonoured() {
+    JsonObject latin1 = attachment("", "filename*=iso-8859-1''r%E9sum%E9.pdf");
+    assertEquals("r\u00e9sum\u00e9.pdf", latin1.getString("mime_filename"));
+    assertFalse(latin1.getBoolean("anomaly"));
+    assertEquals("\u20ac.txt", attachment("name*=windows-1252'en'%80.txt", "").getString("mime_filename"));
+    assertEquals("r\u00e9sum\u00e9.pdf", attachment("", "filename*0*=utf-8''r%C3%A9; filename*1*=sum%C3%A9.pdf")
+        .getString("mime_filename"));
+    assertEquals("r\u00e9sum\u00e9.pdf", attachment("", "filename=\"=?ISO-8859-1?Q?r=E9sum=E9.pdf?=\"")
+        .getString("mime_filename"));
+  }
+
+  @Test
+  void whatMainstreamClientsSendIsNoAnomaly() {
+    String[][] sent = {
+        {"name=\"=?UTF-8?B?w6lmLnBkZg==?=\"", "filename=\"=?UTF-8?B?w6lmLnBkZg==?=\""},             // Gmail
+        {"name=\"=?UTF-8?B?w6lmLnBkZg==?=\"", "filename*=UTF-8''%C3%A9f.pdf"},                        // Thunderbird
+        {"x-unix-mode=0644; name=\"=?utf-8?Q?=C3=A9f=2Epdf?=\"", "filename*=utf-8''%C3%A9f.pdf"},     // Apple Mail
+        {"name=\"\u00e9f.pdf\"", "filename=\"\u00e9f.pdf\"; size=1234;\r\n creation-date=\"Tue, 06 Jan 2026 10:00:00 GMT\";"
+            + " modification-date=\"Tue, 06 Jan 2026 10:00:00 GMT\""},                                 // Outlook
+        {"", "filename*0*=UTF-8''%C3%A9; filename*1*=f.p; filename*2=df"},                              // long names
+    };
+    for (String[] headers : sent) {
+      JsonObject part = attachment(headers[0], headers[1]);
+      assertEquals("\u00e9f.pdf", part.getString("mime_filename"), String.join(" / ", headers));
+      assertFalse(part.getBoolean("anomaly"), String.join(" / ", headers));
+    }
+  }
+
+  @Test
+  void parametersReadersDisagreeOnAreAnAnomaly() {
+    for (String form : MimeScannerTestMessages.AMBIGUOUS_FILENAMES) {
+      assertTrue(attachment("", form).getBoolean("anomaly"), form);
+      assertTrue(attachment(MimeScannerTestMessages.asName(form), "").getBoolean("anomaly"),
+          "Content-Type " + MimeScannerTestMessages.asName(form));
+    }
+    assertEquals("evil.exe", attachment("", MimeScannerTestMessages.AMBIGUOUS_FILENAMES.get(0))
+        .getString("mime_filename"), "the encoded form is the one a client shows");
+    JsonObject both = attachment("", "filename=\"resume.pdf\"; filename*=utf-8''resume.pdf");
+    assertFalse(both.getBoolean("anomaly"), "both forms saying the same (RFC 2231 §4) are fine");
+    String twoHeaders = MimeScannerTestMessages.withAttachment("", "filename=\"a.pdf\"")
+        .replace("Content-Transfer-Encoding: base64", "Content-Disposition: attachment; filename=\"evil.exe\"");
+    assertTrue(scan(twoHeaders).getJsonObject(2).getBoolean("anomaly"), "two Content-Disposition headers");
+  }
+
+  @Test
+  void hostileParameterListsAreCutShortAsAnAnomaly() {
+    StringBuilder many = new StringBuilder();
+    for (int k = 0; k < 2_000; k++) {
+      many.append("filename*").append(k).append("=x; ");
+    }
+    long start = System.nanoTime();
+    JsonObject part = attachment("", many.toString());
+    assertTrue(part.getBoolean("anomaly"), "more than " + MimeParameters.MAX_PARAMETERS + " parameters");
+    StringBuilder unbalanced = new StringBuilder("filename=\"");
+    unbalanced.append("(".repeat(12_000));
+    assertTrue(attachment("", unbalanced.toString()).getBoolean("anomaly"), "unbalanced quote");
+    String words = "=?UTF-8?Q?a?= ".repeat(MimeScanner.MAX_ENCODED_WORDS + 1);
+    assertTrue(attachment("", "filename=\"" + words + "\"").getBoolean("anomaly"), "too many RFC 2047 words");
+    assertTrue(System.nanoTime() - start < 5_000_000_000L, "hostile headers parse in bounded time");
+
+    // The worst message: as many parts as are looked at, each with ~16 KB of parameters and words.
+    StringBuilder worst = new StringBuilder("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n");
+    String parameters = "filename*0*=utf-8''%41; " + "name=\"=?UTF-8?B?YQ==?= =?UTF-8?Q?b?=\"; ".repeat(300);
+    for (int k = 0; k < MimeScanner.MAX_PARTS; k++) {
+      worst.append("--x\r\nContent-Type: application/octet-stream;\r\n ").append(parameters.substring(0, 7_000))
+          .append("\r\nContent-Disposition: attachment;\r\n ").append(parameters.substring(0, 7_000))
+          .append("\r\n\r\nbody\r\n");
+    }
+    String message = worst.append("--x--\r\n").toString();
+    long t0 = System.nanoTime();
+    JsonArray parts = scan(message);
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    System.out.println("worst-case MIME headers: " + message.length() + " bytes, " + parts.size() + " parts scanned in "
+        + millis + " ms");
+    assertTrue(parts.getJsonObject(0).getBoolean("anomaly"));
+    assertTrue(millis < 10_000, millis + " ms");
+  }
+
+  @Test
+  void anySplitOfEncodedParametersGivesTheSameParts() {
+    StringBuilder all = new StringBuilder("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n");
+    for (String form : MimeScannerTestMessages.EXE_FILENAMES) {
+      all.append("--x\r\nContent-Type: application/octet-stream;\r\n ").append(MimeScannerTestMessages.asName(form))
+          .append("\r\nContent-Disposition: attachment;\r\n\t").append(form).append("\r\n\r\nTVqQ\r\n");
+    }
+    all.append("--x--\r\n");
+    String message = all.toString();
+    JsonArray whole = scan(message);
+    assertEquals(MimeScannerTestMessages.EXE_FILENAMES.size() + 1, whole.size());
+    for (int k = 1; k < whole.size(); k++) {
+      assertEquals("evil.exe", whole.getJsonObject(k).getString("mime_filename"), whole.encodePrettily());
+    }
+    for (int cut = 1; cut < message.length(); cut++) {
+      assertEquals(whole, scan(message, cut), "split at " + cut);
+    }
+  }
 }

@@ -1,5 +1,10 @@
 package org.postern.queue;
 
+import org.postern.config.RetryError;
+import org.postern.config.RetryRule;
+import org.postern.config.RetryRules;
+import org.postern.config.RetrySchedule;
+
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -193,6 +198,83 @@ class RetryDatabaseTest {
   private List<Path> jsonFiles() throws Exception {
     try (Stream<Path> s = Files.list(spool.resolve("db").resolve("retry"))) {
       return s.filter(p -> p.toString().endsWith(".json")).toList();
+    }
+  }
+
+  // ------------------------------------------------------------------ one database for every process
+
+  @Test
+  void aFailureAfterAnotherProcessClearedTheRecordStartsAFreshHistory() throws Exception {
+    db.recordFailure(HOST, RetryError.REFUSED, "Connection refused", T0, DEFAULT);
+    reopened().recordSuccess(HOST); // -M delivered to the host meanwhile
+    Instant later = T0.plus(Duration.ofHours(3));
+    db.recordFailure(HOST, RetryError.REFUSED, "Connection refused", later, DEFAULT);
+    assertEquals(later, db.lookup(HOST, later).orElseThrow().firstFailed());
+  }
+
+  @Test
+  void aFailureAddsToTheHistoryAnotherProcessWrote() throws Exception {
+    reopened().recordFailure(HOST, RetryError.REFUSED, "Connection refused", T0, DEFAULT);
+    Instant later = T0.plusSeconds(900);
+    db.recordFailure(HOST, RetryError.REFUSED, "Connection refused", later, DEFAULT);
+    assertEquals(T0, db.lookup(HOST, later).orElseThrow().firstFailed());
+    assertEquals(T0, reopened().lookup(HOST, later).orElseThrow().firstFailed());
+  }
+
+  @Test
+  void refreshSeesWhatAnotherProcessWroteAndCleared() throws Exception {
+    RetryDatabase other = reopened();
+    other.recordFailure(HOST, RetryError.REFUSED, "Connection refused", T0, DEFAULT);
+    db.refresh();
+    assertFalse(db.isDue(HOST, T0.plusSeconds(60)), "a defer recorded elsewhere holds this process back");
+    other.recordSuccess(HOST);
+    db.refresh();
+    assertTrue(db.isDue(HOST, T0.plusSeconds(60)), "a success elsewhere lets it through");
+    assertTrue(Files.exists(spool.resolve("db").resolve("retry.lockfile")));
+  }
+
+  @Test
+  void writersInTwoProcessesLoseNoRecordAndKeepTheFirstFailure() throws Exception {
+    int count = 150;
+    Process a = writer("a", count);
+    Process b = writer("b", count);
+    String firstA = output(a);
+    String firstB = output(b);
+    Instant first = Instant.parse(firstA).isBefore(Instant.parse(firstB)) ? Instant.parse(firstA) : Instant.parse(firstB);
+    RetryDatabase after = reopened();
+    Instant now = Instant.now();
+    for (String name : List.of("a", "b")) {
+      for (int i = 0; i < count; i++) {
+        assertTrue(after.lookup(RetryDatabase.addressKey(name + "-" + i + "@example.org"), now).isPresent(), name + i);
+      }
+    }
+    assertEquals(first, after.lookup(RetryHintsWriter.SHARED, now).orElseThrow().firstFailed(),
+        "the shared host's history starts at the first failure of either process");
+  }
+
+  private Process writer(String name, int count) throws Exception {
+    return new ProcessBuilder(org.postern.testing.ChildPostern.javaBinary(), "-Xmx64m", "-XX:TieredStopAtLevel=1",
+        "-cp", org.postern.testing.ChildPostern.classPath(), RetryHintsWriter.class.getName(), spool.toString(), name,
+        String.valueOf(count))
+        .redirectError(spool.resolve("writer-" + name + ".stderr").toFile()).start();
+  }
+
+  private String output(Process p) throws Exception {
+    assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "writer ended");
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    assertEquals(0, p.exitValue(), () -> "writer failed: " + out + "\n" + stderrOf(p));
+    return out;
+  }
+
+  private String stderrOf(Process p) {
+    try (Stream<Path> files = Files.list(spool)) {
+      StringBuilder sb = new StringBuilder();
+      for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".stderr")).toList()) {
+        sb.append(Files.readString(f));
+      }
+      return sb.toString();
+    } catch (java.io.IOException e) {
+      return e.toString();
     }
   }
 }

@@ -198,7 +198,12 @@ public final class ScriptedSmtpServer {
   }
 
   public Future<ScriptedSmtpServer> start(Vertx vertx) {
-    NetServerOptions options = new NetServerOptions().setHost("127.0.0.1").setPort(0);
+    return start(vertx, 0);
+  }
+
+  /** Listens on {@code port} of 127.0.0.1 (0: any free one), e.g. where a client was refused before. */
+  public Future<ScriptedSmtpServer> start(Vertx vertx, int port) {
+    NetServerOptions options = new NetServerOptions().setHost("127.0.0.1").setPort(port);
     if (misbehaviours.containsValue(Misbehaviour.RESET)) {
       options.setSoLinger(0);
     }

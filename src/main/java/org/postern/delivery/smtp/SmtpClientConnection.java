@@ -12,6 +12,7 @@ import io.vertx.core.internal.net.NetSocketInternal;
 import org.postern.bus.DeliveryStatus;
 import org.postern.bus.RemoteHost;
 import org.postern.config.ClientAuthenticator;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.smtp.SmtpReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.postern.bus.DeliveryStatus;
 import org.postern.config.ClientAuthenticator;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.config.YamlSection;
 import org.postern.testing.ScriptedSmtpServer;
 import org.slf4j.LoggerFactory;

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.postern.bus.DeliveryStatus;
 import org.postern.bus.RemoteHost;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.ScriptedSmtpServer.Misbehaviour;
 import org.postern.testing.ScriptedSmtpServer.Step;

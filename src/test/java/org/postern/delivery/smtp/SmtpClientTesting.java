@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import org.postern.bus.RemoteHost;
 import org.postern.config.ClientAuthenticator;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.config.YamlSection;
 import org.postern.testing.ScriptedSmtpServer;
 
