@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.postern.testing.Await;
+import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.SmtpTestClient.Reply;
@@ -44,6 +46,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DataPhaseTest {
+  private static final MainLogFile MAIN_LOG = MainLogFile.ofTestJvm();
   private static final String SENDER = "sender@example.org";
 
   // -----------------------------------------------------------------------------------------------
@@ -251,8 +254,8 @@ class DataPhaseTest {
       assertEquals(250, c.command("RSET").code());
       assertEquals(221, c.command("QUIT").code());
 
+      // After the session's last reply, an empty spool means every delivery it started is over.
       awaitSpoolEmpty(server);
-      Thread.sleep(200);
       assertEquals(List.of(), server.mailbox("alice"));
       assertEquals(List.of(), server.mailbox("bob"));
       assertEquals(List.of(), allMaildirFiles(server));
@@ -276,8 +279,9 @@ class DataPhaseTest {
 
       List<Path> files = server.awaitMailbox("alice", 1, 5000);
       assertEquals(1, files.size(), "exactly one message for alice");
+      // The one message's story ends with Completed (after its mailbox write): nothing more comes.
+      MAIN_LOG.awaitCompleted(idOf(r), 5000);
       awaitSpoolEmpty(server);
-      Thread.sleep(200);
       assertEquals(1, server.mailbox("alice").size(), "still exactly one message for alice");
       assertEquals(List.of(), server.mailbox("bob"), "the smuggled RCPT must not deliver");
 
@@ -307,8 +311,8 @@ class DataPhaseTest {
       assertEquals(552, r.code(), r.toString());
       assertEquals("5.3.4", r.enhanced(), r.toString());
       assertNoFurtherReply(c);
+      MAIN_LOG.await(5000, "rejected after DATA: ", c.hostForLog(), "message too big");
       awaitSpoolEmpty(server);
-      Thread.sleep(200);
       assertEquals(List.of(), server.mailbox("alice"));
 
       // Same session: a small message goes through and is the only one delivered.
@@ -339,9 +343,9 @@ class DataPhaseTest {
       Reply r = c.reply();
       assertEquals(552, r.code(), r.toString());
       assertEquals("5.3.4", r.enhanced(), r.toString());
+      MAIN_LOG.await(5000, "rejected after DATA: ", c.hostForLog(), "message too big");
       awaitSpoolEmpty(server);
       assertEquals(250, c.command("NOOP").code());
-      Thread.sleep(200);
       assertEquals(List.of(), allMaildirFiles(server));
     }
   }
@@ -363,7 +367,9 @@ class DataPhaseTest {
   @Test
   void abruptDisconnectMidDataDeliversNothingAndLeavesNoSpoolFiles() throws Exception {
     try (PosternTestServer server = PosternTestServer.create().start()) {
+      List<String> clients = new ArrayList<>();
       try (SmtpTestClient c = open(server)) {
+        clients.add(c.hostForLog());
         startData(c, SENDER, "alice@test.example");
         c.send("Subject: half\r\n\r\nhalf a mess");
       }
@@ -375,17 +381,16 @@ class DataPhaseTest {
         while (sb.length() < 800 * 1024) {
           sb.append(line);
         }
+        clients.add(c.hostForLog());
         c.send(sb.toString());
-        long end = System.currentTimeMillis() + 5000;
-        while (server.spoolFiles().stream().noneMatch(f -> f.endsWith("-D")) && System.currentTimeMillis() < end) {
-          Thread.sleep(20);
-        }
-        assertTrue(server.spoolFiles().stream().anyMatch(f -> f.endsWith("-D")),
+        assertTrue(Await.holdsWithin(5000, () -> server.spoolFiles().stream().anyMatch(f -> f.endsWith("-D"))),
             "precondition: large content spilled to the spool, got " + server.spoolFiles());
       }
+      // Each connection's story ends with its disconnection line: from then on nothing is accepted.
+      for (String client : clients) {
+        MAIN_LOG.await(5000, "unexpected disconnection while reading SMTP data from " + client, "message not accepted");
+      }
       awaitSpoolEmpty(server);
-      Thread.sleep(300);
-      assertEquals(List.of(), server.spoolFiles());
       assertEquals(List.of(), allMaildirFiles(server));
       // The server is still fine.
       try (SmtpTestClient c = open(server)) {
@@ -410,6 +415,8 @@ class DataPhaseTest {
       // Activity keeps a session alive past the timeout.
       try (SmtpTestClient c = open(server)) {
         for (int i = 0; i < 5; i++) {
+          // Deliberate pacing, not synchronisation: a quiet 0.4 s between commands, 2 s in all,
+          // is the activity pattern that must outlive the 1 s timeout.
           Thread.sleep(400);
           assertEquals(250, c.command("NOOP").code(), "NOOP " + i);
         }
@@ -427,8 +434,8 @@ class DataPhaseTest {
       assertEquals(421, r.code(), r.toString());
       assertEquals("4.4.2", r.enhanced(), r.toString());
       assertTrue(c.closedByServer(), "connection closed after the 421");
+      MAIN_LOG.await(5000, "SMTP data timeout on connection from " + c.hostForLog());
       awaitSpoolEmpty(server);
-      Thread.sleep(300);
       assertEquals(List.of(), allMaildirFiles(server));
     }
   }
@@ -592,8 +599,8 @@ class DataPhaseTest {
       for (String user : List.of("alice", "bob", "admin")) {
         assertEquals(1, server.awaitMailbox(user, 1, 5000).size(), user);
       }
+      MAIN_LOG.awaitCompleted(idOf(r), 5000);
       awaitSpoolEmpty(server);
-      Thread.sleep(200);
       for (String user : List.of("alice", "bob", "admin")) {
         List<Path> files = server.mailbox(user);
         assertEquals(1, files.size(), user + " got exactly one copy: " + files);
@@ -665,11 +672,12 @@ class DataPhaseTest {
 
   /** Waits up to 5 s for the spool's input directory to be empty, then asserts it is. */
   private static void awaitSpoolEmpty(PosternTestServer server) throws Exception {
-    long end = System.currentTimeMillis() + 5000;
-    while (!server.spoolFiles().isEmpty() && System.currentTimeMillis() < end) {
-      Thread.sleep(20);
-    }
-    assertEquals(List.of(), server.spoolFiles(), "spool input directory");
+    server.awaitSpoolEmpty(5000);
+  }
+
+  /** The message id of a 250 reply to the dot ({@code ... id=<id>}). */
+  private static String idOf(Reply accepted) {
+    return accepted.text().replaceAll(".*id=", "").strip();
   }
 
   /** Every file in any maildir's new/, cur/ or tmp/. */
@@ -695,37 +703,36 @@ class DataPhaseTest {
 
   /** Retries briefly: the server frees a slot when it notices the close, asynchronously. */
   private static int connectUntilAccepted(PosternTestServer server, String from) throws Exception {
-    long end = System.currentTimeMillis() + 3000;
-    Reply last = null;
-    while (System.currentTimeMillis() < end) {
+    Reply last = Await.value(3000, () -> {
       try (SmtpTestClient c = SmtpTestClient.connectFrom(from, server.port())) {
-        last = c.reply();
-        if (last.code() == 220) {
+        Reply r = c.reply();
+        if (r.code() == 220) {
           assertEquals(250, c.command("NOOP").code());
-          return 220;
         }
+        return r;
       }
-      Thread.sleep(50);
-    }
-    fail("no connection accepted within 3 s; last reply " + last);
-    return -1;
+    }, r -> r.code() == 220);
+    assertEquals(220, last.code(), () -> "no connection accepted within 3 s; last reply " + last);
+    return 220;
   }
 
   /** A connection from 127.0.0.1 that got its 220 (retrying while closed sessions are released). */
   private static SmtpTestClient connectAccepted(PosternTestServer server) throws Exception {
-    long end = System.currentTimeMillis() + 3000;
-    while (true) {
+    List<Reply> last = new ArrayList<>();
+    SmtpTestClient accepted = Await.value(3000, () -> {
       SmtpTestClient c = SmtpTestClient.connect(server.port());
       Reply r = c.reply();
       if (r.code() == 220) {
         return c;
       }
+      last.add(r);
       c.close();
-      if (System.currentTimeMillis() > end) {
-        fail("no connection accepted within 3 s; last reply " + r);
-      }
-      Thread.sleep(50);
+      return null;
+    }, c -> c != null);
+    if (accepted == null) {
+      fail("no connection accepted within 3 s; last reply " + last.get(last.size() - 1));
     }
+    return accepted;
   }
 
   /**

@@ -33,8 +33,13 @@ public final class Addresses {
    * {@link DeliveryResult} out.
    */
   public static final String DELIVER_PREFIX = "postern.deliver.";
-  /** Published (cluster-wide) after a configuration generation was accepted. */
+  /** Published (cluster-wide) after a configuration generation was accepted: {@code {generation}}. */
   public static final String CONFIG_CHANGED = "postern.config.changed";
+  /**
+   * Published (cluster-wide) when a changed configuration was refused and the previous generation
+   * stays in force: {@code {error}}, the refusal with file, line and option as the log has it.
+   */
+  public static final String CONFIG_REFUSED = "postern.config.refused";
   /** Ask every node to re-read its configuration now. */
   public static final String CONFIG_RELOAD = "postern.config.reload";
 

@@ -8,6 +8,7 @@ import org.postern.config.ConfigException;
 import org.postern.config.ConfigHolder;
 import org.postern.config.ConfigLoader;
 import org.postern.config.PosternConfig;
+import org.postern.tls.ClientRenegotiation;
 import org.postern.listener.ListenerVerticle;
 import org.postern.log.MainLog;
 import org.postern.queue.AddressRouting;
@@ -137,6 +138,7 @@ public final class PosternCommand implements Callable<Integer> {
   Path verticles = Path.of("verticles.json");
 
   public static void main(String[] args) {
+    ClientRenegotiation.refuse();
     int status = new CommandLine(new PosternCommand()).execute(args);
     if (status != 0 || !runsForever(args)) {
       System.exit(status);

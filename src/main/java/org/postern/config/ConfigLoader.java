@@ -138,6 +138,12 @@ public final class ConfigLoader {
     }
     int acceptMax = main.integer("smtp_accept_max", 10000, 0, 10_000_000);
     int acceptMaxPerHost = main.integer("smtp_accept_max_per_host", 100, 0, 10_000_000);
+    LogRate errorLogRate;
+    try {
+      errorLogRate = LogRate.parse(main.string("connection_error_log_rate", "10 / 1m"));
+    } catch (IllegalArgumentException e) {
+      throw main.error("connection_error_log_rate", e.getMessage());
+    }
     boolean enforceSync = main.bool("smtp_enforce_sync", true);
     String bareLf = main.string("bare_lf", "reject");
     BareLineEnds bareLineEnds = switch (bareLf) {
@@ -181,7 +187,7 @@ public final class ConfigLoader {
     return new PosternConfig(generation(files, texts, listFiles.contents()), configFile, primaryHostname, banner, listeners,
         spool, maildir, logDir, domainLists.get("local_domains"), hostLists.get("relay_from_hosts"),
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
-        receiveTimeout, acceptMax, acceptMaxPerHost, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
+        receiveTimeout, acceptMax, acceptMaxPerHost, errorLogRate, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
         Map.copyOf(listFiles.contents()), delivery);
   }
@@ -243,15 +249,12 @@ public final class ConfigLoader {
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    List<String> ciphers = List.of();
-    String cipherSpec = main.string("tls_require_ciphers", null);
-    if (cipherSpec != null) {
-      try {
-        ciphers = org.postern.tls.CipherNames.toJsse(cipherSpec,
-            java.util.Set.of(supported.getCipherSuites()));
-      } catch (IllegalArgumentException e) {
-        throw main.error("tls_require_ciphers", e.getMessage());
-      }
+    List<String> ciphers;
+    try {
+      ciphers = org.postern.tls.CipherNames.toJsse(main.string("tls_require_ciphers",
+          org.postern.tls.CipherNames.INTERMEDIATE));
+    } catch (IllegalArgumentException e) {
+      throw main.error("tls_require_ciphers", e.getMessage());
     }
     List<String> protocols = new ArrayList<>();
     for (String p : main.string("tls_protocols", "TLSv1.2 TLSv1.3").split("[:,\\s]+")) {
@@ -279,12 +282,16 @@ public final class ConfigLoader {
         }
       }
     }
-    Duration handshake = main.duration("tls_handshake_timeout", Duration.ofSeconds(30));
+    Duration handshake = main.duration("tls_handshake_timeout", Duration.ofSeconds(10));
+    if (handshake.isZero()) {
+      throw main.error("tls_handshake_timeout", "must be longer than 0s");
+    }
+    int handshakeMax = main.integer("tls_handshake_max", 500, 0, 10_000_000);
     return new TlsSettings(advertise, cert == null ? null : base.resolve(cert).normalize(),
         key == null ? null : base.resolve(key).normalize(), verify, tryVerify,
         ca == null ? null : base.resolve(ca).normalize(), ciphers, List.copyOf(protocols),
         java.util.Set.copyOf(onConnect), base.resolve(main.string("tls_directory", "../data/tls")).normalize(),
-        handshake);
+        handshake, handshakeMax);
   }
 
   /** Reads {@code dns_servers}, {@code dns_timeout} and {@code dns_retry} from postern.yaml. */

@@ -66,7 +66,7 @@ public final class ConfigVerticle extends VerticleBase {
   public Future<PosternConfig> reloadFromDisk() {
     return vertx.executeBlocking(() -> ConfigLoader.load(configFile), false)
         .onSuccess(this::install)
-        .onFailure(e -> LOG.error("configuration refused, previous one stays in force: {}", e.getMessage()));
+        .onFailure(this::refused);
   }
 
   /**
@@ -114,7 +114,12 @@ public final class ConfigVerticle extends VerticleBase {
             install(c);
           }
         })
-        .onFailure(e -> LOG.error("configuration refused, previous one stays in force: {}", e.getMessage()));
+        .onFailure(this::refused);
+  }
+
+  private void refused(Throwable e) {
+    LOG.error("configuration refused, previous one stays in force: {}", e.getMessage());
+    vertx.eventBus().publish(Addresses.CONFIG_REFUSED, new JsonObject().put("error", e.getMessage()));
   }
 
   private void install(PosternConfig config) {

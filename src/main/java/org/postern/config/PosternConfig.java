@@ -16,6 +16,8 @@ import java.util.Map;
  * {@link ConfigHolder}; a session keeps the generation it started with.
  *
  * @param generation short hash of every file's content, logged so operators can see nodes converge
+ * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
+ *                               failed handshakes and refused connections
  */
 public record PosternConfig(
     String generation,
@@ -38,6 +40,7 @@ public record PosternConfig(
     Duration smtpReceiveTimeout,
     int smtpAcceptMax,
     int smtpAcceptMaxPerHost,
+    LogRate connectionErrorLogRate,
     boolean smtpEnforceSync,
     BareLineEnds bareLineEnds,
     boolean queueOnly,

@@ -4,13 +4,10 @@ import org.postern.lists.HostList;
 import org.postern.net.IpAddresses;
 import org.postern.tls.CipherNames;
 
-import javax.net.ssl.SSLContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -124,7 +121,7 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
     String cipherSpec = section.string("tls_require_ciphers", null);
     if (cipherSpec != null) {
       try {
-        ciphers = CipherNames.toJsse(cipherSpec, supportedSuites());
+        ciphers = CipherNames.toJsse(cipherSpec);
       } catch (IllegalArgumentException e) {
         throw section.error("tls_require_ciphers", e.getMessage());
       }
@@ -190,13 +187,5 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
       throw s.error(option, "cannot read " + p);
     }
     return p;
-  }
-
-  private static Set<String> supportedSuites() {
-    try {
-      return Set.of(SSLContext.getDefault().getSupportedSSLParameters().getCipherSuites());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("no TLS in this JDK", e);
-    }
   }
 }

@@ -20,9 +20,11 @@ import java.util.Set;
  * @param protocols          {@code tls_protocols}, e.g. TLSv1.2 and TLSv1.3
  * @param onConnectPorts     {@code tls_on_connect_ports}: listeners on these ports speak TLS at once (RFC 8314)
  * @param directory          where the self-signed certificate is generated
+ * @param handshakeTimeout   {@code tls_handshake_timeout}: a handshake not done by then is abandoned
+ * @param handshakeMax       {@code tls_handshake_max}: TLS handshakes in progress at once per node, 0 = no limit
  */
 public record TlsSettings(HostList advertiseHosts, Path certificate, Path privateKey, HostList verifyHosts,
                           HostList tryVerifyHosts, Path verifyCertificates, List<String> cipherSuites,
                           List<String> protocols, Set<Integer> onConnectPorts, Path directory,
-                          Duration handshakeTimeout) {
+                          Duration handshakeTimeout, int handshakeMax) {
 }

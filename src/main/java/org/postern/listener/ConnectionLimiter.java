@@ -7,14 +7,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts open SMTP connections, in total and per client address, across every listener instance
- * of one node ({@code smtp_accept_max}, {@code smtp_accept_max_per_host}).
+ * Counts open SMTP connections, in total and per client address, and TLS handshakes in progress,
+ * across every listener instance of one node ({@code smtp_accept_max}, {@code smtp_accept_max_per_host},
+ * {@code tls_handshake_max}).
  */
 public final class ConnectionLimiter implements Shareable {
   /** Why a connection was refused, or {@link #ACCEPTED}. */
-  public enum Admission { ACCEPTED, TOO_MANY, TOO_MANY_FROM_HOST }
+  public enum Admission { ACCEPTED, TOO_MANY, TOO_MANY_FROM_HOST, TOO_MANY_HANDSHAKES }
 
   private final AtomicInteger total = new AtomicInteger();
+  private final AtomicInteger handshakes = new AtomicInteger();
   /** Counts per address, changed only inside {@code compute}: atomic per key across event loops. */
   private final ConcurrentHashMap<String, Integer> perHost = new ConcurrentHashMap<>();
 
@@ -48,5 +50,18 @@ public final class ConnectionLimiter implements Shareable {
   public void release(String host) {
     total.decrementAndGet();
     perHost.computeIfPresent(host, (h, count) -> count <= 1 ? null : count - 1);
+  }
+
+  /** Takes a handshake slot when one is free; {@code 0} means no limit. The caller must {@link #endHandshake} it. */
+  public boolean startHandshake(int max) {
+    if (handshakes.incrementAndGet() > max && max > 0) {
+      handshakes.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  public void endHandshake() {
+    handshakes.decrementAndGet();
   }
 }

@@ -44,12 +44,14 @@ public final class ListenerVerticle extends VerticleBase {
   private TlsState tls;
   private ConfigHolder config;
   private ConnectionLimiter limiter;
+  private ConnectionErrorLog errors;
   private SpoolContext spool;
 
   @Override
   public Future<?> start() {
     config = ConfigHolder.of(vertx);
     limiter = ConnectionLimiter.of(vertx);
+    errors = ConnectionErrorLog.of(vertx);
     PosternConfig c = config.current();
     spool = SpoolContext.of(vertx, new Spool(c.spoolDirectory()));
     BusCodecs.register(vertx, EnqueueRequest.class, EnqueueReply.class);
@@ -72,20 +74,22 @@ public final class ListenerVerticle extends VerticleBase {
         profiles.applyTo(options);
       }
       NetServer server = vertx.createNetServer(options);
-      server.connectHandler(socket -> accept(l, socket, onConnect));
+      AcceptGate gate = new AcceptGate(onConnect, config, limiter, errors);
+      server.connectHandler(socket -> accept(l, socket, gate, onConnect));
       if (onConnect) {
-        // A failed handshake never becomes a socket: Vert.x reports it here, without the peer's address.
-        server.exceptionHandler(e -> MainLog.write("TLS error on connection to listener " + l.name() + " ("
-            + l.address() + ":" + l.port() + ", handshake failed): " + TlsErrors.describe(e)));
         tlsServers.add(server);
       }
       servers.add(server);
       // Tests and -bh tools bind port 0 and look the real port up here.
-      listening.add(server.listen().onSuccess(s -> {
+      // A listener whose connections cannot be counted before the handshake must not start: map fails on a throw.
+      listening.add(server.listen().map(s -> {
+        gate.install(s);
         SharedServerSslFix.apply(s);
         vertx.sharedData().<String, Integer>getLocalMap(PORTS).put(l.name(), s.actualPort());
+        return s;
       }));
     }
+    vertx.setPeriodic(1000, t -> errors.flush());
     vertx.eventBus().localConsumer(TlsState.CHANGED, m -> {
       TlsProfiles profiles = tls.current();
       // A new certificate for new handshakes; sessions already in TLS go on with the old one.
@@ -101,16 +105,14 @@ public final class ListenerVerticle extends VerticleBase {
     return Future.all(closing);
   }
 
-  private void accept(ListenerConfig listener, NetSocket socket, boolean onConnect) {
+  private void accept(ListenerConfig listener, NetSocket socket, AcceptGate gate, boolean onConnect) {
     PosternConfig c = config.current();
     SocketAddress remote = socket.remoteAddress();
     String host = remote.hostAddress();
-    ConnectionLimiter.Admission admission = limiter.admit(host, c.smtpAcceptMax(), c.smtpAcceptMaxPerHost());
+    // Counted (and logged when refused) by the gate when the connection was accepted; released when it closes.
+    ConnectionLimiter.Admission admission = gate.verdict(((NetSocketInternal) socket).channelHandlerContext().channel());
     if (admission != ConnectionLimiter.Admission.ACCEPTED) {
       boolean global = admission == ConnectionLimiter.Admission.TOO_MANY;
-      MainLog.write("Connection from [" + host + "] refused: too many connections"
-          + (global ? " (smtp_accept_max=" + c.smtpAcceptMax() + ")"
-          : " from that IP address (smtp_accept_max_per_host=" + c.smtpAcceptMaxPerHost() + ")"));
       socket.write((global ? Replies.TOO_MANY_CONNECTIONS : Replies.TOO_MANY_CONNECTIONS_FROM_HOST).render())
           .eventually(socket::close);
       return;
@@ -128,7 +130,6 @@ public final class ListenerVerticle extends VerticleBase {
         String error = tlsFacts.getString("tls_certificate_error");
         MainLog.write("TLS error on connection from [" + host + "]:" + remote.port()
             + " (tls_verify_hosts): no verified client certificate" + (error == null ? "" : " (" + error + ")"));
-        limiter.release(host);
         socket.close();
         return;
       }
@@ -137,9 +138,8 @@ public final class ListenerVerticle extends VerticleBase {
       facts.put("starttls_available", true);
     }
     String id = NODE + "-" + Long.toString(SESSIONS.incrementAndGet(), 36);
-    SmtpConnection connection = new SmtpConnection(vertx, new SocketChannel(socket, tls, host), id, facts, spool, c,
+    SmtpConnection connection = new SmtpConnection(vertx, new SocketChannel(socket, tls, host, limiter, config, errors), id, facts, spool, c,
         false);
-    connection.onClose(() -> limiter.release(host));
     socket.handler(connection::received);
     socket.closeHandler(v -> connection.disconnected());
     socket.exceptionHandler(e -> connection.disconnected());
@@ -147,7 +147,8 @@ public final class ListenerVerticle extends VerticleBase {
   }
 
   /** {@link SmtpChannel} over a TCP socket. */
-  private record SocketChannel(NetSocket socket, TlsState tls, String host) implements SmtpChannel {
+  private record SocketChannel(NetSocket socket, TlsState tls, String host, ConnectionLimiter limiter,
+                               ConfigHolder config, ConnectionErrorLog errors) implements SmtpChannel {
     @Override
     public void write(Buffer data) {
       socket.write(data);
@@ -170,16 +171,25 @@ public final class ListenerVerticle extends VerticleBase {
 
     @Override
     public Future<JsonObject> startTls(Buffer reply) {
-      ChannelHandlerContext vertxHandler = ((NetSocketInternal) socket).channelHandlerContext();
-      vertxHandler.pipeline().addBefore(vertxHandler.name(), StartTlsGuard.NAME, new StartTlsGuard());
       TlsProfiles profiles = tls.current();
       if (profiles == null || socket.isSsl()) {
         return Future.failedFuture("TLS unavailable");
       }
+      PosternConfig c = config.current();
+      // STARTTLS handshakes share tls_handshake_max with implicit TLS: 454, and the session goes on in clear.
+      if (!limiter.startHandshake(c.tls().handshakeMax())) {
+        errors.write(host, "STARTTLS from [" + host + "] refused: too many TLS handshakes in progress"
+            + " (tls_handshake_max=" + c.tls().handshakeMax() + ")", c.connectionErrorLogRate());
+        return Future.failedFuture("TLS unavailable: too many TLS handshakes in progress");
+      }
+      ChannelHandlerContext vertxHandler = ((NetSocketInternal) socket).channelHandlerContext();
+      vertxHandler.pipeline().addBefore(vertxHandler.name(), StartTlsGuard.NAME, new StartTlsGuard());
       try {
-        return socket.upgradeToSsl(profiles.forHost(host), null, reply).map(v -> TlsFacts.of(socket));
+        return socket.upgradeToSsl(profiles.forHost(host), null, reply).map(v -> TlsFacts.of(socket))
+            .andThen(r -> limiter.endHandshake());
       } catch (RuntimeException e) {
         // A socket Vert.x cannot upgrade must get 454, not hang.
+        limiter.endHandshake();
         vertxHandler.pipeline().remove(StartTlsGuard.NAME);
         return Future.failedFuture(new IllegalStateException("TLS unavailable: " + e, e));
       }

@@ -41,7 +41,8 @@ public final class SharedServerSslFix {
     }
   }
 
-  private static Field field(Class<?> type, String name) throws NoSuchFieldException {
+  /** A declared field of {@code type} or a superclass, made accessible. */
+  static Field field(Class<?> type, String name) throws NoSuchFieldException {
     for (Class<?> c = type; c != null; c = c.getSuperclass()) {
       try {
         Field f = c.getDeclaredField(name);

@@ -382,8 +382,8 @@ public final class SmtpConnection {
           resumeWith(TLS_UNAVAILABLE.render());
           return;
         }
-        MainLog.write("TLS error on connection from " + hostForLog() + " (handshake failed): "
-            + TlsErrors.describe(r.cause()));
+        ConnectionErrorLog.of(vertx).write(facts.getString("remote_address"), "TLS error on connection from "
+            + hostForLog() + " (handshake failed): " + TlsErrors.describe(r.cause()), config.connectionErrorLogRate());
         request(Addresses.SESSION_TLS, new JsonObject().put("id", id).put("failed", true))
             .onComplete(x -> resumeWith(null));
         return;

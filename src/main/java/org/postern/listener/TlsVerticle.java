@@ -6,6 +6,7 @@ import org.postern.bus.Addresses;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.config.TlsSettings;
+import org.postern.tls.ClientRenegotiation;
 import org.postern.tls.TlsCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,25 +22,43 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * Keeps {@link TlsState} current: loads (or generates) the server certificate at start, and
- * reloads when the configuration changes or the certificate, key or CA files change on disk
- * (checked every second). All file and key work runs off the event loop. A broken new
- * certificate is refused with a log line and the previous one stays in force.
+ * reloads when the configuration changes, when the certificate, key or CA files change on disk,
+ * or when the generated certificate is due for renewal (checked every second). All file and key
+ * work runs off the event loop. A broken new certificate is refused with a log line and the
+ * previous one stays in force.
  */
 public final class TlsVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(TlsVerticle.class);
+  /** A failed renewal is tried again after this, not every second. */
+  private static final Duration RENEWAL_RETRY = Duration.ofMinutes(1);
+  private final Clock clock;
+  private Instant nextRenewal = Instant.MIN;
   private ConfigHolder config;
   private TlsState state;
   private List<Object> loadedStamp = List.of();
   private boolean reloading;
 
+  public TlsVerticle() {
+    this(Clock.systemUTC());
+  }
+
+  /** With the clock that decides when the generated certificate is renewed. */
+  public TlsVerticle(Clock clock) {
+    this.clock = clock;
+  }
+
   @Override
   public Future<?> start() {
+    ClientRenegotiation.refuse();
     config = ConfigHolder.of(vertx);
     state = TlsState.of(vertx);
     vertx.eventBus().localConsumer(Addresses.CONFIG_CHANGED, m -> reloadIfChanged());
@@ -55,12 +74,18 @@ public final class TlsVerticle extends VerticleBase {
     }
     PosternConfig c = config.current();
     reloading = true;
+    boolean renew = renewalDue(c.tls());
     vertx.executeBlocking(() -> stamp(c.tls()), false).compose(stamp -> {
-      if (stamp.equals(loadedStamp)) {
+      if (stamp.equals(loadedStamp) && !renew) {
         return Future.succeededFuture();
       }
       return load(c).mapEmpty();
-    }).onComplete(r -> reloading = false);
+    }).onComplete(r -> {
+      if (renew && r.failed()) {
+        nextRenewal = clock.instant().plus(RENEWAL_RETRY);
+      }
+      reloading = false;
+    });
   }
 
   private Future<TlsProfiles> load(PosternConfig c) {
@@ -68,7 +93,7 @@ public final class TlsVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
       List<Object> stamp = stamp(s);
       TlsCredentials credentials = TlsCredentials.load(s.certificate(), s.privateKey(), s.directory(),
-          c.primaryHostname());
+          c.primaryHostname(), clock.instant());
       X509TrustManager authorities = s.verifyCertificates() == null ? null : authorities(s.verifyCertificates());
       return new Loaded(TlsProfiles.build(credentials, s, authorities), stamp);
     }, false).map(loaded -> {
@@ -78,8 +103,8 @@ public final class TlsVerticle extends VerticleBase {
       state.set(profiles);
       TlsCredentials cred = profiles.credentials();
       if (cred.generated()) {
-        LOG.info("generated a self-signed TLS certificate for {} in {}; SHA-256 fingerprint {}",
-            c.primaryHostname(), s.directory(), cred.fingerprint());
+        LOG.info("generated a self-signed TLS certificate for {} in {}, valid until {}; SHA-256 fingerprint {}",
+            c.primaryHostname(), s.directory(), cred.chain().get(0).getNotAfter().toInstant(), cred.fingerprint());
       }
       LOG.info("TLS certificate {} {} (SHA-256 {})", cred.chain().get(0).getSubjectX500Principal(),
           first ? "in use" : "reloaded", cred.fingerprint());
@@ -94,6 +119,14 @@ public final class TlsVerticle extends VerticleBase {
   }
 
   private record Loaded(TlsProfiles profiles, List<Object> stamp) {
+  }
+
+  /** The generated certificate in force is due for renewal (and no failed attempt is too recent). */
+  private boolean renewalDue(TlsSettings s) {
+    TlsProfiles current = state.current();
+    Instant now = clock.instant();
+    return s.certificate() == null && current != null && current.credentials().renewalDue(now)
+        && !now.isBefore(nextRenewal);
   }
 
   private static List<Object> stampOrEmpty(TlsSettings s) {

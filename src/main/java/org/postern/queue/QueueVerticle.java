@@ -121,6 +121,8 @@ public final class QueueVerticle extends VerticleBase {
     EnqueueRequest request = msg.body();
     if (config.current().queueOnly() || request.queueOnly()) {
       // Exim's queue_only (or an ACL's control = queue): accept now, deliver at the next queue run.
+      // Exim's delay_delivery log line: the message's story pauses here until a queue run.
+      MainLog.write(request.id() + " no immediate delivery: queued" + (request.queueOnly() ? " by ACL" : ""));
       msg.reply(new EnqueueReply(request.id(), true));
       return;
     }

@@ -45,34 +45,69 @@ import java.util.List;
 /**
  * The server's certificate chain and private key, read from PEM files ({@code tls_certificate},
  * {@code tls_privatekey}: RSA or EC, PKCS#1, SEC1 or PKCS#8) or, when none is configured, a
- * self-signed certificate generated once with Bouncy Castle and reused afterwards. The key is
+ * self-signed certificate generated with Bouncy Castle and reused afterwards. The key is
  * checked against the certificate, so a mismatched pair is refused at load time, not at the
  * first handshake. Blocking: load on a worker.
  *
+ * <p>The self-signed certificate is valid {@link #GENERATED_VALIDITY} (90 days, as public CAs issue
+ * for automated renewal; it was 10 years) and renewed once fewer than {@link #RENEW_BEFORE} remain,
+ * at start and while running ({@link TlsVerticle}). Nobody can check a self-signed certificate
+ * against a CA, so its lifetime is what bounds a certificate carrying a stale name or an
+ * unnoticed copy; renewal keeps the key, so clients that pin it (DANE {@code 3 1 1}, TOFU on the
+ * public key) keep working while the certificate's fingerprint changes.
+ *
  * @param certificatePem the chain, normalized PEM
  * @param keyPem         the key as PKCS#8 PEM (what every TLS engine reads)
- * @param generated      true when Postern made the certificate itself
+ * @param generated      true when Postern made (or renewed) the certificate in this load
  */
 public record TlsCredentials(String certificatePem, String keyPem, List<X509Certificate> chain, String fingerprint,
                              boolean generated) {
 
   static final String GENERATED_CERT = "postern.crt";
   static final String GENERATED_KEY = "postern.key";
+  /** How long a generated certificate is valid. */
+  public static final Duration GENERATED_VALIDITY = Duration.ofDays(90);
+  /** A generated certificate is renewed when it has less than this left. */
+  public static final Duration RENEW_BEFORE = Duration.ofDays(30);
 
-  /** Loads the configured pair, or the generated one in {@code directory} (creating it on first use). */
-  public static TlsCredentials load(Path certificate, Path privateKey, Path directory, String hostname)
+  /**
+   * Loads the configured pair, or the generated one in {@code directory}: created on first use,
+   * renewed (same key) when due at {@code now}.
+   */
+  public static TlsCredentials load(Path certificate, Path privateKey, Path directory, String hostname, Instant now)
       throws IOException, GeneralSecurityException {
     if (certificate == null) {
       Path cert = directory.resolve(GENERATED_CERT);
       Path key = directory.resolve(GENERATED_KEY);
       if (!Files.exists(cert) || !Files.exists(key)) {
-        generate(cert, key, hostname);
-        TlsCredentials made = read(cert, key);
-        return new TlsCredentials(made.certificatePem, made.keyPem, made.chain, made.fingerprint, true);
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        generate(cert, key, hostname, generator.generateKeyPair(), now);
+        return made(read(cert, key, now));
       }
-      return read(cert, key);
+      TlsCredentials existing = read(cert, key, null);
+      if (existing.renewalDue(now)) {
+        generate(cert, null, hostname, new KeyPair(existing.chain.get(0).getPublicKey(), keyOf(existing)), now);
+        return made(read(cert, key, now));
+      }
+      return existing;
     }
-    return read(certificate, privateKey == null ? certificate : privateKey);
+    return read(certificate, privateKey == null ? certificate : privateKey, now);
+  }
+
+  /** True when fewer than {@link #RENEW_BEFORE} of the leaf's validity remain at {@code now}. */
+  public boolean renewalDue(Instant now) {
+    return !now.plus(RENEW_BEFORE).isBefore(chain.get(0).getNotAfter().toInstant());
+  }
+
+  private static TlsCredentials made(TlsCredentials c) {
+    return new TlsCredentials(c.certificatePem, c.keyPem, c.chain, c.fingerprint, true);
+  }
+
+  private static PrivateKey keyOf(TlsCredentials c) throws IOException {
+    try (PEMParser parser = new PEMParser(new StringReader(c.keyPem))) {
+      return new JcaPEMKeyConverter().getPrivateKey((PrivateKeyInfo) parser.readObject());
+    }
   }
 
   /** SHA-256 fingerprint of the leaf certificate, as {@code AB:CD:...}. */
@@ -81,7 +116,8 @@ public record TlsCredentials(String certificatePem, String keyPem, List<X509Cert
     return HexFormat.ofDelimiter(":").withUpperCase().formatHex(digest);
   }
 
-  static TlsCredentials read(Path certFile, Path keyFile) throws IOException, GeneralSecurityException {
+  /** Reads a pair; with {@code now}, a certificate not valid then is refused. */
+  static TlsCredentials read(Path certFile, Path keyFile, Instant now) throws IOException, GeneralSecurityException {
     List<X509Certificate> chain = new ArrayList<>();
     PrivateKey key = null;
     JcaX509CertificateConverter certs = new JcaX509CertificateConverter();
@@ -116,7 +152,9 @@ public record TlsCredentials(String certificatePem, String keyPem, List<X509Cert
       throw new GeneralSecurityException(certFile + ": the private key does not match the certificate ("
           + key.getAlgorithm() + " key, " + chain.get(0).getPublicKey().getAlgorithm() + " certificate)", e);
     }
-    chain.get(0).checkValidity();
+    if (now != null) {
+      chain.get(0).checkValidity(Date.from(now));
+    }
     StringWriter certPem = new StringWriter();
     StringWriter keyPem = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(certPem)) {
@@ -151,16 +189,14 @@ public record TlsCredentials(String certificatePem, String keyPem, List<X509Cert
     }
   }
 
-  private static void generate(Path certFile, Path keyFile, String hostname) throws IOException, GeneralSecurityException {
+  /** Writes a self-signed certificate for {@code pair}, and the key unless {@code keyFile} is null (a renewal). */
+  private static void generate(Path certFile, Path keyFile, String hostname, KeyPair pair, Instant now)
+      throws IOException, GeneralSecurityException {
     Files.createDirectories(certFile.getParent());
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-    generator.initialize(2048);
-    KeyPair pair = generator.generateKeyPair();
     X500Name subject = new X500Name("CN=" + hostname);
-    Instant now = Instant.now();
     JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject,
         new BigInteger(64, new SecureRandom()), Date.from(now.minus(Duration.ofHours(1))),
-        Date.from(now.plus(Duration.ofDays(3650))), subject, pair.getPublic());
+        Date.from(now.plus(GENERATED_VALIDITY)), subject, pair.getPublic());
     builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
     builder.addExtension(Extension.subjectAlternativeName, false,
         new GeneralNames(new GeneralName(GeneralName.dNSName, hostname)));
@@ -172,11 +208,14 @@ public record TlsCredentials(String certificatePem, String keyPem, List<X509Cert
     } catch (OperatorCreationException e) {
       throw new GeneralSecurityException(e);
     }
-    Path tmpKey = keyFile.resolveSibling(keyFile.getFileName() + ".tmp");
-    Files.deleteIfExists(tmpKey);
-    Files.createFile(tmpKey, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    try (var w = new JcaPEMWriter(Files.newBufferedWriter(tmpKey, StandardCharsets.US_ASCII))) {
-      w.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(pair.getPrivate(), null));
+    Path tmpKey = null;
+    if (keyFile != null) {
+      tmpKey = keyFile.resolveSibling(keyFile.getFileName() + ".tmp");
+      Files.deleteIfExists(tmpKey);
+      Files.createFile(tmpKey, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      try (var w = new JcaPEMWriter(Files.newBufferedWriter(tmpKey, StandardCharsets.US_ASCII))) {
+        w.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(pair.getPrivate(), null));
+      }
     }
     StringWriter pem = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(pem)) {
@@ -185,8 +224,10 @@ public record TlsCredentials(String certificatePem, String keyPem, List<X509Cert
     Path tmpCert = certFile.resolveSibling(certFile.getFileName() + ".tmp");
     Files.writeString(tmpCert, pem.toString(), StandardCharsets.US_ASCII);
     // Key first: a certificate without its key would be unusable after a crash here.
-    Files.move(tmpKey, keyFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    if (tmpKey != null) {
+      Files.move(tmpKey, keyFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
     Files.move(tmpCert, certFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.postern.testing.Await;
 import org.postern.testing.PosternTestServer;
+import org.postern.testing.PublishedEvents;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.SmtpTestClient.Reply;
 
@@ -81,13 +83,7 @@ class HotReloadTest {
 
   /** Polls with fresh sessions until the RCPT gets {@code code} or the time is up; returns the last reply. */
   private Reply awaitRcpt(String source, String recipient, int code, long millis) throws Exception {
-    long end = System.currentTimeMillis() + millis;
-    Reply r = rcpt(source, recipient);
-    while (r.code() != code && System.currentTimeMillis() < end) {
-      Thread.sleep(100);
-      r = rcpt(source, recipient);
-    }
-    return r;
+    return Await.value(millis, () -> rcpt(source, recipient), r -> r.code() == code);
   }
 
   private String currentGeneration() {
@@ -143,13 +139,14 @@ class HotReloadTest {
     String good = currentGeneration();
 
     String broken = aclAllowingOutsider().replace("{ hosts: 127.0.0.2 }", "{ hostz: 127.0.0.2 }");
+    PublishedEvents refusals = PublishedEvents.on(server.vertx(), org.postern.bus.Addresses.CONFIG_REFUSED);
     writeConf("acl.yaml", broken);
     // The file on disk is really refused by the loader (so the test cannot pass vacuously).
     ConfigException refused = assertThrows(ConfigException.class,
         () -> ConfigLoader.load(server.confDir().resolve("postern.yaml")));
     assertTrue(refused.getMessage().contains("hostz"), refused.getMessage());
 
-    Thread.sleep(WITHIN_MS);
+    refusals.await(WITHIN_MS + 1000, e -> e.getString("error").contains("hostz"));
     assertEquals(good, currentGeneration(), "a refused configuration must not be installed");
     Reply still = rcpt(OUTSIDER, "x@remote.example");
     assertEquals(250, still.code(), "previous rules stay in force: " + still);

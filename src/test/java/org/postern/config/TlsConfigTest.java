@@ -30,8 +30,29 @@ class TlsConfigTest {
   }
 
   @Test
-  void opensslKeywordCipherListsAreRefused() throws Exception {
-    assertWhere(refused("tls_require_ciphers: \"HIGH:!aNULL\"\n"), 2, "tls_require_ciphers");
+  void unknownCipherKeywordOrAnEmptySelectionIsRefused() throws Exception {
+    ConfigException unknown = refused("tls_require_ciphers: \"HIGH:!aNUL\"\n");
+    assertWhere(unknown, 2, "tls_require_ciphers");
+    assertTrue(unknown.getMessage().contains("unknown cipher keyword \"aNUL\""), unknown.getMessage());
+    ConfigException empty = refused("tls_protocols: TLSv1.2\ntls_require_ciphers: \"HIGH:!HIGH\"\n");
+    assertWhere(empty, 3, "tls_require_ciphers");
+    assertTrue(empty.getMessage().contains("selects no cipher suite"), empty.getMessage());
+  }
+
+  @Test
+  void opensslKeywordListsAreAcceptedAndTheDefaultIsForwardSecretAead() throws Exception {
+    Path file = dir.resolve("postern.yaml");
+    Files.writeString(dir.resolve("acl.yaml"), "");
+    Files.writeString(file, "primary_hostname: mx.test.example\ntls_require_ciphers: \"HIGH:!aNULL:!MD5:!kRSA\"\n");
+    List<String> keywords = ConfigLoader.load(file).tls().cipherSuites();
+    assertTrue(keywords.contains("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"), keywords.toString());
+    assertTrue(keywords.stream().noneMatch(s -> s.startsWith("TLS_RSA_")), keywords.toString());
+    Files.writeString(file, "primary_hostname: mx.test.example\n");
+    List<String> defaults = ConfigLoader.load(file).tls().cipherSuites();
+    assertTrue(defaults.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256") && defaults.contains("TLS_AES_128_GCM_SHA256"),
+        defaults.toString());
+    assertTrue(defaults.stream().noneMatch(s -> s.contains("_CBC_") || s.startsWith("TLS_RSA_")),
+        "no CBC (LUCKY13), no static RSA key exchange: " + defaults);
   }
 
   @Test
@@ -73,7 +94,8 @@ class TlsConfigTest {
     assertEquals(dir.resolve("cert.pem"), tls.certificate());
     assertEquals(dir.resolve("cert.pem"), tls.certificate());
     assertEquals(null, tls.privateKey());
-    assertEquals(List.of("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"), tls.cipherSuites());
+    assertEquals("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", tls.cipherSuites().get(tls.cipherSuites().size() - 1));
+    assertEquals(1, tls.cipherSuites().stream().filter(s -> s.contains("_WITH_")).count(), tls.cipherSuites().toString());
     assertEquals(List.of("TLSv1.2"), tls.protocols());
     assertEquals(java.util.Set.of(465, 2465), tls.onConnectPorts());
     assertTrue(tls.tryVerifyHosts().matches("::1", null));

@@ -2,6 +2,7 @@ package org.postern.policy;
 
 import org.junit.jupiter.api.Test;
 import org.postern.listener.MimeScannerTestMessages;
+import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.SmtpTestClient.Reply;
@@ -44,12 +45,14 @@ class AclMimeTest {
       assertEquals(550, refused.code(), refused.toString());
       assertTrue(refused.text().endsWith("attachment report; final.EXE (application/octet-stream) refused"),
           refused.toString());
+      MainLogFile.ofTestJvm().await(5000, "rejected after DATA: ", c.hostForLog(), "final.EXE");
       Reply plain = send(c, "Subject: no MIME at all\r\n\r\nbody\r\n");
       assertEquals(250, plain.code(), plain.toString());
       Reply clean = send(c, MimeScannerTestMessages.WITH_EXE.replace("final.EXE", "final.pdf"));
       assertEquals(250, clean.code(), clean.toString());
-      assertEquals(2, s.awaitMailbox("alice", 2, 5000).size());
-      Thread.sleep(300);
+      for (Reply accepted : List.of(plain, clean)) {
+        MainLogFile.ofTestJvm().awaitCompleted(accepted.text().replaceAll(".*id=", ""), 5000);
+      }
       assertEquals(2, s.mailbox("alice").size(), "the refused message must not be delivered");
     }
   }

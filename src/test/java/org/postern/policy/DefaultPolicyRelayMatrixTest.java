@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.postern.spool.Envelope;
+import org.postern.testing.Await;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient.Reply;
 import org.postern.testing.TestPki;
@@ -208,27 +209,7 @@ class DefaultPolicyRelayMatrixTest {
       assertFalse(delivered(other, subject), id + " was delivered to " + other + " by mistake");
     }
     Path envelope = server.spoolInput().resolve(id + "-H");
-    List<String> remote = new ArrayList<>();
-    long end = System.currentTimeMillis() + 10_000;
-    while (true) {
-      remote.clear();
-      boolean localPending = false;
-      if (Files.exists(envelope)) {
-        Envelope e = Envelope.fromJson(new JsonObject(Files.readString(envelope)));
-        for (Envelope.Recipient r : e.recipients()) {
-          boolean local = r.domain().equalsIgnoreCase(LOCAL) || r.domain().equalsIgnoreCase("localhost");
-          if (!local) {
-            remote.add(r.address());
-          } else if (r.state() == Envelope.Recipient.State.PENDING) {
-            localPending = true;
-          }
-        }
-      }
-      if (!localPending || System.currentTimeMillis() > end) {
-        break;
-      }
-      Thread.sleep(20);
-    }
+    List<String> remote = Await.value(10_000, () -> spooled(envelope), s -> !s.localPending()).remote();
     if (relayHost(ip) || auth == Auth.AUTHENTICATED) {
       assertEquals(List.of("x@remote.example", "x@remote.example", "alice@[127.0.0.1]", "x@Remote.EXAMPLE"), remote,
           "the relayed recipients wait in the spool for remote delivery");
@@ -237,15 +218,29 @@ class DefaultPolicyRelayMatrixTest {
     }
   }
 
-  private static boolean awaitDelivered(String user, String subject, long millis) throws Exception {
-    long end = System.currentTimeMillis() + millis;
-    while (!delivered(user, subject)) {
-      if (System.currentTimeMillis() > end) {
-        return false;
+  /** The remote recipients of a spooled envelope, and whether a local one is still pending. */
+  private record Spooled(List<String> remote, boolean localPending) {
+  }
+
+  private static Spooled spooled(Path envelope) throws Exception {
+    List<String> remote = new ArrayList<>();
+    boolean localPending = false;
+    if (Files.exists(envelope)) {
+      Envelope e = Envelope.fromJson(new JsonObject(Files.readString(envelope)));
+      for (Envelope.Recipient r : e.recipients()) {
+        boolean local = r.domain().equalsIgnoreCase(LOCAL) || r.domain().equalsIgnoreCase("localhost");
+        if (!local) {
+          remote.add(r.address());
+        } else if (r.state() == Envelope.Recipient.State.PENDING) {
+          localPending = true;
+        }
       }
-      Thread.sleep(20);
     }
-    return true;
+    return new Spooled(remote, localPending);
+  }
+
+  private static boolean awaitDelivered(String user, String subject, long millis) throws Exception {
+    return Await.holdsWithin(millis, () -> delivered(user, subject));
   }
 
   private static boolean delivered(String user, String subject) throws Exception {

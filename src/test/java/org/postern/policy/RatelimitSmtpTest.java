@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 
@@ -60,18 +60,9 @@ class RatelimitSmtpTest {
 
   /** The test JVM's main log (shared by all tests), once it says message {@code id} is completed. */
   private static List<String> awaitCompleted(String id) throws Exception {
-    Path mainlog = Path.of(System.getProperty("postern.log.dir", "target/test-logs"), "mainlog");
-    long end = System.currentTimeMillis() + 10_000;
-    while (System.currentTimeMillis() < end) {
-      if (Files.exists(mainlog)) {
-        List<String> lines = Files.readAllLines(mainlog, StandardCharsets.UTF_8);
-        if (lines.stream().anyMatch(l -> l.contains(id + " Completed"))) {
-          return lines;
-        }
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("message " + id + " not completed according to " + mainlog);
+    MainLogFile mainlog = MainLogFile.ofTestJvm();
+    mainlog.awaitCompleted(id, 10_000);
+    return mainlog.lines();
   }
 
   @Test

@@ -30,7 +30,9 @@ class EtrnDeliveryTest {
         .option("transports", TRANSPORTS).start()) {
       String forOne = send(server, "alice@test.example", "Subject: one\r\n\r\nx\r\n", "bob@one.example");
       String forTwo = send(server, "alice@test.example", "Subject: two\r\n\r\nx\r\n", "carol@two.example");
-      Thread.sleep(300);
+      // The queue's word that neither goes now; only a queue run (the ETRN) can send them.
+      awaitLog(forOne, " no immediate delivery: queued");
+      awaitLog(forTwo, " no immediate delivery: queued");
       assertEquals(0, remote.envelopes().size(), "queue_only: nothing goes before the ETRN");
       try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
         assertEquals(220, c.reply().code());

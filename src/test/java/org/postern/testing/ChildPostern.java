@@ -146,22 +146,24 @@ public final class ChildPostern implements AutoCloseable {
   /** As {@link #daemon(Path, Path, int)}, with more command-line arguments (e.g. {@code --verticles FILE}). */
   public static ChildPostern daemon(Path root, Path config, int port, String... args) throws Exception {
     ChildPostern child = start(root, config, null, args);
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      if (!child.process.isAlive()) {
-        throw new AssertionError("daemon exited with " + child.process.exitValue() + " before listening on "
-            + port + "\n" + child.diagnostics());
-      }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-        return child;
-      } catch (IOException notYet) {
-        if (System.nanoTime() > end) {
-          child.kill();
-          throw new AssertionError("daemon not listening on " + port + " after 30 s\n" + child.diagnostics());
-        }
-        Thread.sleep(50);
-      }
+    boolean listening = Await.holdsWithin(30_000, () -> !child.process.isAlive() || accepts(port));
+    if (!child.process.isAlive()) {
+      throw new AssertionError("daemon exited with " + child.process.exitValue() + " before listening on "
+          + port + "\n" + child.diagnostics());
+    }
+    if (!listening) {
+      child.kill();
+      throw new AssertionError("daemon not listening on " + port + " after 30 s\n" + child.diagnostics());
+    }
+    return child;
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+      return true;
+    } catch (IOException notYet) {
+      return false;
     }
   }
 

@@ -197,13 +197,7 @@ public final class PosternTestServer implements AutoCloseable {
 
   /** Waits up to {@code millis} for the mailbox to hold {@code count} messages; returns them. */
   public List<Path> awaitMailbox(String user, int count, long millis) throws Exception {
-    long end = System.currentTimeMillis() + millis;
-    List<Path> files = mailbox(user);
-    while (files.size() < count && System.currentTimeMillis() < end) {
-      Thread.sleep(20);
-      files = mailbox(user);
-    }
-    return files;
+    return Await.value(millis, () -> mailbox(user), files -> files.size() >= count);
   }
 
   /** Names of the files in the spool's input directory. */
@@ -213,6 +207,18 @@ public final class PosternTestServer implements AutoCloseable {
     }
     try (Stream<Path> files = Files.list(spoolInput())) {
       return files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  /**
+   * Waits up to {@code millis} for the spool's input directory to be empty, then asserts it is. A
+   * delivery writes the mailbox before it removes the message from the spool, so once the spool is
+   * empty after the last reply of a session, no more mail arrives from it.
+   */
+  public void awaitSpoolEmpty(long millis) throws Exception {
+    List<String> left = Await.value(millis, this::spoolFiles, List::isEmpty);
+    if (!left.isEmpty()) {
+      throw new AssertionError("spool input directory not empty after " + millis + " ms: " + left);
     }
   }
 

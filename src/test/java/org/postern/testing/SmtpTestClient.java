@@ -61,6 +61,11 @@ public final class SmtpTestClient implements AutoCloseable {
     return new SmtpTestClient(s);
   }
 
+  /** How the server's main log names this client: {@code [address]:port}. */
+  public String hostForLog() {
+    return "[" + socket.getLocalAddress().getHostAddress() + "]:" + socket.getLocalPort();
+  }
+
   public void timeout(int millis) throws IOException {
     socket.setSoTimeout(millis);
   }

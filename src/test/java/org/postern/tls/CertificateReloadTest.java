@@ -11,28 +11,36 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.postern.listener.TlsVerticle;
 import org.postern.testing.PosternTestServer;
+import org.postern.testing.SettableClock;
 import org.postern.testing.SmtpTestClient.Reply;
 import org.postern.testing.TestPki;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Certificate hot reload: replacing the PEM files is picked up by new handshakes (STARTTLS and
  * implicit TLS) within a few seconds, sessions already in TLS go on, a broken replacement is
  * refused and the previous certificate stays in force. And the generated self-signed
- * certificate is made once and reused by the next start.
+ * certificate is made once, reused by the next start, and renewed before it expires.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class CertificateReloadTest {
@@ -327,6 +335,94 @@ class CertificateReloadTest {
       try (var walk = Files.walk(tlsDir)) {
         walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
+    }
+  }
+
+  /**
+   * The generated certificate is valid 90 days (it was 10 years) and renewed, with the same key,
+   * once fewer than 30 days remain: while running, and at start. The server's clock is moved
+   * forward; the client trusts anything, since the renewed certificate is valid only from the
+   * moved clock on.
+   */
+  @Test
+  void generatedCertificateLastsNinetyDaysAndIsRenewedWithTheSameKeyWhileRunningAndAtStart() throws Exception {
+    Path tlsDir = Files.createTempDirectory("postern-tls-renew");
+    SettableClock clock = new SettableClock(Instant.now());
+    Path cert = tlsDir.resolve("postern.crt");
+    try {
+      X509Certificate first;
+      try (PosternTestServer s = generating(tlsDir, clock).start()) {
+        first = TestPki.readCertificates(cert).get(0);
+        assertEquals(Duration.ofDays(90).plusHours(1),
+            Duration.between(first.getNotBefore().toInstant(), first.getNotAfter().toInstant()));
+        assertEquals(TestPki.fingerprint(first), servedFingerprint(s));
+
+        clock.advance(Duration.ofDays(61));
+        X509Certificate renewed = awaitRewritten(cert, first);
+        assertEquals(first.getPublicKey(), renewed.getPublicKey(), "renewal keeps the key (DANE 3 1 1 pins survive)");
+        assertTrue(renewed.getNotAfter().toInstant().isAfter(clock.instant().plus(Duration.ofDays(89))),
+            renewed.getNotAfter().toString());
+        long end = System.currentTimeMillis() + RELOAD_WAIT_MS;
+        while (!servedFingerprint(s).equals(TestPki.fingerprint(renewed)) && System.currentTimeMillis() < end) {
+          Thread.sleep(100);
+        }
+        assertEquals(TestPki.fingerprint(renewed), servedFingerprint(s), "new handshakes get the renewed certificate");
+      }
+      X509Certificate beforeStart = TestPki.readCertificates(cert).get(0);
+      clock.advance(Duration.ofDays(70));
+      try (PosternTestServer s = generating(tlsDir, clock).start()) {
+        X509Certificate atStart = TestPki.readCertificates(cert).get(0);
+        assertNotEquals(TestPki.fingerprint(beforeStart), TestPki.fingerprint(atStart), "renewed at start");
+        assertEquals(beforeStart.getPublicKey(), atStart.getPublicKey());
+        assertEquals(TestPki.fingerprint(atStart), servedFingerprint(s));
+      }
+    } finally {
+      try (var walk = Files.walk(tlsDir)) {
+        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  private static PosternTestServer generating(Path tlsDir, SettableClock clock) throws IOException {
+    return PosternTestServer.create().option("tls_directory", TlsTesting.quote(tlsDir))
+        .option("tls_on_connect_ports", "\"\"").replace(TlsVerticle.class.getName(), () -> new TlsVerticle(clock));
+  }
+
+  private static X509Certificate awaitRewritten(Path cert, X509Certificate previous) throws Exception {
+    long end = System.currentTimeMillis() + RELOAD_WAIT_MS;
+    while (true) {
+      X509Certificate now = TestPki.readCertificates(cert).get(0);
+      if (!now.equals(previous)) {
+        return now;
+      }
+      if (System.currentTimeMillis() > end) {
+        throw new AssertionError("the certificate due for renewal was not renewed within " + RELOAD_WAIT_MS + " ms");
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static String servedFingerprint(PosternTestServer s) throws Exception {
+    X509TrustManager anything = new X509TrustManager() {
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String authType) {
+      }
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String authType) {
+      }
+
+      @Override
+      public X509Certificate[] getAcceptedIssuers() {
+        return new X509Certificate[0];
+      }
+    };
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, new TrustManager[] {anything}, null);
+    try (TlsSmtp c = TlsSmtp.connect(s.port())) {
+      c.ehlo("client.test.example");
+      c.startTls(context);
+      return TestPki.fingerprint(c.serverCertificate());
     }
   }
 }

@@ -9,15 +9,10 @@ import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient.Reply;
 import org.postern.testing.TestPki;
 
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -80,50 +75,9 @@ class HandshakeFailureTest {
     return c;
   }
 
-  /** Reads until the server closes (within {@code millis}); returns what it sent meanwhile. */
-  private static byte[] readUntilClosed(TlsSmtp c, int millis) throws IOException {
-    c.rawSocket().setSoTimeout(millis);
-    InputStream in = c.rawSocket().getInputStream();
-    ByteArrayOutputStream got = new ByteArrayOutputStream();
-    byte[] buf = new byte[1024];
-    try {
-      int n;
-      while ((n = in.read(buf)) >= 0) {
-        got.write(buf, 0, n);
-      }
-    } catch (SocketTimeoutException e) {
-      fail("the server kept the connection open " + millis + " ms after a broken handshake; it sent "
-          + Arrays.toString(got.toByteArray()));
-    } catch (IOException reset) {
-      // connection reset: closed
-    }
-    byte[] bytes = got.toByteArray();
-    if (bytes.length > 0) {
-      // Only TLS may come back now (an alert), never a plaintext SMTP reply.
-      assertEquals(0x15, bytes[0], "expected a TLS alert or nothing, got "
-          + new String(bytes, StandardCharsets.ISO_8859_1));
-    }
-    return bytes;
-  }
-
   private static void assertHandshakeFailureLogged(TlsSmtp c) throws Exception {
     assertTrue(TlsTesting.awaitMainlog("TLS error on connection from [127.0.0.1]:" + c.localPort()
         + " (handshake failed)", 5000).isPresent(), "handshake failure of port " + c.localPort() + " not logged");
-  }
-
-  /** A real ClientHello (first flight) from a JSSE engine. */
-  private static byte[] clientHello() throws Exception {
-    SSLEngine engine = pki.clientContext().createSSLEngine(TestPki.SERVER_NAME, 25);
-    engine.setUseClientMode(true);
-    engine.beginHandshake();
-    ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
-    SSLEngineResult r = engine.wrap(ByteBuffer.allocate(0), out);
-    assertEquals(SSLEngineResult.Status.OK, r.getStatus());
-    out.flip();
-    byte[] hello = new byte[out.remaining()];
-    out.get(hello);
-    assertEquals(0x16, hello[0]);
-    return hello;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -132,7 +86,7 @@ class HandshakeFailureTest {
   void textInsteadOfClientHelloClosesTheConnection() throws Exception {
     try (TlsSmtp c = afterStartTls(server)) {
       c.sendPlaintext("HELLO\r\n".getBytes(StandardCharsets.US_ASCII));
-      readUntilClosed(c, 5000);
+      TlsTesting.readUntilClosed(c, 5000);
       assertHandshakeFailureLogged(c);
     }
     TlsTesting.assertServesStartTls(server, pki);
@@ -154,7 +108,7 @@ class HandshakeFailureTest {
       garbage[0] = (byte) (garbage[0] == 0x16 ? 0x17 : garbage[0]);
       try (TlsSmtp c = afterStartTls(server)) {
         c.sendPlaintext(garbage);
-        readUntilClosed(c, 5000);
+        TlsTesting.readUntilClosed(c, 5000);
       }
     }
     TlsTesting.assertServesStartTls(server, pki);
@@ -172,7 +126,7 @@ class HandshakeFailureTest {
     record[5] = 0x01; // ClientHello, with a random length and body
     try (TlsSmtp c = afterStartTls(server)) {
       c.sendPlaintext(record);
-      readUntilClosed(c, 5000);
+      TlsTesting.readUntilClosed(c, 5000);
       assertHandshakeFailureLogged(c);
     }
     TlsTesting.assertServesStartTls(server, pki);
@@ -180,7 +134,7 @@ class HandshakeFailureTest {
 
   @Test
   void clientDropsTheConnectionInTheMiddleOfTheHandshake() throws Exception {
-    byte[] hello = clientHello();
+    byte[] hello = TlsTesting.clientHello(pki);
     // Half a ClientHello, then a reset.
     try (TlsSmtp c = afterStartTls(server)) {
       c.sendPlaintext(Arrays.copyOf(hello, hello.length / 2));
@@ -205,7 +159,7 @@ class HandshakeFailureTest {
   void stalledHandshakeIsAbandonedAfterTlsHandshakeTimeout() throws Exception {
     long start = System.nanoTime();
     try (TlsSmtp c = afterStartTls(server)) {
-      readUntilClosed(c, 10_000);
+      TlsTesting.readUntilClosed(c, 10_000);
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertTrue(ms >= 1500, "closed after " + ms + " ms, before tls_handshake_timeout (2s)");
       assertHandshakeFailureLogged(c);
@@ -217,7 +171,7 @@ class HandshakeFailureTest {
   void stalledImplicitTlsHandshakeIsAbandonedAfterTlsHandshakeTimeout() throws Exception {
     long start = System.nanoTime();
     try (TlsSmtp c = TlsSmtp.open(null, TlsTesting.port(server, "smtps"))) {
-      readUntilClosed(c, 10_000);
+      TlsTesting.readUntilClosed(c, 10_000);
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertTrue(ms >= 1500, "closed after " + ms + " ms, before tls_handshake_timeout (2s)");
     }
@@ -228,11 +182,11 @@ class HandshakeFailureTest {
 
   @Test
   void failedHandshakesDoNotLeakConnectionSlots() throws Exception {
-    byte[] hello = clientHello();
+    byte[] hello = TlsTesting.clientHello(pki);
     for (int i = 0; i < 4; i++) {
       try (TlsSmtp c = afterStartTls(limited)) {
         c.sendPlaintext("HELLO\r\n".getBytes(StandardCharsets.US_ASCII));
-        readUntilClosed(c, 5000);
+        TlsTesting.readUntilClosed(c, 5000);
       }
       try (TlsSmtp c = afterStartTls(limited)) {
         c.sendPlaintext(Arrays.copyOf(hello, hello.length / 2));
@@ -244,7 +198,7 @@ class HandshakeFailureTest {
       }
       try (TlsSmtp c = TlsSmtp.open(null, TlsTesting.port(limited, "smtps"))) {
         c.sendPlaintext("EHLO plain\r\n".getBytes(StandardCharsets.US_ASCII));
-        readUntilClosed(c, 5000);
+        TlsTesting.readUntilClosed(c, 5000);
       }
       try (TlsSmtp c = TlsSmtp.implicit("127.0.0.2", TlsTesting.port(limited, "smtps"), pki.clientContext())) {
         c.reply();
@@ -307,7 +261,7 @@ class HandshakeFailureTest {
     record.write(b);
     try (TlsSmtp c = afterStartTls(server)) {
       c.sendPlaintext(record.toByteArray());
-      byte[] reply = readUntilClosed(c, 5000);
+      byte[] reply = TlsTesting.readUntilClosed(c, 5000);
       assertTrue(reply.length >= 7, "expected a TLS alert, got " + Arrays.toString(reply));
       assertEquals(70, reply[6], "expected alert protocol_version (70), got " + Arrays.toString(reply));
       assertHandshakeFailureLogged(c);

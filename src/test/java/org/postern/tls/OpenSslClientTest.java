@@ -82,11 +82,18 @@ class OpenSslClientTest {
    * returns stdout and stderr together. At most 20 s.
    */
   private static Result run(List<String> args, String... lines) throws Exception {
+    List<String> withoutCommands = new ArrayList<>(args);
+    withoutCommands.addAll(List.of("-ign_eof", "-nocommands"));
+    return runWithCommands(withoutCommands, lines);
+  }
+
+  /** As {@link #run}, with s_client's line commands on (a line {@code R} renegotiates) and no -ign_eof, which turns them off. */
+  private static Result runWithCommands(List<String> args, String... lines) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(openssl);
     cmd.add("s_client");
     cmd.addAll(args);
-    cmd.addAll(List.of("-brief", "-ign_eof", "-nocommands"));
+    cmd.add("-brief");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     StringBuffer out = new StringBuffer();
     Thread reader = new Thread(() -> {
@@ -190,5 +197,23 @@ class OpenSslClientTest {
         "-CAfile", empty.toString(), "-verify_return_error"), "EHLO openssl.test.example", "QUIT");
     assertNotEquals(0, r.exit(), r.toString());
     assertFalse(r.output().contains("221 "), r.toString());
+  }
+
+  /**
+   * testssl.sh: "Client-initiated renegotiation VULNERABLE (NOT ok), potential DoS threat". JSSE
+   * accepts it on TLS 1.2 unless jdk.tls.rejectClientInitiatedRenegotiation is set; TLS 1.3 has no
+   * renegotiation at all. The session must end instead of renegotiating.
+   */
+  @Test
+  void clientInitiatedRenegotiationOnTls12IsRefused() throws Exception {
+    Result r = runWithCommands(List.of("-starttls", "smtp", "-connect", "127.0.0.1:" + server.port(),
+        "-CAfile", ca.toString(), "-tls1_2"), "EHLO openssl.test.example", "R", "NOOP");
+    assertTrue(r.output().contains("Protocol version: TLSv1.2"), r.toString());
+    int renegotiating = r.output().indexOf("RENEGOTIATING");
+    assertTrue(renegotiating > 0, r.toString());
+    String after = r.output().substring(renegotiating);
+    // (A line starting with Q would quit s_client, so the session ends with stdin instead of QUIT.)
+    assertFalse(after.contains("250 "), "the session went on after a client-initiated renegotiation: " + r);
+    assertTrue(after.contains("alert handshake failure"), "the server refuses with an alert: " + r);
   }
 }

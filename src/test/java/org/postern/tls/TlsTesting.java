@@ -6,12 +6,19 @@ import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient.Reply;
 import org.postern.testing.TestPki;
 
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -42,7 +49,9 @@ final class TlsTesting {
     pki.writeCa(certs);
     s.option("tls_certificate", quote(files.certificate()))
         .option("tls_privatekey", quote(files.key()))
-        .option("tls_directory", "../tls");
+        .option("tls_directory", "../tls")
+        // These tests expect one main-log line per failed handshake; the default limit is tested on its own.
+        .option("connection_error_log_rate", "0");
     if (implicit) {
       int port = freePort();
       s.option("listeners", "{ smtp: { address: 127.0.0.1, port: 0 }, smtps: { address: 127.0.0.1, port: " + port
@@ -160,5 +169,46 @@ final class TlsTesting {
       assertEquals(250, noop.code(), noop.toString());
       assertEquals(221, c.command("QUIT").code());
     }
+  }
+
+  /** A real ClientHello (first flight) from a JSSE engine. */
+  static byte[] clientHello(TestPki pki) throws Exception {
+    SSLEngine engine = pki.clientContext().createSSLEngine(TestPki.SERVER_NAME, 25);
+    engine.setUseClientMode(true);
+    engine.beginHandshake();
+    ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+    SSLEngineResult r = engine.wrap(ByteBuffer.allocate(0), out);
+    assertEquals(SSLEngineResult.Status.OK, r.getStatus());
+    out.flip();
+    byte[] hello = new byte[out.remaining()];
+    out.get(hello);
+    assertEquals(0x16, hello[0]);
+    return hello;
+  }
+
+  /** Reads until the server closes (within {@code millis}); returns what it sent meanwhile. */
+  static byte[] readUntilClosed(TlsSmtp c, int millis) throws IOException {
+    c.rawSocket().setSoTimeout(millis);
+    InputStream in = c.rawSocket().getInputStream();
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    byte[] buf = new byte[1024];
+    try {
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        got.write(buf, 0, n);
+      }
+    } catch (SocketTimeoutException e) {
+      fail("the server kept the connection open " + millis + " ms after a broken handshake; it sent "
+          + Arrays.toString(got.toByteArray()));
+    } catch (IOException reset) {
+      // connection reset: closed
+    }
+    byte[] bytes = got.toByteArray();
+    if (bytes.length > 0) {
+      // Only TLS may come back now (an alert), never a plaintext SMTP reply.
+      assertEquals(0x15, bytes[0], "expected a TLS alert or nothing, got "
+          + new String(bytes, StandardCharsets.ISO_8859_1));
+    }
+    return bytes;
   }
 }

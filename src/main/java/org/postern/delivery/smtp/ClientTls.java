@@ -61,7 +61,8 @@ public final class ClientTls {
         .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
     options.tlsRequireCiphers().forEach(o::addEnabledCipherSuite);
     if (options.tlsCertificate() != null) {
-      TlsCredentials client = TlsCredentials.load(options.tlsCertificate(), options.tlsPrivateKey(), null, null);
+      TlsCredentials client = TlsCredentials.load(options.tlsCertificate(), options.tlsPrivateKey(), null, null,
+          java.time.Instant.now());
       o.setKeyCertOptions(new PemKeyCertOptions().setCertValue(Buffer.buffer(client.certificatePem()))
           .setKeyValue(Buffer.buffer(client.keyPem())));
     }

@@ -1,0 +1,174 @@
+package org.postern.listener;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AttributeKey;
+import io.vertx.core.Future;
+import io.vertx.core.net.NetServer;
+import org.postern.config.ConfigHolder;
+import org.postern.config.PosternConfig;
+import org.postern.listener.ConnectionLimiter.Admission;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Counts each connection of a listener the moment it is accepted, before any TLS handshake
+ * (issue 11). Vert.x runs the connect handler of an implicit-TLS server only after the handshake,
+ * so connections that never finish their ClientHello were invisible to {@code smtp_accept_max} and
+ * {@code smtp_accept_max_per_host}: 21,000 of them exhausted the process's file descriptors. The
+ * gate sits in the listening channel's pipeline, ahead of Netty's acceptor, and sees each new
+ * channel before it is registered; on an implicit-TLS listener it also takes a
+ * {@code tls_handshake_max} slot, held until the handshake ends ({@code tls_handshake_timeout}
+ * bounds how long). An over-limit connection on an implicit-TLS port is closed at once, without a
+ * handshake: nothing can be said to it in clear. On a plain port the verdict is handed to the
+ * connect handler, which answers 421. The slots are released when the channel closes, however it
+ * ends.
+ */
+@ChannelHandler.Sharable
+final class AcceptGate extends ChannelInboundHandlerAdapter {
+  private static final String NAME = "postern-accept-gate";
+  private static final AttributeKey<Admission> VERDICT = AttributeKey.valueOf("postern.admission");
+
+  private final boolean tls;
+  private final ConfigHolder config;
+  private final ConnectionLimiter limiter;
+  private final ConnectionErrorLog errors;
+
+  AcceptGate(boolean tls, ConfigHolder config, ConnectionLimiter limiter, ConnectionErrorLog errors) {
+    this.tls = tls;
+    this.config = config;
+    this.limiter = limiter;
+    this.errors = errors;
+  }
+
+  /**
+   * Puts the gate in front of the acceptor of a listening server. Listener instances that share a
+   * port share its one channel, which gets one gate. Reflection: Vert.x 5.0 has no public hook
+   * before the handshake (the server channel belongs to the "actual" server of a shared port).
+   */
+  void install(NetServer server) {
+    Future<?> bound;
+    try {
+      Object actual = SharedServerSslFix.field(server.getClass(), "actualServer").get(server);
+      bound = (Future<?>) SharedServerSslFix.field(actual.getClass(), "bindFuture").get(actual);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new IllegalStateException("cannot count connections before their TLS handshake on this Vert.x version"
+          + " (" + e + ")", e);
+    }
+    // The listening channel may still be binding when this instance's listen() completes.
+    bound.onSuccess(c -> {
+      Channel channel = (Channel) c;
+      synchronized (channel) {
+        if (channel.pipeline().get(NAME) == null) {
+          channel.pipeline().addFirst(NAME, this);
+        }
+      }
+    });
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof Channel child && admit(child) != Admission.ACCEPTED && tls) {
+      // Not yet registered with an event loop: closed as Netty's acceptor closes a channel it cannot register.
+      child.unsafe().closeForcibly();
+      return;
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  /**
+   * The verdict on a connection; one accepted in the moment between {@code listen()} and
+   * {@link #install} is admitted now.
+   */
+  Admission verdict(Channel channel) {
+    Admission verdict = channel.attr(VERDICT).get();
+    return verdict != null ? verdict : admit(channel);
+  }
+
+  private Admission admit(Channel child) {
+    PosternConfig c = config.current();
+    String host = ((InetSocketAddress) child.remoteAddress()).getAddress().getHostAddress();
+    Admission verdict = limiter.admit(host, c.smtpAcceptMax(), c.smtpAcceptMaxPerHost());
+    if (verdict == Admission.ACCEPTED && tls && !limiter.startHandshake(c.tls().handshakeMax())) {
+      limiter.release(host);
+      verdict = Admission.TOO_MANY_HANDSHAKES;
+    }
+    child.attr(VERDICT).set(verdict);
+    if (verdict == Admission.ACCEPTED) {
+      child.pipeline().addFirst(AdmittedConnection.NAME, new AdmittedConnection(host, tls, child.isRegistered()));
+    } else {
+      errors.write(host, "Connection from [" + host + "] refused: " + switch (verdict) {
+        case TOO_MANY -> "too many connections (smtp_accept_max=" + c.smtpAcceptMax() + ")";
+        case TOO_MANY_FROM_HOST -> "too many connections from that IP address (smtp_accept_max_per_host="
+            + c.smtpAcceptMaxPerHost() + ")";
+        default -> "too many TLS handshakes in progress (tls_handshake_max=" + c.tls().handshakeMax() + ")";
+      }, c.connectionErrorLogRate());
+    }
+    return verdict;
+  }
+
+  /**
+   * First in an admitted connection's pipeline: releases its slots when it closes, and, on an
+   * implicit-TLS listener, its handshake slot when the handshake ends, logging a failure with the
+   * client's address (Vert.x reports it without one).
+   */
+  private final class AdmittedConnection extends ChannelInboundHandlerAdapter {
+    static final String NAME = "postern-admitted";
+    private final String host;
+    private final boolean handshaking;
+    private final boolean registered;
+    private final AtomicBoolean handshakeEnded = new AtomicBoolean();
+
+    AdmittedConnection(String host, boolean handshaking, boolean registered) {
+      this.host = host;
+      this.handshaking = handshaking;
+      this.registered = registered;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      if (registered) {
+        track(ctx);
+      }
+    }
+
+    @Override
+    public void channelRegistered(ChannelHandlerContext ctx) {
+      // Vert.x adds its SslHandler while the channel registers, after this handler was added.
+      track(ctx);
+      ctx.fireChannelRegistered();
+    }
+
+    private void track(ChannelHandlerContext ctx) {
+      Channel channel = ctx.channel();
+      int port = ((InetSocketAddress) channel.remoteAddress()).getPort();
+      channel.closeFuture().addListener(f -> {
+        limiter.release(host);
+        endHandshake();
+      });
+      SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+      if (!handshaking || ssl == null) {
+        endHandshake();
+      } else {
+        ssl.handshakeFuture().addListener(f -> {
+          endHandshake();
+          if (!f.isSuccess()) {
+            errors.write(host, "TLS error on connection from [" + host + "]:" + port + " (handshake failed): "
+                + TlsErrors.describe(f.cause()), config.current().connectionErrorLogRate());
+          }
+        });
+      }
+      ctx.pipeline().remove(this);
+    }
+
+    private void endHandshake() {
+      if (handshaking && handshakeEnded.compareAndSet(false, true)) {
+        limiter.endHandshake();
+      }
+    }
+  }
+}
