@@ -3,7 +3,9 @@ package org.postern.bus;
 /**
  * Event-bus addresses of Postern's verticles. A plugin is a verticle that consumes one of these
  * (or a new {@code postern.acl.condition.*}, {@code postern.auth.*} or {@code postern.deliver.*}
- * address that the configuration refers to). Every message body is a {@code JsonObject}.
+ * address that the configuration refers to). A message body is a {@link BusRecord} of this package
+ * (node-local traffic, through {@link BusCodecs}) or its JSON form (cluster-wide and plugin-facing
+ * traffic, {@code docs/plugins.md}).
  */
 public final class Addresses {
   /** A new connection: connection facts in, greeting reply (after the connect ACL) out. */
@@ -22,26 +24,14 @@ public final class Addresses {
   public static final String ACL_CONDITION_PREFIX = "postern.acl.condition.";
   /** Prefix of SASL mechanisms: {@code postern.auth.PLAIN}, ...; {@code postern.auth.cancel} ends an exchange. */
   public static final String AUTH_PREFIX = "postern.auth.";
-  /** A committed message: {@code {id}} in; replies once its first delivery attempt is over. */
+  /** A committed message: {@link EnqueueRequest} in, {@link EnqueueReply} once its first delivery attempt is over. */
   public static final String QUEUE_ENQUEUE = "postern.queue.enqueue";
-  /**
-   * Queue run request (cluster-wide), {@code {domain?, subdomains?, force?, ids?, thaw?, wait?}}, answered
-   * {@code {started: n}}, n the number of messages whose delivery it started:
-   * <ul>
-   * <li>{@code {}}: a queue run ({@code -q}); {@code force: true} ignores retry times ({@code -qf});
-   * <li>{@code domain}: only messages with a pending recipient in that domain (ETRN, {@code -R});
-   *     with {@code subdomains: true} also in its subdomains (ETRN {@code @domain});
-   * <li>{@code ids: [...]}: only these messages ({@code -M});
-   * <li>{@code thaw: true}: frozen messages too, thawed first ({@code -M}, {@code -qff}); without
-   *     it they are left alone;
-   * <li>{@code wait: true}: reply only once the deliveries it started are over (the command line
-   *     waits for them before it exits); without it, reply as soon as they are started (ETRN).
-   * </ul>
-   * Every delivery holds the message's {@link org.postern.spool.MessageLock}, so a runner in
-   * another process skips what this one is delivering.
-   */
+  /** Queue run request (cluster-wide, JSON): {@link QueueFlushRequest} in, {@link QueueFlushReply} out. */
   public static final String QUEUE_FLUSH = "postern.queue.flush";
-  /** Prefix of delivery transports: {@code postern.deliver.<transport>}. */
+  /**
+   * Prefix of delivery transports, {@code postern.deliver.<transport>}: {@link DeliveryRequest} in,
+   * {@link DeliveryResult} out.
+   */
   public static final String DELIVER_PREFIX = "postern.deliver.";
   /** Published (cluster-wide) after a configuration generation was accepted: {@code {generation}}. */
   public static final String CONFIG_CHANGED = "postern.config.changed";

@@ -1,8 +1,8 @@
 package org.postern.cli;
 
 import io.vertx.core.Future;
+import org.postern.bus.RemoteHost;
 import org.postern.config.PosternConfig;
-import org.postern.delivery.smtp.RemoteHost;
 import org.postern.queue.AddressRouting;
 import org.postern.queue.AddressRouting.Outcome;
 import org.postern.smtp.MailPath;

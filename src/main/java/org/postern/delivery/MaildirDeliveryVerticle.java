@@ -4,9 +4,11 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import org.postern.bus.Addresses;
+import org.postern.bus.BusCodecs;
+import org.postern.bus.DeliveryRequest;
+import org.postern.bus.DeliveryResult;
+import org.postern.bus.DeliveryStatus;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 
@@ -15,12 +17,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@code maildir} transport on {@code postern.deliver.maildir}. Request:
- * {@code {id, data_file, sender, received_at, recovering, mailboxes: [name, ...]}}; reply: {@code {results: {name: "delivered" |
- * "deferred: reason"}}}. Each mailbox is {@code <maildir_directory>/<name>/}.
+ * The {@code maildir} transport on {@code postern.deliver.maildir}: a {@link DeliveryRequest}
+ * whose recipients are mailbox names, each {@code <maildir_directory>/<name>/}, answered as an SMTP
+ * server would ({@link DeliveryResult}): {@code 250 2.0.0} delivered, {@code 451 4.3.0} deferred
+ * (the file system failed; the text says how), {@code 550 5.1.1} failed (a name that is no mailbox).
  */
 public final class MaildirDeliveryVerticle extends VerticleBase {
   public static final String ADDRESS = Addresses.DELIVER_PREFIX + "maildir";
+  private static final String MAILBOX_NAME = "[a-z0-9._+=-]+";
   private ConfigHolder config;
   private WorkerExecutor workers;
 
@@ -28,34 +32,28 @@ public final class MaildirDeliveryVerticle extends VerticleBase {
   public Future<?> start() {
     config = ConfigHolder.of(vertx);
     workers = vertx.createSharedWorkerExecutor("postern-delivery", 16);
-    return vertx.eventBus().<JsonObject>localConsumer(ADDRESS, this::deliver).completion();
+    BusCodecs.register(vertx, DeliveryRequest.class, DeliveryResult.class);
+    return vertx.eventBus().<DeliveryRequest>localConsumer(ADDRESS, this::deliver).completion();
   }
 
-  private void deliver(Message<JsonObject> msg) {
+  private void deliver(Message<DeliveryRequest> msg) {
     PosternConfig c = config.current();
-    JsonObject body = msg.body();
-    Path data = Path.of(body.getString("data_file"));
-    String sender = body.getString("sender", "");
-    String id = body.getString("id");
-    long received = body.getLong("received_at", System.currentTimeMillis()) / 1000;
-    boolean recovering = body.getBoolean("recovering", false);
-    JsonArray mailboxes = body.getJsonArray("mailboxes", new JsonArray());
-    List<Future<JsonObject>> attempts = new ArrayList<>();
-    for (int i = 0; i < mailboxes.size(); i++) {
-      String name = mailboxes.getString(i);
+    DeliveryRequest request = msg.body();
+    Path data = Path.of(request.dataFile());
+    long received = request.receivedAt() / 1000;
+    List<Future<DeliveryResult.Recipient>> attempts = new ArrayList<>();
+    for (String name : request.recipients()) {
       attempts.add(workers.executeBlocking(() -> {
-        if (!name.matches("[a-z0-9._+=-]+") || name.startsWith(".")) {
-          return new JsonObject().put(name, "failed: invalid mailbox name");
+        if (!name.matches(MAILBOX_NAME) || name.startsWith(".")) {
+          return DeliveryResult.Recipient.local(name, DeliveryStatus.FAILED, 550, "5.1.1", "invalid mailbox name");
         }
-        MaildirWriter.deliver(c.maildirDirectory().resolve(name), c.primaryHostname(), id, received, sender, data,
-            recovering);
-        return new JsonObject().put(name, "delivered");
-      }, false).recover(e -> Future.succeededFuture(new JsonObject().put(name, "deferred: " + e))));
+        MaildirWriter.deliver(c.maildirDirectory().resolve(name), c.primaryHostname(), request.id(), received,
+            request.sender(), data, request.recovering());
+        return DeliveryResult.Recipient.local(name, DeliveryStatus.DELIVERED, 250, "2.0.0", "delivered");
+      }, false).recover(e -> Future.succeededFuture(
+          DeliveryResult.Recipient.local(name, DeliveryStatus.DEFERRED, 451, "4.3.0", String.valueOf(e)))));
     }
-    Future.join(attempts).onComplete(r -> {
-      JsonObject results = new JsonObject();
-      attempts.forEach(f -> results.mergeIn(f.result()));
-      msg.reply(new JsonObject().put("results", results));
-    });
+    Future.join(attempts).onComplete(r ->
+        msg.reply(new DeliveryResult(attempts.stream().map(Future::result).toList(), List.of())));
   }
 }

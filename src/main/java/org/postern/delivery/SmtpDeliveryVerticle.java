@@ -3,11 +3,14 @@ package org.postern.delivery;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import org.postern.bus.Addresses;
+import org.postern.bus.BusCodecs;
+import org.postern.bus.DeliveryRequest;
+import org.postern.bus.DeliveryResult;
+import org.postern.bus.DeliveryStatus;
+import org.postern.bus.RemoteHost;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.delivery.smtp.ClientTls;
@@ -15,7 +18,6 @@ import org.postern.delivery.smtp.HostDeferral;
 import org.postern.delivery.smtp.MessageResult;
 import org.postern.delivery.smtp.OutboundMessage;
 import org.postern.delivery.smtp.RecipientResult;
-import org.postern.delivery.smtp.RemoteHost;
 import org.postern.delivery.smtp.SmtpClientConnection;
 import org.postern.config.SmtpTransportOptions;
 
@@ -27,18 +29,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code smtp} transport on {@code postern.deliver.smtp}. Request:
- * <pre>{id, transport, data_file, sender, size, eight_bit, recipients: [address, ...],
- *  hosts: [{name, address, port}, ...]}</pre>
- * The hosts are tried in order; the next one is tried only for recipients deferred by a problem of
- * the host (connection refused, timeout, lost connection), as Exim does. Reply:
- * <pre>{results: [{address, status: delivered|deferred|failed, code, enhanced, text}],
- *   host: {name, address, port}, tls: "X=... CV=... DN=...", authenticator}],
- *  host_problems: [{name, address, port, reason}]}</pre>
- * where {@code host} is the host that gave the result (absent when no host answered), {@code tls}
- * is absent for a delivery in clear and {@code authenticator} when none was used.
- * An open connection is kept for a few seconds for the next message to the same host through the
- * same transport. One {@link NetClient} per verticle instance and {@code interface} address.
+ * The {@code smtp} transport on {@code postern.deliver.smtp}: a {@link DeliveryRequest} whose
+ * recipients are envelope addresses and whose hosts are tried in order; the next one is tried only
+ * for recipients deferred by a problem of the host (connection refused, timeout, lost connection),
+ * as Exim does. The {@link DeliveryResult} names, for each recipient, the host that gave its result
+ * (none when no host answered), the TLS facts of that connection (none in clear) and the client
+ * authenticator used (none without AUTH). An open connection is kept for a few seconds for the
+ * next message to the same host through the same transport. One {@link NetClient} per verticle
+ * instance and {@code interface} address.
  */
 public final class SmtpDeliveryVerticle extends VerticleBase {
   public static final String ADDRESS = Addresses.DELIVER_PREFIX + "smtp";
@@ -56,7 +54,8 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
   public Future<?> start() {
     config = ConfigHolder.of(vertx);
     pool = new IdleConnections(vertx, IDLE_MILLIS);
-    return vertx.eventBus().<JsonObject>localConsumer(ADDRESS, this::deliver).completion();
+    BusCodecs.register(vertx, DeliveryRequest.class, DeliveryResult.class);
+    return vertx.eventBus().<DeliveryRequest>localConsumer(ADDRESS, this::deliver).completion();
   }
 
   @Override
@@ -65,29 +64,25 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
     return pool.closeAll().transform(x -> Future.join(clients.values().stream().map(NetClient::close).toList()));
   }
 
-  private void deliver(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
+  private void deliver(Message<DeliveryRequest> msg) {
+    DeliveryRequest request = msg.body();
     PosternConfig c = config.current();
-    String transportName = body.getString("transport");
-    SmtpTransportOptions options = c.delivery().transports().get(transportName);
-    List<String> recipients = body.getJsonArray("recipients", new JsonArray()).stream().map(String::valueOf).toList();
-    if (options == null || recipients.isEmpty()) {
-      msg.fail(400, options == null ? "no smtp transport named " + transportName : "no recipients");
+    SmtpTransportOptions options = c.delivery().transports().get(request.transport());
+    if (options == null || request.recipients().isEmpty()) {
+      msg.fail(400, options == null ? "no smtp transport named " + request.transport() : "no recipients");
       return;
     }
-    List<RemoteHost> hosts = new ArrayList<>();
-    JsonArray hostArray = body.getJsonArray("hosts", new JsonArray());
-    for (int i = 0; i < hostArray.size(); i++) {
-      JsonObject h = hostArray.getJsonObject(i);
-      hosts.add(new RemoteHost(h.getString("name"), h.getString("address"), h.getInteger("port", options.port())));
-    }
-    OutboundMessage message = new OutboundMessage(body.getString("sender", ""), recipients,
-        Path.of(body.getString("data_file")), body.getLong("size", 0L), body.getBoolean("eight_bit", false));
-    Attempt attempt = new Attempt(c.generation() + "|" + transportName, options, message);
-    tls(c.generation(), transportName, options)
-        .compose(tls -> tryHosts(attempt, tls, hosts, 0, true))
-        .onFailure(e -> hosts.forEach(h -> attempt.hostProblem(h, e.getMessage())))
-        .onComplete(ar -> msg.reply(attempt.reply()));
+    OutboundMessage message = new OutboundMessage(request.sender(), request.recipients(),
+        Path.of(request.dataFile()), request.size(), request.eightBit());
+    Attempt attempt = new Attempt(c.generation() + "|" + request.transport(), options, message);
+    tls(c.generation(), request.transport(), options)
+        .compose(tls -> tryHosts(attempt, tls, request.hosts(), 0, true))
+        .onFailure(e -> request.hosts().forEach(h -> attempt.hostProblem(h, e.getMessage())))
+        .onComplete(ar -> msg.reply(attempt.result()));
+  }
+
+  /** The connection a result came from: the host, its TLS facts (null in clear) and the authenticator (or null). */
+  private record Answer(RemoteHost host, String tls, String authenticator) {
   }
 
   /** What one request has learnt so far. */
@@ -96,9 +91,8 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
     final SmtpTransportOptions options;
     final OutboundMessage message;
     final Map<String, RecipientResult> results = new LinkedHashMap<>();
-    /** The host and TLS facts each result came from. */
-    final Map<String, JsonObject> facts = new HashMap<>();
-    final JsonArray hostProblems = new JsonArray();
+    final Map<String, Answer> answers = new HashMap<>();
+    final List<DeliveryResult.HostProblem> hostProblems = new ArrayList<>();
 
     Attempt(String poolKey, SmtpTransportOptions options, OutboundMessage message) {
       this.poolKey = poolKey;
@@ -108,46 +102,34 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
 
     List<String> open() {
       return message.recipients().stream().filter(r -> !results.containsKey(r)
-          || results.get(r).status() == RecipientResult.Status.DEFERRED && results.get(r).code() == 0).toList();
+          || results.get(r).status() == DeliveryStatus.DEFERRED && results.get(r).code() == 0).toList();
     }
 
     void hostProblem(RemoteHost host, String reason) {
-      hostProblems.add(new JsonObject().put("name", host.name()).put("address", host.address())
-          .put("port", host.port()).put("reason", reason));
+      hostProblems.add(new DeliveryResult.HostProblem(host, reason));
     }
 
-    JsonObject reply() {
-      JsonArray out = new JsonArray();
+    DeliveryResult result() {
+      List<DeliveryResult.Recipient> out = new ArrayList<>();
       for (String r : message.recipients()) {
         RecipientResult rr = results.get(r);
         if (rr == null) {
           String reason = hostProblems.isEmpty() ? "no host to deliver to"
-              : hostProblems.getJsonObject(hostProblems.size() - 1).getString("reason");
-          rr = new RecipientResult(r, RecipientResult.Status.DEFERRED, 0, null, reason);
+              : hostProblems.get(hostProblems.size() - 1).reason();
+          rr = new RecipientResult(r, DeliveryStatus.DEFERRED, 0, null, reason);
         }
-        JsonObject item = new JsonObject().put("address", r)
-            .put("status", rr.status().name().toLowerCase(java.util.Locale.ROOT))
-            .put("code", rr.code()).put("enhanced", rr.enhanced()).put("text", rr.text());
-        if (facts.containsKey(r)) {
-          item.mergeIn(facts.get(r));
-        }
-        out.add(item);
+        Answer a = answers.get(r);
+        out.add(new DeliveryResult.Recipient(r, rr.status(), rr.code(), rr.enhanced(), rr.text(),
+            a == null ? null : a.host(), a == null ? null : a.tls(), a == null ? null : a.authenticator()));
       }
-      return new JsonObject().put("results", out).put("host_problems", hostProblems);
+      return new DeliveryResult(out, hostProblems);
     }
 
     void answered(RemoteHost host, MessageResult result) {
-      JsonObject f = new JsonObject().put("host", new JsonObject().put("name", host.name())
-          .put("address", host.address()).put("port", host.port()));
-      if (result.tls() != null) {
-        f.put("tls", result.tls().logText());
-      }
-      if (result.authenticator() != null) {
-        f.put("authenticator", result.authenticator());
-      }
+      Answer a = new Answer(host, result.tls() == null ? null : result.tls().logText(), result.authenticator());
       result.recipients().forEach(r -> {
         results.put(r.address(), r);
-        facts.put(r.address(), f);
+        answers.put(r.address(), a);
       });
     }
   }

@@ -10,6 +10,9 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
+import org.postern.bus.BusCodecs;
+import org.postern.bus.EnqueueReply;
+import org.postern.bus.EnqueueRequest;
 import org.postern.config.ConfigHolder;
 import org.postern.config.ListenerConfig;
 import org.postern.config.PosternConfig;
@@ -51,6 +54,7 @@ public final class ListenerVerticle extends VerticleBase {
     errors = ConnectionErrorLog.of(vertx);
     PosternConfig c = config.current();
     spool = SpoolContext.of(vertx, new Spool(c.spoolDirectory()));
+    BusCodecs.register(vertx, EnqueueRequest.class, EnqueueReply.class);
     List<Future<?>> listening = new ArrayList<>();
     tls = TlsState.of(vertx);
     for (ListenerConfig l : c.listeners()) {

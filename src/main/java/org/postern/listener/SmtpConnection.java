@@ -8,6 +8,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclStage;
 import org.postern.bus.Addresses;
+import org.postern.bus.EnqueueRequest;
 import org.postern.config.PosternConfig;
 import org.postern.log.MainLog;
 import org.postern.smtp.Replies;
@@ -339,7 +340,7 @@ public final class SmtpConnection {
           if (r.succeeded()) {
             MainLog.write(log);
             Future<?> delivery = vertx.eventBus().request(Addresses.QUEUE_ENQUEUE,
-                new JsonObject().put("id", envelope.id()).put("queue_only", extra.getBoolean("queue_only", false)),
+                new EnqueueRequest(envelope.id(), extra.getBoolean("queue_only", false)),
                 new DeliveryOptions().setLocalOnly(true)
                     .setSendTimeout(600_000));
             if (deliveries != null) {

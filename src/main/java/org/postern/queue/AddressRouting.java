@@ -2,9 +2,9 @@ package org.postern.queue;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import org.postern.bus.RemoteHost;
 import org.postern.config.PosternConfig;
 import org.postern.config.RouterConfig;
-import org.postern.delivery.smtp.RemoteHost;
 import org.postern.dns.DnsResolvers;
 import org.postern.spool.Envelope;
 

@@ -34,8 +34,7 @@ final class LocalRouting {
   }
 
   /** The routing decision for one message. */
-  record Plan(Map<String, Set<String>> mailboxesByRecipient, List<String> unknown, List<String> remote,
-              List<Envelope.Recipient> added) {
+  record Plan(Map<String, Set<String>> mailboxesByRecipient, Set<String> unknown, List<Envelope.Recipient> added) {
     Set<String> allMailboxes() {
       Set<String> all = new LinkedHashSet<>();
       mailboxesByRecipient.values().forEach(all::addAll);
@@ -46,23 +45,14 @@ final class LocalRouting {
   private LocalRouting() {
   }
 
-  static Plan plan(Envelope envelope, PosternConfig config) {
-    return plan(envelope.recipients(), config);
-  }
-
-  /** The plan for these recipients, as if they were a message's. */
+  /** The plan for these recipients (a message's pending ones, or one tested address). */
   static Plan plan(List<Envelope.Recipient> recipients, PosternConfig config) {
     Map<String, Set<String>> mailboxes = new LinkedHashMap<>();
-    List<String> unknown = new ArrayList<>();
-    List<String> remote = new ArrayList<>();
+    Set<String> unknown = new LinkedHashSet<>();
     List<Envelope.Recipient> added = new ArrayList<>();
     LocalUsers users = config.users();
     for (Envelope.Recipient r : recipients) {
-      if (r.state() != Envelope.Recipient.State.PENDING) {
-        continue;
-      }
-      if (!config.localDomains().matches(r.domain())) {
-        remote.add(r.address());
+      if (r.state() != Envelope.Recipient.State.PENDING || !config.localDomains().matches(r.domain())) {
         continue;
       }
       LocalUsers.Resolution resolution = users.resolve(r.localPart());
@@ -75,6 +65,6 @@ final class LocalRouting {
         added.add(Envelope.Recipient.pending(target));
       }
     }
-    return new Plan(mailboxes, unknown, remote, added);
+    return new Plan(mailboxes, unknown, added);
   }
 }

@@ -1,5 +1,6 @@
 package org.postern.queue;
 
+import org.postern.bus.QueueFlushRequest;
 import org.postern.spool.Envelope;
 
 import java.util.Locale;
@@ -32,12 +33,9 @@ public record QueueRunFilter(String domain, boolean subdomains, boolean force, j
   }
 
   /** The filter a {@code postern.queue.flush} request asks for. */
-  public static QueueRunFilter of(io.vertx.core.json.JsonObject request) {
-    io.vertx.core.json.JsonArray ids = request.getJsonArray("ids");
-    return new QueueRunFilter(request.getString("domain"), request.getBoolean("subdomains", false),
-        request.getBoolean("force", false),
-        ids == null ? null : ids.stream().map(String::valueOf).collect(java.util.stream.Collectors.toSet()),
-        request.getBoolean("thaw", false));
+  public static QueueRunFilter of(QueueFlushRequest request) {
+    return new QueueRunFilter(request.domain(), request.subdomains(), request.force(),
+        java.util.Set.copyOf(request.ids()), request.thaw());
   }
 
   /** True when the message is one this run attempts. */

@@ -5,9 +5,16 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.Addresses;
+import org.postern.bus.BusCodecs;
+import org.postern.bus.DeliveryRequest;
+import org.postern.bus.DeliveryResult;
+import org.postern.bus.DeliveryStatus;
+import org.postern.bus.EnqueueReply;
+import org.postern.bus.EnqueueRequest;
+import org.postern.bus.QueueFlushReply;
+import org.postern.bus.QueueFlushRequest;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.delivery.MaildirDeliveryVerticle;
@@ -22,8 +29,10 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
@@ -36,8 +45,9 @@ import java.util.Set;
  * (fsynced) after each result so a crash re-delivers at most what was in flight. Permanent failures
  * are reported to the sender in one bounce per attempt; a failing bounce is frozen.
  *
- * <p>Consumes {@code postern.queue.enqueue} ({@code {id, queue_only?}}) and
- * {@code postern.queue.flush} ({@code {domain?, force?}}, replied with {@code {started: n}}).
+ * <p>Consumes {@code postern.queue.enqueue} ({@link EnqueueRequest}, node-local, answered by an
+ * {@link EnqueueReply}) and {@code postern.queue.flush} ({@link QueueFlushRequest} as JSON,
+ * cluster-wide, answered by a {@link QueueFlushReply}).
  * Verticle config: {@code run_at_start} (true), {@code queue_run_interval_ms} (overrides
  * {@code queue_run_interval}).
  */
@@ -85,7 +95,8 @@ public final class QueueVerticle extends VerticleBase {
     remote = new RemoteDeliveries(vertx, workers, spool, retryDatabase,
         new RemoteRouter(settings -> DnsResolvers.of(vertx, settings), new Random()),
         new DeliveryPermits(c.delivery().remoteMaxParallel()), clock);
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.QUEUE_ENQUEUE, this::enqueued);
+    BusCodecs.register(vertx, EnqueueRequest.class, EnqueueReply.class, DeliveryRequest.class, DeliveryResult.class);
+    vertx.eventBus().<EnqueueRequest>localConsumer(Addresses.QUEUE_ENQUEUE, this::enqueued);
     vertx.eventBus().<JsonObject>consumer(Addresses.QUEUE_FLUSH, this::flush);
     long interval = config().getLong("queue_run_interval_ms", c.delivery().queueRunInterval().toMillis());
     vertx.setPeriodic(interval, interval, t -> {
@@ -106,17 +117,16 @@ public final class QueueVerticle extends VerticleBase {
     });
   }
 
-  private void enqueued(Message<JsonObject> msg) {
-    boolean byAcl = msg.body().getBoolean("queue_only", false);
-    if (config.current().queueOnly() || byAcl) {
+  private void enqueued(Message<EnqueueRequest> msg) {
+    EnqueueRequest request = msg.body();
+    if (config.current().queueOnly() || request.queueOnly()) {
       // Exim's queue_only (or an ACL's control = queue): accept now, deliver at the next queue run.
       // Exim's delay_delivery log line: the message's story pauses here until a queue run.
-      MainLog.write(msg.body().getString("id") + " no immediate delivery: queued" + (byAcl ? " by ACL" : ""));
-      msg.reply(new JsonObject().put("id", msg.body().getString("id")).put("queued", true));
+      MainLog.write(request.id() + " no immediate delivery: queued" + (request.queueOnly() ? " by ACL" : ""));
+      msg.reply(new EnqueueReply(request.id(), true));
       return;
     }
-    deliver(msg.body().getString("id"), QueueRunFilter.ALL)
-        .onComplete(r -> msg.reply(new JsonObject().put("id", msg.body().getString("id"))));
+    deliver(request.id(), QueueRunFilter.ALL).onComplete(r -> msg.reply(new EnqueueReply(request.id(), false)));
   }
 
   /**
@@ -135,16 +145,15 @@ public final class QueueVerticle extends VerticleBase {
   }
 
   private void flush(Message<JsonObject> msg) {
-    JsonObject body = msg.body() == null ? new JsonObject() : msg.body();
-    QueueRunFilter filter = QueueRunFilter.of(body);
-    boolean wait = body.getBoolean("wait", false);
-    runQueue(filter).onComplete(ar -> {
+    QueueFlushRequest request = QueueFlushRequest.fromJson(msg.body());
+    runQueue(QueueRunFilter.of(request)).onComplete(ar -> {
       if (msg.replyAddress() == null) {
         return;
       }
       int started = ar.succeeded() ? ar.result().started() : 0;
-      Future<Void> done = ar.succeeded() && wait ? ar.result().finished() : Future.succeededFuture();
-      done.onComplete(d -> msg.reply(new JsonObject().put("started", started)));
+      Future<Void> done = ar.succeeded() && request.waitForDeliveries() ? ar.result().finished()
+          : Future.succeededFuture();
+      done.onComplete(d -> msg.reply(new QueueFlushReply(started).toJson()));
     });
   }
 
@@ -218,10 +227,10 @@ public final class QueueVerticle extends VerticleBase {
           return new MessageAttempt(envelope, ReceivedHeaders.count(spool.dataFile(id)), filter.force(), lock[0]);
         }, false)
         .compose(a -> {
-          if (a == null || a.envelope().frozen() && !filter.thaw()) {
+          if (a == null || a.frozen() && !filter.thaw()) {
             return Future.succeededFuture();
           }
-          if (a.envelope().frozen()) {
+          if (a.frozen()) {
             a.thaw();
             MainLog.write(id + " Unfrozen by forced delivery");
           }
@@ -239,75 +248,104 @@ public final class QueueVerticle extends VerticleBase {
             }, false));
   }
 
+  /**
+   * Local deliveries, then remote ones, then the bounce and the spool. The work that grows with the
+   * recipients (routing, results, log lines) runs on a worker: a message may have 50,000.
+   */
   private Future<Void> attempt(MessageAttempt a, PosternConfig c) {
     if (a.receivedHeaders() > c.delivery().receivedHeadersMax()) {
-      for (Envelope.Recipient r : a.pending()) {
-        MainLog.write(a.id() + " ** " + r.address() + ": " + ReceivedHeaders.LOOP);
-        a.fail(BounceRequest.FailedRecipient.local(r.address(), ReceivedHeaders.LOOP, clock.instant()));
-      }
-      return finish(a, c);
+      return workers.<Void>executeBlocking(() -> {
+        for (Envelope.Recipient r : a.pending()) {
+          MainLog.write(a.id() + " ** " + r.address() + ": " + ReceivedHeaders.LOOP);
+          a.fail(BounceRequest.FailedRecipient.local(r.address(), ReceivedHeaders.LOOP, clock.instant()));
+        }
+        return null;
+      }, false).compose(v -> finish(a, c));
     }
     Future<Void> local = c.delivery().routesLocal() ? deliverLocally(a, c) : Future.succeededFuture();
-    return local.compose(v -> {
-      List<Envelope.Recipient> remoteRecipients = a.pending().stream()
-          .filter(r -> !a.failed(r.address()))
-          .filter(r -> !c.delivery().routesLocal() || !c.localDomains().matches(r.domain())).toList();
-      if (remoteRecipients.isEmpty()) {
-        return Future.succeededFuture();
+    return local.compose(v -> workers.executeBlocking(() -> remoteRecipients(a, c), false))
+        .compose(remoteRecipients -> remoteRecipients.isEmpty() ? Future.succeededFuture()
+            : remote.deliver(a, remoteRecipients, c))
+        .compose(v -> finish(a, c));
+  }
+
+  /** The pending recipients left for the remote routers; logs why they stay queued when there are none. */
+  private static List<Envelope.Recipient> remoteRecipients(MessageAttempt a, PosternConfig c) {
+    List<Envelope.Recipient> remoteRecipients = a.pending().stream()
+        .filter(r -> !a.failed(r.address()))
+        .filter(r -> !c.delivery().routesLocal() || !c.localDomains().matches(r.domain())).toList();
+    if (!remoteRecipients.isEmpty() && !c.delivery().routesRemote()) {
+      for (Envelope.Recipient r : remoteRecipients) {
+        MainLog.write(a.id() + " == " + r.address() + " R=none: " + REMOTE_NOT_CONFIGURED
+            + "; message stays queued");
       }
-      if (!c.delivery().routesRemote()) {
-        for (Envelope.Recipient r : remoteRecipients) {
-          MainLog.write(a.id() + " == " + r.address() + " R=none: " + REMOTE_NOT_CONFIGURED
-              + "; message stays queued");
-        }
-        return Future.succeededFuture();
-      }
-      return remote.deliver(a, remoteRecipients, c);
-    }).compose(v -> finish(a, c));
+      return List.of();
+    }
+    return remoteRecipients;
   }
 
   private Future<Void> deliverLocally(MessageAttempt a, PosternConfig c) {
-    LocalRouting.Plan plan = LocalRouting.plan(a.envelope(), c);
-    Set<String> mailboxes = plan.allMailboxes();
-    Future<JsonObject> results = mailboxes.isEmpty() ? Future.succeededFuture(new JsonObject())
-        : vertx.eventBus().<JsonObject>request(MaildirDeliveryVerticle.ADDRESS, new JsonObject()
-                .put("id", a.id())
-                .put("data_file", spool.dataFile(a.id()).toString())
-                .put("sender", a.envelope().sender())
-                .put("received_at", a.envelope().receivedAt())
-                .put("recovering", recovering)
-                .put("mailboxes", new JsonArray(new ArrayList<>(mailboxes))),
-            new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
-        .map(m -> m.body().getJsonObject("results"));
-    return results.compose(r -> {
-      record(a, plan, r, LocalRouting.routerName(c));
-      return a.save(workers, spool);
-    });
+    boolean maybeRepeated = recovering;
+    return workers.executeBlocking(() -> LocalRouting.plan(a.pending(), c), false).compose(plan -> {
+      List<String> mailboxes = List.copyOf(plan.allMailboxes());
+      Envelope e = a.message();
+      Future<DeliveryResult> results = mailboxes.isEmpty()
+          ? Future.succeededFuture(new DeliveryResult(List.of(), List.of()))
+          : vertx.eventBus().<DeliveryResult>request(MaildirDeliveryVerticle.ADDRESS,
+                  new DeliveryRequest(a.id(), LocalRouting.TRANSPORT, spool.dataFile(a.id()).toString(), e.sender(),
+                      e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), maybeRepeated, mailboxes,
+                      List.of()),
+                  new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
+              .map(Message::body);
+      return results.compose(r -> workers.<Void>executeBlocking(() -> {
+        record(a, plan, r, LocalRouting.routerName(c));
+        return null;
+      }, false));
+    }).compose(v -> a.save(workers, spool));
   }
 
-  /** Applies the maildir transport's results and writes the main-log lines. */
-  private void record(MessageAttempt a, LocalRouting.Plan plan, JsonObject results, String router) {
+  /**
+   * Applies the maildir transport's results and writes the main-log lines, on a worker. As Exim,
+   * one line per delivery: a mailbox that several recipients lead to (the same address twice,
+   * aliases of one user) is delivered once, logged with the first of them, and every one of them
+   * takes its result.
+   */
+  private void record(MessageAttempt a, LocalRouting.Plan plan, DeliveryResult results, String router) {
     String id = a.id();
+    Map<String, DeliveryResult.Recipient> byMailbox = new HashMap<>();
+    results.recipients().forEach(r -> byMailbox.put(r.address(), r));
+    Set<String> logged = new HashSet<>();
     for (Envelope.Recipient r : a.pending()) {
       if (plan.unknown().contains(r.address())) {
         MainLog.write(id + " ** " + r.address() + ": " + RemoteRouter.UNROUTEABLE);
         a.fail(BounceRequest.FailedRecipient.local(r.address(), RemoteRouter.UNROUTEABLE, clock.instant()));
-      } else if (plan.mailboxesByRecipient().containsKey(r.address())) {
-        boolean all = true;
-        for (String mailbox : plan.mailboxesByRecipient().get(r.address())) {
-          String result = results.getString(mailbox, "deferred: no result");
-          if (result.equals("delivered")) {
-            MainLog.write(id + " => " + mailbox + " <" + r.address() + "> R=" + router
-                + " T=" + LocalRouting.TRANSPORT);
-          } else {
-            all = false;
-            MainLog.write(id + " == " + mailbox + " <" + r.address() + "> R=" + router + " T=" + LocalRouting.TRANSPORT
-                + " " + result);
-          }
+        continue;
+      }
+      Set<String> mailboxes = plan.mailboxesByRecipient().get(r.address());
+      if (mailboxes == null) {
+        continue;
+      }
+      DeliveryResult.Recipient failure = null;
+      boolean deferred = false;
+      for (String mailbox : mailboxes) {
+        DeliveryResult.Recipient result = byMailbox.getOrDefault(mailbox, DeliveryResult.Recipient.local(mailbox,
+            DeliveryStatus.DEFERRED, 0, null, "no result from the " + LocalRouting.TRANSPORT + " transport"));
+        if (logged.add(mailbox)) {
+          String tags = " " + mailbox + " <" + r.address() + "> R=" + router + " T=" + LocalRouting.TRANSPORT;
+          MainLog.write(id + switch (result.status()) {
+            case DELIVERED -> " =>" + tags;
+            case DEFERRED -> " ==" + tags + " defer: " + result.text();
+            case FAILED -> " **" + tags + ": " + result.text();
+          });
         }
-        if (all) {
-          a.delivered(r.address());
-        }
+        deferred |= result.status() == DeliveryStatus.DEFERRED;
+        failure = result.status() == DeliveryStatus.FAILED ? result : failure;
+      }
+      if (failure == null && !deferred) {
+        a.delivered(r.address());
+      } else if (!deferred) {
+        a.fail(BounceRequest.FailedRecipient.remote(r.address(), null, null, null, failure.code(),
+            failure.enhanced(), failure.text(), clock.instant()));
       }
     }
     a.add(plan.added());
@@ -321,8 +359,8 @@ public final class QueueVerticle extends VerticleBase {
     return a.settled().compose(v -> workers.executeBlocking(() -> {
       Envelope bounce = null;
       if (!a.failures().isEmpty()) {
-        if (BouncePolicy.onPermanentFailure(a.envelope()) == BouncePolicy.FailureAction.BOUNCE) {
-          bounce = BounceSpooler.spool(spool, a.envelope(), a.failures(), c.primaryHostname(), clock.instant());
+        if (BouncePolicy.onPermanentFailure(a.message()) == BouncePolicy.FailureAction.BOUNCE) {
+          bounce = BounceSpooler.spool(spool, a.message(), a.failures(), c.primaryHostname(), clock.instant());
           MainLog.write(BounceSpooler.arrivalLogLine(bounce, a.id()));
           a.markFailed();
         } else {
@@ -330,22 +368,20 @@ public final class QueueVerticle extends VerticleBase {
           MainLog.write(a.id() + " *** Frozen (delivery error message)");
         }
       }
-      Envelope done = a.envelope();
       Envelope warning = null;
-      if (bounce == null && !done.complete() && !done.frozen()) {
+      if (bounce == null && !a.complete() && !a.frozen()) {
         warning = delayWarning(a, c);
-        done = a.envelope();
       }
-      if (done.complete() && !done.frozen()) {
+      if (a.complete() && !a.frozen()) {
         // Local deliveries repeat harmlessly (the maildir name comes from the message id); remote ones would not.
         if (a.hasRemoteDeliveries()) {
-          spool.removeDelivered(done.id());
+          spool.removeDelivered(a.id());
         } else {
-          spool.remove(done.id());
+          spool.remove(a.id());
         }
-        MainLog.write(done.id() + " Completed");
+        MainLog.write(a.id() + " Completed");
       } else if (a.dirty()) {
-        spool.writeEnvelope(done);
+        spool.writeEnvelope(a.envelope());
       }
       a.lock().close();
       return bounce != null ? bounce : warning;
@@ -378,8 +414,8 @@ public final class QueueVerticle extends VerticleBase {
    * envelope, or null when none is due.
    */
   private Envelope delayWarning(MessageAttempt a, PosternConfig c) throws java.io.IOException {
-    Envelope e = a.envelope();
-    java.time.Duration due = BouncePolicy.nextDelayWarning(e, c.delivery().delayWarning(), e.warningsSent());
+    Envelope e = a.message();
+    java.time.Duration due = BouncePolicy.nextDelayWarning(e, c.delivery().delayWarning(), a.warningsSent());
     Instant now = clock.instant();
     java.time.Duration age = java.time.Duration.between(Instant.ofEpochMilli(e.receivedAt()), now);
     if (due == null || age.compareTo(due) < 0) {
@@ -390,7 +426,7 @@ public final class QueueVerticle extends VerticleBase {
       waiting.add(BounceRequest.FailedRecipient.local(r.address(), "still being retried", now));
     }
     Envelope warning = BounceSpooler.spoolDelayWarning(spool, e, waiting, c.primaryHostname(), now, age);
-    MainLog.write(BounceSpooler.arrivalLogLine(warning, e.id()) + " (delay warning " + (e.warningsSent() + 1) + ")");
+    MainLog.write(BounceSpooler.arrivalLogLine(warning, e.id()) + " (delay warning " + (a.warningsSent() + 1) + ")");
     a.warned();
     return warning;
   }

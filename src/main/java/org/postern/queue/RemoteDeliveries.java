@@ -4,8 +4,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import io.vertx.core.eventbus.Message;
+import org.postern.bus.DeliveryRequest;
+import org.postern.bus.DeliveryResult;
+import org.postern.bus.DeliveryStatus;
+import org.postern.bus.RemoteHost;
 import org.postern.config.PosternConfig;
 import org.postern.config.RetryError;
 import org.postern.config.RetryRule;
@@ -14,7 +17,6 @@ import org.postern.config.RetrySchedule;
 import org.postern.config.RouterConfig;
 import org.postern.config.SmtpTransportOptions;
 import org.postern.delivery.SmtpDeliveryVerticle;
-import org.postern.delivery.smtp.RemoteHost;
 import org.postern.log.MainLog;
 import org.postern.spool.Envelope;
 import org.postern.spool.Spool;
@@ -27,12 +29,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 
 /**
  * The remote part of a message's delivery attempt: routes the recipients (one routing per
  * domain), skips destinations whose retry time has not come, sends each group of recipients that
  * share a transport and host list once, through {@code postern.deliver.smtp}, and applies the
  * per-recipient results: main-log lines in Exim's words, retry records, and failures for the bounce.
+ * The recipients are distinct ({@link MessageAttempt#pending()}): an address given twice is sent
+ * once, as Exim sends it. Work that grows with the recipients runs on a worker.
  */
 final class RemoteDeliveries {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RemoteDeliveries.class);
@@ -76,7 +81,20 @@ final class RemoteDeliveries {
   private Future<Void> deliverRefreshed(MessageAttempt a, List<Envelope.Recipient> recipients, PosternConfig c) {
     permits.limit(c.delivery().remoteMaxParallel());
     Instant now = clock.instant();
-    Instant arrival = Instant.ofEpochMilli(a.envelope().receivedAt());
+    Instant arrival = Instant.ofEpochMilli(a.message().receivedAt());
+    return workers.executeBlocking(() -> byDueDomain(a, recipients, c, now, arrival), false).compose(byDomain -> {
+      List<Future<Void>> done = new ArrayList<>();
+      for (Map.Entry<String, List<String>> e : byDomain.entrySet()) {
+        done.add(router.route(c, e.getKey()).compose(d -> routed(a, e.getKey(), e.getValue(), d, c, now, arrival))
+            .onFailure(err -> LOG.warn("{}: delivery to {} not attempted: {}", a.id(), e.getValue(), err.toString())));
+      }
+      return Future.join(done);
+    }).transform(ar -> a.save(workers, spool));
+  }
+
+  /** The recipients whose retry time has come, by domain; the others are logged. */
+  private Map<String, List<String>> byDueDomain(MessageAttempt a, List<Envelope.Recipient> recipients,
+                                                PosternConfig c, Instant now, Instant arrival) {
     Map<String, List<String>> byDomain = new LinkedHashMap<>();
     for (Envelope.Recipient r : recipients) {
       if (!a.force() && !addressDue(r.address(), r.domain(), now, arrival, c)) {
@@ -85,12 +103,7 @@ final class RemoteDeliveries {
       }
       byDomain.computeIfAbsent(r.domain().toLowerCase(Locale.ROOT), d -> new ArrayList<>()).add(r.address());
     }
-    List<Future<Void>> done = new ArrayList<>();
-    for (Map.Entry<String, List<String>> e : byDomain.entrySet()) {
-      done.add(router.route(c, e.getKey()).compose(d -> routed(a, e.getKey(), e.getValue(), d, c, now, arrival))
-          .onFailure(err -> LOG.warn("{}: delivery to {} not attempted: {}", a.id(), e.getValue(), err.toString())));
-    }
-    return Future.join(done).transform(ar -> a.save(workers, spool));
+    return byDomain;
   }
 
   private boolean addressDue(String address, String domain, Instant now, Instant arrival, PosternConfig c) {
@@ -109,15 +122,18 @@ final class RemoteDeliveries {
       return hosts(a, domain, addresses, r, c, now, arrival);
     }
     if (d instanceof RemoteRouter.Failed f) {
-      for (String address : addresses) {
-        MainLog.write(a.id() + " ** " + address + (f.router() == null ? "" : " R=" + f.router().name()) + ": "
-            + f.reason());
-        a.fail(BounceRequest.FailedRecipient.local(address, f.reason(), now));
-      }
-      return Future.succeededFuture();
+      return failAll(a, () -> {
+        List<BounceRequest.FailedRecipient> failed = new ArrayList<>();
+        for (String address : addresses) {
+          MainLog.write(a.id() + " ** " + address + (f.router() == null ? "" : " R=" + f.router().name()) + ": "
+              + f.reason());
+          failed.add(BounceRequest.FailedRecipient.local(address, f.reason(), now));
+        }
+        return failed;
+      });
     }
     RemoteRouter.Deferred f = (RemoteRouter.Deferred) d;
-    return workers.executeBlocking(() -> {
+    return failAll(a, () -> {
       List<BounceRequest.FailedRecipient> failed = new ArrayList<>();
       for (String address : addresses) {
         RetryRule rule = c.delivery().retryRules().find(address, domain, RetryError.OTHER, 0);
@@ -129,7 +145,15 @@ final class RemoteDeliveries {
         }
       }
       return failed;
-    }, false).map(failed -> {
+    });
+  }
+
+  /**
+   * Runs {@code outcomes} (log lines, retry records) on a worker and records the failures it
+   * returns on the queue's context, where the attempt is changed.
+   */
+  private Future<Void> failAll(MessageAttempt a, Callable<List<BounceRequest.FailedRecipient>> outcomes) {
+    return workers.executeBlocking(outcomes, false).map(failed -> {
       failed.forEach(a::fail);
       return null;
     });
@@ -151,14 +175,18 @@ final class RemoteDeliveries {
       allExpired &= record.isPresent() && record.get().expired();
     }
     if (due.isEmpty()) {
-      for (String address : addresses) {
-        if (allExpired) {
-          a.fail(timedOut(a, address, tags, "all hosts have been failing for a long time", now));
-        } else {
-          MainLog.write(a.id() + " == " + address + tags + " defer: " + RETRY_NOT_REACHED + " for any host");
+      boolean expired = allExpired;
+      return failAll(a, () -> {
+        List<BounceRequest.FailedRecipient> failed = new ArrayList<>();
+        for (String address : addresses) {
+          if (expired) {
+            failed.add(timedOut(a, address, tags, "all hosts have been failing for a long time", now));
+          } else {
+            MainLog.write(a.id() + " == " + address + tags + " defer: " + RETRY_NOT_REACHED + " for any host");
+          }
         }
-      }
-      return Future.succeededFuture();
+        return failed;
+      });
     }
     SmtpTransportOptions transport = c.delivery().transports().get(r.router().transport());
     if (transport != null && due.size() > transport.hostsMaxTry()) {
@@ -169,73 +197,59 @@ final class RemoteDeliveries {
     return permits.run(() -> send(a, g)).compose(reply -> apply(a, domain, g, reply, c, now, arrival));
   }
 
-  private Future<JsonObject> send(MessageAttempt a, Group g) {
-    JsonArray hosts = new JsonArray();
-    g.hosts().forEach(h -> hosts.add(new JsonObject().put("name", h.name()).put("address", h.address())
-        .put("port", h.port())));
-    Envelope e = a.envelope();
-    JsonObject request = new JsonObject().put("id", a.id()).put("transport", g.router().transport())
-        .put("data_file", spool.dataFile(a.id()).toString()).put("sender", e.sender())
-        .put("size", e.size()).put("eight_bit", "8BITMIME".equalsIgnoreCase(e.bodyType()))
-        .put("recipients", new JsonArray(new ArrayList<>(g.recipients()))).put("hosts", hosts);
-    return vertx.eventBus().<JsonObject>request(SmtpDeliveryVerticle.ADDRESS, request,
+  private Future<DeliveryResult> send(MessageAttempt a, Group g) {
+    Envelope e = a.message();
+    DeliveryRequest request = new DeliveryRequest(a.id(), g.router().transport(), spool.dataFile(a.id()).toString(),
+        e.sender(), e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), false, g.recipients(),
+        g.hosts());
+    return vertx.eventBus().<DeliveryResult>request(SmtpDeliveryVerticle.ADDRESS, request,
             new DeliveryOptions().setLocalOnly(true).setSendTimeout(SEND_TIMEOUT))
-        .map(m -> m.body())
-        .recover(err -> {
-          JsonArray results = new JsonArray();
-          g.recipients().forEach(rcpt -> results.add(new JsonObject().put("address", rcpt).put("status", "deferred")
-              .put("code", 0).put("text", "smtp transport unavailable: " + err.getMessage())));
-          return Future.succeededFuture(new JsonObject().put("results", results).put("host_problems", new JsonArray()));
-        });
+        .map(Message::body)
+        .recover(err -> Future.succeededFuture(new DeliveryResult(g.recipients().stream()
+            .map(rcpt -> DeliveryResult.Recipient.local(rcpt, DeliveryStatus.DEFERRED, 0, null,
+                "smtp transport unavailable: " + err.getMessage())).toList(), List.of())));
   }
 
-  /** Logs and records one group's results; retry records are written on a worker. */
-  private Future<Void> apply(MessageAttempt a, String domain, Group g, JsonObject reply, PosternConfig c,
+  /**
+   * Logs and records one group's results on a worker (retry records are written there), then
+   * applies them to the attempt on the queue's context: the groups of one message run in parallel.
+   */
+  private Future<Void> apply(MessageAttempt a, String domain, Group g, DeliveryResult reply, PosternConfig c,
                              Instant now, Instant arrival) {
     String tags = " R=" + g.router().name() + " T=" + g.router().transport();
     RetryRules rules = c.delivery().retryRules();
+    List<String> delivered = new ArrayList<>();
     List<BounceRequest.FailedRecipient> failed = new ArrayList<>();
-    return workers.executeBlocking(() -> {
-      JsonArray problems = reply.getJsonArray("host_problems", new JsonArray());
-      boolean hostsGiveUp = !problems.isEmpty();
-      for (int i = 0; i < problems.size(); i++) {
-        JsonObject p = problems.getJsonObject(i);
-        RemoteHost h = new RemoteHost(p.getString("name"), p.getString("address"), p.getInteger("port", 25));
-        String reason = p.getString("reason", "");
-        RetryError kind = hostError(reason);
-        RetrySchedule.Outcome o = retry.recordFailure(hostKey(h), kind, reason, now,
-            rules.find(h.nameOrAddress(), domain, kind, 0), arrival);
+    return workers.<Void>executeBlocking(() -> {
+      boolean hostsGiveUp = !reply.hostProblems().isEmpty();
+      for (DeliveryResult.HostProblem p : reply.hostProblems()) {
+        RetryError kind = hostError(p.reason());
+        RetrySchedule.Outcome o = retry.recordFailure(hostKey(p.host()), kind, p.reason(), now,
+            rules.find(p.host().nameOrAddress(), domain, kind, 0), arrival);
         hostsGiveUp &= o.giveUp();
       }
-      JsonArray results = reply.getJsonArray("results", new JsonArray());
-      List<JsonObject> list = new ArrayList<>();
-      for (int i = 0; i < results.size(); i++) {
-        list.add(results.getJsonObject(i));
-      }
-      for (JsonObject r : list) {
-        String address = r.getString("address");
-        String status = r.getString("status");
-        int code = r.getInteger("code", 0);
-        String text = r.getString("text", "");
-        JsonObject hj = r.getJsonObject("host");
-        RemoteHost host = hj == null ? null
-            : new RemoteHost(hj.getString("name"), hj.getString("address"), hj.getInteger("port", 25));
+      for (DeliveryResult.Recipient r : reply.recipients()) {
+        String address = r.address();
+        int code = r.code();
+        String text = r.text();
+        RemoteHost host = r.host();
         String h = host == null ? "" : " H=" + host;
-        switch (status) {
-          case "delivered" -> {
+        switch (r.status()) {
+          case DELIVERED -> {
             MainLog.write(a.id() + " => " + address + tags + h
-                + (r.getString("tls") == null ? "" : " " + r.getString("tls"))
-                + (r.getString("authenticator") == null ? "" : " A=" + r.getString("authenticator"))
+                + (r.tls() == null ? "" : " " + r.tls())
+                + (r.authenticator() == null ? "" : " A=" + r.authenticator())
                 + " C=\"" + text.replace("\"", "\\\"") + "\"");
             retry.recordSuccess(RetryDatabase.addressKey(address));
             retry.recordSuccess(hostKey(host));
+            delivered.add(address);
           }
-          case "failed" -> {
+          case FAILED -> {
             MainLog.write(a.id() + " ** " + address + tags + h + ": " + text);
             failed.add(BounceRequest.FailedRecipient.remote(address, host == null ? null : host.nameOrAddress(),
-                host == null ? null : host.address(), null, code, r.getString("enhanced"), text, now));
+                host == null ? null : host.address(), null, code, r.enhanced(), text, now));
           }
-          default -> {
+          case DEFERRED -> {
             boolean giveUp;
             if (code > 0) {
               RetryError kind = replyError(text);
@@ -256,11 +270,10 @@ final class RemoteDeliveries {
           }
         }
       }
-      return list;
-    }, false).compose(list -> {
+      return null;
+    }, false).compose(v -> {
       failed.forEach(a::fail);
-      list.stream().filter(r -> "delivered".equals(r.getString("status")))
-          .forEach(r -> a.deliveredRemotely(r.getString("address")));
+      delivered.forEach(a::deliveredRemotely);
       return a.save(workers, spool);
     });
   }

@@ -1,10 +1,10 @@
 package org.postern.queue;
 
 import io.vertx.core.Future;
+import org.postern.bus.RemoteHost;
 import org.postern.config.PosternConfig;
 import org.postern.config.RouterConfig;
 import org.postern.config.SmtpTransportOptions;
-import org.postern.delivery.smtp.RemoteHost;
 import org.postern.dns.DnsResolver;
 import org.postern.dns.DnsSettings;
 import org.postern.dns.DnsTemporaryFailure;

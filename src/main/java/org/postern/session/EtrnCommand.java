@@ -7,13 +7,14 @@ import io.vertx.core.json.JsonObject;
 import org.postern.policy.AclVerdict;
 import org.postern.bus.AclStage;
 import org.postern.bus.Addresses;
-import org.postern.queue.QueueFlush;
+import org.postern.bus.QueueFlushReply;
+import org.postern.bus.QueueFlushRequest;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Locale;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -104,12 +105,9 @@ final class EtrnCommand extends PolicedCommand<String, EtrnCommand.Request> impl
 
   private Future<SmtpReply> flush(SmtpSession session, String arg, String domain, boolean subdomains) {
     String bare = domain.endsWith(".") ? domain.substring(0, domain.length() - 1) : domain;
-    JsonObject request = new JsonObject().put("domain", bare.toLowerCase(Locale.ROOT));
-    if (subdomains) {
-      request.put("subdomains", true);
-    }
-    return vertx.eventBus().<JsonObject>request(Addresses.QUEUE_FLUSH, request, options)
-        .map(reply -> QueueFlush.started(reply.body()) > 0
+    QueueFlushRequest request = new QueueFlushRequest(bare, subdomains, false, List.of(), false, false);
+    return vertx.eventBus().<JsonObject>request(Addresses.QUEUE_FLUSH, request.toJson(), options)
+        .map(reply -> QueueFlushReply.fromJson(reply.body()).started() > 0
             ? Replies.ETRN_STARTED.withText("Queuing for node " + arg + " started")
             : Replies.ETRN_NOTHING_WAITING.withText("OK, no messages waiting for node " + arg))
         .otherwise(e -> {

@@ -78,10 +78,6 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
         interfacePort, authenticatedId, bodyType, size, frozen, n);
   }
 
-  public boolean complete() {
-    return recipients.stream().noneMatch(r -> r.state() == Recipient.State.PENDING);
-  }
-
   public JsonObject toJson() {
     JsonArray rcpts = new JsonArray();
     recipients.forEach(r -> rcpts.add(r.toJson()));

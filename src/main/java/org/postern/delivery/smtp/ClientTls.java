@@ -7,6 +7,7 @@ import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.TrustOptions;
+import org.postern.bus.RemoteHost;
 import org.postern.config.SmtpTransportOptions;
 import org.postern.tls.TlsCredentials;
 import org.postern.tls.TlsFacts;

@@ -1,5 +1,7 @@
 package org.postern.delivery.smtp;
 
+import org.postern.bus.DeliveryStatus;
+
 import java.util.List;
 
 /**
@@ -19,7 +21,7 @@ public record MessageResult(List<RecipientResult> recipients, String hostProblem
   }
 
   /** The recipients with this status. */
-  public List<RecipientResult> with(RecipientResult.Status status) {
+  public List<RecipientResult> with(DeliveryStatus status) {
     return recipients.stream().filter(r -> r.status() == status).toList();
   }
 }

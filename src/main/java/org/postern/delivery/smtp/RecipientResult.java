@@ -1,5 +1,7 @@
 package org.postern.delivery.smtp;
 
+import org.postern.bus.DeliveryStatus;
+
 /**
  * What happened to one recipient.
  *
@@ -9,8 +11,5 @@ package org.postern.delivery.smtp;
  * @param enhanced the remote enhanced status code, or null
  * @param text     Exim-style explanation for the log and the bounce, never containing credentials
  */
-public record RecipientResult(String address, Status status, int code, String enhanced, String text) {
-
-  /** Outcome of one recipient. */
-  public enum Status { DELIVERED, DEFERRED, FAILED }
+public record RecipientResult(String address, DeliveryStatus status, int code, String enhanced, String text) {
 }

@@ -9,6 +9,8 @@ import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.internal.net.NetSocketInternal;
+import org.postern.bus.DeliveryStatus;
+import org.postern.bus.RemoteHost;
 import org.postern.config.ClientAuthenticator;
 import org.postern.config.SmtpTransportOptions;
 import org.postern.smtp.SmtpReply;
@@ -356,7 +358,7 @@ public final class SmtpClientConnection {
       for (String r : all) {
         RecipientResult known = results.get(r);
         out.add(known != null && known.status() != null ? known
-            : new RecipientResult(r, RecipientResult.Status.DEFERRED, 0, null, problem));
+            : new RecipientResult(r, DeliveryStatus.DEFERRED, 0, null, problem));
       }
       return Future.succeededFuture(new MessageResult(out, problem, tlsSummary, authenticator));
     });
@@ -454,7 +456,7 @@ public final class SmtpClientConnection {
       return stream(message).compose(v -> reader.next("end of data", options.finalTimeout())).compose(end -> {
         for (String r : accepted) {
           results.put(r, end.isPositive()
-              ? new RecipientResult(r, RecipientResult.Status.DELIVERED, end.code(), end.enhanced(), end.toString())
+              ? new RecipientResult(r, DeliveryStatus.DELIVERED, end.code(), end.enhanced(), end.toString())
               : refused(r, end, "end of data"));
         }
         return Future.succeededFuture();
@@ -571,8 +573,8 @@ public final class SmtpClientConnection {
   }
 
   private static RecipientResult refused(String recipient, SmtpReply reply, String stage) {
-    return new RecipientResult(recipient, reply.isPermanentFailure() ? RecipientResult.Status.FAILED
-        : RecipientResult.Status.DEFERRED, reply.code(), reply.enhanced(),
+    return new RecipientResult(recipient, reply.isPermanentFailure() ? DeliveryStatus.FAILED
+        : DeliveryStatus.DEFERRED, reply.code(), reply.enhanced(),
         "SMTP error from remote mail server after " + stage + ": " + describe(reply));
   }
 
@@ -582,7 +584,7 @@ public final class SmtpClientConnection {
 
   private static MessageResult deferAll(OutboundMessage message, String reason) {
     return new MessageResult(message.recipients().stream()
-        .map(r -> new RecipientResult(r, RecipientResult.Status.DEFERRED, 0, null, reason)).toList(),
+        .map(r -> new RecipientResult(r, DeliveryStatus.DEFERRED, 0, null, reason)).toList(),
         reason, null, null);
   }
 

@@ -13,10 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.postern.bus.DeliveryStatus;
 import org.postern.config.ClientAuthenticator;
 import org.postern.config.SmtpTransportOptions;
 import org.postern.config.YamlSection;
-import org.postern.delivery.smtp.RecipientResult.Status;
 import org.postern.testing.ScriptedSmtpServer;
 import org.slf4j.LoggerFactory;
 
@@ -130,7 +130,7 @@ class SmtpClientAuthTest {
   void wrongCredentialsWithHostsTryAuthDeliverUnauthenticated(Vertx vertx) throws Exception {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().auth("user", SECRET, "CRAM-MD5"));
     MessageResult r = deliverTo(vertx, server, "hosts_try_auth: 127.0.0.1\n", "wrong");
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertNull(r.authenticator());
     assertNull(server.envelopes().get(0).authId());
     assertEquals(1, server.commands("AUTH").size());

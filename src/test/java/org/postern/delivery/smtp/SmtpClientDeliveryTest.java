@@ -8,10 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.postern.bus.DeliveryStatus;
 import org.postern.config.SmtpTransportOptions;
-import org.postern.delivery.smtp.RecipientResult.Status;
-import org.postern.testing.ScriptedSmtpServer.Step;
 import org.postern.testing.ScriptedSmtpServer;
+import org.postern.testing.ScriptedSmtpServer.Step;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +54,7 @@ class SmtpClientDeliveryTest {
   void deliversOneMessage(Vertx vertx) throws Exception {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create());
     MessageResult r = deliver(vertx, client, host(server), options, message(dataFile(dir, "m", BODY), "a@x.example"));
-    assertEquals(List.of(Status.DELIVERED), r.recipients().stream().map(RecipientResult::status).toList());
+    assertEquals(List.of(DeliveryStatus.DELIVERED), r.recipients().stream().map(RecipientResult::status).toList());
     assertEquals(250, r.recipients().get(0).code());
     assertTrue(r.recipients().get(0).text().contains("OK id=scripted1"), r.recipients().get(0).text());
     assertNull(r.hostProblem());
@@ -82,7 +82,7 @@ class SmtpClientDeliveryTest {
     for (int i = 1; i <= 3; i++) {
       MessageResult r = await(c.send(message(dataFile(dir, "m" + i, "Subject: " + i + "\r\n\r\nbody\r\n"),
           "r" + i + "@x.example")));
-      assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+      assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     }
     assertEquals(3, c.messages());
     assertTrue(c.usable());
@@ -108,7 +108,7 @@ class SmtpClientDeliveryTest {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().pipelining(false));
     MessageResult r = deliver(vertx, client, host(server), options,
         message(dataFile(dir, "m", BODY), "a@x.example", "b@x.example"));
-    assertEquals(2, r.with(Status.DELIVERED).size());
+    assertEquals(2, r.with(DeliveryStatus.DELIVERED).size());
     List<Integer> chunks = server.commands().stream().filter(c -> c.line().matches("(MAIL|RCPT).*"))
         .map(ScriptedSmtpServer.Command::chunk).toList();
     assertEquals(3, chunks.stream().distinct().count(), "separate writes: " + server.commands());
@@ -129,7 +129,7 @@ class SmtpClientDeliveryTest {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().reply(Step.MAIL, 552));
     MessageResult r = deliver(vertx, client, host(server), options, message(dataFile(dir, "m", BODY), "a@x.example",
         "b@x.example"));
-    assertEquals(2, r.with(Status.FAILED).size());
+    assertEquals(2, r.with(DeliveryStatus.FAILED).size());
     RecipientResult a = r.recipients().get(0);
     assertEquals(552, a.code());
     assertTrue(a.text().startsWith("SMTP error from remote mail server after MAIL FROM:<sender@client.test.example>"
@@ -207,7 +207,7 @@ class SmtpClientDeliveryTest {
     }
     Path data = dataFile(dir, "big", sb.toString());
     MessageResult r = deliver(vertx, client, host(server), options, message(data, "a@x.example"));
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertArrayEquals(Files.readAllBytes(data), server.envelopes().get(0).data());
   }
 
@@ -217,7 +217,7 @@ class SmtpClientDeliveryTest {
         .rcpt("defer@x.example", 450).rcpt("bad@x.example", 550));
     MessageResult r = deliver(vertx, client, host(server), options,
         message(dataFile(dir, "m", BODY), "good@x.example", "defer@x.example", "bad@x.example"));
-    assertEquals(List.of(Status.DELIVERED, Status.DEFERRED, Status.FAILED),
+    assertEquals(List.of(DeliveryStatus.DELIVERED, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED),
         r.recipients().stream().map(RecipientResult::status).toList());
     assertEquals(450, r.recipients().get(1).code());
     assertEquals("4.2.0", r.recipients().get(1).enhanced());
@@ -231,9 +231,9 @@ class SmtpClientDeliveryTest {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().rcpt("bad@x.example", 550));
     SmtpClientConnection c = await(SmtpClientConnection.open(vertx, client, host(server), options));
     MessageResult first = await(c.send(message(dataFile(dir, "m1", BODY), "bad@x.example")));
-    assertEquals(Status.FAILED, first.recipients().get(0).status());
+    assertEquals(DeliveryStatus.FAILED, first.recipients().get(0).status());
     MessageResult second = await(c.send(message(dataFile(dir, "m2", BODY), "good@x.example")));
-    assertEquals(Status.DELIVERED, second.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, second.recipients().get(0).status());
     await(c.quit());
     assertEquals(1, server.commands("DATA").size(), "DATA only for the second message");
     assertEquals(1, server.commands("RSET").size());
@@ -244,7 +244,7 @@ class SmtpClientDeliveryTest {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().reply(Step.MAIL, 451));
     MessageResult r = deliver(vertx, client, host(server), options,
         message(dataFile(dir, "m", BODY), "a@x.example", "b@x.example"));
-    assertEquals(2, r.with(Status.DEFERRED).size());
+    assertEquals(2, r.with(DeliveryStatus.DEFERRED).size());
     assertNull(r.hostProblem(), "the server answered: not a connection problem");
     assertEquals(451, r.recipients().get(1).code());
   }
@@ -254,7 +254,7 @@ class SmtpClientDeliveryTest {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().pipelining(false).reply(Step.MAIL, 550));
     MessageResult r = deliver(vertx, client, host(server), options,
         message(dataFile(dir, "m", BODY), "a@x.example", "b@x.example"));
-    assertEquals(2, r.with(Status.FAILED).size());
+    assertEquals(2, r.with(DeliveryStatus.FAILED).size());
     assertEquals(0, server.commands("RCPT").size(), "no RCPT after a refused MAIL");
   }
 
@@ -265,11 +265,11 @@ class SmtpClientDeliveryTest {
           .rcpt("bad@x.example", 550));
       MessageResult r = deliver(vertx, client, host(server), options,
           message(dataFile(dir, "m", BODY), "a@x.example", "bad@x.example"));
-      assertEquals(code < 500 ? Status.DEFERRED : Status.FAILED, r.recipients().get(0).status());
+      assertEquals(code < 500 ? DeliveryStatus.DEFERRED : DeliveryStatus.FAILED, r.recipients().get(0).status());
       assertEquals(code, r.recipients().get(0).code());
       assertTrue(r.recipients().get(0).text().startsWith("SMTP error from remote mail server after DATA: " + code),
           r.recipients().get(0).text());
-      assertEquals(Status.FAILED, r.recipients().get(1).status());
+      assertEquals(DeliveryStatus.FAILED, r.recipients().get(1).status());
       assertEquals(550, r.recipients().get(1).code());
     }
   }
@@ -280,7 +280,7 @@ class SmtpClientDeliveryTest {
       ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().reply(Step.DOT, code));
       SmtpClientConnection c = await(SmtpClientConnection.open(vertx, client, host(server), options));
       MessageResult r = await(c.send(message(dataFile(dir, "m", BODY), "a@x.example", "b@x.example")));
-      assertEquals(2, r.with(code < 500 ? Status.DEFERRED : Status.FAILED).size());
+      assertEquals(2, r.with(code < 500 ? DeliveryStatus.DEFERRED : DeliveryStatus.FAILED).size());
       assertTrue(r.recipients().get(1).text().startsWith("SMTP error from remote mail server after end of data: "
           + code), r.recipients().get(1).text());
       assertTrue(c.usable(), "a refused message does not spoil the connection");
@@ -295,7 +295,7 @@ class SmtpClientDeliveryTest {
     String[] rcpts = IntStream.rangeClosed(1, 5).mapToObj(i -> "r" + i + "@x.example").toArray(String[]::new);
     MessageResult r = deliver(vertx, client, host(server), options(dir, "max_rcpt: 2\n"),
         message(dataFile(dir, "m", BODY), rcpts));
-    assertEquals(5, r.with(Status.DELIVERED).size());
+    assertEquals(5, r.with(DeliveryStatus.DELIVERED).size());
     assertEquals(List.of(List.of("r1@x.example", "r2@x.example"), List.of("r3@x.example", "r4@x.example"),
         List.of("r5@x.example")), server.envelopes().stream().map(ScriptedSmtpServer.Envelope::recipients).toList());
     assertEquals(1, server.connections());
@@ -305,7 +305,7 @@ class SmtpClientDeliveryTest {
   void ehloRefusedFallsBackToHelo(Vertx vertx) throws Exception {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().refuseEhlo());
     MessageResult r = deliver(vertx, client, host(server), options, message(dataFile(dir, "m", BODY), "a@x.example"));
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertEquals(List.of("HELO " + SmtpClientTesting.HELO), server.commands("HELO").stream()
         .map(ScriptedSmtpServer.Command::line).toList());
     assertEquals("", server.envelopes().get(0).mailParameters(), "no ESMTP parameters after HELO");

@@ -8,11 +8,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.postern.bus.DeliveryStatus;
+import org.postern.bus.RemoteHost;
 import org.postern.config.SmtpTransportOptions;
-import org.postern.delivery.smtp.RecipientResult.Status;
+import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.ScriptedSmtpServer.Misbehaviour;
 import org.postern.testing.ScriptedSmtpServer.Step;
-import org.postern.testing.ScriptedSmtpServer;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -63,7 +64,7 @@ class SmtpClientFailureTest {
     assertFalse(c.usable());
     MessageResult again = await(c.send(message(dataFile(dir, "m2", BODY), "c@x.example")));
     assertEquals(r.hostProblem(), again.hostProblem(), "a dead connection defers at once with the same reason");
-    assertEquals(Status.DEFERRED, again.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DEFERRED, again.recipients().get(0).status());
     await(c.quit());
     return r;
   }
@@ -71,7 +72,7 @@ class SmtpClientFailureTest {
   private static void assertAllDeferred(MessageResult r, String reason) {
     assertEquals(reason, r.hostProblem());
     for (RecipientResult rr : r.recipients()) {
-      assertEquals(Status.DEFERRED, rr.status(), rr.toString());
+      assertEquals(DeliveryStatus.DEFERRED, rr.status(), rr.toString());
       assertEquals(reason, rr.text());
       assertEquals(0, rr.code());
     }
@@ -147,7 +148,7 @@ class SmtpClientFailureTest {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().rcpt("bad@x.example", 550)
         .at(Step.RSET, Misbehaviour.HANG));
     SmtpClientConnection c = await(SmtpClientConnection.open(vertx, client, host(server), options));
-    assertEquals(Status.FAILED, await(c.send(message(dataFile(dir, "m1", BODY), "bad@x.example")))
+    assertEquals(DeliveryStatus.FAILED, await(c.send(message(dataFile(dir, "m1", BODY), "bad@x.example")))
         .recipients().get(0).status());
     assertAllDeferred(await(c.send(message(dataFile(dir, "m2", BODY), "a@x.example"))), "SMTP timeout after RSET");
     await(c.quit());
@@ -181,7 +182,7 @@ class SmtpClientFailureTest {
   void resetMidData(Vertx vertx) throws Exception {
     MessageResult r = sendBroken(vertx, server(vertx, Step.DATA_CONTENT, Misbehaviour.RESET));
     assertTrue(r.hostProblem().startsWith("Remote host closed connection"), r.hostProblem());
-    assertTrue(r.with(Status.DEFERRED).size() == 2, r.toString());
+    assertTrue(r.with(DeliveryStatus.DEFERRED).size() == 2, r.toString());
   }
 
   @Test
@@ -191,7 +192,7 @@ class SmtpClientFailureTest {
     SmtpClientConnection c = await(SmtpClientConnection.open(vertx, client, host(server), options));
     MessageResult r = await(c.send(message(big, "a@x.example")));
     await(c.quit());
-    assertEquals(Status.DEFERRED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DEFERRED, r.recipients().get(0).status());
     assertTrue(r.hostProblem().startsWith("Remote host closed connection"), r.hostProblem());
   }
 
@@ -208,8 +209,8 @@ class SmtpClientFailureTest {
     SmtpClientConnection c = await(SmtpClientConnection.open(vertx, client, host(server), options));
     MessageResult r = await(c.send(message(dataFile(dir, "m", BODY), "bad@x.example", "good@x.example")));
     await(c.quit());
-    assertEquals(List.of(Status.FAILED, Status.DEFERRED), r.recipients().stream().map(RecipientResult::status)
-        .toList());
+    assertEquals(List.of(DeliveryStatus.FAILED, DeliveryStatus.DEFERRED),
+        r.recipients().stream().map(RecipientResult::status).toList());
     assertEquals("Remote host closed connection in response to end of data", r.recipients().get(1).text());
   }
 

@@ -3,6 +3,7 @@ package org.postern.delivery.smtp;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
+import org.postern.bus.RemoteHost;
 import org.postern.config.ClientAuthenticator;
 import org.postern.config.SmtpTransportOptions;
 import org.postern.config.YamlSection;

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.postern.delivery.smtp.RecipientResult.Status;
+import org.postern.bus.DeliveryStatus;
 import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.TestPki;
 
@@ -68,7 +68,7 @@ class SmtpClientTlsTest {
   void opportunisticTlsWhenOffered(Vertx vertx) throws Exception {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().startTls(pki.server()));
     MessageResult r = deliverTo(vertx, server, "port: 25\n");
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertNotNull(r.tls());
     assertTrue(r.tls().cipher().matches("TLS1\\.[23]:TLS_\\w+:(128|256)"), r.tls().cipher());
     assertFalse(r.tls().verified(), "no tls_verify_certificates: nothing verified");
@@ -86,7 +86,7 @@ class SmtpClientTlsTest {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().implicitTls(pki.server()));
     MessageResult r = deliverTo(vertx, server, "protocol: smtps\ntls_verify_certificates: " + ca + "\n"
         + "tls_verify_hosts: \"*\"\n");
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertTrue(r.tls().verified());
     assertTrue(r.tls().logText().startsWith("X=TLS1."), r.tls().logText());
     assertTrue(server.envelopes().get(0).tls());
@@ -121,7 +121,7 @@ class SmtpClientTlsTest {
   void clearWhenNotOffered(Vertx vertx) throws Exception {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create());
     MessageResult r = deliverTo(vertx, server, "port: 25\n");
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertNull(r.tls());
     assertFalse(server.envelopes().get(0).tls());
   }
@@ -156,7 +156,7 @@ class SmtpClientTlsTest {
   void hostsRequireTlsWithStartTlsUsesTls(Vertx vertx) throws Exception {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().startTls(pki.server()).requireTls());
     MessageResult r = deliverTo(vertx, server, "hosts_require_tls: mx.test.example\n");
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertNotNull(r.tls());
   }
 
@@ -174,7 +174,7 @@ class SmtpClientTlsTest {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().startTls(pki.server())
         .reply(ScriptedSmtpServer.Step.STARTTLS, 454));
     MessageResult r = deliverTo(vertx, server, "port: 25\n");
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertNull(r.tls());
     assertEquals(1, server.connections());
   }
@@ -185,7 +185,7 @@ class SmtpClientTlsTest {
     SmtpClientConnection c = await(SmtpClientConnection.open(vertx, client, host(server), options(dir, "port: 25\n")));
     MessageResult r = await(c.send(message(dataFile(dir, "m", BODY), "a@x.example")));
     await(c.quit());
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertNull(r.tls());
     assertTrue(c.tlsFallback().startsWith("TLS session: (STARTTLS) handshake failed"), c.tlsFallback());
     assertEquals(2, server.connections());
@@ -215,7 +215,7 @@ class SmtpClientTlsTest {
   void certificateFromTheTestCaVerifies(Vertx vertx) throws Exception {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().startTls(pki.server()));
     MessageResult r = deliverTo(vertx, server, "tls_verify_certificates: " + ca + "\ntls_verify_hosts: \"*\"\n");
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertTrue(r.tls().verified(), r.tls().toString());
     assertTrue(r.tls().logText().contains(" CV=yes "), r.tls().logText());
   }
@@ -257,7 +257,7 @@ class SmtpClientTlsTest {
   void selfSignedCertificateOnlyTryVerifiedIsDeliveredWithCvNo(Vertx vertx) throws Exception {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().startTls(selfSigned));
     MessageResult r = deliverTo(vertx, server, "tls_verify_certificates: " + ca + "\ntls_try_verify_hosts: \"*\"\n");
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertNotNull(r.tls());
     assertFalse(r.tls().verified());
     assertTrue(r.tls().logText().contains(" CV=no "), r.tls().logText());
@@ -332,7 +332,7 @@ class SmtpClientTlsTest {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().startTls(pki.server())
         .injectAfterStartTls("550 5.0.0 injected\r\n"));
     MessageResult r = deliverTo(vertx, server, "port: 25\n");
-    assertEquals(Status.DELIVERED, r.recipients().get(0).status());
+    assertEquals(DeliveryStatus.DELIVERED, r.recipients().get(0).status());
     assertNotNull(r.tls());
     assertEquals(0, server.commands("HELO").size(), "the injected 550 was not taken as the answer to EHLO");
     assertTrue(server.envelopes().get(0).mailParameters().startsWith("SIZE="), "EHLO answer inside TLS was used");

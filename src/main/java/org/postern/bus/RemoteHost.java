@@ -1,7 +1,10 @@
-package org.postern.delivery.smtp;
+package org.postern.bus;
+
+import io.vertx.core.json.JsonObject;
 
 /**
- * A remote SMTP server as a router found it.
+ * A remote SMTP server as a router found it: what {@code postern.deliver.<transport>} is asked to
+ * try, and which host gave a result. JSON form {@code {name?, address, port}}.
  *
  * @param name    host name (matched against host lists and certificate names), or null when only the address is known
  * @param address IP address connected to
@@ -17,5 +20,14 @@ public record RemoteHost(String name, String address, int port) {
   @Override
   public String toString() {
     return (name == null ? "" : name + " ") + "[" + address + "]" + (port == 25 ? "" : ":" + port);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("name", name).put("address", address).put("port", port);
+  }
+
+  /** The host of {@code j}; port 25 when it has none. */
+  public static RemoteHost fromJson(JsonObject j) {
+    return new RemoteHost(j.getString("name"), j.getString("address"), j.getInteger("port", 25));
   }
 }
