@@ -1,6 +1,7 @@
 package org.postern.acl;
 
 import io.vertx.core.json.JsonObject;
+import org.postern.bus.AclEffects;
 import org.postern.config.PosternConfig;
 
 /**

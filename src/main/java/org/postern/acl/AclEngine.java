@@ -2,6 +2,7 @@ package org.postern.acl;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import org.postern.bus.AclVerdict;
 import org.postern.config.PosternConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
+import org.postern.bus.AclVerdict;
 import org.postern.bus.Addresses;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;

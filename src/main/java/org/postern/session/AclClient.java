@@ -5,7 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import org.postern.acl.AclEngine;
-import org.postern.acl.AclVerdict;
+import org.postern.bus.AclVerdict;
 import org.postern.bus.Addresses;
 import org.postern.config.PosternConfig;
 import org.slf4j.Logger;

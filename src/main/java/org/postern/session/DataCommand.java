@@ -2,7 +2,9 @@ package org.postern.session;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import org.postern.acl.AclVerdict;
+import org.postern.bus.AclVerdict;
+import org.postern.bus.SessionAction;
+import org.postern.bus.SessionResponse;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 import org.postern.spool.MessageIds;

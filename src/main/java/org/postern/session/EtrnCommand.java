@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.Addresses;
+import org.postern.bus.SessionResponse;
 import org.postern.queue.QueueFlush;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;

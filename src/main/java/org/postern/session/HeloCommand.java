@@ -1,6 +1,7 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
+import org.postern.bus.SessionResponse;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 
@@ -34,7 +35,7 @@ final class HeloCommand implements SmtpCommand {
       if (!verdict.accepted()) {
         SmtpReply refusal = SmtpSession.refusal("helo", verdict);
         String log = "rejected " + verb + " from " + session.hostForLog() + ": " + refusal.text();
-        return (verdict.type() == org.postern.acl.AclVerdict.Type.DROP
+        return (verdict.type() == org.postern.bus.AclVerdict.Type.DROP
             ? SessionResponse.close(refusal) : SessionResponse.reply(refusal)).withLog(log);
       }
       session.greeted(name, extended);

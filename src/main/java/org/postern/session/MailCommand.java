@@ -1,7 +1,8 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
-import org.postern.acl.AclVerdict;
+import org.postern.bus.AclVerdict;
+import org.postern.bus.SessionResponse;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.MailPathException;
 import org.postern.smtp.Replies;

@@ -3,7 +3,7 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.postern.acl.AclVerdict;
+import org.postern.bus.AclVerdict;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.config.PosternConfig;
 import org.postern.smtp.MailPath;
@@ -327,7 +327,7 @@ public final class SmtpSession {
    * Exim: headers may be added from the MAIL stage on (earlier ones have no message to go to);
    * message controls given before MAIL apply to every message of the connection.
    */
-  private void applyEffects(String stage, org.postern.acl.AclEffects effects) {
+  private void applyEffects(String stage, org.postern.bus.AclEffects effects) {
     boolean messageStage = switch (stage) {
       case "mail", "rcpt", "predata", "mime", "data" -> true;
       default -> false;

@@ -1,7 +1,9 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
-import org.postern.acl.AclVerdict;
+import org.postern.bus.AclVerdict;
+import org.postern.bus.SessionAction;
+import org.postern.bus.SessionResponse;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 

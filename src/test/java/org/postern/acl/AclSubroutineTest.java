@@ -2,6 +2,7 @@ package org.postern.acl;
 
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
+import org.postern.bus.AclVerdict;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigLoader;
 import org.postern.config.PosternConfig;

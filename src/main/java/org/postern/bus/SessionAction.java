@@ -1,4 +1,4 @@
-package org.postern.session;
+package org.postern.bus;
 
 /** What the listener must do with a session reply besides writing it. */
 public enum SessionAction {

@@ -1,4 +1,4 @@
-package org.postern.session;
+package org.postern.bus;
 
 import io.vertx.core.json.JsonObject;
 import org.postern.smtp.SmtpReply;
