@@ -1,9 +1,11 @@
 package org.postern.cli;
 
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -19,7 +21,9 @@ import java.util.function.Supplier;
 /**
  * Deploys what {@code verticles.json} lists, in order, each after the previous one started: that is
  * how plugins are added. Entry: {@code {"name": "class", "instances": 2 | "auto", "config": {...}}};
- * every verticle also gets {@code config_file}.
+ * every verticle also gets {@code config_file}. {@code "auto"} is one instance per event loop: Vert.x
+ * hands consecutive instances consecutive event loops, so that many cover every loop, which is
+ * what lets a connection find listener, session and ACL instances on its own loop.
  */
 public final class VerticleDeployer {
   private VerticleDeployer() {
@@ -62,8 +66,7 @@ public final class VerticleDeployer {
         continue;
       }
       Object instances = entry.getValue("instances", 1);
-      int count = "auto".equals(instances) ? Runtime.getRuntime().availableProcessors()
-          : ((Number) instances).intValue();
+      int count = "auto".equals(instances) ? eventLoops(vertx) : ((Number) instances).intValue();
       JsonObject config = entry.getJsonObject("config", new JsonObject()).copy()
           .put("config_file", configFile.toString());
       DeploymentOptions options = new DeploymentOptions().setInstances(count).setConfig(config);
@@ -74,5 +77,14 @@ public final class VerticleDeployer {
           .mapEmpty());
     }
     return chain;
+  }
+
+  /** The size of the event-loop pool ({@code VertxOptions.eventLoopPoolSize}, by default twice the cores). */
+  static int eventLoops(Vertx vertx) {
+    int n = 0;
+    for (EventExecutor ignored : ((VertxInternal) vertx).nettyEventLoopGroup()) {
+      n++;
+    }
+    return n;
   }
 }

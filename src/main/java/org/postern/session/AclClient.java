@@ -3,9 +3,13 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import org.postern.acl.AclEngine;
+import org.postern.bus.AclCheck;
+import org.postern.bus.AclStage;
 import org.postern.bus.AclVerdict;
+import org.postern.bus.InstanceDirectory;
 import org.postern.bus.Addresses;
 import org.postern.config.PosternConfig;
 import org.slf4j.Logger;
@@ -13,7 +17,9 @@ import org.slf4j.LoggerFactory;
 
 
 /**
- * Asks {@code postern.acl.check} for a verdict. A stage without an ACL is answered here with Exim's
+ * Asks {@code postern.acl.check} for a verdict: the ACL instance on this event loop by reference
+ * ({@link AclCheck} in, {@link AclVerdict} out, no hop), else any instance (or a plugin that
+ * replaces them) in JSON on the plain address. A stage without an ACL is answered here with Exim's
  * default, saving a bus round trip on the hot path; an ACL that does not answer in time (a stuck
  * plugin) is a deferral, never a hung session.
  */
@@ -22,24 +28,30 @@ final class AclClient {
 
   private final Vertx vertx;
   private final DeliveryOptions options;
+  private final InstanceDirectory<String> instances;
 
   AclClient(Vertx vertx, long timeoutMs) {
     this.vertx = vertx;
     this.options = new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true);
+    this.instances = InstanceDirectory.of(vertx, Addresses.ACL_CHECK);
   }
 
-  Future<AclVerdict> check(PosternConfig config, String stage, JsonObject variables, boolean trace) {
-    if (config.aclForStage(stage) == null) {
-      AclVerdict verdict = AclEngine.defaultVerdict(stage);
+  /** {@code variables} are handed over (see {@link AclCheck}): build them for this check only. */
+  Future<AclVerdict> check(PosternConfig config, AclStage stage, JsonObject variables, boolean trace) {
+    if (config.aclForStage(stage.wire()) == null) {
+      AclVerdict verdict = AclEngine.defaultVerdict(stage.wire());
       if (trace) {
-        System.err.println(">>> no " + stage + " ACL: " + verdict.type().wire() + " (Exim's default)");
+        System.err.println(">>> no " + stage.wire() + " ACL: " + verdict.type().wire() + " (Exim's default)");
       }
       return Future.succeededFuture(verdict);
     }
-    JsonObject request = new JsonObject().put("stage", stage).put("variables", variables)
-        .put("generation", config.generation()).put("trace", trace);
-    return vertx.eventBus().<JsonObject>request(Addresses.ACL_CHECK, request, options)
-        .map(msg -> AclVerdict.fromJson(msg.body()))
+    AclCheck request = new AclCheck(stage, variables, config.generation(), trace);
+    String local = instances.onLoopOf(vertx.getOrCreateContext());
+    Future<AclVerdict> answer = local != null
+        ? vertx.eventBus().<AclVerdict>request(local, request, options).map(Message::body)
+        : vertx.eventBus().<JsonObject>request(Addresses.ACL_CHECK, request.toJson(), options)
+            .map(msg -> AclVerdict.fromJson(msg.body()));
+    return answer
         .recover(e -> {
           LOG.warn("acl {} check failed, deferring: {}", stage, e.getMessage());
           return Future.succeededFuture(AclVerdict.of(AclVerdict.Type.DEFER));

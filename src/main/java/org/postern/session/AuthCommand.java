@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclVerdict;
+import org.postern.bus.CloseReason;
 import org.postern.bus.SessionResponse;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.smtp.Replies;
@@ -157,7 +158,8 @@ final class AuthCommand implements SmtpCommand {
         + (user == null ? "" : " (set_id=" + user.replaceAll("\\p{Cntrl}", "?") + ")")
         + (reason == null ? "" : ": " + reason);
     SessionResponse response = failures >= session.config().auth().maxFailures()
-        ? SessionResponse.close(TOO_MANY_FAILURES).withLog(log + "; too many failures, connection dropped")
+        ? SessionResponse.close(TOO_MANY_FAILURES, CloseReason.BAD_COMMANDS)
+            .withLog(log + "; too many failures, connection dropped")
         : withLineLimit(SessionResponse.reply(FAILED), session.config().commandLineMax()).withLog(log);
     long delay = session.config().auth().failureDelay().toMillis() << Math.min(failures - 1, 4);
     if (delay <= 0) {
@@ -169,8 +171,7 @@ final class AuthCommand implements SmtpCommand {
   }
 
   private static SessionResponse withLineLimit(SessionResponse r, int limit) {
-    JsonObject extra = r.extra() == null ? new JsonObject() : r.extra();
-    return new SessionResponse(r.reply(), r.action(), r.syncPoint(), extra.put("line_limit", limit), r.log());
+    return r.withLineLimit(limit);
   }
 
   private static Future<SessionResponse> sync(SmtpReply reply) {

@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.postern.acl.AclControl;
 import org.postern.bus.AclVerdict;
+import org.postern.bus.SessionData;
 import org.postern.bus.SessionAction;
 import org.postern.bus.SessionResponse;
 import org.postern.config.BareLineEnds;
@@ -27,29 +28,26 @@ final class EndOfData {
   private EndOfData() {
   }
 
-  /**
-   * @param facts {@code {message_id, size, too_big, bare_lf, bare_cr}} from the listener
-   */
-  static Future<SessionResponse> execute(SmtpSession session, JsonObject facts) {
+  static Future<SessionResponse> execute(SmtpSession session, SessionData facts) {
     Transaction t = session.transaction();
-    if (!session.inData() || !facts.getString("message_id", "").equals(t.messageId())) {
+    if (!session.inData() || !facts.messageId().equals(t.messageId())) {
       return Future.succeededFuture(SessionResponse.reply(Replies.BAD_SEQUENCE).syncPoint(true));
     }
     String id = t.messageId();
-    long size = facts.getLong("size", 0L);
-    if (facts.getBoolean("too_big", false)) {
+    long size = facts.size();
+    if (facts.tooBig()) {
       return refuse(session, Replies.MESSAGE_TOO_BIG, "message too big: read=" + size + " max="
           + session.config().messageSizeLimit());
     }
-    boolean bareEnds = facts.getBoolean("bare_lf", false) || facts.getBoolean("bare_cr", false);
+    boolean bareEnds = facts.bareLf() || facts.bareCr();
     if (bareEnds && session.config().bareLineEnds() == BareLineEnds.REJECT) {
       return refuse(session, Replies.BARE_LF_DATA, "message has bare LF/CR line ends");
     }
-    String headers = facts.getString("headers", "");
+    String headers = facts.headers();
     JsonObject vars = session.variablesWithRecipients().put("message_id", id).put("message_size", size)
         .put("message_headers", headers);
     int addedBefore = t.addedHeaders().size();
-    JsonArray parts = facts.getJsonArray("mime_parts");
+    JsonArray parts = facts.mimeParts();
     Future<AclVerdict> mime = parts == null || parts.isEmpty() ? Future.succeededFuture(null)
         : mimeParts(session, vars, parts, 0);
     return mime.compose(refused -> refused != null ? Future.succeededFuture(refused) : session.check("data", vars))
@@ -74,11 +72,10 @@ final class EndOfData {
       session.messageAccepted();
       String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
           + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
-          + " P=" + session.protocol() + session.tlsForLog() + " S=" + size + messageIdForLog(facts.getString("message_id_header"));
-      JsonObject extra = new JsonObject().put("envelope", envelope.toJson())
-          .put("late_headers", DataCommand.headerBlock(late))
-          .put("queue_only", t.controls().contains(AclControl.QUEUE) || frozen);
-      return new SessionResponse(okReply(id), SessionAction.COMMIT, false, extra,
+          + " P=" + session.protocol() + session.tlsForLog() + " S=" + size + messageIdForLog(facts.messageIdHeader());
+      SessionResponse.Commit commit = new SessionResponse.Commit(envelope, DataCommand.headerBlock(late),
+          t.controls().contains(AclControl.QUEUE) || frozen);
+      return SessionResponse.commit(okReply(id), commit,
           log + (frozen ? "\n" + id + " frozen by ACL" : ""));
     });
   }
