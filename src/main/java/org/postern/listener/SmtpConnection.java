@@ -64,7 +64,10 @@ public final class SmtpConnection {
   private boolean greeted;
   private boolean busy = true;
   private boolean closed;
-  /** The STARTTLS handshake failed: if the client now goes away, that is why (Exim's {@code tls-failed}). */
+  /**
+   * A STARTTLS handshake began and has not succeeded: if the client goes away now, that is why
+   * (Exim's {@code tls-failed}), whether the failure or the close is seen first.
+   */
   private boolean tlsFailed;
   private boolean paused;
   private SpoolWriter writer;
@@ -397,6 +400,7 @@ public final class SmtpConnection {
     decoder.discardBuffered();
     flush();
     busy = true;
+    tlsFailed = true;
     channel.startTls(Buffer.buffer(reply)).onComplete(r -> {
       if (closed) {
         return;
@@ -404,16 +408,17 @@ public final class SmtpConnection {
       if (r.failed()) {
         boolean unavailable = r.cause().getMessage() != null && r.cause().getMessage().contains("unavailable");
         if (unavailable) {
+          tlsFailed = false;
           resumeWith(TLS_UNAVAILABLE.render());
           return;
         }
         MainLog.write("TLS error on connection from " + hostForLog() + " (handshake failed): "
             + TlsErrors.describe(r.cause()));
-        tlsFailed = true;
         vertx.eventBus().request(session.tls(), SessionTls.failed(id), busOptions)
             .onComplete(x -> resumeWith(null));
         return;
       }
+      tlsFailed = false;
       decoder.discardBuffered();
       vertx.eventBus().request(session.tls(), SessionTls.started(id, r.result()), busOptions).onComplete(x -> {
         if (x.failed()) {
@@ -500,10 +505,11 @@ public final class SmtpConnection {
     long remaining = timeoutNanos - (System.nanoTime() - lastActivity);
     if (remaining <= 0) {
       if (!closed) {
+        CloseReason reason = writer != null ? CloseReason.DATA_TIMEOUT : CloseReason.COMMAND_TIMEOUT;
         MainLog.write("SMTP " + (writer != null ? "data" : "command") + " timeout on connection from " + hostForLog());
         abortMessage();
         write(Replies.TIMEOUT);
-        shutdown(writer != null ? CloseReason.DATA_TIMEOUT : CloseReason.COMMAND_TIMEOUT);
+        shutdown(reason);
       }
       return;
     }

@@ -27,6 +27,7 @@ public final class PosternTestServer implements AutoCloseable {
   private final Map<String, String> options = new LinkedHashMap<>();
   private final java.util.Set<String> left = new java.util.HashSet<>();
   private final Map<String, java.util.function.Supplier<? extends io.vertx.core.Deployable>> replaced = new LinkedHashMap<>();
+  private final Map<String, Integer> instances = new LinkedHashMap<>();
   private Vertx vertx;
   private int smtpPort;
   private boolean shippedMain;
@@ -95,6 +96,12 @@ public final class PosternTestServer implements AutoCloseable {
     return this;
   }
 
+  /** Deploys {@code count} instances of the verticle of verticles.json named {@code verticleClass}. */
+  public PosternTestServer instances(String verticleClass, int count) {
+    instances.put(verticleClass, count);
+    return this;
+  }
+
   /** Replaces conf/passwd. */
   public PosternTestServer users(String... lines) throws IOException {
     Files.writeString(confDir.resolve("passwd"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
@@ -147,6 +154,12 @@ public final class PosternTestServer implements AutoCloseable {
     Path config = writeConfig();
     vertx = Vertx.vertx();
     JsonArray list = VerticleDeployer.read(Path.of("verticles.json"));
+    for (int i = 0; i < list.size(); i++) {
+      Integer count = instances.get(list.getJsonObject(i).getString("name"));
+      if (count != null) {
+        list.getJsonObject(i).put("instances", count);
+      }
+    }
     VerticleDeployer.deploy(vertx, list, config, name -> !left.contains(name), replaced)
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     smtpPort = vertx.sharedData().<String, Integer>getLocalMap(ListenerVerticle.PORTS).get("smtp");
