@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.postern.cli.VerticleDeployer;
 import org.postern.testing.MainLogLines;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient.Reply;
@@ -36,9 +37,7 @@ class CloseReasonTest {
   @BeforeAll
   static void start() throws Exception {
     TestPki pki = TestPki.shared();
-    server = PosternTestServer.create().acl(ACL).withoutOption("acl_smtp_expn").withoutOption("acl_smtp_etrn")
-        .option("acl_smtp_notquit", "acl_notquit")
-        .option("acl_smtp_rcpt", "acl_rcpt")
+    server = withNotQuitAcl()
         .option("smtp_receive_timeout", "2s")
         .option("smtp_max_unknown_commands", "1");
     Path certs = server.root().resolve("certs");
@@ -46,6 +45,13 @@ class CloseReasonTest {
     server.option("tls_certificate", "\"" + files.certificate().toAbsolutePath() + "\"")
         .option("tls_privatekey", "\"" + files.key().toAbsolutePath() + "\"")
         .option("tls_directory", "../tls").option("tls_on_connect_ports", "\"\"").start();
+  }
+
+  /** A server whose notquit ACL logs {@code $reason}, and whose rcpt ACL drops {@code drop@}. */
+  private static PosternTestServer withNotQuitAcl() throws Exception {
+    return PosternTestServer.create().acl(ACL).withoutOption("acl_smtp_expn").withoutOption("acl_smtp_etrn")
+        .option("acl_smtp_notquit", "acl_notquit")
+        .option("acl_smtp_rcpt", "acl_rcpt");
   }
 
   @AfterAll
@@ -137,6 +143,21 @@ class CloseReasonTest {
     assertTrue(c.closedByServer(5000));
     assertEquals("synchronization-error", awaitReason(c));
     c.close();
+  }
+
+  /** A stopping server says 421 to its clients and tells their sessions: signal-exit, as Exim on SIGTERM. */
+  @Test
+  void serverShutdownIsSignalExit() throws Exception {
+    try (PosternTestServer stopping = withNotQuitAcl().start()) {
+      TlsSmtp c = TlsSmtp.connect(stopping.port());
+      c.ehlo("client.test.example");
+      VerticleDeployer.undeploy(stopping.vertx()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Reply bye = c.reply();
+      assertEquals(421, bye.code(), bye.toString());
+      assertEquals("4.3.2", bye.enhanced());
+      assertEquals("signal-exit", awaitReason(c));
+      c.close();
+    }
   }
 
   /** Exim's tls-failed: the handshake after STARTTLS failed and the client went away. */

@@ -26,6 +26,9 @@ import java.util.function.Supplier;
  * what lets a connection find listener, session and ACL instances on its own loop.
  */
 public final class VerticleDeployer {
+  /** Local map of deployment order (0, 1, ...) to deployment id, for {@link #undeploy}. */
+  private static final String DEPLOYED = "postern.deployments";
+
   private VerticleDeployer() {
   }
 
@@ -74,7 +77,29 @@ public final class VerticleDeployer {
       chain = chain.compose(v -> (supplier == null ? vertx.deployVerticle(name, options)
               : vertx.deployVerticle(supplier, options))
           .recover(e -> Future.failedFuture(new IllegalStateException("cannot deploy " + name + ": " + e.getMessage(), e)))
-          .mapEmpty());
+          .map(id -> {
+            var deployed = vertx.sharedData().<Integer, String>getLocalMap(DEPLOYED);
+            deployed.put(deployed.size(), id);
+            return null;
+          }));
+    }
+    return chain;
+  }
+
+  /**
+   * Undeploys what {@link #deploy} deployed, last first, each after the previous one stopped: the
+   * listeners say 421 and tell their sessions (which run the notquit ACL) while the session and ACL
+   * verticles are still there. {@code Vertx.close()} alone stops them all at once.
+   */
+  public static Future<Void> undeploy(Vertx vertx) {
+    var deployed = vertx.sharedData().<Integer, String>getLocalMap(DEPLOYED);
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deployed.size() - 1; i >= 0; i--) {
+      String id = deployed.remove(i);
+      if (id != null) {
+        // One that failed to stop must not keep the others running.
+        chain = chain.compose(v -> vertx.undeploy(id).otherwiseEmpty());
+      }
     }
     return chain;
   }

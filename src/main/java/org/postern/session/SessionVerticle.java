@@ -206,7 +206,8 @@ public final class SessionVerticle extends VerticleBase {
     if (session.authExchange() != null) {
       vertx.eventBus().send(Addresses.AUTH_PREFIX + "cancel", new JsonObject().put("exchange", session.id()));
     }
-    if (body.reason().runsNotQuitAcl()) {
+    // Exim: nothing at all (not even a -bh trace line) without an acl_smtp_notquit.
+    if (body.reason().runsNotQuitAcl() && session.config().aclForStage("notquit") != null) {
       session.check("notquit", session.variables().put("reason", body.reason().wire()))
           .onSuccess(v -> {
             if (v.type() != AclVerdict.Type.ACCEPT && v.logMessage() != null) {

@@ -232,7 +232,8 @@ public final class PosternTestServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     if (vertx != null) {
-      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      VerticleDeployer.undeploy(vertx).eventually(vertx::close).toCompletionStage().toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
     }
     try (Stream<Path> walk = Files.walk(root)) {
       walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
