@@ -12,6 +12,7 @@ import org.postern.bus.InstanceDirectory;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.log.MainLog;
+import org.postern.policy.AclEngine;
 
 import java.util.function.Consumer;
 

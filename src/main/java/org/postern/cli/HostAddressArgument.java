@@ -1,6 +1,6 @@
 package org.postern.cli;
 
-import org.postern.acl.HostList;
+import org.postern.net.IpAddresses;
 
 /**
  * An IP address on the command line with an optional port written Exim's way, after a final dot:
@@ -13,11 +13,11 @@ record HostAddressArgument(String address, int port) {
 
   /** @throws IllegalArgumentException when the text is not an IP address with an optional port */
   static HostAddressArgument parse(String text, int defaultPort) {
-    if (HostList.isIpAddress(text)) {
+    if (IpAddresses.isIpAddress(text)) {
       return new HostAddressArgument(text, defaultPort);
     }
     int dot = text.lastIndexOf('.');
-    if (dot > 0 && HostList.isIpAddress(text.substring(0, dot)) && text.substring(dot + 1).matches("\\d{1,5}")) {
+    if (dot > 0 && IpAddresses.isIpAddress(text.substring(0, dot)) && text.substring(dot + 1).matches("\\d{1,5}")) {
       int port = Integer.parseInt(text.substring(dot + 1));
       if (port <= 65535) {
         return new HostAddressArgument(text.substring(0, dot), port);

@@ -1,6 +1,6 @@
 package org.postern.config;
 
-import org.postern.acl.HostList;
+import org.postern.lists.HostList;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package org.postern.config;
 
-import org.postern.acl.Expansion;
+import org.postern.expand.Expansion;
 
 import java.util.List;
 

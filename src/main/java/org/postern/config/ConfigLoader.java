@@ -1,14 +1,16 @@
 package org.postern.config;
 
-import org.postern.acl.Acl;
-import org.postern.acl.AclLists;
-import org.postern.acl.AclParser;
-import org.postern.acl.AddressList;
-import org.postern.acl.ListFiles;
-import org.postern.acl.LocalPartList;
-import org.postern.acl.DomainList;
-import org.postern.acl.HostList;
+import org.postern.dns.DnsServerAddress;
 import org.postern.dns.DnsSettings;
+import org.postern.expand.VariableNames;
+import org.postern.lists.AddressList;
+import org.postern.lists.DomainList;
+import org.postern.lists.HostList;
+import org.postern.lists.ListFiles;
+import org.postern.lists.LocalPartList;
+import org.postern.net.IpAddresses;
+import org.postern.policy.Acl;
+import org.postern.policy.AclLists;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -146,7 +148,7 @@ public final class ConfigLoader {
 
     boolean queueOnly = main.bool("queue_only", false);
     Duration pluginTimeout = main.duration("acl_plugin_timeout", Duration.ofSeconds(5));
-    DnsSettings dns = DnsSettings.parse(main);
+    DnsSettings dns = dnsSettings(main);
     TlsSettings tls = tlsSettings(main, base, hostLists);
     AuthSettings auth = authSettings(main, base, hostLists);
 
@@ -207,7 +209,7 @@ public final class ConfigLoader {
         throw section.error(name, "expected { address: ..., port: ... }");
       }
       String address = l.string("address", "127.0.0.1");
-      if (!address.equals("*") && !HostList.isIpAddress(address)) {
+      if (!address.equals("*") && !IpAddresses.isIpAddress(address)) {
         throw l.error("address", "expected an IP address or *, got \"" + address + "\"");
       }
       int port = l.integer("port", -1, 0, 65535);
@@ -245,7 +247,7 @@ public final class ConfigLoader {
     String cipherSpec = main.string("tls_require_ciphers", null);
     if (cipherSpec != null) {
       try {
-        ciphers = org.postern.listener.CipherNames.toJsse(cipherSpec,
+        ciphers = org.postern.tls.CipherNames.toJsse(cipherSpec,
             java.util.Set.of(supported.getCipherSuites()));
       } catch (IllegalArgumentException e) {
         throw main.error("tls_require_ciphers", e.getMessage());
@@ -283,6 +285,37 @@ public final class ConfigLoader {
         ca == null ? null : base.resolve(ca).normalize(), ciphers, List.copyOf(protocols),
         java.util.Set.copyOf(onConnect), base.resolve(main.string("tls_directory", "../data/tls")).normalize(),
         handshake);
+  }
+
+  /** Reads {@code dns_servers}, {@code dns_timeout} and {@code dns_retry} from postern.yaml. */
+  private static DnsSettings dnsSettings(YamlSection main) throws ConfigException {
+    List<DnsServerAddress> servers = new ArrayList<>();
+    List<String> items = main.list("dns_servers", null);
+    if (items == null) {
+      servers.addAll(DnsSettings.systemServers());
+    } else {
+      for (String item : items) {
+        for (String part : item.split("\\s*,\\s*|\\s+")) {
+          if (part.isEmpty()) {
+            continue;
+          }
+          try {
+            servers.add(DnsServerAddress.parse(part));
+          } catch (IllegalArgumentException e) {
+            throw main.error("dns_servers", e.getMessage());
+          }
+        }
+      }
+      if (servers.isEmpty()) {
+        throw main.error("dns_servers", "no name server given");
+      }
+    }
+    Duration timeout = main.duration("dns_timeout", DnsSettings.DEFAULT_TIMEOUT);
+    if (timeout.isZero()) {
+      throw main.error("dns_timeout", "must be longer than 0s");
+    }
+    int retry = main.integer("dns_retry", DnsSettings.DEFAULT_RETRY, 1, 10);
+    return new DnsSettings(servers, timeout, retry);
   }
 
   private static AuthSettings authSettings(YamlSection main, Path base, Map<String, HostList> hostLists)
@@ -356,13 +389,13 @@ public final class ConfigLoader {
     return new AuthSettings(advertise, List.copyOf(authenticators), maxFailures, delay, perHost, window, properties);
   }
 
-  private static org.postern.acl.Expansion expansion(YamlSection s, String option) throws ConfigException {
+  private static org.postern.expand.Expansion expansion(YamlSection s, String option) throws ConfigException {
     String text = s.string(option, null);
     if (text == null) {
       return null;
     }
     try {
-      return org.postern.acl.Expansion.parse(text, VariableNames::isKnown);
+      return org.postern.expand.Expansion.parse(text, VariableNames::isKnown);
     } catch (IllegalArgumentException e) {
       throw s.error(option, e.getMessage());
     }

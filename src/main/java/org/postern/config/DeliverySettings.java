@@ -1,9 +1,8 @@
 package org.postern.config;
 
-import org.postern.acl.DomainList;
-import org.postern.acl.HostList;
-import org.postern.delivery.smtp.SmtpTransportOptions;
-import org.postern.queue.RetryRules;
+import org.postern.expand.EximTime;
+import org.postern.lists.DomainList;
+import org.postern.lists.HostList;
 import org.yaml.snakeyaml.nodes.Node;
 
 import java.nio.file.Path;

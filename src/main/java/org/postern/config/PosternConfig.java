@@ -1,9 +1,10 @@
 package org.postern.config;
 
-import org.postern.acl.Acl;
-import org.postern.acl.DomainList;
-import org.postern.acl.HostList;
 import org.postern.dns.DnsSettings;
+import org.postern.lists.DomainList;
+import org.postern.lists.HostList;
+import org.postern.policy.Acl;
+import org.postern.policy.AclSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,17 +48,22 @@ public record PosternConfig(
     TlsSettings tls,
     AuthSettings auth,
     DnsSettings dns,
-    Map<String, org.postern.acl.AddressList> addressLists,
-    Map<String, org.postern.acl.LocalPartList> localPartLists,
+    Map<String, org.postern.lists.AddressList> addressLists,
+    Map<String, org.postern.lists.LocalPartList> localPartLists,
     Map<Path, String> listFiles,
-    DeliverySettings delivery) {
+    DeliverySettings delivery) implements AclSettings {
 
   /** SMTP stages that may name an ACL with {@code acl_smtp_<stage>}. */
   public static final List<String> STAGES = List.of("connect", "helo", "mail", "rcpt", "predata", "mime", "data",
       "vrfy", "expn", "etrn", "quit", "notquit", "starttls", "auth");
 
-  /** The name of the ACL for a stage, or null when the stage has none. */
+  @Override
   public String aclForStage(String stage) {
     return aclStages.get(stage);
+  }
+
+  @Override
+  public boolean localPartExists(String localPart) {
+    return users.exists(localPart);
   }
 }

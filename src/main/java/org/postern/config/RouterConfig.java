@@ -1,7 +1,7 @@
 package org.postern.config;
 
-import org.postern.acl.DomainList;
-import org.postern.acl.HostList;
+import org.postern.lists.DomainList;
+import org.postern.net.IpAddresses;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -117,7 +117,7 @@ public record RouterConfig(String name, Driver driver, DomainList domains, Strin
         }
         host.append(list, i + 1, close);
         i = close + 1;
-        if (!HostList.isIpAddress(host.toString())) {
+        if (!IpAddresses.isIpAddress(host.toString())) {
           throw new IllegalArgumentException("not an IP address in brackets: \"" + host + "\"");
         }
       } else {
@@ -143,7 +143,7 @@ public record RouterConfig(String name, Driver driver, DomainList domains, Strin
       }
       i++;
       String name = host.toString().strip();
-      if (!HostList.isIpAddress(name) && !name.matches("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")) {
+      if (!IpAddresses.isIpAddress(name) && !name.matches("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")) {
         throw new IllegalArgumentException("not a host name or IP address: \"" + name + "\" in host list \"" + list
             + "\"");
       }

@@ -17,7 +17,7 @@ import org.postern.delivery.smtp.OutboundMessage;
 import org.postern.delivery.smtp.RecipientResult;
 import org.postern.delivery.smtp.RemoteHost;
 import org.postern.delivery.smtp.SmtpClientConnection;
-import org.postern.delivery.smtp.SmtpTransportOptions;
+import org.postern.config.SmtpTransportOptions;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package org.postern.dns;
 
-import org.postern.acl.HostList;
+import org.postern.net.IpAddresses;
 
 /**
  * One name server to ask: an IP address and a UDP port. Written in {@code dns_servers} as
@@ -10,7 +10,7 @@ public record DnsServerAddress(String host, int port) {
   public static final int DNS_PORT = 53;
 
   public DnsServerAddress {
-    if (!HostList.isIpAddress(host)) {
+    if (!IpAddresses.isIpAddress(host)) {
       throw new IllegalArgumentException("not an IP address: \"" + host + "\"");
     }
     if (port < 1 || port > 65535) {

@@ -1,8 +1,5 @@
 package org.postern.dns;
 
-import org.postern.config.ConfigException;
-import org.postern.config.YamlSection;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,35 +51,9 @@ public record DnsSettings(List<DnsServerAddress> servers, Duration timeout, int 
     return timeout.plus(GUARD_SLACK).multipliedBy(attempts());
   }
 
-  /** Reads {@code dns_servers}, {@code dns_timeout} and {@code dns_retry} from postern.yaml. */
-  public static DnsSettings parse(YamlSection main) throws ConfigException {
-    List<DnsServerAddress> servers = new ArrayList<>();
-    List<String> items = main.list("dns_servers", null);
-    if (items == null) {
-      servers.addAll(SystemNameServers.LIST);
-    } else {
-      for (String item : items) {
-        for (String part : item.split("\\s*,\\s*|\\s+")) {
-          if (part.isEmpty()) {
-            continue;
-          }
-          try {
-            servers.add(DnsServerAddress.parse(part));
-          } catch (IllegalArgumentException e) {
-            throw main.error("dns_servers", e.getMessage());
-          }
-        }
-      }
-      if (servers.isEmpty()) {
-        throw main.error("dns_servers", "no name server given");
-      }
-    }
-    Duration timeout = main.duration("dns_timeout", DEFAULT_TIMEOUT);
-    if (timeout.isZero()) {
-      throw main.error("dns_timeout", "must be longer than 0s");
-    }
-    int retry = main.integer("dns_retry", DEFAULT_RETRY, 1, 10);
-    return new DnsSettings(servers, timeout, retry);
+  /** The name servers of /etc/resolv.conf, read once per JVM; 127.0.0.1:53 when it names none. */
+  public static List<DnsServerAddress> systemServers() {
+    return SystemNameServers.LIST;
   }
 
   /**

@@ -17,6 +17,7 @@ import org.postern.config.PosternConfig;
 import org.postern.log.MainLog;
 import org.postern.smtp.Replies;
 import org.postern.spool.Spool;
+import org.postern.tls.TlsFacts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

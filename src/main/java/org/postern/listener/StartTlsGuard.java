@@ -14,24 +14,15 @@ import io.netty.util.ReferenceCountUtil;
  */
 final class StartTlsGuard extends ChannelInboundHandlerAdapter {
   static final String NAME = "postern-starttls-guard";
-  private long dropped;
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (ctx.pipeline().get(SslHandler.class) == null) {
       // Not yet encrypted: plaintext injected after STARTTLS. Never let it reach the session.
-      if (msg instanceof io.netty.buffer.ByteBuf buf) {
-        dropped += buf.readableBytes();
-      }
       ReferenceCountUtil.release(msg);
       return;
     }
     ctx.pipeline().remove(this);
     ctx.fireChannelRead(msg);
-  }
-
-  /** Plaintext bytes discarded. */
-  long dropped() {
-    return dropped;
   }
 }

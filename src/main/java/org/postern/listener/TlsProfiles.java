@@ -7,6 +7,8 @@ import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.ServerSSLOptions;
 import io.vertx.core.net.TrustOptions;
 import org.postern.config.TlsSettings;
+import org.postern.tls.ClientCertificateTrustManager;
+import org.postern.tls.TlsCredentials;
 
 import javax.net.ssl.X509TrustManager;
 import java.util.LinkedHashSet;

@@ -6,6 +6,7 @@ import org.postern.bus.Addresses;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.config.TlsSettings;
+import org.postern.tls.TlsCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

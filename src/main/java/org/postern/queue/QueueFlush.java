@@ -11,15 +11,8 @@ public final class QueueFlush {
   private QueueFlush() {
   }
 
-  /**
-   * How many deliveries the queue started. A queue that answers {@code started: true} without a
-   * count (before the counting one) is taken to have started something.
-   */
+  /** How many deliveries the queue started; 0 for a reply without the count. */
   public static int started(JsonObject reply) {
-    Object started = reply == null ? null : reply.getValue("started");
-    if (started instanceof Number n) {
-      return n.intValue();
-    }
-    return Boolean.TRUE.equals(started) ? 1 : 0;
+    return reply == null || !(reply.getValue("started") instanceof Number n) ? 0 : n.intValue();
   }
 }

@@ -1,15 +1,15 @@
 package org.postern.queue;
 
 import io.vertx.core.Future;
-import org.postern.acl.HostList;
 import org.postern.config.PosternConfig;
 import org.postern.config.RouterConfig;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.delivery.smtp.RemoteHost;
-import org.postern.delivery.smtp.SmtpTransportOptions;
 import org.postern.dns.DnsResolver;
 import org.postern.dns.DnsSettings;
 import org.postern.dns.DnsTemporaryFailure;
 import org.postern.dns.MailExchanger;
+import org.postern.net.IpAddresses;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -155,7 +155,7 @@ final class RemoteRouter {
 
   /** A name's IPv4 then IPv6 addresses; an IP address as it is. */
   private static Future<List<RemoteHost>> addresses(DnsResolver dns, String host, int port) {
-    if (HostList.isIpAddress(host)) {
+    if (IpAddresses.isIpAddress(host)) {
       return Future.succeededFuture(List.of(new RemoteHost(null, host, port)));
     }
     Future<List<String>> a = dns.lookupA(host);

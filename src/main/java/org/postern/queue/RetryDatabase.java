@@ -1,6 +1,9 @@
 package org.postern.queue;
 
 import io.vertx.core.json.JsonObject;
+import org.postern.config.RetryError;
+import org.postern.config.RetryRule;
+import org.postern.config.RetrySchedule;
 import org.postern.spool.DirectorySync;
 import org.postern.spool.DurableFile;
 import org.slf4j.Logger;

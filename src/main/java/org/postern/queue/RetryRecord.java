@@ -1,5 +1,7 @@
 package org.postern.queue;
 
+import org.postern.config.RetryError;
+
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;

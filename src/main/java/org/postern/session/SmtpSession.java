@@ -218,7 +218,7 @@ public final class SmtpSession {
         Object v = vars.getValue(name);
         return v == null ? null : String.valueOf(v);
       });
-    } catch (org.postern.acl.ExpansionException e) {
+    } catch (org.postern.expand.ExpansionException e) {
       return false;
     }
   }
@@ -338,7 +338,7 @@ public final class SmtpSession {
       transaction.addedHeaders().addAll(effects.headers());
     }
     for (String control : effects.controls()) {
-      if (org.postern.acl.AclControl.parse(control) == org.postern.acl.AclControl.NO_PIPELINING) {
+      if (org.postern.policy.AclControl.parse(control) == org.postern.policy.AclControl.NO_PIPELINING) {
         noPipelining = true;
       } else if (messageStage) {
         applyControl(control, transaction);
@@ -350,10 +350,10 @@ public final class SmtpSession {
   }
 
   private static void applyControl(String control, Transaction t) {
-    org.postern.acl.AclControl c = org.postern.acl.AclControl.parse(control);
+    org.postern.policy.AclControl c = org.postern.policy.AclControl.parse(control);
     t.controls().add(c);
-    if (c == org.postern.acl.AclControl.SUBMISSION) {
-      t.submissionDomain(org.postern.acl.AclControl.option(control, "domain"));
+    if (c == org.postern.policy.AclControl.SUBMISSION) {
+      t.submissionDomain(org.postern.policy.AclControl.option(control, "domain"));
     }
   }
 

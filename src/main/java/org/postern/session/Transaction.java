@@ -18,7 +18,7 @@ final class Transaction {
   private String messageId;
   private String authenticatedSender;
   private final List<String> addedHeaders = new ArrayList<>();
-  private final java.util.Set<org.postern.acl.AclControl> controls = java.util.EnumSet.noneOf(org.postern.acl.AclControl.class);
+  private final java.util.Set<org.postern.policy.AclControl> controls = java.util.EnumSet.noneOf(org.postern.policy.AclControl.class);
   private String submissionDomain;
 
   boolean hasSender() {
@@ -79,7 +79,7 @@ final class Transaction {
   }
 
   /** Controls ({@code control = queue}, ...) that apply to this message. */
-  java.util.Set<org.postern.acl.AclControl> controls() {
+  java.util.Set<org.postern.policy.AclControl> controls() {
     return controls;
   }
 

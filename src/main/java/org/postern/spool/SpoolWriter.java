@@ -40,11 +40,6 @@ public final class SpoolWriter {
     return id;
   }
 
-  /** Bytes accepted so far (including the Received header). */
-  public long size() {
-    return size;
-  }
-
   /** Writes Postern's own header lines, before any content: late headers go right after them. */
   public void writePrefix(Buffer bytes) {
     prefixLength = bytes.length();
@@ -77,15 +72,9 @@ public final class SpoolWriter {
   /**
    * Writes what is left, fsyncs the content, then commits the envelope (fsync, rename, directory
    * fsync). Succeeds only once the message is durable: then, and only then, may 250 be sent.
-   */
-  public Future<Void> commit(Envelope envelope) {
-    return commit(envelope, Buffer.buffer());
-  }
-
-  /**
-   * As {@link #commit(Envelope)}, first inserting {@code lateHeaders} (header lines that the data
-   * ACL added, each ending in CRLF) after Postern's own header lines. A message still in memory
-   * takes them for free; a spilled one is rewritten once, before the fsync.
+   * {@code lateHeaders} (header lines that the data ACL added, each ending in CRLF; may be empty)
+   * go in first, after Postern's own header lines. A message still in memory takes them for free;
+   * a spilled one is rewritten once, before the fsync.
    */
   public Future<Void> commit(Envelope envelope, Buffer lateHeaders) {
     Buffer last = pending;

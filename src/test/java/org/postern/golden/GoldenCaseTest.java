@@ -77,7 +77,7 @@ class GoldenCaseTest {
   @Test
   void transcriptKeepsRepliesThenTraceAndAclLogLines() {
     List<String> t = GoldenTranscript.of("220 hi\r\n250 ok\r\n",
-        "JVM noise\n>>> rcpt ACL (x): accept\n2026-11-28 20:40:53 INFO  o.p.acl.AclEngine: x line 2: warn: hello\n"
+        "JVM noise\n>>> rcpt ACL (x): accept\n2026-11-28 20:40:53 INFO  o.p.policy.AclEngine: x line 2: warn: hello\n"
             + "2026-11-28 20:40:53 INFO  o.p.c.ConfigVerticle: other\n");
     assertEquals(List.of("220 hi", "250 ok", "--- trace", ">>> rcpt ACL (x): accept", "LOG: x line 2: warn: hello"), t);
   }

@@ -22,7 +22,7 @@ final class GoldenTranscript {
    * log writes, since it is the only visible effect of a warn rule.
    */
   private static final Pattern ACL_LOG =
-      Pattern.compile("\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} [A-Z]+ +o\\.p\\.acl\\.AclEngine: (.*)");
+      Pattern.compile("\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} [A-Z]+ +o\\.p\\.policy\\.AclEngine: (.*)");
 
   /** A volatile part and what it becomes. */
   private record Rule(Pattern pattern, String replacement) {

@@ -1,5 +1,10 @@
 package org.postern.queue;
 
+import org.postern.config.RetryError;
+import org.postern.config.RetryRule;
+import org.postern.config.RetryRules;
+import org.postern.config.RetrySchedule;
+
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -7,8 +7,9 @@ import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.TrustOptions;
-import org.postern.listener.TlsCredentials;
-import org.postern.listener.TlsFacts;
+import org.postern.config.SmtpTransportOptions;
+import org.postern.tls.TlsCredentials;
+import org.postern.tls.TlsFacts;
 
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;

@@ -10,6 +10,7 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.internal.net.NetSocketInternal;
 import org.postern.config.ClientAuthenticator;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.smtp.SmtpReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.postern.config.ClientAuthenticator;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.config.YamlSection;
 import org.postern.delivery.smtp.RecipientResult.Status;
 import org.postern.testing.ScriptedSmtpServer;

@@ -8,9 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.delivery.smtp.RecipientResult.Status;
-import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.ScriptedSmtpServer.Step;
+import org.postern.testing.ScriptedSmtpServer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import org.postern.config.ClientAuthenticator;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.config.YamlSection;
 import org.postern.testing.ScriptedSmtpServer;
 

@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.postern.config.ClientAuthenticator;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigLoader;
+import org.postern.config.SmtpTransportOptions;
 import org.postern.config.YamlSection;
 
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,0 @@
-package org.postern.acl;
-
-import java.util.List;
-
-/** A named access control list: its rules in order. */
-public record Acl(String name, List<AclRule> rules) {
-}
