@@ -13,7 +13,7 @@ package org.postern.bus;
  * its whole life, and a session to the ACL instance on its loop.
  */
 public final class Addresses {
-  /** Directory of the session instances ({@link InstanceDirectory}); each serves the five addresses below + {@code .n}. */
+  /** Directory of the session instances ({@link InstanceDirectory}); each serves the five below as {@code .n}. */
   public static final String SESSION = "postern.session";
   /** A new connection: {@link SessionOpen} in, {@link SessionResponse} (greeting after the connect ACL) out. */
   public static final String SESSION_OPEN = "postern.session.open";

@@ -148,7 +148,8 @@ public final class SmtpConnection {
   /** Opens the session (on the session instance of this event loop): connect ACL, then the greeting. */
   public void start() {
     armTimer();
-    session = InstanceDirectory.<SessionAddresses>of(vertx, Addresses.SESSION).forContext(vertx.getOrCreateContext());
+    session = InstanceDirectory.<SessionAddresses>of(vertx, Addresses.SESSION)
+        .forContext(vertx.getOrCreateContext());
     if (session == null) {
       fail(new IllegalStateException("no session verticle is deployed"));
       return;
@@ -285,7 +286,8 @@ public final class SmtpConnection {
   private void endOfData() {
     busy = true;
     SessionData request = new SessionData(id, writer.id(), contentSize, tooBig, decoder.sawBareLf(),
-        decoder.sawBareCr(), headers.value("Message-ID"), headers.text(), mime != null && !tooBig ? mime.parts() : null);
+        decoder.sawBareCr(), headers.value("Message-ID"), headers.text(),
+        mime != null && !tooBig ? mime.parts() : null);
     mime = null;
     request(session.data(), request).onComplete(r -> {
       if (r.failed()) {

@@ -14,6 +14,8 @@ import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.SmtpTestClient.Reply;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,11 +43,20 @@ class SessionInstancesTest {
   /** Vert.x's default event-loop pool: what "auto" deploys. */
   private static final int LOOPS = 2 * Runtime.getRuntime().availableProcessors();
 
-  /** No queue: what the sessions accepted stays in the spool, whose directory the queue would have made. */
+  /**
+   * No queue: what the sessions accepted stays in the spool, whose directory the queue would have
+   * made. A fixed port, because listener instances share a port only when it is not 0: then Vert.x
+   * spreads the connections over all of them, and so over every event loop.
+   */
   private static PosternTestServer server(int sessions, int acls, int listeners) throws Exception {
     PosternTestServer s = PosternTestServer.create();
     java.nio.file.Files.createDirectories(s.spoolInput());
-    return s.without("org.postern.queue.QueueVerticle")
+    int port;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    return s.option("listeners", "{ smtp: { address: 127.0.0.1, port: " + port + " } }")
+        .without("org.postern.queue.QueueVerticle")
         .option("smtp_accept_max_per_host", "0")
         .instances(SessionVerticle.class.getName(), sessions)
         .instances(AclVerticle.class.getName(), acls)
