@@ -28,6 +28,9 @@ class CloseReasonTest {
   private static final String ACL = """
       acl_notquit:
         - accept: { log_message: "notquit [$sender_host_address]:$sender_host_port reason=$reason" }
+      acl_connect:
+        - drop:   { hosts: 127.0.0.3, message: "go away" }
+        - accept: { hosts: "*" }
       acl_rcpt:
         - drop:   { local_parts: drop, message: "dropped" }
         - accept: { domains: +local_domains }
@@ -47,10 +50,11 @@ class CloseReasonTest {
         .option("tls_directory", "../tls").option("tls_on_connect_ports", "\"\"").start();
   }
 
-  /** A server whose notquit ACL logs {@code $reason}, and whose rcpt ACL drops {@code drop@}. */
+  /** A server whose notquit ACL logs {@code $reason}, whose connect ACL drops 127.0.0.3 and rcpt ACL {@code drop@}. */
   private static PosternTestServer withNotQuitAcl() throws Exception {
     return PosternTestServer.create().acl(ACL).withoutOption("acl_smtp_expn").withoutOption("acl_smtp_etrn")
         .option("acl_smtp_notquit", "acl_notquit")
+        .option("acl_smtp_connect", "acl_connect")
         .option("acl_smtp_rcpt", "acl_rcpt");
   }
 
@@ -61,8 +65,13 @@ class CloseReasonTest {
     }
   }
 
-  private static String awaitReason(TlsSmtp c) throws Exception {
-    String line = MainLogLines.await(15_000, "notquit [127.0.0.1]:" + c.localPort() + " reason=");
+  /** The client's end as the notquit ACL logs it; taken while the socket is open. */
+  private static String where(TlsSmtp c) {
+    return "[" + c.rawSocket().getLocalAddress().getHostAddress() + "]:" + c.localPort();
+  }
+
+  private static String awaitReason(String where) throws Exception {
+    String line = MainLogLines.await(15_000, "notquit " + where + " reason=");
     return line.substring(line.indexOf("reason=") + "reason=".length()).strip();
   }
 
@@ -70,8 +79,9 @@ class CloseReasonTest {
   void clientGoneWithoutQuitIsConnectionLost() throws Exception {
     TlsSmtp c = TlsSmtp.connect(server.port());
     c.ehlo("client.test.example");
+    String where = where(c);
     c.close();
-    assertEquals("connection-lost", awaitReason(c));
+    assertEquals("connection-lost", awaitReason(where));
   }
 
   @Test
@@ -82,8 +92,9 @@ class CloseReasonTest {
     assertEquals(250, c.command("RCPT TO:<alice@test.example>").code());
     assertEquals(354, c.command("DATA").code());
     c.send("Subject: half\r\n\r\nno final dot");
+    String where = where(c);
     c.close();
-    assertEquals("connection-lost", awaitReason(c));
+    assertEquals("connection-lost", awaitReason(where));
   }
 
   @Test
@@ -92,7 +103,7 @@ class CloseReasonTest {
     c.ehlo("client.test.example");
     Reply bye = c.reply();
     assertEquals(421, bye.code(), bye.toString());
-    assertEquals("command-timeout", awaitReason(c));
+    assertEquals("command-timeout", awaitReason(where(c)));
     c.close();
   }
 
@@ -106,7 +117,7 @@ class CloseReasonTest {
     c.send("Subject: stalled\r\n\r\n");
     Reply bye = c.reply();
     assertEquals(421, bye.code(), bye.toString());
-    assertEquals("data-timeout", awaitReason(c));
+    assertEquals("data-timeout", awaitReason(where(c)));
     c.close();
   }
 
@@ -118,7 +129,18 @@ class CloseReasonTest {
     Reply r = c.command("RCPT TO:<drop@test.example>");
     assertEquals(550, r.code(), r.toString());
     assertTrue(c.closedByServer(5000), "drop closes the connection");
-    assertEquals("acl-drop", awaitReason(c));
+    assertEquals("acl-drop", awaitReason(where(c)));
+    c.close();
+  }
+
+  /** Exim runs the notquit ACL after a drop at connect too (not after a deny there). */
+  @Test
+  void dropAtConnectIsAclDrop() throws Exception {
+    TlsSmtp c = TlsSmtp.open("127.0.0.3", server.port());
+    Reply r = c.reply();
+    assertEquals(554, r.code(), r.toString());
+    assertTrue(c.closedByServer(5000), "drop closes the connection");
+    assertEquals("acl-drop", awaitReason(where(c)));
     c.close();
   }
 
@@ -129,7 +151,7 @@ class CloseReasonTest {
     Reply r = c.command("XYZZY");
     assertEquals(421, r.code(), r.toString());
     assertTrue(c.closedByServer(5000));
-    assertEquals("bad-commands", awaitReason(c));
+    assertEquals("bad-commands", awaitReason(where(c)));
     c.close();
   }
 
@@ -141,7 +163,7 @@ class CloseReasonTest {
     Reply r = c.reply();
     assertEquals(554, r.code(), r.toString());
     assertTrue(c.closedByServer(5000));
-    assertEquals("synchronization-error", awaitReason(c));
+    assertEquals("synchronization-error", awaitReason(where(c)));
     c.close();
   }
 
@@ -155,7 +177,7 @@ class CloseReasonTest {
       Reply bye = c.reply();
       assertEquals(421, bye.code(), bye.toString());
       assertEquals("4.3.2", bye.enhanced());
-      assertEquals("signal-exit", awaitReason(c));
+      assertEquals("signal-exit", awaitReason(where(c)));
       c.close();
     }
   }
@@ -167,7 +189,8 @@ class CloseReasonTest {
     c.ehlo("client.test.example");
     assertEquals(220, c.command("STARTTLS").code());
     c.sendPlaintext("this is not a TLS ClientHello\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    String where = where(c);
     c.close();
-    assertEquals("tls-failed", awaitReason(c));
+    assertEquals("tls-failed", awaitReason(where));
   }
 }
