@@ -232,8 +232,13 @@ public final class PosternTestServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     if (vertx != null) {
-      VerticleDeployer.undeploy(vertx).eventually(vertx::close).toCompletionStage().toCompletableFuture()
-          .get(30, TimeUnit.SECONDS);
+      try {
+        // Last first, as the daemon stops; a test may have closed this Vert.x itself already.
+        VerticleDeployer.undeploy(vertx).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+        // Nothing left to undeploy in order.
+      }
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
     try (Stream<Path> walk = Files.walk(root)) {
       walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
