@@ -3,22 +3,32 @@ package org.postern.bus;
 /**
  * Event-bus addresses of Postern's verticles. A plugin is a verticle that consumes one of these
  * (or a new {@code postern.acl.condition.*}, {@code postern.auth.*} or {@code postern.deliver.*}
- * address that the configuration refers to). A message body is a {@link BusRecord} of this package
- * (node-local traffic, through {@link BusCodecs}) or its JSON form (cluster-wide and plugin-facing
- * traffic, {@code docs/plugins.md}).
+ * address that the configuration refers to). The session, ACL, enqueue and delivery records of this package travel
+ * node-locally by reference ({@link BusCodecs}); everything a plugin may serve or a cluster carries
+ * is JSON, with its schema in {@code docs/plugins.md}.
+ *
+ * <p>The session and ACL verticles run one instance per event loop. Each instance also consumes
+ * its own copy of its addresses, {@link #ofInstance(String, int) address.n}, listed in an
+ * {@link InstanceDirectory}: a connection talks to the session instance on its own event loop for
+ * its whole life, and a session to the ACL instance on its loop.
  */
 public final class Addresses {
-  /** A new connection: connection facts in, greeting reply (after the connect ACL) out. */
+  /** Directory of the session instances ({@link InstanceDirectory}); each serves the five below as {@code .n}. */
+  public static final String SESSION = "postern.session";
+  /** A new connection: {@link SessionOpen} in, {@link SessionResponse} (greeting after the connect ACL) out. */
   public static final String SESSION_OPEN = "postern.session.open";
-  /** One command line of a session: reply text and the action the listener must take. */
+  /** One command line: {@link SessionCommand} in, {@link SessionResponse} (reply and action) out. */
   public static final String SESSION_COMMAND = "postern.session.command";
-  /** End of DATA: the spooled message's facts in, final reply and envelope to commit out. */
+  /** End of DATA: {@link SessionData} in, {@link SessionResponse} (commit, abort or discard) out. */
   public static final String SESSION_DATA = "postern.session.data";
-  /** STARTTLS finished: {@code {id, tls: facts}} or {@code {id, failed: true}}; the session resets to the greeting. */
+  /** STARTTLS finished: {@link SessionTls} in, {@link Ack} out; the session resets to the greeting. */
   public static final String SESSION_TLS = "postern.session.tls";
-  /** The connection is gone (QUIT or not); the session forgets its state. Fire and forget. */
+  /** The connection is gone: {@link SessionClose} (with its reason), sent, never answered. */
   public static final String SESSION_CLOSE = "postern.session.close";
-  /** ACL evaluation: {@code {stage, variables}} in, {@code AclVerdict} JSON out. */
+  /**
+   * ACL evaluation: {@link AclCheck} in, {@link AclVerdict} out; on this plain address in JSON,
+   * on an instance's {@code postern.acl.check.n} by reference.
+   */
   public static final String ACL_CHECK = "postern.acl.check";
   /** Prefix of plugin ACL conditions: {@code postern.acl.condition.<name>}. */
   public static final String ACL_CONDITION_PREFIX = "postern.acl.condition.";
@@ -44,5 +54,10 @@ public final class Addresses {
   public static final String CONFIG_RELOAD = "postern.config.reload";
 
   private Addresses() {
+  }
+
+  /** The address of instance {@code n} of the verticle that serves {@code address}: {@code address.n}. */
+  public static String ofInstance(String address, int n) {
+    return address + "." + n;
   }
 }

@@ -5,7 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
+import org.postern.bus.SessionOpen;
 import org.postern.config.PosternConfig;
 import org.postern.listener.SmtpChannel;
 import org.postern.listener.SmtpConnection;
@@ -26,9 +26,10 @@ import java.util.function.Consumer;
  * ({@code $sender_host_address} is empty, the protocol is {@code local-esmtp}).
  */
 final class LocalSmtp {
+  private static final String SESSION_ID = "local-" + ProcessHandle.current().pid();
   private final Vertx vertx;
   private final PosternConfig config;
-  private JsonObject hostCheck;
+  private SessionOpen hostCheck;
 
   LocalSmtp(Vertx vertx, PosternConfig config) {
     this.vertx = vertx;
@@ -37,12 +38,7 @@ final class LocalSmtp {
 
   /** Exim's {@code -bh}: the session is from this address, ACL decisions are traced, nothing is kept. */
   LocalSmtp hostCheck(String address, int port, String interfaceAddress, int interfacePort, String hostName) {
-    this.hostCheck = new JsonObject().put("remote_address", address).put("remote_port", port)
-        .put("local_address", interfaceAddress).put("local_port", interfacePort).put("listener", "smtp")
-        .put("host_check", true);
-    if (hostName != null) {
-      hostCheck.put("remote_name", hostName);
-    }
+    this.hostCheck = SessionOpen.hostCheck(SESSION_ID, address, port, interfaceAddress, interfacePort, hostName);
     return this;
   }
 
@@ -60,10 +56,7 @@ final class LocalSmtp {
     Promise<SmtpConnection> done = Promise.promise();
     context.runOnContext(v -> {
       SpoolContext spool = SpoolContext.of(vertx, new Spool(config.spoolDirectory()));
-      JsonObject facts = hostCheck == null
-          ? new JsonObject().put("remote_address", "").put("local", true).put("batch", batch)
-              .put("listener", batch ? "bsmtp" : "stdio")
-          : hostCheck.copy();
+      SessionOpen facts = hostCheck == null ? SessionOpen.local(SESSION_ID, batch) : hostCheck;
       StdinReader[] reader = new StdinReader[1];
       SmtpConnection[] self = new SmtpConnection[1];
       SmtpChannel channel = new SmtpChannel() {
@@ -87,8 +80,7 @@ final class LocalSmtp {
           reader[0].resume();
         }
       };
-      SmtpConnection connection = new SmtpConnection(vertx, channel, "local-" + ProcessHandle.current().pid(),
-          facts, spool, config, true);
+      SmtpConnection connection = new SmtpConnection(vertx, channel, facts, spool, config, true);
       self[0] = connection;
       connection.flushEachReply(batch);
       reader[0] = new StdinReader(in, context, connection::received, connection::endOfInput);

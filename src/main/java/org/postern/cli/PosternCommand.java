@@ -378,7 +378,7 @@ public final class PosternCommand implements Callable<Integer> {
         .info("listening for SMTP ({}) on {}:{}", l.name(), l.address(), ports.getOrDefault(l.name(), l.port())));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        vertx.close().toCompletionStage().toCompletableFuture().get();
+        VerticleDeployer.undeploy(vertx).eventually(vertx::close).toCompletionStage().toCompletableFuture().get();
       } catch (Exception ignored) {
         // Exiting anyway.
       }

@@ -1,9 +1,11 @@
 package org.postern.cli;
 
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -19,9 +21,14 @@ import java.util.function.Supplier;
 /**
  * Deploys what {@code verticles.json} lists, in order, each after the previous one started: that is
  * how plugins are added. Entry: {@code {"name": "class", "instances": 2 | "auto", "config": {...}}};
- * every verticle also gets {@code config_file}.
+ * every verticle also gets {@code config_file}. {@code "auto"} is one instance per event loop: Vert.x
+ * hands consecutive instances consecutive event loops, so that many cover every loop, which is
+ * what lets a connection find listener, session and ACL instances on its own loop.
  */
 public final class VerticleDeployer {
+  /** Local map of deployment order (0, 1, ...) to deployment id, for {@link #undeploy}. */
+  private static final String DEPLOYED = "postern.deployments";
+
   private VerticleDeployer() {
   }
 
@@ -62,8 +69,7 @@ public final class VerticleDeployer {
         continue;
       }
       Object instances = entry.getValue("instances", 1);
-      int count = "auto".equals(instances) ? Runtime.getRuntime().availableProcessors()
-          : ((Number) instances).intValue();
+      int count = "auto".equals(instances) ? eventLoops(vertx) : ((Number) instances).intValue();
       JsonObject config = entry.getJsonObject("config", new JsonObject()).copy()
           .put("config_file", configFile.toString());
       DeploymentOptions options = new DeploymentOptions().setInstances(count).setConfig(config);
@@ -71,8 +77,39 @@ public final class VerticleDeployer {
       chain = chain.compose(v -> (supplier == null ? vertx.deployVerticle(name, options)
               : vertx.deployVerticle(supplier, options))
           .recover(e -> Future.failedFuture(new IllegalStateException("cannot deploy " + name + ": " + e.getMessage(), e)))
-          .mapEmpty());
+          .map(id -> {
+            var deployed = vertx.sharedData().<Integer, String>getLocalMap(DEPLOYED);
+            deployed.put(deployed.size(), id);
+            return null;
+          }));
     }
     return chain;
+  }
+
+  /**
+   * Undeploys what {@link #deploy} deployed, last first, each after the previous one stopped: the
+   * listeners say 421 and tell their sessions (which run the notquit ACL) while the session and ACL
+   * verticles are still there. {@code Vertx.close()} alone stops them all at once.
+   */
+  public static Future<Void> undeploy(Vertx vertx) {
+    var deployed = vertx.sharedData().<Integer, String>getLocalMap(DEPLOYED);
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deployed.size() - 1; i >= 0; i--) {
+      String id = deployed.remove(i);
+      if (id != null) {
+        // One that failed to stop must not keep the others running.
+        chain = chain.compose(v -> vertx.undeploy(id).otherwiseEmpty());
+      }
+    }
+    return chain;
+  }
+
+  /** The size of the event-loop pool ({@code VertxOptions.eventLoopPoolSize}, by default twice the cores). */
+  static int eventLoops(Vertx vertx) {
+    int n = 0;
+    for (EventExecutor ignored : ((VertxInternal) vertx).nettyEventLoopGroup()) {
+      n++;
+    }
+    return n;
   }
 }

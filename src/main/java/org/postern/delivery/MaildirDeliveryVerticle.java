@@ -32,7 +32,7 @@ public final class MaildirDeliveryVerticle extends VerticleBase {
   public Future<?> start() {
     config = ConfigHolder.of(vertx);
     workers = vertx.createSharedWorkerExecutor("postern-delivery", 16);
-    BusCodecs.register(vertx, DeliveryRequest.class, DeliveryResult.class);
+    BusCodecs.register(vertx);
     return vertx.eventBus().<DeliveryRequest>localConsumer(ADDRESS, this::deliver).completion();
   }
 

@@ -54,7 +54,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
   public Future<?> start() {
     config = ConfigHolder.of(vertx);
     pool = new IdleConnections(vertx, IDLE_MILLIS);
-    BusCodecs.register(vertx, DeliveryRequest.class, DeliveryResult.class);
+    BusCodecs.register(vertx);
     return vertx.eventBus().<DeliveryRequest>localConsumer(ADDRESS, this::deliver).completion();
   }
 

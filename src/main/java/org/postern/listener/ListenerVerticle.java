@@ -13,6 +13,7 @@ import io.vertx.core.net.SocketAddress;
 import org.postern.bus.BusCodecs;
 import org.postern.bus.EnqueueReply;
 import org.postern.bus.EnqueueRequest;
+import org.postern.bus.SessionOpen;
 import org.postern.config.ConfigHolder;
 import org.postern.config.ListenerConfig;
 import org.postern.config.PosternConfig;
@@ -24,7 +25,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -46,6 +49,8 @@ public final class ListenerVerticle extends VerticleBase {
   private ConnectionLimiter limiter;
   private ConnectionErrorLog errors;
   private SpoolContext spool;
+  /** This instance's open connections, told when the server stops. */
+  private final Set<SmtpConnection> connections = new HashSet<>();
 
   @Override
   public Future<?> start() {
@@ -54,7 +59,7 @@ public final class ListenerVerticle extends VerticleBase {
     errors = ConnectionErrorLog.of(vertx);
     PosternConfig c = config.current();
     spool = SpoolContext.of(vertx, new Spool(c.spoolDirectory()));
-    BusCodecs.register(vertx, EnqueueRequest.class, EnqueueReply.class);
+    BusCodecs.register(vertx);
     List<Future<?>> listening = new ArrayList<>();
     tls = TlsState.of(vertx);
     for (ListenerConfig l : c.listeners()) {
@@ -100,6 +105,8 @@ public final class ListenerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    // Each one says 421 and tells its session why it ends (signal-exit), while the session tier is still up.
+    List.copyOf(connections).forEach(SmtpConnection::serverShutdown);
     List<Future<?>> closing = new ArrayList<>();
     servers.forEach(s -> closing.add(s.close()));
     return Future.all(closing);
@@ -118,14 +125,11 @@ public final class ListenerVerticle extends VerticleBase {
       return;
     }
     SocketAddress local = socket.localAddress();
-    JsonObject facts = new JsonObject()
-        .put("remote_address", host).put("remote_port", remote.port())
-        .put("local_address", local.hostAddress()).put("local_port", local.port())
-        .put("listener", listener.name());
+    JsonObject tlsFacts = null;
     if (onConnect) {
       // The implicit-TLS server asks every client for a certificate when some host needs one;
       // tls_verify_hosts is enforced here, after the handshake.
-      JsonObject tlsFacts = TlsFacts.of(socket);
+      tlsFacts = TlsFacts.of(socket);
       if (c.tls().verifyHosts().matches(host, null) && tlsFacts.getInteger("tls_certificate_verified", 0) != 1) {
         String error = tlsFacts.getString("tls_certificate_error");
         MainLog.write("TLS error on connection from [" + host + "]:" + remote.port()
@@ -133,13 +137,15 @@ public final class ListenerVerticle extends VerticleBase {
         socket.close();
         return;
       }
-      facts.put("tls", tlsFacts);
-    } else if (tls.current() != null) {
-      facts.put("starttls_available", true);
     }
     String id = NODE + "-" + Long.toString(SESSIONS.incrementAndGet(), 36);
-    SmtpConnection connection = new SmtpConnection(vertx, new SocketChannel(socket, tls, host, limiter, config, errors), id, facts, spool, c,
-        false);
+    SessionOpen facts = SessionOpen.network(id, host, remote.port(), local.hostAddress(), local.port(),
+        listener.name(), !onConnect && tls.current() != null, tlsFacts);
+    SmtpConnection connection = new SmtpConnection(vertx,
+        new SocketChannel(socket, tls, host, limiter, config, errors), facts, spool, c, false);
+    connections.add(connection);
+    // The gate releases the connection's limit slots when the channel closes.
+    connection.onClose(() -> connections.remove(connection));
     socket.handler(connection::received);
     socket.closeHandler(v -> connection.disconnected());
     socket.exceptionHandler(e -> connection.disconnected());

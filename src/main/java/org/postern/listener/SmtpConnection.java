@@ -9,6 +9,15 @@ import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclStage;
 import org.postern.bus.Addresses;
 import org.postern.bus.EnqueueRequest;
+import org.postern.bus.CloseReason;
+import org.postern.bus.InstanceDirectory;
+import org.postern.bus.SessionAddresses;
+import org.postern.bus.SessionClose;
+import org.postern.bus.SessionCommand;
+import org.postern.bus.SessionData;
+import org.postern.bus.SessionOpen;
+import org.postern.bus.SessionResponse;
+import org.postern.bus.SessionTls;
 import org.postern.config.PosternConfig;
 import org.postern.log.MainLog;
 import org.postern.smtp.Replies;
@@ -26,7 +35,9 @@ import java.util.List;
  * One SMTP connection's I/O: frames bytes with {@link SmtpLineDecoder}, hands each command to the
  * session state machine over the event bus strictly in order, batches the replies of a pipelined
  * group into one write, streams DATA into the spool and commits it before the 250. It decides no
- * policy: every reply comes from the session.
+ * policy: every reply comes from the session. It talks to one session instance for its whole life,
+ * the one on its own event loop when there is one ({@link InstanceDirectory}), and tells it at the
+ * end why the connection closed.
  */
 public final class SmtpConnection {
   private static final Logger LOG = LoggerFactory.getLogger(SmtpConnection.class);
@@ -36,7 +47,7 @@ public final class SmtpConnection {
 
   private final Vertx vertx;
   private final SmtpChannel channel;
-  private final JsonObject facts;
+  private final SessionOpen facts;
   private final SpoolContext spool;
   private final PosternConfig config;
   /** Finds the MIME parts while DATA streams, when a MIME ACL will want them. */
@@ -47,13 +58,19 @@ public final class SmtpConnection {
   private final SmtpLineDecoder decoder;
   private final DeliveryOptions busOptions = new DeliveryOptions().setLocalOnly(true).setSendTimeout(120_000);
   private final String id;
+  /** The session instance's addresses, chosen at {@link #start()}. */
+  private SessionAddresses session;
   private final List<Future<?>> deliveries;
   /** Replies not yet written; null while there are none (most of a connection's life). */
   private Buffer output;
   private boolean greeted;
   private boolean busy = true;
   private boolean closed;
-  private boolean quit;
+  /**
+   * A STARTTLS handshake began and has not succeeded: if the client goes away now, that is why
+   * (Exim's {@code tls-failed}), whether the failure or the close is seen first.
+   */
+  private boolean tlsFailed;
   private boolean paused;
   private SpoolWriter writer;
   private HeaderSection headers;
@@ -75,21 +92,20 @@ public final class SmtpConnection {
   private String lastCommand = "";
 
   /**
-   * @param facts connection facts for the session: {@code remote_address}, {@code remote_port},
-   *              {@code local_address}, {@code local_port}, {@code listener}, {@code local}, {@code batch}
+   * @param facts the connection facts the session opens with
    * @param trackDeliveries keep the first delivery attempt of each committed message, for
    *                        {@code -bs}/{@code -bS} to wait on before exiting
    */
-  public SmtpConnection(Vertx vertx, SmtpChannel channel, String id, JsonObject facts, SpoolContext spool,
+  public SmtpConnection(Vertx vertx, SmtpChannel channel, SessionOpen facts, SpoolContext spool,
                         PosternConfig config, boolean trackDeliveries) {
     this.vertx = vertx;
     this.channel = channel;
-    this.id = id;
-    this.facts = facts.copy().put("id", id);
+    this.id = facts.id();
+    this.facts = facts;
     this.spool = spool;
     this.config = config;
-    this.hostCheck = facts.getBoolean("host_check", false);
-    this.enforceSync = config.smtpEnforceSync() && !facts.getBoolean("local", false) && !hostCheck;
+    this.hostCheck = facts.hostCheck();
+    this.enforceSync = config.smtpEnforceSync() && !facts.local() && !hostCheck;
     this.decoder = new SmtpLineDecoder(config.commandLineMax());
     this.deliveries = trackDeliveries ? new ArrayList<>() : null;
   }
@@ -118,9 +134,18 @@ public final class SmtpConnection {
     return writer != null;
   }
 
-  /** Ends the session from the outside (e.g. {@code -bS} stops at its first error). */
+  /** Ends the session from the outside: {@code -bS} stops at its first error. */
   public void stop() {
-    shutdown(false);
+    shutdown(CloseReason.BATCH_ERROR);
+  }
+
+  /** The server is shutting down: 421 and close (Exim's answer to SIGTERM). */
+  public void serverShutdown() {
+    if (!closed) {
+      abortMessage();
+      write(Replies.SERVICE_SHUTDOWN);
+      shutdown(CloseReason.SIGNAL_EXIT);
+    }
   }
 
   /** First delivery attempts of the messages this connection committed (when tracked). */
@@ -128,10 +153,16 @@ public final class SmtpConnection {
     return deliveries == null ? List.of() : deliveries;
   }
 
-  /** Opens the session: connect ACL, then the greeting. */
+  /** Opens the session (on the session instance of this event loop): connect ACL, then the greeting. */
   public void start() {
     armTimer();
-    request(Addresses.SESSION_OPEN, facts).onComplete(r -> {
+    session = InstanceDirectory.<SessionAddresses>of(vertx, Addresses.SESSION)
+        .forContext(vertx.getOrCreateContext());
+    if (session == null) {
+      fail(new IllegalStateException("no session verticle is deployed"));
+      return;
+    }
+    request(session.open(), facts).onComplete(r -> {
       if (r.failed()) {
         fail(r.cause());
         return;
@@ -139,13 +170,13 @@ public final class SmtpConnection {
       if (enforceSync && decoder.buffered() > 0) {
         // Talking before the banner: a bot that does not wait for replies (smtp_enforce_sync).
         MainLog.write("SMTP protocol synchronization error (input sent without waiting for greeting): rejected "
-            + "connection from H=[" + facts.getString("remote_address") + "]");
+            + "connection from H=[" + facts.remoteAddress() + "]");
         write(Replies.SYNC_ERROR);
-        shutdown(false);
+        shutdown(CloseReason.SYNCHRONIZATION_ERROR);
         return;
       }
       greeted = true;
-      handleResponse(r.result().body());
+      handleResponse(r.result());
     });
   }
 
@@ -189,7 +220,7 @@ public final class SmtpConnection {
       MainLog.write("unexpected disconnection while reading SMTP data from " + hostForLog()
           + ": message not accepted");
     }
-    shutdown(false);
+    shutdown(tlsFailed ? CloseReason.TLS_FAILED : CloseReason.CONNECTION_LOST);
   }
 
   private void pump() {
@@ -219,23 +250,23 @@ public final class SmtpConnection {
   private void handle(SmtpLineDecoder.Event event) {
     if (event instanceof SmtpLineDecoder.Line line) {
       lastCommand = line.content().toString(StandardCharsets.UTF_8);
-      command(new JsonObject().put("id", id).put("line", lastCommand).put("bare_lf", line.bareLf()));
+      command(SessionCommand.line(id, lastCommand, line.bareLf()));
     } else if (event instanceof SmtpLineDecoder.DataChunk chunk) {
       content(chunk.content());
     } else if (event instanceof SmtpLineDecoder.DataEnd) {
       endOfData();
     } else {
-      command(new JsonObject().put("id", id).put("too_long", true));
+      command(SessionCommand.tooLong(id));
     }
   }
 
-  private void command(JsonObject request) {
+  private void command(SessionCommand request) {
     busy = true;
-    request(Addresses.SESSION_COMMAND, request).onComplete(r -> {
+    request(session.command(), request).onComplete(r -> {
       if (r.failed()) {
         fail(r.cause());
       } else {
-        handleResponse(r.result().body());
+        handleResponse(r.result());
       }
     });
   }
@@ -266,115 +297,114 @@ public final class SmtpConnection {
   private void endOfData() {
     busy = true;
     dataTimed = false;
-    JsonObject request = new JsonObject().put("id", id).put("message_id", writer.id()).put("size", contentSize)
-        .put("too_big", tooBig).put("bare_lf", decoder.sawBareLf()).put("bare_cr", decoder.sawBareCr())
-        .put("message_id_header", headers.value("Message-ID")).put("headers", headers.text())
-        .put("received_headers", headers.received());
-    if (mime != null && !tooBig) {
-      request.put("mime_parts", mime.parts());
-      mime = null;
-    }
-    request(Addresses.SESSION_DATA, request).onComplete(r -> {
+    SessionData request = new SessionData(id, writer.id(), contentSize, tooBig, decoder.sawBareLf(),
+        decoder.sawBareCr(), headers.value("Message-ID"), headers.text(),
+        mime != null && !tooBig ? mime.parts() : null, headers.received());
+    mime = null;
+    request(session.data(), request).onComplete(r -> {
       if (r.failed()) {
         fail(r.cause());
       } else {
-        handleResponse(r.result().body());
+        handleResponse(r.result());
       }
     });
   }
 
-  private void handleResponse(JsonObject response) {
+  private void handleResponse(SessionResponse response) {
     if (closed) {
       return;
     }
-    String reply = response.getString("reply");
-    if (enforceSync && response.getBoolean("sync", false) && decoder.buffered() > 0) {
+    String reply = response.reply().render();
+    if (enforceSync && response.syncPoint() && decoder.buffered() > 0) {
       MainLog.write("SMTP protocol synchronization error (next input sent too soon: pipelining was not advertised"
           + " or the command ends a group): rejected from " + hostForLog());
       abortMessage();
       write(Replies.SYNC_ERROR);
-      shutdown(false);
+      shutdown(CloseReason.SYNCHRONIZATION_ERROR);
       return;
     }
-    String action = response.getString("action", "continue");
-    String log = response.getString("log");
-    switch (action) {
-      case "close" -> {
+    String log = response.log();
+    switch (response.action()) {
+      case CLOSE -> {
         abortMessage();
         if (log != null) {
           MainLog.write(log);
         }
         append(reply);
-        quit = response.getInteger("code", 0) == 221;
-        shutdown(quit);
+        shutdown(response.closeReason());
       }
-      case "data" -> {
-        JsonObject extra = response.getJsonObject("extra");
-        writer = new SpoolWriter(spool.workers(), spool.spool(), extra.getString("message_id"));
-        headers = new HeaderSection();
-        mime = config.aclForStage(AclStage.MIME) != null ? new MimeScanner() : null;
-        writer.writePrefix(Buffer.buffer(extra.getString("received"), "UTF-8"));
-        sizeLimit = extra.getLong("size_limit");
-        contentSize = 0;
-        tooBig = false;
-        decoder.normalizeBareLineEnds(extra.getBoolean("normalize_bare_line_ends", false));
-        decoder.startData();
-        dataTimed = true;
-        dataStart = System.nanoTime();
-        append(reply);
-        flush();
-        resumeWith(null);
-      }
-      case "commit" -> {
+      case DATA -> startData(response.dataStart(), reply);
+      case COMMIT -> {
         if (hostCheck) {
           abortMessage();
           System.err.println("**** SMTP testing (-bh): the message was accepted but is not kept or delivered");
           resumeWith(reply);
           return;
         }
-        SpoolWriter w = writer;
-        writer = null;
-        JsonObject extra = response.getJsonObject("extra");
-        Envelope envelope = Envelope.fromJson(extra.getJsonObject("envelope"));
-        w.commit(envelope, Buffer.buffer(extra.getString("late_headers", ""), "UTF-8")).onComplete(r -> {
-          if (r.succeeded()) {
-            MainLog.write(log);
-            Future<?> delivery = vertx.eventBus().request(Addresses.QUEUE_ENQUEUE,
-                new EnqueueRequest(envelope.id(), extra.getBoolean("queue_only", false)),
-                new DeliveryOptions().setLocalOnly(true)
-                    .setSendTimeout(600_000));
-            if (deliveries != null) {
-              deliveries.add(delivery);
-            }
-            resumeWith(reply);
-          } else {
-            LOG.error("spool commit of {} failed", envelope.id(), r.cause());
-            MainLog.write(envelope.id() + " spool write failed: " + r.cause().getMessage() + "; 451 to " + hostForLog());
-            w.abort();
-            resumeWith(Replies.TEMPORARY_LOCAL_ERROR.render());
-          }
-        });
+        commit(response.commit(), reply, log);
       }
-      case "starttls" -> startTls(reply);
-      case "abort", "discard" -> {
+      case STARTTLS -> startTls(reply);
+      case ABORT, DISCARD -> {
         abortMessage();
         if (log != null) {
           MainLog.write(log);
         }
         resumeWith(reply);
       }
-      default -> {
+      case CONTINUE -> {
         if (log != null) {
           MainLog.write(log);
         }
-        JsonObject extra = response.getJsonObject("extra");
-        if (extra != null && extra.containsKey("line_limit")) {
+        if (response.lineLimit() > 0) {
           // A SASL exchange takes longer lines (RFC 4954: 12288 octets) until it ends.
-          decoder.maxLineLength(extra.getInteger("line_limit"));
+          decoder.maxLineLength(response.lineLimit());
         }
         resumeWith(reply);
       }
     }
+  }
+
+  /** 354: the content streams into a new spool file, behind the Received header. */
+  private void startData(SessionResponse.DataStart data, String reply) {
+    writer = new SpoolWriter(spool.workers(), spool.spool(), data.messageId());
+    headers = new HeaderSection();
+    mime = config.aclForStage(AclStage.MIME) != null ? new MimeScanner() : null;
+    writer.writePrefix(Buffer.buffer(data.received(), "UTF-8"));
+    sizeLimit = data.sizeLimit();
+    contentSize = 0;
+    tooBig = false;
+    decoder.normalizeBareLineEnds(data.normalizeBareLineEnds());
+    decoder.startData();
+    dataTimed = true;
+    dataStart = System.nanoTime();
+    append(reply);
+    flush();
+    resumeWith(null);
+  }
+
+  /** The message is accepted: commit it to the spool (fsync) before the 250 goes out, then queue it. */
+  private void commit(SessionResponse.Commit commit, String reply, String log) {
+    SpoolWriter w = writer;
+    writer = null;
+    Envelope envelope = commit.envelope();
+    w.commit(envelope, Buffer.buffer(commit.lateHeaders(), "UTF-8")).onComplete(r -> {
+      if (r.succeeded()) {
+        MainLog.write(log);
+        Future<?> delivery = vertx.eventBus().request(Addresses.QUEUE_ENQUEUE,
+            new EnqueueRequest(envelope.id(), commit.queueOnly()),
+            new DeliveryOptions().setLocalOnly(true)
+                .setSendTimeout(600_000));
+        if (deliveries != null) {
+          deliveries.add(delivery);
+        }
+        resumeWith(reply);
+      } else {
+        LOG.error("spool commit of {} failed", envelope.id(), r.cause());
+        MainLog.write(envelope.id() + " spool write failed: " + r.cause().getMessage() + "; 451 to " + hostForLog());
+        w.abort();
+        resumeWith(Replies.TEMPORARY_LOCAL_ERROR.render());
+      }
+    });
   }
 
   /**
@@ -386,6 +416,7 @@ public final class SmtpConnection {
     decoder.discardBuffered();
     flush();
     busy = true;
+    tlsFailed = true;
     channel.startTls(Buffer.buffer(reply)).onComplete(r -> {
       if (closed) {
         return;
@@ -393,17 +424,19 @@ public final class SmtpConnection {
       if (r.failed()) {
         boolean unavailable = r.cause().getMessage() != null && r.cause().getMessage().contains("unavailable");
         if (unavailable) {
+          tlsFailed = false;
           resumeWith(TLS_UNAVAILABLE.render());
           return;
         }
-        ConnectionErrorLog.of(vertx).write(facts.getString("remote_address"), "TLS error on connection from "
+        ConnectionErrorLog.of(vertx).write(facts.remoteAddress(), "TLS error on connection from "
             + hostForLog() + " (handshake failed): " + TlsErrors.describe(r.cause()), config.connectionErrorLogRate());
-        request(Addresses.SESSION_TLS, new JsonObject().put("id", id).put("failed", true))
+        vertx.eventBus().request(session.tls(), SessionTls.failed(id), busOptions)
             .onComplete(x -> resumeWith(null));
         return;
       }
+      tlsFailed = false;
       decoder.discardBuffered();
-      request(Addresses.SESSION_TLS, new JsonObject().put("id", id).put("tls", r.result())).onComplete(x -> {
+      vertx.eventBus().request(session.tls(), SessionTls.started(id, r.result()), busOptions).onComplete(x -> {
         if (x.failed()) {
           fail(x.cause());
         } else {
@@ -441,8 +474,8 @@ public final class SmtpConnection {
     }
   }
 
-  private Future<Message<JsonObject>> request(String address, JsonObject body) {
-    return vertx.eventBus().request(address, body, busOptions);
+  private Future<SessionResponse> request(String address, Object body) {
+    return vertx.eventBus().<SessionResponse>request(address, body, busOptions).map(Message::body);
   }
 
   private void append(String reply) {
@@ -468,11 +501,11 @@ public final class SmtpConnection {
   private void fail(Throwable cause) {
     LOG.error("session {}: {}", id, cause.toString());
     write(Replies.TEMPORARY_LOCAL_ERROR.withText("Temporary local problem - please try later"));
-    shutdown(false);
+    shutdown(CloseReason.INTERNAL_ERROR);
   }
 
-  /** Sends what is pending, closes, and tells the session. */
-  private void shutdown(boolean byQuit) {
+  /** Sends what is pending, closes, and tells the session why. */
+  private void shutdown(CloseReason reason) {
     if (closed) {
       return;
     }
@@ -483,8 +516,9 @@ public final class SmtpConnection {
       vertx.cancelTimer(timer);
     }
     channel.close();
-    vertx.eventBus().send(Addresses.SESSION_CLOSE, new JsonObject().put("id", id).put("quit", byQuit || quit),
-        new DeliveryOptions().setLocalOnly(true));
+    if (session != null) {
+      vertx.eventBus().send(session.close(), new SessionClose(id, reason), new DeliveryOptions().setLocalOnly(true));
+    }
     onClose.run();
   }
 
@@ -504,10 +538,11 @@ public final class SmtpConnection {
     }
     if (remaining <= 0) {
       if (!closed) {
+        CloseReason reason = writer != null ? CloseReason.DATA_TIMEOUT : CloseReason.COMMAND_TIMEOUT;
         MainLog.write("SMTP " + (writer != null ? "data" : "command") + " timeout on connection from " + hostForLog());
         abortMessage();
         write(Replies.TIMEOUT);
-        shutdown(false);
+        shutdown(reason);
       }
       return;
     }
@@ -515,7 +550,6 @@ public final class SmtpConnection {
   }
 
   private String hostForLog() {
-    return facts.getBoolean("local", false) ? "U=local"
-        : "[" + facts.getString("remote_address") + "]:" + facts.getInteger("remote_port", 0);
+    return facts.local() ? "U=local" : "[" + facts.remoteAddress() + "]:" + facts.remotePort();
   }
 }

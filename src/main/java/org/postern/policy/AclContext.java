@@ -1,6 +1,7 @@
 package org.postern.policy;
 
 import io.vertx.core.json.JsonObject;
+import org.postern.bus.AclEffects;
 
 /**
  * What a condition may look at: the session's variables ({@code sender_host_address},

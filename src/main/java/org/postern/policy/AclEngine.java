@@ -2,6 +2,7 @@ package org.postern.policy;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import org.postern.bus.AclVerdict;
 import org.postern.expand.Expansion;
 import org.postern.expand.ExpansionException;
 import org.postern.bus.AclStage;

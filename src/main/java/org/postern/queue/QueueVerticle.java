@@ -95,7 +95,7 @@ public final class QueueVerticle extends VerticleBase {
     remote = new RemoteDeliveries(vertx, workers, spool, retryDatabase,
         new RemoteRouter(settings -> DnsResolvers.of(vertx, settings), new Random()),
         new DeliveryPermits(c.delivery().remoteMaxParallel()), clock);
-    BusCodecs.register(vertx, EnqueueRequest.class, EnqueueReply.class, DeliveryRequest.class, DeliveryResult.class);
+    BusCodecs.register(vertx);
     vertx.eventBus().<EnqueueRequest>localConsumer(Addresses.QUEUE_ENQUEUE, this::enqueued);
     vertx.eventBus().<JsonObject>consumer(Addresses.QUEUE_FLUSH, this::flush);
     long interval = config().getLong("queue_run_interval_ms", c.delivery().queueRunInterval().toMillis());

@@ -3,9 +3,14 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
+import org.postern.bus.AclCheck;
+import org.postern.bus.AclStage;
+import org.postern.bus.AclVerdict;
+import org.postern.bus.InstanceDirectory;
 import org.postern.policy.AclEngine;
-import org.postern.policy.AclVerdict;
+import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
 import org.postern.bus.Addresses;
 import org.postern.config.PosternConfig;
@@ -14,7 +19,9 @@ import org.slf4j.LoggerFactory;
 
 
 /**
- * Asks {@code postern.acl.check} for a verdict. A stage without an ACL is answered here with Exim's
+ * Asks {@code postern.acl.check} for a verdict: the ACL instance on this event loop by reference
+ * ({@link AclCheck} in, {@link AclVerdict} out, no hop), else any instance (or a plugin that
+ * replaces them) in JSON on the plain address. A stage without an ACL is answered here with Exim's
  * default, saving a bus round trip on the hot path; an ACL that does not answer in time (a stuck
  * plugin) is a deferral, never a hung session.
  */
@@ -23,12 +30,15 @@ final class AclClient {
 
   private final Vertx vertx;
   private final DeliveryOptions options;
+  private final InstanceDirectory<String> instances;
 
   AclClient(Vertx vertx, long timeoutMs) {
     this.vertx = vertx;
     this.options = new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true);
+    this.instances = InstanceDirectory.of(vertx, Addresses.ACL_CHECK);
   }
 
+  /** {@code variables} are handed over (see {@link AclCheck}): build them for this check only. */
   Future<AclVerdict> check(PosternConfig config, AclStage stage, JsonObject variables, boolean trace) {
     if (config.aclForStage(stage) == null) {
       AclVerdict verdict = AclEngine.defaultVerdict(stage);
@@ -37,10 +47,13 @@ final class AclClient {
       }
       return Future.succeededFuture(verdict);
     }
-    JsonObject request = new JsonObject().put("stage", stage.wire()).put("variables", variables)
-        .put("generation", config.generation()).put("trace", trace);
-    return vertx.eventBus().<JsonObject>request(Addresses.ACL_CHECK, request, options)
-        .map(msg -> AclVerdict.fromJson(msg.body()))
+    AclCheck request = new AclCheck(stage, variables, config.generation(), trace);
+    String local = instances.onLoopOf(vertx.getOrCreateContext());
+    Future<AclVerdict> answer = local != null
+        ? vertx.eventBus().<AclVerdict>request(local, request, options).map(Message::body)
+        : vertx.eventBus().<JsonObject>request(Addresses.ACL_CHECK, request.toJson(), options)
+            .map(msg -> AclVerdict.fromJson(msg.body()));
+    return answer
         .recover(e -> {
           LOG.warn("acl {} check failed, deferring: {}", stage.wire(), e.getMessage());
           return Future.succeededFuture(AclVerdict.of(AclVerdict.Type.DEFER));

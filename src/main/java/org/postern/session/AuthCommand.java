@@ -3,8 +3,10 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
-import org.postern.policy.AclVerdict;
+import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
+import org.postern.bus.CloseReason;
+import org.postern.bus.SessionResponse;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
@@ -171,7 +173,7 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
         + (user == null ? "" : " (set_id=" + user.replaceAll("\\p{Cntrl}", "?") + ")")
         + (reason == null ? "" : ": " + reason) + (counted ? "" : " (not counted as a failure)");
     SessionResponse response = drop
-        ? SessionResponse.close(TOO_MANY_FAILURES).withLog(log + "; too many failures, connection dropped")
+        ? SessionResponse.close(TOO_MANY_FAILURES, CloseReason.BAD_COMMANDS).withLog(log + "; too many failures, connection dropped")
         : withLineLimit(SessionResponse.reply(FAILED), session.config().commandLineMax()).withLog(log);
     long delay = session.config().auth().failureDelay().toMillis() << Math.min(failures - 1, 4);
     if (delay <= 0) {
@@ -183,8 +185,7 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
   }
 
   private static SessionResponse withLineLimit(SessionResponse r, int limit) {
-    JsonObject extra = r.extra() == null ? new JsonObject() : r.extra();
-    return new SessionResponse(r.reply(), r.action(), r.syncPoint(), extra.put("line_limit", limit), r.log());
+    return r.withLineLimit(limit);
   }
 
   private static Parsed<Request> sync(SmtpReply reply) {

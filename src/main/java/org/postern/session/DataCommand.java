@@ -2,8 +2,9 @@ package org.postern.session;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import org.postern.policy.AclVerdict;
+import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
+import org.postern.bus.SessionResponse;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 import org.postern.spool.MessageIds;
@@ -48,14 +49,11 @@ final class DataCommand extends PolicedCommand<String, Transaction> implements S
     t.messageId(id);
     session.inData(true);
     String single = t.recipients().size() == 1 ? t.recipients().get(0).address() : null;
-    JsonObject extra = new JsonObject()
-        .put("message_id", id)
-        .put("received", ReceivedHeader.build(session, id, single, ZonedDateTime.now())
-            + headerBlock(t.addedHeaders()))
-        .put("size_limit", session.config().messageSizeLimit())
-        .put("normalize_bare_line_ends",
-            session.config().bareLineEnds() == org.postern.config.BareLineEnds.NORMALIZE);
-    return Future.succeededFuture(new SessionResponse(Replies.START_DATA, SessionAction.DATA, true, extra, null));
+    SessionResponse.DataStart data = new SessionResponse.DataStart(id,
+        ReceivedHeader.build(session, id, single, ZonedDateTime.now()) + headerBlock(t.addedHeaders()),
+        session.config().messageSizeLimit(),
+        session.config().bareLineEnds() == org.postern.config.BareLineEnds.NORMALIZE);
+    return Future.succeededFuture(SessionResponse.startData(Replies.START_DATA, data).syncPoint(true));
   }
 
   /** Header lines as they go into the message: each ended by CRLF. */

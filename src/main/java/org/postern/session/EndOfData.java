@@ -3,8 +3,11 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.postern.bus.SessionAction;
+import org.postern.bus.SessionData;
+import org.postern.bus.SessionResponse;
 import org.postern.policy.AclControl;
-import org.postern.policy.AclVerdict;
+import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
 import org.postern.config.BareLineEnds;
 import org.postern.smtp.MailPath;
@@ -21,7 +24,7 @@ import java.util.List;
  * its syntax step, then the mime and data ACLs) and, when it is accepted, hands the listener the
  * envelope to commit before the 250. The transaction ends here whatever the outcome.
  */
-final class EndOfData extends PolicedCommand<JsonObject, EndOfData.Content> {
+final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
   /** Exim's and Postfix's answer to a message that has travelled too far: refused, so nobody gets a bounce. */
   static final SmtpReply MAIL_LOOP = SmtpReply.of(554, "5.4.0", "Too many \"Received\" headers - suspected mail loop");
 
@@ -43,26 +46,26 @@ final class EndOfData extends PolicedCommand<JsonObject, EndOfData.Content> {
    *              mime_parts, received_headers}} from the listener
    */
   @Override
-  Parsed<Content> parse(SmtpSession session, JsonObject facts) {
+  Parsed<Content> parse(SmtpSession session, SessionData facts) {
     Transaction t = session.transaction();
-    if (!session.inData() || !facts.getString("message_id", "").equals(t.messageId())) {
+    if (!session.inData() || !facts.messageId().equals(t.messageId())) {
       return Parsed.response(SessionResponse.reply(Replies.BAD_SEQUENCE).syncPoint(true));
     }
-    long size = facts.getLong("size", 0L);
-    if (facts.getBoolean("too_big", false)) {
+    long size = facts.size();
+    if (facts.tooBig()) {
       return refuse(session, Replies.MESSAGE_TOO_BIG, "message too big: read=" + size + " max="
           + session.config().messageSizeLimit());
     }
-    boolean bareEnds = facts.getBoolean("bare_lf", false) || facts.getBoolean("bare_cr", false);
+    boolean bareEnds = facts.bareLf() || facts.bareCr();
     if (bareEnds && session.config().bareLineEnds() == BareLineEnds.REJECT) {
       return refuse(session, Replies.BARE_LF_DATA, "message has bare LF/CR line ends");
     }
     // Exim's received_headers_max counts the Received: Postern adds too, as the queue's check does.
-    if (facts.getInteger("received_headers", 0) + 1 > session.config().delivery().receivedHeadersMax()) {
+    if (facts.receivedHeaders() + 1 > session.config().delivery().receivedHeadersMax()) {
       return refuse(session, MAIL_LOOP, MAIL_LOOP.text());
     }
-    return Parsed.request(new Content(t, t.messageId(), size, facts.getString("headers", ""),
-        facts.getString("message_id_header"), facts.getJsonArray("mime_parts"), t.addedHeaders().size()));
+    return Parsed.request(new Content(t, t.messageId(), size, facts.headers(),
+        facts.messageIdHeader(), facts.mimeParts(), t.addedHeaders().size()));
   }
 
   @Override
@@ -126,10 +129,9 @@ final class EndOfData extends PolicedCommand<JsonObject, EndOfData.Content> {
         + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
         + " P=" + session.protocol() + session.tlsForLog() + " S=" + content.size()
         + messageIdForLog(content.messageIdHeader());
-    JsonObject extra = new JsonObject().put("envelope", envelope.toJson())
-        .put("late_headers", DataCommand.headerBlock(late))
-        .put("queue_only", t.controls().contains(AclControl.QUEUE) || frozen);
-    return Future.succeededFuture(new SessionResponse(okReply(id), SessionAction.COMMIT, false, extra,
+    SessionResponse.Commit commit = new SessionResponse.Commit(envelope, DataCommand.headerBlock(late),
+        t.controls().contains(AclControl.QUEUE) || frozen);
+    return Future.succeededFuture(SessionResponse.commit(okReply(id), commit,
         log + (frozen ? "\n" + id + " frozen by ACL" : "")));
   }
 

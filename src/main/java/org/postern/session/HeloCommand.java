@@ -2,8 +2,9 @@ package org.postern.session;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import org.postern.policy.AclVerdict;
+import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
+import org.postern.bus.SessionResponse;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 

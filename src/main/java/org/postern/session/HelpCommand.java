@@ -1,6 +1,7 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
+import org.postern.bus.SessionResponse;
 import org.postern.smtp.SmtpReply;
 
 import java.util.List;

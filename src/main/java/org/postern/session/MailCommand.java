@@ -2,9 +2,10 @@ package org.postern.session;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import org.postern.policy.AclVerdict;
+import org.postern.bus.AclVerdict;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclStage;
+import org.postern.bus.SessionResponse;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.MailPathException;
 import org.postern.smtp.Replies;

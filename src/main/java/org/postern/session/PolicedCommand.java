@@ -1,8 +1,10 @@
 package org.postern.session;
 
+import org.postern.bus.SessionAction;
+import org.postern.bus.SessionResponse;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import org.postern.policy.AclVerdict;
+import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
 import org.postern.smtp.SmtpReply;
 

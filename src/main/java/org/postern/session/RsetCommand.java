@@ -1,6 +1,7 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
+import org.postern.bus.SessionResponse;
 import org.postern.smtp.Replies;
 
 /** RSET (RFC 5321 4.1.1.5): drop the transaction, keep the HELO state. */

@@ -4,9 +4,21 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
-import org.postern.policy.AclVerdict;
+import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
+import org.postern.bus.Ack;
 import org.postern.bus.Addresses;
+import org.postern.bus.BusCodecs;
+import org.postern.bus.CloseReason;
+import org.postern.bus.InstanceDirectory;
+import org.postern.bus.SessionAction;
+import org.postern.bus.SessionAddresses;
+import org.postern.bus.SessionClose;
+import org.postern.bus.SessionCommand;
+import org.postern.bus.SessionData;
+import org.postern.bus.SessionOpen;
+import org.postern.bus.SessionResponse;
+import org.postern.bus.SessionTls;
 import org.postern.config.ConfigHolder;
 import org.postern.log.MainLog;
 import org.postern.smtp.Replies;
@@ -21,7 +33,9 @@ import java.util.Map;
 /**
  * The SMTP state machine, one {@link SmtpSession} per session id. Lines in, replies and actions out,
  * over {@code postern.session.*}; it never touches sockets or files, so the same machine serves
- * the network listener, {@code -bs} and {@code -bS}.
+ * the network listener, {@code -bs} and {@code -bS}. One instance per event loop: each holds the
+ * sessions of the connections on its loop (and those of loops without an instance, when it is the
+ * first), on addresses of its own listed in the {@link InstanceDirectory}.
  */
 public final class SessionVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(SessionVerticle.class);
@@ -52,40 +66,52 @@ public final class SessionVerticle extends VerticleBase {
   private EtrnCommand etrn;
   private AclClient acl;
   private ConfigHolder config;
+  private InstanceDirectory<SessionAddresses> directory;
+  private SessionAddresses addresses;
 
   @Override
   public Future<?> start() {
     config = ConfigHolder.of(vertx);
+    BusCodecs.register(vertx);
     acl = new AclClient(vertx, config().getLong("acl_timeout_ms", 30_000L));
     auth = new AuthCommand(vertx, new AuthClient(vertx));
     etrn = new EtrnCommand(vertx, config().getLong("etrn_timeout_ms", 5_000L));
+    directory = InstanceDirectory.of(vertx, Addresses.SESSION);
+    addresses = directory.register(context, SessionAddresses::ofInstance);
     var bus = vertx.eventBus();
+    // Only this instance's addresses: a session lives in one instance, so a plain address that
+    // every instance consumed would hand its commands to instances that do not know it.
     return Future.all(
-        bus.<JsonObject>localConsumer(Addresses.SESSION_OPEN, this::open).completion(),
-        bus.<JsonObject>localConsumer(Addresses.SESSION_COMMAND, this::command).completion(),
-        bus.<JsonObject>localConsumer(Addresses.SESSION_DATA, this::data).completion(),
-        bus.<JsonObject>localConsumer(Addresses.SESSION_TLS, this::tls).completion(),
-        bus.<JsonObject>localConsumer(Addresses.SESSION_CLOSE, this::close).completion());
+        bus.<SessionOpen>localConsumer(addresses.open(), this::open).completion(),
+        bus.<SessionCommand>localConsumer(addresses.command(), this::command).completion(),
+        bus.<SessionData>localConsumer(addresses.data(), this::data).completion(),
+        bus.<SessionTls>localConsumer(addresses.tls(), this::tls).completion(),
+        bus.<SessionClose>localConsumer(addresses.close(), this::close).completion());
   }
 
-  private void open(Message<JsonObject> msg) {
-    JsonObject facts = msg.body();
-    String id = facts.getString("id");
-    SmtpSession session = new SmtpSession(id, config.current(), acl, facts);
-    sessions.put(id, session);
+  @Override
+  public Future<?> stop() {
+    directory.unregister(addresses);
+    return Future.succeededFuture();
+  }
+
+  private void open(Message<SessionOpen> msg) {
+    SmtpSession session = new SmtpSession(config.current(), acl, msg.body());
+    sessions.put(session.id(), session);
     session.check(AclStage.CONNECT, session.variables()).map(verdict -> {
       if (verdict.accepted()) {
         return SessionResponse.reply(SmtpReply.of(220, null, session.config().smtpBanner()));
       }
-      sessions.remove(id);
-      return SessionResponse.close(SmtpSession.refusal(AclStage.CONNECT, verdict))
+      // Exim runs the notquit ACL after a drop, not after a deny.
+      return SessionResponse.close(SmtpSession.refusal(AclStage.CONNECT, verdict),
+              verdict.type() == AclVerdict.Type.DROP ? CloseReason.ACL_DROP : CloseReason.CONNECT_REFUSED)
           .withLog("rejected connection from " + session.hostForLog());
     }).onComplete(r -> answer(msg, session, r.result(), r.cause()));
   }
 
-  private void command(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
-    SmtpSession session = sessions.get(body.getString("id"));
+  private void command(Message<SessionCommand> msg) {
+    SessionCommand body = msg.body();
+    SmtpSession session = sessions.get(body.id());
     if (session == null) {
       msg.fail(404, "no such session");
       return;
@@ -99,20 +125,20 @@ public final class SessionVerticle extends VerticleBase {
     result.map(r -> countErrors(session, r)).onComplete(r -> answer(msg, session, r.result(), r.cause()));
   }
 
-  private Future<SessionResponse> dispatch(SmtpSession session, JsonObject body) {
+  private Future<SessionResponse> dispatch(SmtpSession session, SessionCommand body) {
     if (session.inData()) {
       return MailCommand.done(Replies.BAD_SEQUENCE);
     }
     if (session.authExchange() != null) {
-      return auth.respond(session, body.getString("line", ""), body.getBoolean("too_long", false));
+      return auth.respond(session, body.line(), body.tooLong());
     }
-    if (body.getBoolean("too_long", false)) {
+    if (body.tooLong()) {
       return MailCommand.done(Replies.LINE_TOO_LONG);
     }
-    if (body.getBoolean("bare_lf", false)) {
+    if (body.bareLf()) {
       return MailCommand.done(Replies.BARE_LF_COMMAND);
     }
-    String line = body.getString("line", "");
+    String line = body.line();
     if (session.isTlsFailed() && !line.strip().equalsIgnoreCase("QUIT")) {
       return MailCommand.done(TLS_FAILED);
     }
@@ -129,7 +155,7 @@ public final class SessionVerticle extends VerticleBase {
     SmtpCommand command = verb.equals("AUTH") ? auth : verb.equals("ETRN") ? etrn : COMMANDS.get(verb);
     if (command == null) {
       if (session.tooManyUnknown()) {
-        return Future.succeededFuture(SessionResponse.close(Replies.TOO_MANY_UNKNOWN)
+        return Future.succeededFuture(SessionResponse.close(Replies.TOO_MANY_UNKNOWN, CloseReason.BAD_COMMANDS)
             .withLog("too many unrecognized commands from " + session.hostForLog()));
       }
       return MailCommand.done(Replies.UNKNOWN_COMMAND);
@@ -142,45 +168,49 @@ public final class SessionVerticle extends VerticleBase {
     int code = r.reply().code();
     boolean protocolError = code == 500 || code == 501 || code == 503 || code == 555;
     if (protocolError && r.action() == SessionAction.CONTINUE && session.tooManyProtocolErrors()) {
-      return SessionResponse.close(TOO_MANY_ERRORS)
+      return SessionResponse.close(TOO_MANY_ERRORS, CloseReason.BAD_COMMANDS)
           .withLog("too many syntax or protocol errors from " + session.hostForLog() + " (last: " + r.reply() + ")");
     }
     return r;
   }
 
-  private void data(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
-    SmtpSession session = sessions.get(body.getString("id"));
+  private void data(Message<SessionData> msg) {
+    SmtpSession session = sessions.get(msg.body().id());
     if (session == null) {
       msg.fail(404, "no such session");
       return;
     }
-    END_OF_DATA.execute(session, body).onComplete(r -> answer(msg, session, r.result(), r.cause()));
+    END_OF_DATA.execute(session, msg.body()).onComplete(r -> answer(msg, session, r.result(), r.cause()));
   }
 
-  private void tls(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
-    SmtpSession session = sessions.get(body.getString("id"));
+  private void tls(Message<SessionTls> msg) {
+    SessionTls body = msg.body();
+    SmtpSession session = sessions.get(body.id());
     if (session == null) {
       msg.fail(404, "no such session");
       return;
     }
-    if (body.getBoolean("failed", false)) {
+    if (body.failed()) {
       session.tlsFailed();
     } else {
-      session.tlsStarted(body.getJsonObject("tls", new JsonObject()));
+      session.tlsStarted(body.tls());
     }
-    msg.reply(new JsonObject());
+    msg.reply(Ack.INSTANCE);
   }
 
-  private void close(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
-    SmtpSession session = sessions.remove(body.getString("id"));
-    if (session != null && session.authExchange() != null) {
+  /** The connection is gone: forget the session, and tell the notquit ACL why unless it was QUIT. */
+  private void close(Message<SessionClose> msg) {
+    SessionClose body = msg.body();
+    SmtpSession session = sessions.remove(body.id());
+    if (session == null) {
+      return;
+    }
+    if (session.authExchange() != null) {
       vertx.eventBus().send(Addresses.AUTH_PREFIX + "cancel", new JsonObject().put("exchange", session.id()));
     }
-    if (session != null && !body.getBoolean("quit", false)) {
-      session.check(AclStage.NOTQUIT, session.variables().put("reason", body.getString("reason", "connection lost")))
+    // Exim: nothing at all (not even a -bh trace line) without an acl_smtp_notquit.
+    if (body.reason().runsNotQuitAcl() && session.config().aclForStage(AclStage.NOTQUIT) != null) {
+      session.check(AclStage.NOTQUIT, session.variables().put("reason", body.reason().wire()))
           .onSuccess(v -> {
             if (v.type() != AclVerdict.Type.ACCEPT && v.logMessage() != null) {
               MainLog.write(v.logMessage());
@@ -189,17 +219,15 @@ public final class SessionVerticle extends VerticleBase {
     }
   }
 
-  private void answer(Message<JsonObject> msg, SmtpSession session, SessionResponse response, Throwable failure) {
+  /** Sessions stay until {@code postern.session.close}, which every ending sends, so the notquit ACL still has them. */
+  private void answer(Message<?> msg, SmtpSession session, SessionResponse response, Throwable failure) {
     if (failure != null) {
       LOG.error("session {}: internal error", session.id(), failure);
       response = SessionResponse.reply(Replies.TEMPORARY_LOCAL_ERROR);
     }
-    if (response.action() == SessionAction.CLOSE) {
-      sessions.remove(session.id());
-    }
     if (!session.isLocal() && !session.greetedWithPipelining()) {
       response = response.syncPoint(true);
     }
-    msg.reply(response.toJson());
+    msg.reply(response);
   }
 }

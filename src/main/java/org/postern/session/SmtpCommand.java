@@ -1,6 +1,7 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
+import org.postern.bus.SessionResponse;
 
 /**
  * One SMTP verb's handler: checks sequence and syntax, asks policy, changes the session, replies.

@@ -3,8 +3,9 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.postern.policy.AclVerdict;
+import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
+import org.postern.bus.SessionOpen;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.config.PosternConfig;
 import org.postern.smtp.MailPath;
@@ -19,7 +20,7 @@ public final class SmtpSession {
   private final String id;
   private final PosternConfig config;
   private final AclClient acl;
-  private final JsonObject facts;
+  private final SessionOpen facts;
   private final boolean local;
   private final boolean batch;
   private String heloName;
@@ -44,14 +45,14 @@ public final class SmtpSession {
   /** {@code acl_c*} live for the connection, {@code acl_m*} for one transaction (Exim). */
   private final java.util.Map<String, String> aclVariables = new java.util.HashMap<>();
 
-  SmtpSession(String id, PosternConfig config, AclClient acl, JsonObject facts) {
-    this.id = id;
+  SmtpSession(PosternConfig config, AclClient acl, SessionOpen facts) {
+    this.id = facts.id();
     this.config = config;
     this.acl = acl;
     this.facts = facts;
-    this.local = facts.getBoolean("local", false);
-    this.batch = facts.getBoolean("batch", false);
-    this.tls = facts.getJsonObject("tls");
+    this.local = facts.local();
+    this.batch = facts.batch();
+    this.tls = facts.tls();
   }
 
   public String id() {
@@ -64,24 +65,24 @@ public final class SmtpSession {
 
   /** The client's IP address, "" for local submission. */
   public String hostAddress() {
-    return facts.getString("remote_address", "");
+    return facts.remoteAddress();
   }
 
   public int hostPort() {
-    return facts.getInteger("remote_port", 0);
+    return facts.remotePort();
   }
 
   public String interfaceAddress() {
-    return facts.getString("local_address", "");
+    return facts.localAddress();
   }
 
   public int interfacePort() {
-    return facts.getInteger("local_port", 0);
+    return facts.localPort();
   }
 
   /** True under {@code -bh}: decisions are traced and nothing is done (no queue run for ETRN). */
   public boolean isHostCheck() {
-    return facts.getBoolean("host_check", false);
+    return facts.hostCheck();
   }
 
   /** True for {@code -bs}/{@code -bS}: no TCP peer. */
@@ -229,7 +230,7 @@ public final class SmtpSession {
 
   /** True when STARTTLS may be offered: a TLS-capable connection, not yet encrypted, a host it is advertised to. */
   boolean offersStartTls() {
-    return tls == null && !local && facts.getBoolean("starttls_available", false)
+    return tls == null && !local && facts.startTlsAvailable()
         && config.tls().advertiseHosts().matches(hostAddress(), null);
   }
 
@@ -276,11 +277,11 @@ public final class SmtpSession {
         .put("transaction_number", transactions)
         .put("sender_host_address", hostAddress())
         .put("sender_host_port", hostPort())
-        .put("sender_host_name", facts.getString("remote_name"))
+        .put("sender_host_name", facts.remoteName())
         .put("interface_address", interfaceAddress())
         .put("interface_port", interfacePort())
         .put("received_port", interfacePort())
-        .put("received_listener", facts.getString("listener", "local"))
+        .put("received_listener", facts.listener())
         .put("received_protocol", protocol())
         .put("primary_hostname", config.primaryHostname());
     if (heloName != null) {
@@ -318,7 +319,7 @@ public final class SmtpSession {
 
   /** Asks the stage's ACL, mapping a missing answer to a deferral. */
   Future<AclVerdict> check(AclStage stage, JsonObject variables) {
-    return acl.check(config, stage, variables, facts.getBoolean("host_check", false)).map(verdict -> {
+    return acl.check(config, stage, variables, facts.hostCheck()).map(verdict -> {
       if (verdict.set() != null) {
         verdict.set().forEach(e -> aclVariables.put(e.getKey(), String.valueOf(e.getValue())));
       }
@@ -333,7 +334,7 @@ public final class SmtpSession {
    * Exim: headers may be added from the MAIL stage on (earlier ones have no message to go to);
    * message controls given before MAIL apply to every message of the connection.
    */
-  private void applyEffects(AclStage stage, org.postern.policy.AclEffects effects) {
+  private void applyEffects(AclStage stage, org.postern.bus.AclEffects effects) {
     boolean messageStage = stage.inTransaction();
     if (messageStage) {
       transaction.addedHeaders().addAll(effects.headers());

@@ -1,9 +1,11 @@
 package org.postern.session;
 
 import io.vertx.core.Future;
-import org.postern.policy.AclVerdict;
+import org.postern.bus.AclVerdict;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclStage;
+import org.postern.bus.SessionAction;
+import org.postern.bus.SessionResponse;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 

@@ -86,9 +86,9 @@ class QueueContractsTest {
   void theLocalCodecPassesTheRecordItselfAndRegisteringTwiceIsHarmless() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      BusCodecs.register(vertx, DeliveryRequest.class, DeliveryResult.class);
+      BusCodecs.register(vertx);
       // A second verticle (or part) registering the same and more types: no "already registered".
-      BusCodecs.register(vertx, DeliveryRequest.class, DeliveryResult.class, EnqueueRequest.class);
+      BusCodecs.register(vertx);
       AtomicReference<Object> received = new AtomicReference<>();
       vertx.eventBus().<DeliveryRequest>localConsumer("test.deliver", m -> {
         received.set(m.body());
@@ -103,8 +103,15 @@ class QueueContractsTest {
     }
   }
 
-  private static <T extends BusRecord> BusCodecs.RecordCodec<T> codec(Class<T> type) {
-    return new BusCodecs.RecordCodec<>(type);
+  @SuppressWarnings("unchecked")
+  private static <T extends BusRecord> LocalCodec<T> codec(Class<T> type) {
+    return BusCodecs.codec(type, BusRecord::toJson, json -> {
+      try {
+        return (T) type.getMethod("fromJson", JsonObject.class).invoke(null, json);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException(e);
+      }
+    });
   }
 
   @SuppressWarnings("unchecked")

@@ -1,5 +1,6 @@
 package org.postern.policy;
 
+import org.postern.bus.AclVerdict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -3,6 +3,7 @@ package org.postern.policy;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.postern.bus.AclStage;
+import org.postern.bus.AclVerdict;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigLoader;
 import org.postern.config.PosternConfig;

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.postern.bus.AclStage;
+import org.postern.bus.AclVerdict;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigLoader;
 import org.postern.config.PosternConfig;

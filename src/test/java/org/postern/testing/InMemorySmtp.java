@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.listener.SmtpChannel;
+import org.postern.bus.SessionOpen;
 import org.postern.listener.SmtpConnection;
 import org.postern.listener.SpoolContext;
 import org.postern.spool.Spool;
@@ -65,8 +66,9 @@ public final class InMemorySmtp implements SmtpClientSide {
       public void resume() {
       }
     };
-    this.connection = new SmtpConnection(server.vertx(), channel, "mem-" + number, facts,
-        SpoolContext.of(server.vertx(), spool), config, false);
+    this.connection = new SmtpConnection(server.vertx(), channel,
+        SessionOpen.fromJson(facts.copy().put("id", "mem-" + number)), SpoolContext.of(server.vertx(), spool), config,
+        false);
     context.runOnContext(v -> connection.start());
   }
 

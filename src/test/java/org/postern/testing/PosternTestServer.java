@@ -27,6 +27,7 @@ public final class PosternTestServer implements AutoCloseable {
   private final Map<String, String> options = new LinkedHashMap<>();
   private final java.util.Set<String> left = new java.util.HashSet<>();
   private final Map<String, java.util.function.Supplier<? extends io.vertx.core.Deployable>> replaced = new LinkedHashMap<>();
+  private final Map<String, Integer> instances = new LinkedHashMap<>();
   private Vertx vertx;
   private int smtpPort;
   private boolean shippedMain;
@@ -92,6 +93,12 @@ public final class PosternTestServer implements AutoCloseable {
   /** Deploys the verticle of verticles.json named {@code verticleClass} from {@code instance} instead. */
   public PosternTestServer replace(String verticleClass, java.util.function.Supplier<? extends io.vertx.core.Deployable> instance) {
     replaced.put(verticleClass, instance);
+    return this;
+  }
+
+  /** Deploys {@code count} instances of the verticle of verticles.json named {@code verticleClass}. */
+  public PosternTestServer instances(String verticleClass, int count) {
+    instances.put(verticleClass, count);
     return this;
   }
 
@@ -167,6 +174,12 @@ public final class PosternTestServer implements AutoCloseable {
     Path config = writeConfig();
     vertx = Vertx.vertx();
     JsonArray list = VerticleDeployer.read(Path.of("verticles.json"));
+    for (int i = 0; i < list.size(); i++) {
+      Integer count = instances.get(list.getJsonObject(i).getString("name"));
+      if (count != null) {
+        list.getJsonObject(i).put("instances", count);
+      }
+    }
     VerticleDeployer.deploy(vertx, list, config, include, replaced)
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
@@ -243,6 +256,12 @@ public final class PosternTestServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     if (vertx != null) {
+      try {
+        // Last first, as the daemon stops; a test may have closed this Vert.x itself already.
+        VerticleDeployer.undeploy(vertx).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+        // Nothing left to undeploy in order.
+      }
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
     try (Stream<Path> walk = Files.walk(root)) {

@@ -1,4 +1,4 @@
-package org.postern.policy;
+package org.postern.bus;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +12,8 @@ import java.util.List;
  * the delay always happens (it is what slows down a rejected spammer).
  *
  * @param headers     complete header lines without CRLF, e.g. {@code X-Spam: yes}
- * @param controls    {@link AclControl} names with their options, e.g. {@code submission/domain=example.org}
+ * @param controls    {@code org.postern.policy.AclControl} names with their options, e.g.
+ *                    {@code submission/domain=example.org}
  * @param delayMillis how long to wait before replying
  */
 public record AclEffects(List<String> headers, List<String> controls, long delayMillis) {

@@ -1,4 +1,4 @@
-package org.postern.policy;
+package org.postern.bus;
 
 import io.vertx.core.json.JsonObject;
 

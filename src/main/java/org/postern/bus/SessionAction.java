@@ -1,4 +1,6 @@
-package org.postern.session;
+package org.postern.bus;
+
+import java.util.Locale;
 
 /** What the listener must do with a session reply besides writing it. */
 public enum SessionAction {
@@ -18,6 +20,11 @@ public enum SessionAction {
   DISCARD;
 
   public String wire() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The action for a wire name; {@link IllegalArgumentException} for an unknown one. */
+  public static SessionAction fromWire(String name) {
+    return valueOf(name.toUpperCase(Locale.ROOT));
   }
 }

@@ -1,0 +1,182 @@
+package org.postern.bus;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.postern.smtp.SmtpReply;
+import org.postern.spool.Envelope;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * Every record of {@code postern.session.*} and {@code postern.acl.check}: its JSON form (what
+ * plugins and a clustered bus see) gives back an equal record, and its local codec passes the very
+ * object on the node and the JSON form on the wire.
+ */
+class BusRecordsTest {
+  private static final JsonObject TLS = new JsonObject().put("tls_cipher", "TLS_AES_256_GCM_SHA384")
+      .put("tls_certificate_verified", 0).put("tls_peerdn", "CN=client");
+  private static final Envelope ENVELOPE = new Envelope("1kAbcD-000001-Xy", "a@test.example",
+      List.of(new Envelope.Recipient("alice@test.example", "alice", "test.example", Envelope.Recipient.State.PENDING)),
+      1_700_000_000_000L, "127.0.0.1", 40000, "client.example", "esmtps", "127.0.0.1", 25, null, "8BITMIME", 1234,
+      false);
+
+  private static <T> void roundTrip(T record, Function<T, JsonObject> toJson, Function<JsonObject, T> fromJson) {
+    JsonObject json = toJson.apply(record);
+    assertEquals(record, fromJson.apply(json), json::encode);
+    // Through text, as a plugin in another process would see it.
+    assertEquals(record, fromJson.apply(new JsonObject(json.encode())), json::encode);
+  }
+
+  @Test
+  void sessionOpen() {
+    roundTrip(SessionOpen.network("n-1", "192.0.2.1", 40000, "127.0.0.1", 25, "smtp", true, null),
+        SessionOpen::toJson, SessionOpen::fromJson);
+    roundTrip(SessionOpen.network("n-2", "192.0.2.1", 40000, "127.0.0.1", 465, "smtps", false, TLS),
+        SessionOpen::toJson, SessionOpen::fromJson);
+    roundTrip(SessionOpen.local("local-1", true), SessionOpen::toJson, SessionOpen::fromJson);
+    roundTrip(SessionOpen.hostCheck("local-2", "192.0.2.7", 1111, "127.0.0.1", 25, "host.example"),
+        SessionOpen::toJson, SessionOpen::fromJson);
+  }
+
+  @Test
+  void sessionOpenKeepsItsOwnTlsFacts() {
+    JsonObject tls = TLS.copy();
+    SessionOpen open = SessionOpen.network("n-1", "192.0.2.1", 1, "127.0.0.1", 25, "smtps", false, tls);
+    tls.put("tls_cipher", "changed");
+    assertEquals("TLS_AES_256_GCM_SHA384", open.tls().getString("tls_cipher"));
+  }
+
+  @Test
+  void sessionCommand() {
+    roundTrip(SessionCommand.line("n-1", "MAIL FROM:<a@test.example>", false), SessionCommand::toJson,
+        SessionCommand::fromJson);
+    roundTrip(SessionCommand.line("n-1", "NOOP", true), SessionCommand::toJson, SessionCommand::fromJson);
+    roundTrip(SessionCommand.tooLong("n-1"), SessionCommand::toJson, SessionCommand::fromJson);
+  }
+
+  @Test
+  void sessionData() {
+    JsonArray parts = new JsonArray().add(new JsonObject().put("mime_content_type", "text/plain").put("size", 12));
+    roundTrip(new SessionData("n-1", "1kAbcD-000001-Xy", 1234, false, true, false, "<x@y>", "Subject: s\r\n", parts, 3),
+        SessionData::toJson, SessionData::fromJson);
+    roundTrip(new SessionData("n-1", "1kAbcD-000001-Xy", 99_999_999, true, false, true, null, "", null, 0),
+        SessionData::toJson, SessionData::fromJson);
+  }
+
+  @Test
+  void sessionTlsAndAck() {
+    roundTrip(SessionTls.started("n-1", TLS), SessionTls::toJson, SessionTls::fromJson);
+    roundTrip(SessionTls.failed("n-1"), SessionTls::toJson, SessionTls::fromJson);
+    roundTrip(Ack.INSTANCE, Ack::toJson, Ack::fromJson);
+  }
+
+  @ParameterizedTest
+  @EnumSource(CloseReason.class)
+  void sessionClose(CloseReason reason) {
+    roundTrip(new SessionClose("n-1", reason), SessionClose::toJson, SessionClose::fromJson);
+    assertEquals(reason, CloseReason.fromWire(reason.wire()));
+  }
+
+  /** The wire strings are Exim's {@code $smtp_notquit_reason} values. */
+  @Test
+  void closeReasonsSpellExim() {
+    assertEquals("acl-drop", CloseReason.ACL_DROP.wire());
+    assertEquals("bad-commands", CloseReason.BAD_COMMANDS.wire());
+    assertEquals("command-timeout", CloseReason.COMMAND_TIMEOUT.wire());
+    assertEquals("data-timeout", CloseReason.DATA_TIMEOUT.wire());
+    assertEquals("connection-lost", CloseReason.CONNECTION_LOST.wire());
+    assertEquals("synchronization-error", CloseReason.SYNCHRONIZATION_ERROR.wire());
+    assertEquals("tls-failed", CloseReason.TLS_FAILED.wire());
+    assertEquals("signal-exit", CloseReason.SIGNAL_EXIT.wire());
+    assertThrows(IllegalArgumentException.class, () -> CloseReason.fromWire("bored"));
+  }
+
+  @Test
+  void sessionResponse() {
+    SmtpReply multi = new SmtpReply(250, null, List.of("mx.test.example", "PIPELINING", "SIZE 1000"));
+    roundTrip(SessionResponse.reply(multi).syncPoint(true), SessionResponse::toJson, SessionResponse::fromJson);
+    roundTrip(SessionResponse.reply(SmtpReply.of(334, null, "")).withLineLimit(12288).withLog("x"),
+        SessionResponse::toJson, SessionResponse::fromJson);
+    roundTrip(SessionResponse.close(SmtpReply.of(221, "2.0.0", "bye")), SessionResponse::toJson,
+        SessionResponse::fromJson);
+    roundTrip(SessionResponse.close(SmtpReply.of(421, "4.7.0", "too many"), CloseReason.BAD_COMMANDS),
+        SessionResponse::toJson, SessionResponse::fromJson);
+    roundTrip(SessionResponse.startData(SmtpReply.of(354, null, "go"),
+            new SessionResponse.DataStart("1kAbcD-000001-Xy", "Received: from x\r\n", 52_428_800, true)),
+        SessionResponse::toJson, SessionResponse::fromJson);
+    roundTrip(SessionResponse.commit(SmtpReply.of(250, "2.0.0", "OK id=1kAbcD-000001-Xy"),
+            new SessionResponse.Commit(ENVELOPE, "X-Late: yes\r\n", true), "1kAbcD-000001-Xy <= a@test.example"),
+        SessionResponse::toJson, SessionResponse::fromJson);
+    roundTrip(new SessionResponse(SmtpReply.of(550, "5.7.1", "no"), SessionAction.ABORT, false, null, "rejected"),
+        SessionResponse::toJson, SessionResponse::fromJson);
+  }
+
+  /** {@code close(reply)} keeps its meaning for the command classes: 221 is QUIT, anything else a drop. */
+  @Test
+  void closeWithoutReasonIsQuitOrDrop() {
+    assertEquals(CloseReason.QUIT, SessionResponse.close(SmtpReply.of(221, "2.0.0", "bye")).closeReason());
+    assertEquals(CloseReason.ACL_DROP, SessionResponse.close(SmtpReply.of(550, "5.7.1", "no")).closeReason());
+  }
+
+  @Test
+  void factsMustFitTheAction() {
+    SmtpReply ok = SmtpReply.of(250, "2.0.0", "OK");
+    assertThrows(IllegalArgumentException.class, () -> new SessionResponse(ok, SessionAction.DATA, false, null, null));
+    assertThrows(IllegalArgumentException.class, () -> new SessionResponse(ok, SessionAction.CONTINUE, false,
+        new SessionResponse.Closing(CloseReason.QUIT), null));
+    assertThrows(IllegalArgumentException.class, () -> new SessionResponse(ok, SessionAction.STARTTLS, false,
+        new SessionResponse.LineLimit(1), null));
+  }
+
+  @Test
+  void aclCheckAndVerdict() {
+    roundTrip(new AclCheck(AclStage.RCPT, new JsonObject().put("local_part", "alice").put("recipients_count", 2),
+        "gen-1", false), AclCheck::toJson, AclCheck::fromJson);
+    roundTrip(new AclCheck(AclStage.NOTQUIT, new JsonObject(), null, true), AclCheck::toJson, AclCheck::fromJson);
+    roundTrip(new AclVerdict(AclVerdict.Type.DENY, 550, "5.1.1", "unknown user", "log it", "acl_check_rcpt 1",
+            new JsonObject().put("acl_m0", "x"), new AclEffects(List.of("X-A: b"), List.of("queue"), 500)),
+        AclVerdict::toJson, AclVerdict::fromJson);
+    roundTrip(AclVerdict.of(AclVerdict.Type.ACCEPT), AclVerdict::toJson, AclVerdict::fromJson);
+    assertThrows(IllegalArgumentException.class, () -> AclCheck.fromJson(new JsonObject()));
+    assertThrows(IllegalArgumentException.class, () -> AclCheck.fromJson(new JsonObject().put("stage", "lunch")));
+  }
+
+  @Test
+  void localCodecPassesTheObjectAndEncodesJsonOnTheWire() {
+    LocalCodec<SessionCommand> codec = new LocalCodec<>(SessionCommand.class, SessionCommand::toJson,
+        SessionCommand::fromJson);
+    SessionCommand command = SessionCommand.line("n-1", "RCPT TO:<alice@test.example>", false);
+    assertSame(command, codec.transform(command));
+    Buffer wire = Buffer.buffer("prefix");
+    codec.encodeToWire(wire, command);
+    assertEquals(command, codec.decodeFromWire("prefix".length(), wire));
+  }
+
+  /** Registered twice (several verticles start), the codec is the default: the consumer gets the sender's object. */
+  @Test
+  void busDeliversTheSameObject() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      BusCodecs.register(vertx);
+      BusCodecs.register(vertx);
+      vertx.eventBus().<SessionCommand>localConsumer("test.command", m -> m.reply(m.body()));
+      SessionCommand command = SessionCommand.line("n-1", "NOOP", false);
+      Object echoed = vertx.eventBus().request("test.command", command).toCompletionStage().toCompletableFuture()
+          .get(10, TimeUnit.SECONDS).body();
+      assertSame(command, echoed);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+}
