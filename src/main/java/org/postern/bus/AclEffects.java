@@ -12,7 +12,7 @@ import java.util.List;
  * the delay always happens (it is what slows down a rejected spammer).
  *
  * @param headers     complete header lines without CRLF, e.g. {@code X-Spam: yes}
- * @param controls    {@code org.postern.policy.AclControl} names with their options, e.g.
+ * @param controls    ACL control names (the policy layer's {@code AclControl}) with their options, e.g.
  *                    {@code submission/domain=example.org}
  * @param delayMillis how long to wait before replying
  */
