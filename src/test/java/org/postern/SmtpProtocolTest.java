@@ -142,7 +142,8 @@ class SmtpProtocolTest {
       // The session survives and the transaction is gone.
       s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
       s.expect("NOOP", 250, "2.0.0");
-      log.await(5000, "rejected after DATA: ", "F=<sender@example.org>: message too big: read=");
+      log.await(5000, "rejected after DATA: ", ((SmtpTestClient) s.client).hostForLog(),
+          "F=<sender@example.org>: message too big: read=");
     }
     snap.assertNothingAccepted();
   }
@@ -504,7 +505,8 @@ class SmtpProtocolTest {
       assertReply(s.read(), 554, "5.5.0");
       s.assertClosed();
       // The 354 was never sent: the content was not read as a message, and nothing was spooled.
-      log.await(5000, "SMTP protocol synchronization error (next input sent too soon");
+      log.await(5000, "SMTP protocol synchronization error (next input sent too soon",
+          ((SmtpTestClient) s.client).hostForLog());
     }
     snap.assertNothingAccepted();
   }
