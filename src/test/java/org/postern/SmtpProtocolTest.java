@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Timeout;
 import org.postern.bus.Addresses;
 import org.postern.testing.Await;
 import org.postern.testing.CheckedSmtp;
-import org.postern.testing.MainLogLines;
+import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.SmtpTestClient.Reply;
@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -128,7 +127,8 @@ class SmtpProtocolTest {
   @Test
   void contentOverSizeLimitIs552AndNotDelivered() throws Exception {
     Snapshot snap = Snapshot.of(limited);
-    try (MainLogLines log = MainLogLines.record(); CheckedSmtp s = CheckedSmtp.connect(limited)) {
+    MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+    try (CheckedSmtp s = CheckedSmtp.connect(limited)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
@@ -142,7 +142,8 @@ class SmtpProtocolTest {
       // The session survives and the transaction is gone.
       s.expect("RCPT TO:<alice@test.example>", 503, "5.5.1");
       s.expect("NOOP", 250, "2.0.0");
-      log.await(Duration.ofSeconds(5), "rejected after DATA: ", "F=<sender@example.org>: message too big: read=");
+      log.await(5000, "rejected after DATA: ", ((SmtpTestClient) s.client).hostForLog(),
+          "F=<sender@example.org>: message too big: read=");
     }
     snap.assertNothingAccepted();
   }
@@ -262,7 +263,8 @@ class SmtpProtocolTest {
 
   @Test
   void relayHostMayRelayAndMessageStaysQueued() throws Exception {
-    try (MainLogLines log = MainLogLines.record(); PosternTestServer relay = PosternTestServer.create().start()) {
+    MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+    try (PosternTestServer relay = PosternTestServer.create().start()) {
       String id;
       try (CheckedSmtp s = CheckedSmtp.connect(relay)) {
         s.ehlo("client.example");
@@ -276,7 +278,7 @@ class SmtpProtocolTest {
         s.quit();
       }
       // remote.example does not resolve: the delivery is deferred and the message stays in the spool.
-      log.await(Duration.ofSeconds(10), id + " == x@remote.example");
+      log.await(10000, id + " == x@remote.example");
       List<String> spool = relay.spoolFiles();
       assertTrue(spool.contains(id + "-H"), "spool must keep " + id + "-H: " + spool);
       assertTrue(spool.contains(id + "-D"), "spool must keep " + id + "-D: " + spool);
@@ -494,7 +496,8 @@ class SmtpProtocolTest {
   @Test
   void contentBefore354Is554AndNothingDelivered() throws Exception {
     Snapshot snap = Snapshot.of(server);
-    try (MainLogLines log = MainLogLines.record(); CheckedSmtp s = CheckedSmtp.connect(server)) {
+    MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+    try (CheckedSmtp s = CheckedSmtp.connect(server)) {
       s.ehlo("client.example");
       s.expect("MAIL FROM:<sender@example.org>", 250, "2.1.0");
       s.expect("RCPT TO:<alice@test.example>", 250, "2.1.5");
@@ -502,7 +505,8 @@ class SmtpProtocolTest {
       assertReply(s.read(), 554, "5.5.0");
       s.assertClosed();
       // The 354 was never sent: the content was not read as a message, and nothing was spooled.
-      log.await(Duration.ofSeconds(5), "SMTP protocol synchronization error (next input sent too soon");
+      log.await(5000, "SMTP protocol synchronization error (next input sent too soon",
+          ((SmtpTestClient) s.client).hostForLog());
     }
     snap.assertNothingAccepted();
   }

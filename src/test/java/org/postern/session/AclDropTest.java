@@ -4,11 +4,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.postern.testing.MainLogLines;
+import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -46,8 +45,8 @@ class AclDropTest {
 
   /** Sends {@code command} after EHLO, asserts the reply, that the server closes, and the log lines. */
   private static void assertDropped(String command, int code, String verbAndArgument) throws Exception {
-    try (MainLogLines log = MainLogLines.record();
-         SmtpTestClient c = SmtpTestClient.connect(server.port())) {
+    MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+    try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
       assertEquals(220, c.reply().code());
       assertEquals(250, c.command("EHLO client.example").code());
       SmtpTestClient.Reply r = c.command(command);
@@ -55,10 +54,10 @@ class AclDropTest {
       assertEquals(List.of((code / 100) + ".7.1 go away"), r.lines(), r::toString);
       c.timeout(5000);
       assertTrue(c.closedByServer(), "drop must close the connection after " + r);
-      String rejected = log.await(Duration.ofSeconds(5), "H=(client.example) [127.0.0.1]:",
-          " rejected " + verbAndArgument + ": go away");
+      String rejected = MainLogFile.event(log.await(5000, "H=(client.example) [127.0.0.1]:",
+          " rejected " + verbAndArgument + ": go away"));
       assertTrue(rejected.startsWith("H=(client.example) [127.0.0.1]:"), rejected);
-      log.await(Duration.ofSeconds(5), "SMTP connection from H=(client.example) [127.0.0.1]:", " closed by DROP in ACL");
+      log.await(5000, "SMTP connection from H=(client.example) [127.0.0.1]:", " closed by DROP in ACL");
     }
   }
 

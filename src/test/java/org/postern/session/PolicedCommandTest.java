@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.postern.bus.AclStage;
 import org.postern.testing.InMemorySmtp;
-import org.postern.testing.MainLogLines;
+import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient.Reply;
 
@@ -112,10 +112,11 @@ class PolicedCommandTest {
 
   @Test
   void denyRefusesLogsAndTheSessionGoesOn() throws Exception {
-    try (MainLogLines log = MainLogLines.record(); InMemorySmtp c = greeted(DENIED)) {
+    MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+    try (InMemorySmtp c = greeted(DENIED)) {
       assertReply(550, "5.7.1 denied at mail", c.command("MAIL FROM:<a@b.example>"));
       assertEquals(host(c, DENIED) + " rejected MAIL <a@b.example>: denied at mail",
-          log.await(Duration.ofSeconds(5), host(c, DENIED), "MAIL"));
+          MainLogFile.event(log.await(5000, host(c, DENIED), "MAIL")));
       assertEquals(250, c.command("NOOP").code());
       assertEquals(503, c.command("RCPT TO:<alice@test.example>").code(), "a refused MAIL opens no transaction");
       assertFalse(c.closedByServer(Duration.ZERO));
@@ -124,10 +125,11 @@ class PolicedCommandTest {
 
   @Test
   void deferRefusesTemporarilyAndTheSessionGoesOn() throws Exception {
-    try (MainLogLines log = MainLogLines.record(); InMemorySmtp c = greeted(DEFERRED)) {
+    MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+    try (InMemorySmtp c = greeted(DEFERRED)) {
       assertReply(450, "4.7.1 deferred at mail", c.command("MAIL FROM:<a@b.example>"));
       assertEquals(host(c, DEFERRED) + " temporarily rejected MAIL <a@b.example>: deferred at mail",
-          log.await(Duration.ofSeconds(5), host(c, DEFERRED), "MAIL"));
+          MainLogFile.event(log.await(5000, host(c, DEFERRED), "MAIL")));
       assertEquals(503, c.command("RCPT TO:<alice@test.example>").code());
       assertEquals(450, c.command("MAIL FROM:<other@b.example>").code(), "the defer holds for every MAIL");
     }
@@ -136,7 +138,8 @@ class PolicedCommandTest {
   /** Exim: discard looks like accept to the client; the recipient is forgotten, the message goes nowhere. */
   @Test
   void discardAcceptsAndForgets() throws Exception {
-    try (MainLogLines log = MainLogLines.record(); InMemorySmtp c = greeted(DISCARDED)) {
+    MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+    try (InMemorySmtp c = greeted(DISCARDED)) {
       assertReply(250, "2.1.0 OK", c.command("MAIL FROM:<a@b.example>"));
       assertReply(250, "2.1.5 OK", c.command("RCPT TO:<alice@test.example>"));
       assertEquals(354, c.command("DATA").code());
@@ -145,7 +148,7 @@ class PolicedCommandTest {
       assertTrue(end.lines().get(0).startsWith("2.0.0 OK id="), end::toString);
       String id = end.lines().get(0).substring("2.0.0 OK id=".length());
       assertEquals(id + " <= a@b.example " + host(c, DISCARDED) + " discarded by ACL",
-          log.await(Duration.ofSeconds(5), id + " <= "));
+          MainLogFile.event(log.await(5000, id + " <= ")));
       assertTrue(server.spoolFiles().stream().noneMatch(f -> f.endsWith("-H")), "no envelope: " + server.spoolFiles());
     }
   }
@@ -173,8 +176,8 @@ class PolicedCommandTest {
   void dropRefusesAndCloses(AclStage stage, List<String> before, String command, int code, String enhanced)
       throws Exception {
     String address = dropped(stage);
-    try (MainLogLines log = MainLogLines.record();
-         InMemorySmtp c = stage == AclStage.HELO ? open(address) : greeted(address)) {
+    MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+    try (InMemorySmtp c = stage == AclStage.HELO ? open(address) : greeted(address)) {
       for (String line : before) {
         Reply r = c.command(line);
         assertTrue(r.code() == 250 || r.code() == 354, line + " -> " + r);
@@ -182,7 +185,7 @@ class PolicedCommandTest {
       assertReply(code, enhanced + " dropped at " + stage.wire(), c.command(command));
       assertTrue(c.closedByServer(Duration.ofSeconds(5)), "drop at " + stage.wire() + " must close the session");
       String host = stage == AclStage.HELO ? "H=[" + address + "]:" + c.port() : host(c, address);
-      log.await(Duration.ofSeconds(5), "SMTP connection from " + host + " closed by DROP in ACL");
+      log.await(5000, "SMTP connection from " + host + " closed by DROP in ACL");
     }
   }
 

@@ -80,6 +80,14 @@ public final class MainLogFile {
     return await(millis, id + " Completed");
   }
 
+  /**
+   * The event of a line: the line without the date and time the main log writes before it
+   * ({@code yyyy-MM-dd HH:mm:ss }), for a test that asserts the whole event.
+   */
+  public static String event(String line) {
+    return line.split(" ", 3)[2];
+  }
+
   private static boolean containsAll(String line, String... texts) {
     for (String t : texts) {
       if (!line.contains(t)) {
