@@ -1,6 +1,7 @@
 package org.postern;
 
 import org.junit.jupiter.api.Test;
+import org.postern.testing.Await;
 import org.postern.testing.ChildPostern;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
@@ -141,8 +142,8 @@ class DurabilityTest {
         Files.delete(input.resolve(receiving + "-D"));
         List<Path> box = server.awaitMailbox("alice", 1, 30_000);
         assertEquals(1, box.size(), () -> "control message not delivered\n" + daemon.diagnostics());
+        // The spool empty is the event: every delivery comes from it, so nothing more can arrive.
         awaitEmptySpool(server, daemon);
-        Thread.sleep(500);
         List<Path> after = server.mailbox("alice");
         assertEquals(1, after.size(), () -> "only the committed message may be delivered: " + after + "\n"
             + daemon.diagnostics());
@@ -167,6 +168,7 @@ class DurabilityTest {
       threads.add(t);
       t.start();
     }
+    // Real time the test is about: the clients keep sending for SEND_MILLIS, so the kill lands mid-load.
     Thread.sleep(SEND_MILLIS);
     killed.set(true);
     daemon.kill();
@@ -277,13 +279,7 @@ class DurabilityTest {
    * {@link #startupRemovesUncommittedSpoolFiles} covers.
    */
   private static void awaitEmptySpool(PosternTestServer server, ChildPostern daemon) throws Exception {
-    long end = System.currentTimeMillis() + 30_000;
-    List<String> files = committed(server.spoolFiles());
-    while (!files.isEmpty() && System.currentTimeMillis() < end) {
-      Thread.sleep(50);
-      files = committed(server.spoolFiles());
-    }
-    List<String> left = files;
+    List<String> left = Await.value(30_000, () -> committed(server.spoolFiles()), List::isEmpty);
     assertEquals(List.of(), left, () -> "spool not emptied within 30 s after the restart ("
         + left.size() + " files)\n" + daemon.diagnostics());
   }

@@ -9,9 +9,12 @@ import org.postern.bus.Addresses;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.ScriptedServers;
 import org.postern.testing.ScriptedSmtpServer;
+import org.postern.testing.SettableClock;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,12 +40,22 @@ class DeliveryOutcomeTest {
   static final ScriptedServers REMOTES = new ScriptedServers();
 
   private static PosternTestServer relay(ScriptedSmtpServer remote, String... options) throws Exception {
+    return relayConfig(remote, options).start();
+  }
+
+  /** A relay whose queue reckons message ages on {@code clock}: a test moves time on instead of sleeping. */
+  private static PosternTestServer relay(SettableClock clock, ScriptedSmtpServer remote, String... options)
+      throws Exception {
+    return relayConfig(remote, options).replace(QueueVerticle.class.getName(), () -> new QueueVerticle(clock)).start();
+  }
+
+  private static PosternTestServer relayConfig(ScriptedSmtpServer remote, String... options) throws Exception {
     PosternTestServer s = PosternTestServer.create()
         .option("routers", manualroute("127.0.0.1::" + remote.port())).option("transports", TRANSPORTS);
     for (int i = 0; i < options.length; i += 2) {
       s.option(options[i], options[i + 1]);
     }
-    return s.start();
+    return s;
   }
 
   private static JsonObject flush(PosternTestServer server, JsonObject body) throws Exception {
@@ -91,12 +104,15 @@ class DeliveryOutcomeTest {
   @Test
   void aMessageStillWaitingPastDelayWarningWarnsItsSenderOnce() throws Exception {
     ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().rcpt("bob@remote.example", 451));
-    try (PosternTestServer server = relay(remote, "delay_warning", "\"1s:1h\"")) {
+    SettableClock clock = new SettableClock(Instant.now());
+    try (PosternTestServer server = relay(clock, remote, "delay_warning", "\"1s:1h\"")) {
       String id = send(server, "alice@test.example", CONTENT, "bob@remote.example");
       awaitLog(id, " == bob@remote.example");
-      Thread.sleep(300);
+      // A waited-for run has finished an attempt: a warning due then would have been logged (R=<id>) by now.
+      RelayTesting.runUntilStarted(server, new JsonObject().put("force", true).put("wait", true));
+      assertTrue(RelayTesting.mainlog("R=" + id).isEmpty(), "no warning spooled before the first delay_warning time");
       assertTrue(server.mailbox("alice").isEmpty(), "no warning before the first delay_warning time");
-      Thread.sleep(1000);
+      clock.advance(Duration.ofSeconds(2));
       assertEquals(1, flush(server, new JsonObject().put("force", true)).getInteger("started"));
       List<Path> warnings = server.awaitMailbox("alice", 1, 20_000);
       RelayTesting.Report r = report(warnings.get(0));
@@ -107,8 +123,8 @@ class DeliveryOutcomeTest {
       assertTrue(r.headers().contains("Subject: outcome"), r.headers());
       assertEquals(1, RelayTesting.envelope(server, id).getInteger("warnings_sent"));
       // The next warning is an hour away: another run sends none, and the message still waits.
-      assertEquals(1, flush(server, new JsonObject().put("force", true)).getInteger("started"));
-      Thread.sleep(500);
+      assertEquals(1, flush(server, new JsonObject().put("force", true).put("wait", true)).getInteger("started"));
+      assertEquals(1, RelayTesting.mainlog("R=" + id).size(), "one warning spooled");
       assertEquals(1, server.mailbox("alice").size());
       assertEquals(List.of("bob@remote.example=pending"), states(server, id));
     }
@@ -173,12 +189,13 @@ class DeliveryOutcomeTest {
   @Test
   void aFrozenBounceIsDiscardedAfterIgnoreBounceErrorsAfter() throws Exception {
     ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().rcpt("bob@remote.example", 550));
-    try (PosternTestServer server = relay(remote, "ignore_bounce_errors_after", "1s")) {
+    SettableClock clock = new SettableClock(Instant.now());
+    try (PosternTestServer server = relay(clock, remote, "ignore_bounce_errors_after", "1s")) {
       String id = send(server, "", CONTENT, "bob@remote.example");
       awaitLog(id, " *** Frozen (delivery error message)");
       assertEquals(0, flush(server, new JsonObject()).getInteger("started"));
       assertTrue(Files.exists(server.spoolInput().resolve(id + "-H")), "young frozen bounces stay");
-      Thread.sleep(1200);
+      clock.advance(Duration.ofSeconds(2));
       assertEquals(0, flush(server, new JsonObject()).getInteger("started"));
       awaitLog(id, " Message is frozen: bounce older than ignore_bounce_errors_after, discarded");
       awaitLog(id, " Completed");

@@ -2,6 +2,8 @@ package org.postern.queue;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import org.postern.testing.Await;
+import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.SmtpTestClient;
@@ -20,7 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Shared steps of the outbound delivery tests: sending through a Postern, reading its main log. */
 final class RelayTesting {
-  static final Path MAINLOG = Path.of(System.getProperty("postern.log.dir", "target/test-logs"), "mainlog");
   /** A transport that gives up quickly on a dead scripted server. */
   static final String TRANSPORTS = "{ remote_smtp: { driver: smtp, connect_timeout: 5s, command_timeout: 5s } }";
 
@@ -67,47 +68,18 @@ final class RelayTesting {
   }
 
   static List<String> mainlog(String id) throws IOException {
-    List<String> out = new ArrayList<>();
-    if (!Files.exists(MAINLOG)) {
-      return out;
-    }
-    for (String line : Files.readAllLines(MAINLOG, StandardCharsets.UTF_8)) {
-      if (line.contains(id)) {
-        out.add(line);
-      }
-    }
-    return out;
+    return MainLogFile.ofTestJvm().lines(id);
   }
 
   /** The first main-log line of the message containing all the texts, waiting up to 20 s. */
   static String awaitLog(String id, String... texts) throws Exception {
-    long end = System.currentTimeMillis() + 20_000;
-    while (true) {
-      for (String line : mainlog(id)) {
-        boolean all = true;
-        for (String t : texts) {
-          all &= line.contains(t);
-        }
-        if (all) {
-          return line;
-        }
-      }
-      if (System.currentTimeMillis() > end) {
-        throw new AssertionError("no main-log line with " + List.of(texts) + " for " + id + ":\n"
-            + String.join("\n", mainlog(id)));
-      }
-      Thread.sleep(50);
-    }
+    List<String> all = new ArrayList<>(List.of(texts));
+    all.add(id);
+    return MainLogFile.ofTestJvm().await(20_000, all.toArray(String[]::new));
   }
 
   static void awaitTrue(String what, BooleanSupplier condition) throws Exception {
-    long end = System.currentTimeMillis() + 20_000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > end) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(50);
-    }
+    Await.until(what, 20_000, condition::getAsBoolean);
   }
 
   /**
@@ -115,15 +87,12 @@ final class RelayTesting {
    * whose previous attempt is still finishing), and waited for when the body says {@code wait}.
    */
   static JsonObject runUntilStarted(PosternTestServer server, JsonObject body) throws Exception {
-    for (int i = 0; i < 200; i++) {
-      JsonObject reply = await(server.vertx().eventBus().<JsonObject>request(
-          org.postern.bus.Addresses.QUEUE_FLUSH, body)).body();
-      if (reply.getInteger("started", 0) > 0) {
-        return reply;
-      }
-      Thread.sleep(50);
+    JsonObject reply = Await.value(10_000, () -> await(server.vertx().eventBus().<JsonObject>request(
+        org.postern.bus.Addresses.QUEUE_FLUSH, body)).body(), r -> r.getInteger("started", 0) > 0);
+    if (reply.getInteger("started", 0) == 0) {
+      throw new AssertionError("no delivery started by " + body);
     }
-    throw new AssertionError("no delivery started by " + body);
+    return reply;
   }
 
   static JsonObject envelope(PosternTestServer server, String id) throws IOException {
