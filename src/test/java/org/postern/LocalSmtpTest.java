@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.postern.testing.Await;
 import org.postern.testing.ChildPostern;
 import org.postern.testing.ChildPostern.Result;
 import org.postern.testing.PosternTestServer;
@@ -282,10 +283,7 @@ class LocalSmtpTest {
     Result runUnterminated(String input, String mode, Check inData) throws Exception {
       try (ChildPostern child = ChildPostern.startFed(server.root(), config,
           input.getBytes(StandardCharsets.UTF_8), mode)) {
-        long end = System.currentTimeMillis() + 30_000;
-        while (!inData.holds() && child.process().isAlive() && System.currentTimeMillis() < end) {
-          Thread.sleep(20);
-        }
+        Await.holdsWithin(30_000, () -> inData.holds() || !child.process().isAlive());
         boolean reached = inData.holds();
         // Let the decoder reach the end of what was fed before the input ends.
         Thread.sleep(500);

@@ -192,6 +192,8 @@ class AuthConfigTest {
     long end = System.currentTimeMillis() + millis;
     Reply r = authInFreshSession(credentials);
     while (r.code() != code && System.currentTimeMillis() < end) {
+      // Paces the client on purpose: every failed probe counts towards the AUTH failure throttle, and
+      // Await's 20 ms polling trips it (454 4.7.0) before the new passwd file is read.
       Thread.sleep(100);
       r = authInFreshSession(credentials);
     }

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.postern.testing.Await;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.SmtpTestClient.Reply;
@@ -192,12 +193,9 @@ class AuthSecretsTest {
     assertTrue(AuthTesting.awaitMainlog(5000, "authenticator failed", "set_id=" + PROBE_USER).isPresent(),
         "no failure line for " + PROBE_USER + " in " + AuthTesting.MAINLOG);
     assertTrue(AuthTesting.awaitMainlog(5000, "too many failures, connection dropped").isPresent());
-    long end = System.currentTimeMillis() + 5000;
-    while (AuthTesting.CAPTURED.stream().filter(l -> l.contains("server_condition")).count() < 2
-        && System.currentTimeMillis() < end) {
-      Thread.sleep(50);
-    }
-    List<String> conditionErrors = AuthTesting.CAPTURED.stream().filter(l -> l.contains("server_condition")).toList();
+    List<String> conditionErrors = Await.value(5000,
+        () -> AuthTesting.CAPTURED.stream().filter(l -> l.contains("server_condition")).toList(),
+        l -> l.size() >= 2);
     assertTrue(conditionErrors.size() >= 2, "server_condition errors not captured: " + conditionErrors);
     assertTrue(AuthTesting.CAPTURED.stream().anyMatch(l -> l.contains("set_id=" + PROBE_USER)),
         "main log lines are not captured");

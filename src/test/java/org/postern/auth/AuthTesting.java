@@ -5,6 +5,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.StackTraceElementProxy;
 import ch.qos.logback.core.AppenderBase;
+import org.postern.testing.Await;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient.Reply;
 import org.postern.testing.TestPki;
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -157,22 +159,10 @@ final class AuthTesting {
 
   /** The first main-log line containing every one of {@code texts}, waiting up to {@code millis} (written asynchronously). */
   static Optional<String> awaitMainlog(long millis, String... texts) throws Exception {
-    long end = System.currentTimeMillis() + millis;
-    while (true) {
-      for (String line : mainlogLines()) {
-        boolean all = true;
-        for (String t : texts) {
-          all &= line.contains(t);
-        }
-        if (all) {
-          return Optional.of(line);
-        }
-      }
-      if (System.currentTimeMillis() >= end) {
-        return Optional.empty();
-      }
-      Thread.sleep(50);
-    }
+    List<String> found = Await.value(millis,
+        () -> mainlogLines().stream().filter(l -> Arrays.stream(texts).allMatch(l::contains)).toList(),
+        l -> !l.isEmpty());
+    return found.stream().findFirst();
   }
 
   /**

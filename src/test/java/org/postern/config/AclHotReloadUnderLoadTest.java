@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.postern.testing.Await;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.SmtpTestClient.Reply;
@@ -126,13 +127,15 @@ class AclHotReloadUnderLoadTest {
     return ConfigHolder.of(server.vertx()).current().generation();
   }
 
-  private static void awaitAll(List<Sender> senders, int[] atLeast, long millis) throws InterruptedException {
-    long end = System.currentTimeMillis() + millis;
-    for (int i = 0; i < senders.size(); i++) {
-      while (senders.get(i).sent.get() <= atLeast[i] && System.currentTimeMillis() < end) {
-        Thread.sleep(20);
+  private static void awaitAll(List<Sender> senders, int[] atLeast, long millis) throws Exception {
+    Await.holdsWithin(millis, () -> {
+      for (int i = 0; i < senders.size(); i++) {
+        if (senders.get(i).sent.get() <= atLeast[i]) {
+          return false;
+        }
       }
-    }
+      return true;
+    });
   }
 
   private static int[] counts(List<Sender> senders) {
@@ -167,11 +170,7 @@ class AclHotReloadUnderLoadTest {
     String blocking = shipped.replace(FIRST_RULE, FIRST_RULE + BLOCK_RULE);
     long changedAt = System.currentTimeMillis();
     Files.writeString(server.confDir().resolve("acl.yaml"), blocking, StandardCharsets.UTF_8);
-    Reply probe = rcptInNewSession("blocked@test.example");
-    while (probe.code() != 550 && System.currentTimeMillis() - changedAt < WITHIN_MS) {
-      Thread.sleep(100);
-      probe = rcptInNewSession("blocked@test.example");
-    }
+    Reply probe = Await.value(WITHIN_MS, () -> rcptInNewSession("blocked@test.example"), r -> r.code() == 550);
     long took = System.currentTimeMillis() - changedAt;
     assertEquals(550, probe.code(), "new sessions should see the new rule within " + WITHIN_MS + " ms: " + probe);
     assertEquals("blocked is blocked", probe.lines().get(0).replaceFirst("^5\\.7\\.1 ", ""), probe.toString());
@@ -195,10 +194,7 @@ class AclHotReloadUnderLoadTest {
     Files.writeString(server.confDir().resolve("acl.yaml"), broken, StandardCharsets.UTF_8);
     Pattern refusal = Pattern.compile("configuration refused, previous one stays in force: .*acl\\.yaml:"
         + brokenLine + ": .*domainz.*");
-    long end = System.currentTimeMillis() + 10_000;
-    while (logged.stream().noneMatch(m -> refusal.matcher(m).matches()) && System.currentTimeMillis() < end) {
-      Thread.sleep(50);
-    }
+    Await.holdsWithin(10_000, () -> logged.stream().anyMatch(m -> refusal.matcher(m).matches()));
     assertTrue(logged.stream().anyMatch(m -> refusal.matcher(m).matches()),
         "no refusal naming acl.yaml:" + brokenLine + " in " + logged);
     assertEquals(blockingGeneration, generation(), "a refused acl.yaml must not be installed");

@@ -1,5 +1,6 @@
 package org.postern.tls;
 
+import org.postern.testing.Await;
 import org.postern.testing.TlsSmtp;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -103,19 +104,13 @@ class CertificateReloadTest {
   /** Polls until both kinds of new handshake present {@code expected}; returns the time it took. */
   private static long awaitPresented(PosternTestServer s, TestPki.Credential expected, long millis) throws Exception {
     long start = System.nanoTime();
-    long end = start + TimeUnit.MILLISECONDS.toNanos(millis);
-    String starttls;
-    String implicit;
-    do {
-      starttls = startTlsFingerprint(s);
-      implicit = implicitFingerprint(s);
-      if (starttls.equals(expected.fingerprint()) && implicit.equals(expected.fingerprint())) {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-      }
-      Thread.sleep(100);
-    } while (System.nanoTime() < end);
-    throw new AssertionError("after " + millis + " ms new handshakes present STARTTLS " + starttls + ", implicit "
-        + implicit + "; expected " + expected.fingerprint());
+    String want = expected.fingerprint() + " " + expected.fingerprint();
+    String seen = Await.value(millis, () -> startTlsFingerprint(s) + " " + implicitFingerprint(s), want::equals);
+    if (!seen.equals(want)) {
+      throw new AssertionError("after " + millis + " ms new handshakes present STARTTLS, implicit: " + seen
+          + "; expected " + expected.fingerprint());
+    }
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
   }
 
   /** "TLS certificate refused" lines logged during this test (one server runs at a time in this class). */
@@ -125,12 +120,8 @@ class CertificateReloadTest {
   }
 
   /** Waits for a refusal beyond the first {@code before}; returns it. */
-  private String awaitRefusal(int before, long millis) throws InterruptedException {
-    long end = System.currentTimeMillis() + millis;
-    while (refusals().size() <= before && System.currentTimeMillis() < end) {
-      Thread.sleep(50);
-    }
-    List<String> all = refusals();
+  private String awaitRefusal(int before, long millis) throws Exception {
+    List<String> all = Await.value(millis, this::refusals, l -> l.size() > before);
     assertTrue(all.size() > before, "no \"TLS certificate refused\" within " + millis + " ms");
     return all.get(before);
   }
@@ -176,18 +167,15 @@ class CertificateReloadTest {
 
       // Garbage instead of a certificate.
       replace(certFile, "-----BEGIN CERTIFICATE-----\nthis is not base64 !!\n-----END CERTIFICATE-----\n");
+      // The refusal is the event that ends this reload: from then on B stays in force.
       awaitRefusal(0, RELOAD_WAIT_MS + 2000);
-      Thread.sleep(RELOAD_WAIT_MS);
       assertEquals(certB.fingerprint(), startTlsFingerprint(s), "a broken certificate must not replace B");
       assertEquals(certB.fingerprint(), implicitFingerprint(s));
       assertTrue(TlsSmtp.keywords(ehlo(s)).contains("STARTTLS"), "STARTTLS must still be offered");
 
       // A valid certificate that does not match the key in place (D's certificate, B's key; both RSA).
       replace(certFile, TestPki.pem(certD.certificate()));
-      long end = System.currentTimeMillis() + RELOAD_WAIT_MS + 2000;
-      while (refusals().stream().noneMatch(m -> m.contains("does not match")) && System.currentTimeMillis() < end) {
-        Thread.sleep(50);
-      }
+      Await.holdsWithin(RELOAD_WAIT_MS + 2000, () -> refusals().stream().anyMatch(m -> m.contains("does not match")));
       assertTrue(refusals().stream().anyMatch(m -> m.contains("does not match")),
           "a certificate that does not match the key must be refused: " + refusals());
       assertEquals(certB.fingerprint(), startTlsFingerprint(s), "a certificate without its key must not replace B");
@@ -233,12 +221,7 @@ class CertificateReloadTest {
     try (PosternTestServer s = TlsTesting.server(pki, true).start()) {
       assertEquals("TLSv1.3", protocols(s));
       s.option("tls_protocols", "TLSv1.2").writeConfig();
-      long end = System.currentTimeMillis() + RELOAD_WAIT_MS + 2000;
-      String seen = protocols(s);
-      while (!seen.equals("TLSv1.2 TLSv1.2") && System.currentTimeMillis() < end) {
-        Thread.sleep(100);
-        seen = protocols(s);
-      }
+      String seen = Await.value(RELOAD_WAIT_MS + 2000, () -> protocols(s), "TLSv1.2 TLSv1.2"::equals);
       assertEquals("TLSv1.2 TLSv1.2", seen, "STARTTLS and implicit TLS after tls_protocols changed to TLSv1.2");
     }
   }
@@ -272,10 +255,7 @@ class CertificateReloadTest {
         assertEquals(250, c.command("NOOP").code(), "the session goes on in clear");
       }
       replace(certFile, TestPki.pem(pki.server().certificate()));
-      long end = System.currentTimeMillis() + RELOAD_WAIT_MS;
-      while (!TlsSmtp.keywords(ehlo(s)).contains("STARTTLS") && System.currentTimeMillis() < end) {
-        Thread.sleep(100);
-      }
+      Await.holdsWithin(RELOAD_WAIT_MS, () -> TlsSmtp.keywords(ehlo(s)).contains("STARTTLS"));
       assertEquals(pki.server().fingerprint(), startTlsFingerprint(s), "STARTTLS once the certificate is fixed");
     }
   }
@@ -362,10 +342,7 @@ class CertificateReloadTest {
         assertEquals(first.getPublicKey(), renewed.getPublicKey(), "renewal keeps the key (DANE 3 1 1 pins survive)");
         assertTrue(renewed.getNotAfter().toInstant().isAfter(clock.instant().plus(Duration.ofDays(89))),
             renewed.getNotAfter().toString());
-        long end = System.currentTimeMillis() + RELOAD_WAIT_MS;
-        while (!servedFingerprint(s).equals(TestPki.fingerprint(renewed)) && System.currentTimeMillis() < end) {
-          Thread.sleep(100);
-        }
+        Await.holdsWithin(RELOAD_WAIT_MS, () -> servedFingerprint(s).equals(TestPki.fingerprint(renewed)));
         assertEquals(TestPki.fingerprint(renewed), servedFingerprint(s), "new handshakes get the renewed certificate");
       }
       X509Certificate beforeStart = TestPki.readCertificates(cert).get(0);
@@ -389,17 +366,11 @@ class CertificateReloadTest {
   }
 
   private static X509Certificate awaitRewritten(Path cert, X509Certificate previous) throws Exception {
-    long end = System.currentTimeMillis() + RELOAD_WAIT_MS;
-    while (true) {
-      X509Certificate now = TestPki.readCertificates(cert).get(0);
-      if (!now.equals(previous)) {
-        return now;
-      }
-      if (System.currentTimeMillis() > end) {
-        throw new AssertionError("the certificate due for renewal was not renewed within " + RELOAD_WAIT_MS + " ms");
-      }
-      Thread.sleep(100);
+    X509Certificate now = Await.value(RELOAD_WAIT_MS, () -> TestPki.readCertificates(cert).get(0), c -> !c.equals(previous));
+    if (now.equals(previous)) {
+      throw new AssertionError("the certificate due for renewal was not renewed within " + RELOAD_WAIT_MS + " ms");
     }
+    return now;
   }
 
   private static String servedFingerprint(PosternTestServer s) throws Exception {

@@ -2,6 +2,8 @@ package org.postern.tls;
 
 import org.postern.testing.TlsSmtp;
 import org.postern.listener.ListenerVerticle;
+import org.postern.testing.Await;
+import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient.Reply;
 import org.postern.testing.TestPki;
@@ -95,45 +97,29 @@ final class TlsTesting {
 
   /** The first main-log line containing {@code text}, waiting up to {@code millis} (the log is written asynchronously). */
   static Optional<String> awaitMainlog(String text, long millis) throws Exception {
-    long end = System.currentTimeMillis() + millis;
-    while (true) {
-      if (Files.exists(MAINLOG)) {
-        for (String line : Files.readAllLines(MAINLOG, StandardCharsets.UTF_8)) {
-          if (line.contains(text)) {
-            return Optional.of(line);
-          }
-        }
-      }
-      if (System.currentTimeMillis() >= end) {
-        return Optional.empty();
-      }
-      Thread.sleep(50);
-    }
+    return MainLogFile.ofTestJvm().find(millis, text);
   }
 
   /** Main-log lines containing {@code text}, as of now. */
   static List<String> mainlogLines(String text) throws IOException {
-    if (!Files.exists(MAINLOG)) {
-      return List.of();
-    }
-    return Files.readAllLines(MAINLOG, StandardCharsets.UTF_8).stream().filter(l -> l.contains(text)).toList();
+    return MainLogFile.ofTestJvm().lines(text);
   }
 
   /** The delivered message of {@code user} whose Received header carries {@code id}, unfolded. */
   static String deliveredReceived(PosternTestServer s, String user, String id) throws Exception {
-    long end = System.currentTimeMillis() + 5000;
-    while (System.currentTimeMillis() < end) {
+    Optional<String> received = Await.value(5000, () -> {
       for (Path f : s.mailbox(user)) {
-        String text = Files.readString(f, StandardCharsets.UTF_8);
-        String received = receivedHeader(text);
-        if (received.contains("id " + id)) {
-          return received;
+        String r = receivedHeader(Files.readString(f, StandardCharsets.UTF_8));
+        if (r.contains("id " + id)) {
+          return Optional.of(r);
         }
       }
-      Thread.sleep(20);
+      return Optional.<String>empty();
+    }, Optional::isPresent);
+    if (received.isEmpty()) {
+      fail("no message with id " + id + " delivered to " + user + ": " + s.mailbox(user));
     }
-    fail("no message with id " + id + " delivered to " + user + ": " + s.mailbox(user));
-    return null;
+    return received.get();
   }
 
   /** The first Received: header of a message (the one Postern added), unfolded; "" when there is none. */
