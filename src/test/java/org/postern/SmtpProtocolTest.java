@@ -28,7 +28,6 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.postern.testing.CheckedSmtp.assertReply;
 import static org.postern.testing.CheckedSmtp.assertWellFormed;

@@ -11,8 +11,6 @@ import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import org.postern.bus.BusCodecs;
-import org.postern.bus.EnqueueReply;
-import org.postern.bus.EnqueueRequest;
 import org.postern.bus.SessionOpen;
 import org.postern.config.ConfigHolder;
 import org.postern.config.ListenerConfig;

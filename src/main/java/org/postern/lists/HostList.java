@@ -4,7 +4,6 @@ import org.postern.net.Cidr;
 import org.postern.net.IpAddresses;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;

@@ -19,7 +19,6 @@ import java.util.Collections;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.postern.queue.RelayTesting.TRANSPORTS;
 import static org.postern.queue.RelayTesting.assertSpoolEmpty;
 import static org.postern.queue.RelayTesting.awaitLog;

@@ -31,7 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.postern.delivery.smtp.SmtpClientTesting.await;
 import static org.postern.delivery.smtp.SmtpClientTesting.dataFile;
 import static org.postern.delivery.smtp.SmtpClientTesting.deliver;
 import static org.postern.delivery.smtp.SmtpClientTesting.host;
