@@ -384,6 +384,7 @@ public final class PosternCommand implements Callable<Integer> {
       }
     }));
     HangupSignal.install(vertx);
+    DaemonLogs.install(vertx);
     return 0;
   }
 
