@@ -227,8 +227,7 @@ public final class PosternCommand implements Callable<Integer> {
       for (String warning : org.postern.auth.PasswdSchemeAudit.warnings(config)) {
         System.err.println("postern: warning: " + warning);
       }
-      System.out.println("Postern 0.1.0\nConfiguration file is " + configFile + " (generation "
-          + config.generation() + "): OK");
+      VersionReport.lines(config, configFile).forEach(System.out::println);
       return 0;
     }
     // Before the first logger exists: logback.xml places the main log here. Host checking and
