@@ -70,6 +70,10 @@ public final class PosternCommand implements Callable<Integer> {
       + " 1 when one cannot be resolved now.")
   boolean addressTest;
 
+  @Option(names = "-bv", description = "Address verification: check each ADDRESS as the rcpt ACL's verify ="
+      + " recipient does and print ADDRESS verified or ADDRESS failed to verify: REASON. Exit 2 when one failed.")
+  boolean addressVerify;
+
   @Option(names = "-bp", description = "List the queue (Exim's format), read from the spool.")
   boolean listQueue;
 
@@ -183,7 +187,7 @@ public final class PosternCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, addressTest, listQueue,
+    int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, addressTest, addressVerify, listQueue,
         listUndelivered, countQueue, removeMessages, freezeMessages, thawMessages, giveUpMessages, showHeaders,
         showBodies, showMessages, showLogs, deliverMessages, queueRun, forcedQueueRun, thawingQueueRun,
         domainRun != null, submitMessage || extractRecipients);
@@ -241,6 +245,9 @@ public final class PosternCommand implements Callable<Integer> {
     if (submitMessage) {
       return submit(config);
     }
+    if (addressVerify) {
+      return AddressTest.verify(config, System.out, messageIds);
+    }
     if (listQueue || listUndelivered || countQueue || takesIdsOnly()) {
       return administer(config);
     }
@@ -272,7 +279,7 @@ public final class PosternCommand implements Callable<Integer> {
     if (dotIsData || envelopeSender != null || fullName != null) {
       return "-i, -f and -F go with -bm or -t";
     }
-    if (addressTest) {
+    if (addressTest || addressVerify) {
       return messageIds.isEmpty() ? ADDRESS_TEST_USAGE : null;
     }
     if (queueTimeoutSeconds <= 0) {
@@ -473,10 +480,10 @@ public final class PosternCommand implements Callable<Integer> {
 
   /** The modes of which at most one may be given, as the usage error names them. */
   private static final String MODES = "-bd, -bs, -bS, -bh, -bt, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb,"
-      + " -Mvc, -Mvl, -M, -q, -qf, -qff, -R and -bm/-t";
+      + " -Mvc, -Mvl, -M, -q, -qf, -qff, -R, -bv and -bm/-t";
 
   /** Exim reads the addresses from stdin when there are none; Postern wants them on the command line. */
-  private static final String ADDRESS_TEST_USAGE = "-bt needs at least one address";
+  private static final String ADDRESS_TEST_USAGE = "-bt and -bv need at least one address";
 
   /** The main log's name in {@code log_directory}, as {@code logback.xml} places it. */
   private static final String MAIN_LOG_FILE = "mainlog";
