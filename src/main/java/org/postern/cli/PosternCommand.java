@@ -165,8 +165,9 @@ public final class PosternCommand implements Callable<Integer> {
           + " -bm.")
   List<String> messageIds = new ArrayList<>();
 
-  @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: ${DEFAULT-VALUE}).")
-  Path configFile = Path.of("conf/postern.yaml");
+  @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: $POSTERN_CONFIG,"
+      + " else conf/postern.yaml, else /etc/postern/postern.yaml).")
+  Path configFile;
 
   @Option(names = "--verticles", paramLabel = "FILE",
       description = "Deployment list (default: ${DEFAULT-VALUE}; the built-in list when absent).")
@@ -220,6 +221,7 @@ public final class PosternCommand implements Callable<Integer> {
       System.err.println("postern: -oMs: not a host name: \"" + senderHostName + "\"");
       return 2;
     }
+    configFile = ConfigLocation.resolve(configFile, System.getenv("POSTERN_CONFIG"), Path.of(""), ConfigLocation.SYSTEM);
     PosternConfig config;
     try {
       config = ConfigLoader.load(configFile);
