@@ -19,6 +19,7 @@ import org.postern.config.PosternConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,7 @@ public final class AuthVerticle extends VerticleBase {
   private static final long EXCHANGE_TTL_MS = 10 * 60_000L;
 
   private final Map<String, Pending> exchanges = new HashMap<>();
+  private final Clock clock;
   private ConfigHolder config;
   private PasswdAuthenticationProvider provider;
   private io.vertx.core.WorkerExecutor workers;
@@ -50,6 +52,15 @@ public final class AuthVerticle extends VerticleBase {
   private record Pending(SaslExchange exchange, String mechanism, long started) {
   }
 
+  public AuthVerticle() {
+    this(Clock.systemUTC());
+  }
+
+  /** With the clock that exchanges expire and the failure windows count in (tests move it). */
+  public AuthVerticle(Clock clock) {
+    this.clock = clock;
+  }
+
   @Override
   public Future<?> start() {
     BusCodecs.register(vertx);
@@ -58,8 +69,8 @@ public final class AuthVerticle extends VerticleBase {
     int threads = config().getInteger("auth_threads", Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
     workers = vertx.createSharedWorkerExecutor("postern-auth", threads);
     provider = new PasswdAuthenticationProvider(config, workers);
-    failureWindows = new AuthFailureWindows(vertx, System::currentTimeMillis);
-    vertx.setPeriodic(60_000, t -> exchanges.values().removeIf(p -> System.currentTimeMillis() - p.started() > EXCHANGE_TTL_MS));
+    failureWindows = new AuthFailureWindows(vertx, clock::millis);
+    vertx.setPeriodic(60_000, t -> exchanges.values().removeIf(p -> clock.millis() - p.started() > EXCHANGE_TTL_MS));
     List<Future<?>> registered = new java.util.ArrayList<>();
     for (String mechanism : MECHANISMS) {
       registered.add(vertx.eventBus().<AuthStep>localConsumer(Addresses.AUTH_PREFIX + mechanism,
@@ -88,7 +99,7 @@ public final class AuthVerticle extends VerticleBase {
           msg.reply(AuthReply.throttled(null, "too many recent failures from " + blocked.result()));
           return;
         }
-        Pending created = new Pending(create(authenticator, c, host), mechanism, System.currentTimeMillis());
+        Pending created = new Pending(create(authenticator, c, host), mechanism, clock.millis());
         exchanges.put(step.exchange(), created);
         run(authenticator, created, step, msg);
       });

@@ -48,6 +48,13 @@ public final class Addresses {
    * {@link DeliveryResult} out.
    */
   public static final String DELIVER_PREFIX = "postern.deliver.";
+  /**
+   * Published (node-local) when a remote delivery waits for a {@code remote_max_parallel} permit:
+   * {@link DeliveryWaiting}, as JSON.
+   */
+  public static final String DELIVERY_WAITING = "postern.event.delivery.waiting";
+  /** Published (node-local) after each scan of the TLS certificate files: {@link TlsScan}, as JSON. */
+  public static final String TLS_SCANNED = "postern.event.tls.scanned";
   /** Published (cluster-wide) after a configuration generation was accepted: {@code {generation}}. */
   public static final String CONFIG_CHANGED = "postern.config.changed";
   /**

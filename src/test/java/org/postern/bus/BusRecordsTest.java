@@ -233,6 +233,21 @@ class BusRecordsTest {
     assertArrayEquals(new byte[] {1, 2, 3}, challenge.challenge());
   }
 
+  /** The published events of docs/plugins.md "Events" that are records here. */
+  @Test
+  void eventRecords() {
+    roundTrip(new DeliveryWaiting("1kAbcD-000001-Xy", "remote_smtp", 2), DeliveryWaiting::toJson,
+        DeliveryWaiting::fromJson);
+    assertEquals(new JsonObject("{\"id\":\"m\",\"transport\":\"remote_smtp\",\"remote_max_parallel\":2}"),
+        new DeliveryWaiting("m", "remote_smtp", 2).toJson());
+    for (TlsScan.Outcome outcome : TlsScan.Outcome.values()) {
+      roundTrip(new TlsScan(outcome), TlsScan::toJson, TlsScan::fromJson);
+    }
+    assertEquals(new JsonObject("{\"outcome\":\"unchanged\"}"), new TlsScan(TlsScan.Outcome.UNCHANGED).toJson());
+    assertThrows(IllegalArgumentException.class, () -> TlsScan.fromJson(new JsonObject()));
+    assertThrows(IllegalArgumentException.class, () -> TlsScan.fromJson(new JsonObject().put("outcome", "maybe")));
+  }
+
   @Test
   void localCodecPassesTheObjectAndEncodesJsonOnTheWire() {
     LocalCodec<SessionCommand> codec = new LocalCodec<>(SessionCommand.class, SessionCommand::toJson,
