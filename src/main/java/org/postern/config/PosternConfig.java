@@ -24,6 +24,7 @@ import java.util.Map;
  * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
  * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
  *                               failed handshakes and refused connections
+ * @param proxy              {@code hosts_proxy} and {@code proxy_protocol_timeout}
  */
 public record PosternConfig(
     String generation,
@@ -62,7 +63,8 @@ public record PosternConfig(
     Map<Path, String> listFiles,
     DeliverySettings delivery,
     Duration smtpDataTimeout,
-    StorageChecks storage) implements AclSettings {
+    StorageChecks storage,
+    ProxySettings proxy) implements AclSettings {
 
   @Override
   public String aclForStage(AclStage stage) {
