@@ -123,12 +123,13 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
     child.attr(VERDICT).set(verdict);
     if (verdict == Admission.ACCEPTED) {
       child.attr(COUNTED).set(host);
-      child.pipeline().addFirst(AdmittedConnection.NAME, new AdmittedConnection(tls, child.isRegistered()));
       if (proxied) {
+        // Ahead of everything Vert.x adds (its TLS handler included); behind AdmittedConnection, added next.
         child.attr(PROXY_HEADER).set(new CompletableFuture<>());
-        child.pipeline().addAfter(AdmittedConnection.NAME, ProxyHeaderReader.NAME,
-            new ProxyHeaderReader(c.proxy().timeout(), new ProxiedConnection()));
+        child.pipeline().addFirst(ProxyHeaderReader.NAME, new ProxyHeaderReader(c.proxy().timeout(),
+            new ProxiedConnection()));
       }
+      child.pipeline().addFirst(AdmittedConnection.NAME, new AdmittedConnection(tls, child.isRegistered()));
     } else {
       refused(host, verdict, c);
     }

@@ -102,6 +102,18 @@ class ProxyProtocolTest {
   }
 
   @Test
+  void v2LocalAsAHealthCheckSendsItKeepsTheProxyAsTheClient() throws Exception {
+    try (SmtpTestClient c = SmtpTestClient.connectFrom(PROXY, server.port())) {
+      byte[] local = v2(12, new byte[0]);
+      local[12] = 0x20;
+      c.sendRaw(local);
+      assertEquals(220, c.reply().code());
+      Reply ehlo = c.command("EHLO check.test.example");
+      assertTrue(ehlo.lines().get(0).endsWith("[" + PROXY + "]"), ehlo.toString());
+    }
+  }
+
+  @Test
   void proxyHostThatSendsNoHeaderIsDroppedAfterTheTimeoutWithoutAGreeting() throws Exception {
     MainLogFile log = MainLogFile.ofTestJvm().fromNow();
     try (SmtpTestClient c = SmtpTestClient.connectFrom(PROXY, server.port())) {
