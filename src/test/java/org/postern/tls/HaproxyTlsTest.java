@@ -5,16 +5,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.postern.testing.Haproxy;
+import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient.Reply;
 import org.postern.testing.TestPki;
 import org.postern.testing.TlsSmtp;
 
+import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -63,6 +66,27 @@ class HaproxyTlsTest {
       assertFalse(log.contains(Haproxy.SOURCE), log);
       String received = TlsTesting.deliveredReceived(server, "alice", id);
       assertTrue(received.contains("[127.0.0.2]") && received.contains("with ESMTPS (" + cipher + ")"), received);
+    }
+  }
+
+  @Test
+  void clientOverItsPerHostLimitIsClosedBeforeTheHandshake() throws Exception {
+    try (PosternTestServer limited = TlsTesting.server(pki, true).option("hosts_proxy", Haproxy.SOURCE)
+        .option("smtp_accept_max_per_host", "1").start();
+         Haproxy haproxy = Haproxy.start(limited.root().resolve("haproxy"),
+             List.of(Haproxy.server("postern", TlsTesting.port(limited, "smtps"), "send-proxy-v2")), "");
+         TlsSmtp first = TlsSmtp.implicit(Haproxy.CLIENT, haproxy.port(), pki.clientContext())) {
+      assertEquals(220, first.reply().code());
+      MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+      // The proxy holds two connections now; the client's second is one too many: no handshake.
+      assertThrows(IOException.class, () -> TlsSmtp.implicit(Haproxy.CLIENT, haproxy.port(), pki.clientContext()));
+      log.await(5000, "Connection from [127.0.0.2] refused: too many connections from that IP address"
+          + " (smtp_accept_max_per_host=1)");
+      // Another client through the same proxy is served.
+      try (TlsSmtp other = TlsSmtp.implicit("127.0.0.4", haproxy.port(), pki.clientContext())) {
+        assertEquals(220, other.reply().code());
+      }
+      assertEquals(250, first.ehlo("first.test.example").code());
     }
   }
 
