@@ -21,7 +21,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * An SMTP session over standard input and output, as inetd or a local program runs Exim with
@@ -55,12 +54,73 @@ final class LocalSmtp {
    */
   Future<SmtpConnection> run(InputStream in, boolean batch, BiConsumer<SmtpConnection, String> replies,
                              Consumer<SmtpConnection> atEndOfInput) {
+    if (hostCheck != null && config.proxy().required(hostCheck.remoteAddress())) {
+      return new ProxiedHostCheck(in, batch, replies, atEndOfInput).run();
+    }
+    SessionOpen facts = hostCheck == null ? SessionOpen.local(SESSION_ID, batch) : hostCheck;
+    StdinReader[] reader = new StdinReader[1];
+    return session(facts, batch, replies, new Input() {
+      @Override
+      public void start(Context context, SmtpConnection connection) {
+        reader[0] = new StdinReader(in, context, connection::received, connection::endOfInput);
+        connection.onInputExhausted(() -> atEndOfInput.accept(connection));
+        reader[0].start();
+      }
+
+      @Override
+      public void pause() {
+        reader[0].pause();
+      }
+
+      @Override
+      public void resume() {
+        reader[0].resume();
+      }
+
+      @Override
+      public void stop() {
+        reader[0].stop();
+      }
+    });
+  }
+
+  /**
+   * A session whose input a program writes, one step per reply (the sendmail front end): after
+   * each reply {@code driver} gets the connection and the reply text, and feeds the next input
+   * with {@link SmtpConnection#received} or ends it with {@link SmtpConnection#endOfInput}.
+   */
+  Future<SmtpConnection> drive(SessionOpen facts, BiConsumer<SmtpConnection, String> driver) {
+    Context[] context = new Context[1];
+    return session(facts, false, (connection, reply) ->
+        // Not inside the reply's write: the session takes the next command after this one ended.
+        context[0].runOnContext(v -> driver.accept(connection, reply)), new Input() {
+          @Override
+          public void start(Context c, SmtpConnection connection) {
+            context[0] = c;
+          }
+        });
+  }
+
+  /** Where a local session's input comes from, and its flow control. */
+  private interface Input {
+    void start(Context context, SmtpConnection connection);
+
+    default void pause() {
+    }
+
+    default void resume() {
+    }
+
+    default void stop() {
+    }
+  }
+
+  private Future<SmtpConnection> session(SessionOpen facts, boolean batch, BiConsumer<SmtpConnection, String> replies,
+                                         Input input) {
     Context context = vertx.getOrCreateContext();
     Promise<SmtpConnection> done = Promise.promise();
     context.runOnContext(v -> {
       SpoolContext spool = SpoolContext.of(vertx, new Spool(config.spoolDirectory()));
-      SessionOpen facts = hostCheck == null ? SessionOpen.local(SESSION_ID, batch) : hostCheck;
-      StdinReader[] reader = new StdinReader[1];
       SmtpConnection[] self = new SmtpConnection[1];
       SmtpChannel channel = new SmtpChannel() {
         @Override
@@ -70,65 +130,74 @@ final class LocalSmtp {
 
         @Override
         public void close() {
-          reader[0].stop();
+          input.stop();
         }
 
         @Override
         public void pause() {
-          reader[0].pause();
+          input.pause();
         }
 
         @Override
         public void resume() {
-          reader[0].resume();
+          input.resume();
         }
       };
-      Function<SessionOpen, SmtpConnection> open = f -> {
-        SmtpConnection connection = new SmtpConnection(vertx, channel, f, spool, config, true);
-        self[0] = connection;
-        connection.flushEachReply(batch);
-        connection.onInputExhausted(() -> atEndOfInput.accept(connection));
-        connection.onClose(() -> Future.join(connection.deliveries()).onComplete(r -> done.complete(self[0])));
-        return connection;
-      };
-      if (hostCheck != null && config.proxy().required(hostCheck.remoteAddress())) {
-        // Exim: a host in hosts_proxy must start with a PROXY header, under -bh too (read from stdin).
-        System.err.println(">>> host in hosts_proxy: reading a PROXY protocol header (v1 or v2) from stdin");
-        ProxiedInput input = new ProxiedInput(open, () -> {
-          reader[0].stop();
-          done.complete(null);
-        });
-        reader[0] = new StdinReader(in, context, input::received, input::ended);
-      } else {
-        SmtpConnection connection = open.apply(facts);
-        reader[0] = new StdinReader(in, context, connection::received, connection::endOfInput);
-        connection.start();
-      }
-      reader[0].start();
+      SmtpConnection connection = new SmtpConnection(vertx, channel, facts, spool, config, true);
+      self[0] = connection;
+      connection.flushEachReply(batch);
+      connection.onClose(() -> Future.join(connection.deliveries()).onComplete(r -> done.complete(self[0])));
+      connection.start();
+      // Input starts after the session: bytes buffered before the greeting are a synchronisation error.
+      input.start(context, connection);
     });
     return done.future();
   }
 
   /**
-   * {@code -bh} from a {@code hosts_proxy} host: the PROXY header first, then a session as from the
-   * client it names, with the {@code $proxy_*} variables set; a malformed or missing header ends it
-   * before the greeting, as the daemon drops the connection.
+   * {@code -bh} from a {@code hosts_proxy} host, as in Exim: a PROXY header (v1 or v2) comes first
+   * on stdin, then the session runs as from the client it names, with the {@code $proxy_*}
+   * variables set; a malformed or missing header ends it before the greeting, as the daemon drops
+   * the connection.
    */
-  private final class ProxiedInput {
+  private final class ProxiedHostCheck implements Input {
     private final ProxyHeaderDecoder decoder = new ProxyHeaderDecoder();
-    /** Makes the session's connection (not yet started). */
-    private final Function<SessionOpen, SmtpConnection> open;
-    private final Runnable dropped;
+    private final InputStream in;
+    private final boolean batch;
+    private final BiConsumer<SmtpConnection, String> replies;
+    private final Consumer<SmtpConnection> atEndOfInput;
+    private final Promise<SmtpConnection> done = Promise.promise();
+    /** What came after the header before the session was ready for it. */
+    private final Buffer pending = Buffer.buffer();
+    private StdinReader reader;
     private SmtpConnection connection;
+    private boolean ended;
 
-    ProxiedInput(Function<SessionOpen, SmtpConnection> open, Runnable dropped) {
-      this.open = open;
-      this.dropped = dropped;
+    ProxiedHostCheck(InputStream in, boolean batch, BiConsumer<SmtpConnection, String> replies,
+                     Consumer<SmtpConnection> atEndOfInput) {
+      this.in = in;
+      this.batch = batch;
+      this.replies = replies;
+      this.atEndOfInput = atEndOfInput;
     }
 
-    void received(Buffer chunk) {
+    Future<SmtpConnection> run() {
+      System.err.println(">>> host in hosts_proxy: reading a PROXY protocol header (v1 or v2) from stdin");
+      Context context = vertx.getOrCreateContext();
+      context.runOnContext(v -> {
+        reader = new StdinReader(in, context, this::received, this::ended);
+        reader.start();
+      });
+      return done.future();
+    }
+
+    private void received(Buffer chunk) {
       if (connection != null) {
         connection.received(chunk);
+        return;
+      }
+      if (decoder.header() != null) {
+        pending.appendBuffer(chunk);
         return;
       }
       byte[] bytes = chunk.getBytes();
@@ -136,14 +205,14 @@ final class LocalSmtp {
       try {
         used = decoder.feed(bytes, 0, bytes.length);
       } catch (ProxyHeaderDecoder.MalformedHeaderException e) {
-        System.err.println(">>> malformed PROXY protocol header: " + e.getMessage() + ": connection dropped");
-        dropped.run();
+        dropped("malformed PROXY protocol header: " + e.getMessage());
         return;
       }
       ProxyHeader header = decoder.header();
       if (header == null) {
         return;
       }
+      pending.appendBytes(bytes, used, bytes.length - used);
       String proxy = hostCheck.remoteAddress();
       int proxyPort = hostCheck.remotePort();
       SessionOpen facts = SessionOpen.hostCheck(SESSION_ID, header.clientAddress(proxy), header.clientPort(proxyPort),
@@ -152,20 +221,56 @@ final class LocalSmtp {
           + " $sender_host_port=" + facts.remotePort() + " $proxy_local_address=" + facts.proxy().localAddress()
           + " $proxy_local_port=" + facts.proxy().localPort() + " $proxy_external_address="
           + facts.proxy().externalAddress() + " $proxy_external_port=" + facts.proxy().externalPort());
-      connection = open.apply(facts);
-      connection.start();
-      if (used < bytes.length) {
-        connection.received(Buffer.buffer().appendBytes(bytes, used, bytes.length - used));
+      reader.pause();
+      session(facts, batch, replies, this).onComplete(done);
+    }
+
+    private void ended() {
+      if (connection != null) {
+        connection.endOfInput();
+      } else if (decoder.header() != null) {
+        ended = true;
+      } else {
+        dropped("input ended before a complete PROXY protocol header");
       }
     }
 
-    void ended() {
-      if (connection != null) {
-        connection.endOfInput();
-      } else {
-        System.err.println(">>> input ended before a complete PROXY protocol header: connection dropped");
-        dropped.run();
+    private void dropped(String why) {
+      // Once: the reader reports the end of input after it is stopped.
+      if (done.future().isComplete()) {
+        return;
       }
+      System.err.println(">>> " + why + ": connection dropped");
+      reader.stop();
+      done.complete(null);
+    }
+
+    @Override
+    public void start(Context context, SmtpConnection c) {
+      connection = c;
+      c.onInputExhausted(() -> atEndOfInput.accept(c));
+      if (pending.length() > 0) {
+        c.received(pending);
+      }
+      if (ended) {
+        c.endOfInput();
+      }
+      reader.resume();
+    }
+
+    @Override
+    public void pause() {
+      reader.pause();
+    }
+
+    @Override
+    public void resume() {
+      reader.resume();
+    }
+
+    @Override
+    public void stop() {
+      reader.stop();
     }
   }
 
