@@ -26,6 +26,7 @@ import java.util.Map;
  * @param logRotation        {@code log_rotate_size} and {@code log_keep_days}: how the daemon cuts its logs
  * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
  *                               failed handshakes and refused connections
+ * @param proxy              {@code hosts_proxy} and {@code proxy_protocol_timeout}
  */
 public record PosternConfig(
     String generation,
@@ -65,7 +66,8 @@ public record PosternConfig(
     DeliverySettings delivery,
     Duration smtpDataTimeout,
     StorageChecks storage,
-    LogRotation logRotation) implements AclSettings {
+    LogRotation logRotation,
+    ProxySettings proxy) implements AclSettings {
 
   @Override
   public String aclForStage(AclStage stage) {
