@@ -12,6 +12,8 @@ import org.postern.tls.ClientRenegotiation;
 import org.postern.listener.ListenerVerticle;
 import org.postern.log.MainLog;
 import org.postern.queue.AddressRouting;
+import org.postern.queue.MessageActions;
+import org.postern.queue.MessageViews;
 import org.postern.spool.MessageIds;
 import org.postern.spool.Spool;
 import picocli.CommandLine;
@@ -291,7 +293,7 @@ public final class PosternCommand implements Callable<Integer> {
       MessageActions.Action action = removeMessages ? MessageActions.Action.REMOVE
           : freezeMessages ? MessageActions.Action.FREEZE
           : thawMessages ? MessageActions.Action.THAW : MessageActions.Action.GIVE_UP;
-      return new MessageActions(spool, System.getProperty("user.name", "unknown"), config.primaryHostname(),
+      return new MessageActionCommand(MessageActions.asProcessUser(spool, config.primaryHostname()),
           System.out, System.err).apply(action, messageIds);
     } finally {
       MainLog.close();
