@@ -287,7 +287,7 @@ public final class PosternCommand implements Callable<Integer> {
       if (showHeaders || showBodies || showMessages || showLogs) {
         MessageViews.View view = showHeaders ? MessageViews.View.HEADERS : showBodies ? MessageViews.View.BODY
             : showMessages ? MessageViews.View.WHOLE : MessageViews.View.LOG;
-        return new MessageViews(spool, config.logDirectory().resolve(MAIN_LOG_FILE), System.out, System.err)
+        return new MessageViews(spool, config.logDirectory().resolve(MainLog.FILE_NAME), System.out, System.err)
             .show(view, messageIds);
       }
       MessageActions.Action action = removeMessages ? MessageActions.Action.REMOVE
@@ -424,9 +424,6 @@ public final class PosternCommand implements Callable<Integer> {
 
   /** Exim reads the addresses from stdin when there are none; Postern wants them on the command line. */
   private static final String ADDRESS_TEST_USAGE = "-bt needs at least one address";
-
-  /** The main log's name in {@code log_directory}, as {@code logback.xml} places it. */
-  private static final String MAIN_LOG_FILE = "mainlog";
 
   /** What a queue run in this process leaves out: it receives no mail. */
   private static final java.util.Set<String> QUEUE_RUN_EXCLUDED = java.util.Set.of(

@@ -186,6 +186,7 @@ public final class ConfigLoader {
       }
     }
     DeliverySettings delivery = DeliverySettings.parse(main, primaryHostname, base, hostLists, domainLists);
+    AdminSettings admin = AdminSettings.parse(main, base);
     main.rejectUnknown();
 
     LocalUsers users = LocalUsers.parse(display(files.get(2)), texts.get(files.get(2)),
@@ -196,7 +197,7 @@ public final class ConfigLoader {
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
         receiveTimeout, acceptMax, acceptMaxPerHost, errorLogRate, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
-        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage);
+        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, admin);
   }
 
   private static DomainList namedDomainList(YamlSection s, String name, String host, Map<String, DomainList> known,

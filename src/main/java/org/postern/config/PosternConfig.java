@@ -22,6 +22,7 @@ import java.util.Map;
  * @param smtpDataTimeout    {@code smtp_data_timeout} (a Postern option): the whole DATA content must
  *                           arrive within it
  * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
+ * @param admin              {@code admin_listener} and {@code admin_token_file}: the admin HTTP API
  * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
  *                               failed handshakes and refused connections
  */
@@ -62,7 +63,8 @@ public record PosternConfig(
     Map<Path, String> listFiles,
     DeliverySettings delivery,
     Duration smtpDataTimeout,
-    StorageChecks storage) implements AclSettings {
+    StorageChecks storage,
+    AdminSettings admin) implements AclSettings {
 
   @Override
   public String aclForStage(AclStage stage) {

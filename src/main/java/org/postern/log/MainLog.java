@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class MainLog {
   private static final Logger LOG = LoggerFactory.getLogger("postern.main");
+  /** The main log's name in {@code log_directory}, as {@code logback.xml} places it. */
+  public static final String FILE_NAME = "mainlog";
 
   private MainLog() {
   }
