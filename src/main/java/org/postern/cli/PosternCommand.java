@@ -391,7 +391,8 @@ public final class PosternCommand implements Callable<Integer> {
 
   private int runLocal(Vertx vertx, PosternConfig config, JsonArray list) throws Exception {
     // Host checking keeps nothing: no queue, no transport, no TLS listener state.
-    Predicate<String> deployed = hostCheck == null ? name -> !name.equals(ListenerVerticle.class.getName())
+    Predicate<String> deployed = hostCheck == null
+        ? name -> !name.equals(ListenerVerticle.class.getName()) && !name.equals(ADMIN_VERTICLE)
         : name -> name.endsWith(".ConfigVerticle") || name.endsWith(".AclVerticle")
             || name.endsWith(".AuthVerticle") || name.endsWith(".SessionVerticle");
     try {
@@ -425,9 +426,15 @@ public final class PosternCommand implements Callable<Integer> {
   /** Exim reads the addresses from stdin when there are none; Postern wants them on the command line. */
   private static final String ADDRESS_TEST_USAGE = "-bt needs at least one address";
 
+  /**
+   * The daemon's admin listener: never in a command that runs beside a daemon ({@code -bs}, {@code -q}),
+   * whose port it would take. By name, since nothing imports the admin package.
+   */
+  private static final String ADMIN_VERTICLE = "org.postern.admin.AdminVerticle";
+
   /** What a queue run in this process leaves out: it receives no mail. */
   private static final java.util.Set<String> QUEUE_RUN_EXCLUDED = java.util.Set.of(
-      ListenerVerticle.class.getName(), "org.postern.listener.TlsVerticle", "org.postern.session.SessionVerticle",
+      ListenerVerticle.class.getName(), ADMIN_VERTICLE, "org.postern.listener.TlsVerticle", "org.postern.session.SessionVerticle",
       "org.postern.acl.AclVerticle", "org.postern.auth.AuthVerticle");
 
   /** A local run delivers only what it accepted itself: the daemon owns the queue runs. */
