@@ -18,8 +18,16 @@ public record SessionSummary(String id, String client, String listener, String s
                              String authenticatedId, long startedAt) implements BusRecord {
   @Override
   public JsonObject toJson() {
-    return new JsonObject().put("id", id).put("client", client).put("listener", listener).put("state", state)
-        .put("tls_cipher", tlsCipher).put("authenticated_id", authenticatedId).put("started_at", startedAt);
+    JsonObject j = new JsonObject().put("id", id).put("client", client).put("listener", listener).put("state", state)
+        .put("started_at", startedAt);
+    // Optional members are absent, never null (docs/plugins.md).
+    if (tlsCipher != null) {
+      j.put("tls_cipher", tlsCipher);
+    }
+    if (authenticatedId != null) {
+      j.put("authenticated_id", authenticatedId);
+    }
+    return j;
   }
 
   public static SessionSummary fromJson(JsonObject j) {
