@@ -1,7 +1,5 @@
 package org.postern.config;
 
-import org.postern.net.IpAddresses;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,15 +35,7 @@ public record AdminSettings(String address, int port, Path tokenFile) {
       }
       return OFF;
     }
-    String address = listener.string("address", "127.0.0.1");
-    if (!address.equals("*") && !IpAddresses.isIpAddress(address)) {
-      throw listener.error("address", "expected an IP address or *, got \"" + address + "\"");
-    }
-    int port = listener.integer("port", -1, 0, 65535);
-    if (port < 0) {
-      throw listener.error("port", "missing port");
-    }
-    listener.rejectUnknown();
+    ListenerConfig bound = ListenerConfig.parse("admin", listener);
     Path tokenFile = null;
     if (tokenOption != null) {
       tokenFile = base.resolve(tokenOption).normalize();
@@ -59,6 +49,6 @@ public record AdminSettings(String address, int port, Path tokenFile) {
         throw main.error("admin_token_file", tokenFile + " holds no token");
       }
     }
-    return new AdminSettings(address.equals("*") ? "0.0.0.0" : address, port, tokenFile);
+    return new AdminSettings(bound.address(), bound.port(), tokenFile);
   }
 }

@@ -9,7 +9,6 @@ import org.postern.lists.DomainList;
 import org.postern.lists.HostList;
 import org.postern.lists.ListFiles;
 import org.postern.lists.LocalPartList;
-import org.postern.net.IpAddresses;
 import org.postern.policy.Acl;
 import org.postern.policy.AclLists;
 
@@ -222,16 +221,7 @@ public final class ConfigLoader {
       if (l == null) {
         throw section.error(name, "expected { address: ..., port: ... }");
       }
-      String address = l.string("address", "127.0.0.1");
-      if (!address.equals("*") && !IpAddresses.isIpAddress(address)) {
-        throw l.error("address", "expected an IP address or *, got \"" + address + "\"");
-      }
-      int port = l.integer("port", -1, 0, 65535);
-      if (port < 0) {
-        throw l.error("port", "missing port");
-      }
-      l.rejectUnknown();
-      out.add(new ListenerConfig(name, address.equals("*") ? "0.0.0.0" : address, port));
+      out.add(ListenerConfig.parse(name, l));
     }
     return List.copyOf(out);
   }
