@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
  * {@code ==} deferral, {@code **} failure, {@code Completed}), so log habits and tools carry over.
  * Written through the {@code postern.main} logger; {@code logback.xml} sends it to
  * {@code <log_directory>/mainlog} through {@link MainLogAppender} (whole lines, failures reported in
- * {@code paniclog}).
+ * {@code paniclog}). Refusals also go to Exim's {@code rejectlog} beside it ({@link #reject}).
  */
 public final class MainLog {
   private static final Logger LOG = LoggerFactory.getLogger("postern.main");
@@ -16,6 +16,7 @@ public final class MainLog {
   public static final String FILE_NAME = "mainlog";
   /** The system property that {@code logback.xml} takes the log directory from. */
   private static final String DIRECTORY_PROPERTY = "postern.log.dir";
+  private static final Logger REJECT = LoggerFactory.getLogger("postern.reject");
 
   private MainLog() {
   }
@@ -33,6 +34,30 @@ public final class MainLog {
   /** The file this process's main log goes to, as {@code logback.xml} names it (the admin API reads it). */
   public static java.nio.file.Path file() {
     return java.nio.file.Path.of(System.getProperty(DIRECTORY_PROPERTY, "data/log"), FILE_NAME);
+  }
+
+  /**
+   * A refusal in Exim's {@code rejectlog}: the line as the main log has it (the caller writes that
+   * one), and below it, where the message is known (after DATA), the envelope and the header lines.
+   */
+  public static void reject(String line, String detail) {
+    REJECT.info(detail == null ? line : line + "\n" + detail);
+  }
+
+  /** A refusal the main log and {@code rejectlog} both get (e.g. a synchronisation error). */
+  public static void writeRejection(String line) {
+    write(line);
+    reject(line, null);
+  }
+
+  /** The daemon's rotation settings for its log files; any other process only appends. */
+  public static void rotation(LogRotation settings) {
+    MainLogAppender.rotation(settings);
+  }
+
+  /** Reopen the log files by name at their next line (SIGUSR1, after an external logrotate). */
+  public static void reopen() {
+    MainLogAppender.reopen();
   }
 
   public static void write(String line) {
