@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -292,6 +293,26 @@ class AdminApiTest {
       assertEquals(holder.current().generation(), reloaded.json().getString("generation"));
       assertFalse(config.getString("generation").equals(reloaded.json().getString("generation")));
       assertEquals(reloaded.json().getString("generation"), http.get("/config").json().getString("generation"));
+    }
+  }
+
+  @Test
+  void aChangedAdminListenerIsRebound() throws Exception {
+    start("127.0.0.1", false);
+    int before = adminPort();
+    int moved = org.postern.testing.ChildPostern.freePort();
+    Path main = server.confDir().resolve("postern.yaml");
+    String text = Files.readString(main, StandardCharsets.UTF_8);
+    assertTrue(text.contains("port: 0 }"), text);
+    Files.writeString(main, text.replace("admin_listener: { address: \"127.0.0.1\", port: 0 }",
+        "admin_listener: { address: \"127.0.0.1\", port: " + moved + " }"));
+    Await.until("the admin listener on port " + moved, 15_000, () -> Integer.valueOf(moved).equals(
+        server.vertx().sharedData().<String, Integer>getLocalMap(AdminVerticle.PORT).get("port")));
+    try (AdminHttp http = AdminHttp.to(moved)) {
+      assertEquals(200, http.get("/health").status());
+    }
+    try (java.net.Socket old = new java.net.Socket()) {
+      assertThrows(java.io.IOException.class, () -> old.connect(new java.net.InetSocketAddress("127.0.0.1", before), 2000));
     }
   }
 }
