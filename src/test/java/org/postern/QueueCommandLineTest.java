@@ -13,7 +13,6 @@ import org.postern.testing.ChildPostern;
 import org.postern.testing.ChildPostern.Result;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.RecordingQueueFlushVerticle;
-import org.postern.testing.SmtpTestClient;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -10,7 +10,6 @@ import org.postern.testing.ChildPostern.Result;
 import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
 

@@ -8,7 +8,6 @@ import org.postern.config.ConfigHolder;
 import org.postern.spool.MessageLock;
 import org.postern.spool.Spool;
 import org.postern.testing.Await;
-import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 
