@@ -13,7 +13,6 @@ import org.postern.testing.ChildPostern;
 import org.postern.testing.ChildPostern.Result;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.RecordingQueueFlushVerticle;
-import org.postern.testing.SmtpTestClient;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,19 +59,7 @@ class QueueCommandLineTest {
   }
 
   private String accept(String sender, String... recipients) throws Exception {
-    try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
-      assertEquals(220, c.reply().code());
-      assertEquals(250, c.command("EHLO client.example").code());
-      assertEquals(250, c.command("MAIL FROM:" + sender).code());
-      for (String r : recipients) {
-        assertEquals(250, c.command("RCPT TO:<" + r + ">").code());
-      }
-      assertEquals(354, c.command("DATA").code());
-      SmtpTestClient.Reply done = c.command("Subject: queued\r\n\r\nbody\r\n.");
-      assertEquals(250, done.code(), done::toString);
-      String text = done.text();
-      return text.substring(text.indexOf("id=") + 3).strip();
-    }
+    return server.accept(sender, recipients);
   }
 
   private Result postern(String... args) throws Exception {

@@ -13,7 +13,7 @@ package org.postern.bus;
  * its whole life, and a session to the ACL instance on its loop.
  */
 public final class Addresses {
-  /** Directory of the session instances ({@link InstanceDirectory}); each serves the five below as {@code .n}. */
+  /** Directory of the session instances ({@link InstanceDirectory}); each serves the six below as {@code .n}. */
   public static final String SESSION = "postern.session";
   /** A new connection: {@link SessionOpen} in, {@link SessionResponse} (greeting after the connect ACL) out. */
   public static final String SESSION_OPEN = "postern.session.open";
@@ -25,6 +25,8 @@ public final class Addresses {
   public static final String SESSION_TLS = "postern.session.tls";
   /** The connection is gone: {@link SessionClose} (with its reason), sent, never answered. */
   public static final String SESSION_CLOSE = "postern.session.close";
+  /** The instance's live sessions (admin API): {@link Ack} in, {@link SessionList} out. */
+  public static final String SESSION_LIST = "postern.session.list";
   /**
    * ACL evaluation: {@link AclCheck} in, {@link AclVerdict} out; on this plain address in JSON,
    * on an instance's {@code postern.acl.check.n} by reference.

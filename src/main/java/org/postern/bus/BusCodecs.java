@@ -29,6 +29,7 @@ public final class BusCodecs {
       add(bus, SessionClose.class, SessionClose::toJson, SessionClose::fromJson);
       add(bus, SessionResponse.class, SessionResponse::toJson, SessionResponse::fromJson);
       add(bus, Ack.class, Ack::toJson, Ack::fromJson);
+      add(bus, SessionList.class, SessionList::toJson, SessionList::fromJson);
       add(bus, AclCheck.class, AclCheck::toJson, AclCheck::fromJson);
       add(bus, AclVerdict.class, AclVerdict::toJson, AclVerdict::fromJson);
       add(bus, AuthStep.class, AuthStep::toJson, AuthStep::fromJson);

@@ -78,6 +78,11 @@ public final class InstanceDirectory<T> implements Shareable {
     return first == null ? null : first.getValue().value();
   }
 
+  /** Every registered instance, in registration order (the admin API asks each for its sessions). */
+  public java.util.List<T> all() {
+    return instances.values().stream().map(Entry::value).toList();
+  }
+
   private static EventLoop loop(Context context) {
     return ((ContextInternal) context).nettyEventLoop();
   }

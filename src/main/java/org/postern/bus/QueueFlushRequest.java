@@ -33,6 +33,14 @@ public record QueueFlushRequest(String domain, boolean subdomains, boolean force
     ids = ids == null ? List.of() : List.copyOf(ids);
   }
 
+  /**
+   * {@code -M id...} and the admin API's {@code deliver}: these messages, now, retry times ignored,
+   * thawed if frozen (as Exim's {@code -M}); {@code waitForDeliveries} as {@code wait}.
+   */
+  public static QueueFlushRequest deliver(List<String> ids, boolean waitForDeliveries) {
+    return new QueueFlushRequest(null, false, true, ids, true, waitForDeliveries);
+  }
+
   /** The JSON form, with only the members that are set (as {@code -q}'s {@code {wait: true}}). */
   @Override
   public JsonObject toJson() {

@@ -12,6 +12,8 @@ import org.postern.tls.ClientRenegotiation;
 import org.postern.listener.ListenerVerticle;
 import org.postern.log.MainLog;
 import org.postern.queue.AddressRouting;
+import org.postern.queue.MessageActions;
+import org.postern.queue.MessageViews;
 import org.postern.spool.MessageIds;
 import org.postern.spool.Spool;
 import picocli.CommandLine;
@@ -330,13 +332,13 @@ public final class PosternCommand implements Callable<Integer> {
       if (showHeaders || showBodies || showMessages || showLogs) {
         MessageViews.View view = showHeaders ? MessageViews.View.HEADERS : showBodies ? MessageViews.View.BODY
             : showMessages ? MessageViews.View.WHOLE : MessageViews.View.LOG;
-        return new MessageViews(spool, config.logDirectory().resolve(MAIN_LOG_FILE), System.out, System.err)
+        return new MessageViews(spool, config.logDirectory().resolve(MainLog.FILE_NAME), System.out, System.err)
             .show(view, messageIds);
       }
       MessageActions.Action action = removeMessages ? MessageActions.Action.REMOVE
           : freezeMessages ? MessageActions.Action.FREEZE
           : thawMessages ? MessageActions.Action.THAW : MessageActions.Action.GIVE_UP;
-      return new MessageActions(spool, System.getProperty("user.name", "unknown"), config.primaryHostname(),
+      return new MessageActionCommand(MessageActions.asProcessUser(spool, config.primaryHostname()),
           System.out, System.err).apply(action, messageIds);
     } finally {
       MainLog.close();
@@ -436,7 +438,8 @@ public final class PosternCommand implements Callable<Integer> {
 
   private int runLocal(Vertx vertx, PosternConfig config, JsonArray list) throws Exception {
     // Host checking keeps nothing: no queue, no transport, no TLS listener state.
-    Predicate<String> deployed = hostCheck == null ? name -> !name.equals(ListenerVerticle.class.getName())
+    Predicate<String> deployed = hostCheck == null
+        ? PosternCommand::opensNoPort
         : name -> name.endsWith(".ConfigVerticle") || name.endsWith(".AclVerticle")
             || name.endsWith(".AuthVerticle") || name.endsWith(".SessionVerticle");
     try {
@@ -482,7 +485,7 @@ public final class PosternCommand implements Callable<Integer> {
     ConfigHolder.of(vertx).set(config);
     try {
       await(VerticleDeployer.deploy(vertx, local(VerticleDeployer.read(verticles)), configFile,
-          name -> !name.equals(ListenerVerticle.class.getName())));
+          PosternCommand::opensNoPort));
       return await(new SendmailSubmission(vertx, config, message, System.err).run());
     } finally {
       vertx.close();
@@ -496,12 +499,20 @@ public final class PosternCommand implements Callable<Integer> {
   /** Exim reads the addresses from stdin when there are none; Postern wants them on the command line. */
   private static final String ADDRESS_TEST_USAGE = "-bt and -bv need at least one address";
 
-  /** The main log's name in {@code log_directory}, as {@code logback.xml} places it. */
-  private static final String MAIN_LOG_FILE = "mainlog";
+  /**
+   * The daemon's admin listener: never in a command that runs beside a daemon ({@code -bs}, {@code -q}),
+   * whose port it would take. By name, since nothing imports the admin package.
+   */
+  private static final String ADMIN_VERTICLE = "org.postern.admin.AdminVerticle";
+
+  /** A local run ({@code -bs}, {@code -bS}, sendmail) beside a daemon: neither the SMTP nor the admin listener. */
+  private static boolean opensNoPort(String verticle) {
+    return !verticle.equals(ListenerVerticle.class.getName()) && !verticle.equals(ADMIN_VERTICLE);
+  }
 
   /** What a queue run in this process leaves out: it receives no mail. */
   private static final java.util.Set<String> QUEUE_RUN_EXCLUDED = java.util.Set.of(
-      ListenerVerticle.class.getName(), "org.postern.listener.TlsVerticle", "org.postern.session.SessionVerticle",
+      ListenerVerticle.class.getName(), ADMIN_VERTICLE, "org.postern.listener.TlsVerticle", "org.postern.session.SessionVerticle",
       "org.postern.acl.AclVerticle", "org.postern.auth.AuthVerticle");
 
   /** A local run delivers only what it accepted itself: the daemon owns the queue runs. */

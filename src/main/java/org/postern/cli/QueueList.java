@@ -6,15 +6,12 @@ import org.postern.spool.Spool;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.NoSuchFileException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
  * {@code -bp}, {@code -bpu} and {@code -bpc}: the queue read straight from the spool, so it works
- * with or without a running daemon. A message delivered between the directory listing and the
- * reading of its envelope is simply not shown.
+ * with or without a running daemon ({@link QueueListing#read}).
  */
 final class QueueList {
   /** Which of Exim's listings. */
@@ -28,14 +25,7 @@ final class QueueList {
 
   /** Prints the listing; the exit status is always 0 (an empty queue prints nothing, or 0). */
   int print(Kind kind, PrintStream out) throws IOException {
-    List<Envelope> envelopes = new ArrayList<>();
-    for (String id : spool.list()) {
-      try {
-        envelopes.add(spool.readEnvelope(id));
-      } catch (NoSuchFileException gone) {
-        // Completed or removed meanwhile: no longer on the queue.
-      }
-    }
+    List<Envelope> envelopes = QueueListing.read(spool);
     out.print(switch (kind) {
       case ALL -> QueueListing.list(envelopes, Instant.now());
       case UNDELIVERED -> QueueListing.listUndelivered(envelopes, Instant.now());

@@ -28,7 +28,7 @@ record QueueRunRequest(QueueFlushRequest request) {
 
   /** {@code -M id...}: these messages, now, thawed if frozen (as Exim's {@code -M}). */
   static QueueRunRequest messages(List<String> ids) {
-    return new QueueRunRequest(new QueueFlushRequest(null, false, true, ids, true, true));
+    return new QueueRunRequest(QueueFlushRequest.deliver(ids, true));
   }
 
   /**

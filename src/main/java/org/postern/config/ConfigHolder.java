@@ -16,6 +16,7 @@ public final class ConfigHolder implements Shareable {
   /** Generations recent enough that sessions may still run under them. */
   private static final int KEPT = 8;
   private final AtomicReference<PosternConfig> current = new AtomicReference<>();
+  private volatile java.time.Instant loadedAt;
   private final Map<String, PosternConfig> recent = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, PosternConfig> eldest) {
@@ -45,7 +46,13 @@ public final class ConfigHolder implements Shareable {
     synchronized (recent) {
       recent.put(config.generation(), config);
     }
+    loadedAt = java.time.Instant.now();
     current.set(config);
+  }
+
+  /** When the current configuration was put in force (the admin API's {@code GET /config}); null before. */
+  public java.time.Instant loadedAt() {
+    return loadedAt;
   }
 
   /** The named generation if still known, else the current one. */

@@ -10,7 +10,6 @@ import org.postern.lists.DomainList;
 import org.postern.lists.HostList;
 import org.postern.lists.ListFiles;
 import org.postern.lists.LocalPartList;
-import org.postern.net.IpAddresses;
 import org.postern.policy.Acl;
 import org.postern.policy.AclLists;
 
@@ -220,6 +219,7 @@ public final class ConfigLoader {
       }
     }
     DeliverySettings delivery = DeliverySettings.parse(main, primaryHostname, base, hostLists, domainLists);
+    AdminSettings admin = AdminSettings.parse(main, base);
     main.rejectUnknown();
 
     LocalUsers users = LocalUsers.parse(display(files.get(2)), texts.get(files.get(2)),
@@ -230,7 +230,7 @@ public final class ConfigLoader {
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
         receiveTimeout, acceptMax, acceptMaxPerHost, errorLogRate, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
-        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, proxy);
+        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, proxy, admin);
   }
 
   private static DomainList namedDomainList(YamlSection s, String name, String host, Map<String, DomainList> known,
@@ -255,16 +255,7 @@ public final class ConfigLoader {
       if (l == null) {
         throw section.error(name, "expected { address: ..., port: ... }");
       }
-      String address = l.string("address", "127.0.0.1");
-      if (!address.equals("*") && !IpAddresses.isIpAddress(address)) {
-        throw l.error("address", "expected an IP address or *, got \"" + address + "\"");
-      }
-      int port = l.integer("port", -1, 0, 65535);
-      if (port < 0) {
-        throw l.error("port", "missing port");
-      }
-      l.rejectUnknown();
-      out.add(new ListenerConfig(name, address.equals("*") ? "0.0.0.0" : address, port));
+      out.add(ListenerConfig.parse(name, l));
     }
     return List.copyOf(out);
   }

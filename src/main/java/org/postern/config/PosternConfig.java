@@ -24,6 +24,7 @@ import java.util.Map;
  *                           arrive within it
  * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
  * @param logRotation        {@code log_rotate_size} and {@code log_keep_days}: how the daemon cuts its logs
+ * @param admin              {@code admin_listener} and {@code admin_token_file}: the admin HTTP API
  * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
  *                               failed handshakes and refused connections
  * @param proxy              {@code hosts_proxy} and {@code proxy_protocol_timeout}
@@ -67,7 +68,8 @@ public record PosternConfig(
     Duration smtpDataTimeout,
     StorageChecks storage,
     LogRotation logRotation,
-    ProxySettings proxy) implements AclSettings {
+    ProxySettings proxy,
+    AdminSettings admin) implements AclSettings {
 
   @Override
   public String aclForStage(AclStage stage) {

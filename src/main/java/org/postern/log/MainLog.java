@@ -12,6 +12,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class MainLog {
   private static final Logger LOG = LoggerFactory.getLogger("postern.main");
+  /** The main log's name in {@code log_directory}, as {@code logback.xml} places it. */
+  public static final String FILE_NAME = "mainlog";
+  /** The system property that {@code logback.xml} takes the log directory from. */
+  private static final String DIRECTORY_PROPERTY = "postern.log.dir";
   private static final Logger REJECT = LoggerFactory.getLogger("postern.reject");
 
   private MainLog() {
@@ -25,6 +29,11 @@ public final class MainLog {
     if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
       context.stop();
     }
+  }
+
+  /** The file this process's main log goes to, as {@code logback.xml} names it (the admin API reads it). */
+  public static java.nio.file.Path file() {
+    return java.nio.file.Path.of(System.getProperty(DIRECTORY_PROPERTY, "data/log"), FILE_NAME);
   }
 
   /**

@@ -1,8 +1,12 @@
 package org.postern.queue;
 
 import org.postern.spool.Envelope;
+import org.postern.spool.Spool;
 
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -22,6 +26,23 @@ import java.util.Locale;
  */
 public final class QueueListing {
   private QueueListing() {
+  }
+
+  /**
+   * The envelopes on the queue, read straight from the spool (the command line's listings and the
+   * admin API's): a message delivered between the directory listing and the reading of its
+   * envelope is simply not there. Blocking.
+   */
+  public static List<Envelope> read(Spool spool) throws IOException {
+    List<Envelope> envelopes = new ArrayList<>();
+    for (String id : spool.list()) {
+      try {
+        envelopes.add(spool.readEnvelope(id));
+      } catch (NoSuchFileException gone) {
+        // Completed or removed meanwhile: no longer on the queue.
+      }
+    }
+    return envelopes;
   }
 
   /** {@code -bp}: every recipient, done ones marked {@code D}. */

@@ -10,6 +10,7 @@ import org.postern.bus.Addresses;
 import org.postern.bus.BusCodecs;
 import org.postern.bus.CloseReason;
 import org.postern.bus.InstanceDirectory;
+import org.postern.bus.SessionList;
 import org.postern.bus.SessionAction;
 import org.postern.bus.SessionAddresses;
 import org.postern.bus.SessionClose;
@@ -87,7 +88,8 @@ public final class SessionVerticle extends VerticleBase {
         bus.<SessionCommand>localConsumer(addresses.command(), this::command).completion(),
         bus.<SessionData>localConsumer(addresses.data(), this::data).completion(),
         bus.<SessionTls>localConsumer(addresses.tls(), this::tls).completion(),
-        bus.<SessionClose>localConsumer(addresses.close(), this::close).completion());
+        bus.<SessionClose>localConsumer(addresses.close(), this::close).completion(),
+        bus.<Ack>localConsumer(addresses.list(), this::list).completion());
   }
 
   @Override
@@ -218,6 +220,11 @@ public final class SessionVerticle extends VerticleBase {
             }
           });
     }
+  }
+
+  /** The admin API's {@code GET /sessions}: what this instance's sessions are doing now. */
+  private void list(Message<Ack> msg) {
+    msg.reply(new SessionList(sessions.values().stream().map(SmtpSession::summary).toList()));
   }
 
   /** Sessions stay until {@code postern.session.close}, which every ending sends, so the notquit ACL still has them. */

@@ -7,6 +7,7 @@ import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
 import org.postern.bus.ProxySession;
 import org.postern.bus.SessionOpen;
+import org.postern.bus.SessionSummary;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.config.PosternConfig;
 import org.postern.smtp.MailPath;
@@ -24,6 +25,7 @@ public final class SmtpSession {
   private final SessionOpen facts;
   private final boolean local;
   private final boolean batch;
+  private final long startedAt = System.currentTimeMillis();
   private String heloName;
   private boolean esmtp;
   private boolean inData;
@@ -151,6 +153,14 @@ public final class SmtpSession {
   /** Counts a syntax or protocol error; true when the limit ({@code smtp_max_synprot_errors}) is passed. */
   boolean tooManyProtocolErrors() {
     return ++protocolErrors > config.smtpMaxSynprotErrors();
+  }
+
+  /** What the admin API's {@code GET /sessions} shows of this session. */
+  SessionSummary summary() {
+    String state = inData ? "data" : transaction.hasSender() ? "mail" : heloName != null ? "greeted" : "connected";
+    String client = local ? "" : "[" + hostAddress() + "]:" + hostPort();
+    return new SessionSummary(id, client, facts.listener(), state, tls == null ? null : tls.getString("tls_cipher"),
+        authenticatedId, startedAt);
   }
 
   /** Exim's {@code $received_protocol}, with RFC 3848 names for network sessions. */

@@ -82,6 +82,17 @@ class BusRecordsTest {
   }
 
   @Test
+  void sessionList() {
+    SessionSummary clear = new SessionSummary("n-1", "[192.0.2.1]:40000", "smtp", "mail", null, null, 1_700_000_000_000L);
+    SessionSummary encrypted = new SessionSummary("n-2", "[2001:db8::1]:1", "submission", "greeted",
+        "TLS1.3:TLS_AES_256_GCM_SHA384:256", "alice", 1_700_000_000_001L);
+    roundTrip(new SessionList(List.of(clear, encrypted)), SessionList::toJson, SessionList::fromJson);
+    roundTrip(new SessionList(List.of()), SessionList::toJson, SessionList::fromJson);
+    // Optional members are absent, not null.
+    assertEquals(java.util.Set.of("id", "client", "listener", "state", "started_at"), clear.toJson().fieldNames());
+  }
+
+  @Test
   void sessionTlsAndAck() {
     roundTrip(SessionTls.started("n-1", TLS), SessionTls::toJson, SessionTls::fromJson);
     roundTrip(SessionTls.failed("n-1"), SessionTls::toJson, SessionTls::fromJson);

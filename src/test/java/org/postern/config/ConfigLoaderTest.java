@@ -597,4 +597,37 @@ class ConfigLoaderTest {
     assertTrue(c.users().exists("carol"));
     assertFalse(Files.exists(main));
   }
+
+  // ------------------------------------------------------------------ admin_listener, admin_token_file
+
+  @Test
+  void adminListenerIsOffUnlessConfigured() throws Exception {
+    assertFalse(load(BASE).admin().enabled());
+  }
+
+  @Test
+  void adminListenerWithATokenFileRelativeToTheConfiguration() throws Exception {
+    write("admin.token", "s3cret\n");
+    AdminSettings a = load(BASE + "admin_listener: { address: \"*\", port: 8025 }\nadmin_token_file: admin.token\n").admin();
+    assertTrue(a.enabled());
+    assertEquals("0.0.0.0", a.address());
+    assertEquals(8025, a.port());
+    assertEquals(dir.resolve("admin.token").toAbsolutePath().normalize(), a.tokenFile());
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "admin_listener: { address: 127.0.0.1 }|admin_listener.port",
+      "admin_listener: { address: localhost, port: 8025 }|admin_listener.address",
+      "admin_listener: { port: 80250 }|admin_listener.port",
+      "admin_listener: { port: 8025, tls: yes }|admin_listener.tls",
+      "admin_token_file: admin.token|admin_token_file",
+      "admin_listener: { port: 8025 }\\nadmin_token_file: missing.token|admin_token_file",
+      "admin_listener: { port: 8025 }\\nadmin_token_file: empty.token|admin_token_file"})
+  void badAdminOptionsAreRefusedWithFileLineAndOption(String lines, String option) throws Exception {
+    write("empty.token", "\n");
+    write("admin.token", "s3cret\n");
+    ConfigException e = refused(conf(BASE + lines.replace("\\n", "\n") + "\n"));
+    assertWhere(e, "postern.yaml", option.equals("admin_token_file") && lines.contains("\\n") ? 6 : 5, option);
+  }
 }

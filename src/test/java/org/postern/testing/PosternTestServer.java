@@ -188,6 +188,33 @@ public final class PosternTestServer implements AutoCloseable {
     return smtpPort;
   }
 
+  /**
+   * Sends one message over SMTP ({@code Subject: queued}, one body line) from {@code sender} (with
+   * its angle brackets, {@code <>} for a bounce) to {@code recipients}, asserting every reply, and
+   * returns the spool id of the 250 after DATA.
+   */
+  public String accept(String sender, String... recipients) throws Exception {
+    try (SmtpTestClient c = SmtpTestClient.connect(port())) {
+      assertReply(220, c.reply());
+      assertReply(250, c.command("EHLO client.example"));
+      assertReply(250, c.command("MAIL FROM:" + sender));
+      for (String r : recipients) {
+        assertReply(250, c.command("RCPT TO:<" + r + ">"));
+      }
+      assertReply(354, c.command("DATA"));
+      SmtpTestClient.Reply done = c.command("Subject: queued\r\n\r\nbody\r\n.");
+      assertReply(250, done);
+      String text = done.text();
+      return text.substring(text.indexOf("id=") + 3).strip();
+    }
+  }
+
+  private static void assertReply(int code, SmtpTestClient.Reply reply) {
+    if (reply.code() != code) {
+      throw new AssertionError("expected " + code + ", got " + reply);
+    }
+  }
+
   /** The bound port of the listener named {@code listener} in postern.yaml. */
   public int port(String listener) {
     Integer p = vertx.sharedData().<String, Integer>getLocalMap(ListenerVerticle.PORTS).get(listener);

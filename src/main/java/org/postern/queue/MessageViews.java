@@ -1,4 +1,4 @@
-package org.postern.cli;
+package org.postern.queue;
 
 import org.postern.spool.Spool;
 
@@ -19,11 +19,12 @@ import java.util.List;
  * logged. Reads without the {@link org.postern.spool.MessageLock}, as Exim does, so a message
  * being delivered can still be looked at; one that is removed meanwhile is reported as gone
  * (once its {@code -D} file is open, a removal no longer affects what is printed). Unknown ids
- * go to stderr and do not stop the others. Blocking.
+ * go to stderr and do not stop the others. Blocking. The command line prints them; the admin API
+ * shows a message's headers and log lines through the same code.
  */
-final class MessageViews {
+public final class MessageViews {
   /** What to print of each message. */
-  enum View { HEADERS, BODY, WHOLE, LOG }
+  public enum View { HEADERS, BODY, WHOLE, LOG }
 
   private final Spool spool;
   private final Path mainLog;
@@ -31,7 +32,7 @@ final class MessageViews {
   private final PrintStream err;
 
   /** {@code mainLog} is the file {@link org.postern.log.MainLog} writes: {@code <log_directory>/mainlog}. */
-  MessageViews(Spool spool, Path mainLog, PrintStream out, PrintStream err) {
+  public MessageViews(Spool spool, Path mainLog, PrintStream out, PrintStream err) {
     this.spool = spool;
     this.mainLog = mainLog;
     this.out = out;
@@ -39,7 +40,7 @@ final class MessageViews {
   }
 
   /** 0 when every message was shown, 1 when any was not on the queue. */
-  int show(View view, List<String> ids) throws IOException {
+  public int show(View view, List<String> ids) throws IOException {
     int status = 0;
     for (String id : ids) {
       boolean shown = spool.exists(id) && (view == View.LOG ? printLog(id) : printData(id, view));
