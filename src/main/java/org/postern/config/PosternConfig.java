@@ -22,6 +22,9 @@ import java.util.Map;
  * @param smtpDataTimeout    {@code smtp_data_timeout} (a Postern option): the whole DATA content must
  *                           arrive within it
  * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
+ * @param aclPluginTimeouts  {@code acl_plugin_timeouts}: per plugin name, how long its condition waits
+ * @param pluginDirectory    {@code plugin_directory}: where plugin jars are loaded from ({@code ../plugins}
+ *                           from the configuration file's directory, so {@code plugins/} beside {@code conf/})
  * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
  *                               failed handshakes and refused connections
  */
@@ -51,6 +54,7 @@ public record PosternConfig(
     BareLineEnds bareLineEnds,
     boolean queueOnly,
     Duration aclPluginTimeout,
+    Map<String, Duration> aclPluginTimeouts,
     Map<AclStage, String> aclStages,
     Map<String, Acl> acls,
     LocalUsers users,
@@ -62,11 +66,17 @@ public record PosternConfig(
     Map<Path, String> listFiles,
     DeliverySettings delivery,
     Duration smtpDataTimeout,
-    StorageChecks storage) implements AclSettings {
+    StorageChecks storage,
+    Path pluginDirectory) implements AclSettings {
 
   @Override
   public String aclForStage(AclStage stage) {
     return aclStages.get(stage);
+  }
+
+  @Override
+  public Duration pluginTimeout(String name) {
+    return aclPluginTimeouts.getOrDefault(name, aclPluginTimeout);
   }
 
   @Override
