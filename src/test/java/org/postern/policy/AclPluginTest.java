@@ -97,6 +97,7 @@ class AclPluginTest {
               .put("headers", new io.vertx.core.json.JsonArray().add("X-Plugin: checked")))).completion()
           .toCompletionStage().toCompletableFuture().get();
 
+      org.postern.testing.MainLogFile log = org.postern.testing.MainLogFile.ofTestJvm().fromNow();
       SmtpTestClient.Reply refused = rcpt(server, "bad@test.example");
       assertEquals(550, refused.code(), refused.toString());
       assertTrue(refused.text().contains("score 7: bad refused"), refused.toString());
@@ -105,7 +106,7 @@ class AclPluginTest {
       assertEquals("sender@example.org", request.getString("argument"));
       assertEquals("rcpt", request.getString("stage"));
       assertEquals("bad", request.getJsonObject("variables").getString("local_part"));
-      String logged = org.postern.testing.MainLogFile.ofTestJvm().await(10_000,
+      String logged = log.await(10_000,
           "plugin scorer: scored sender@example.org 7 forged line");
       // The plugin could not overwrite $sender_host_address (only acl_c*/acl_m*), nor forge a second log line.
       assertTrue(logged.contains("H=[127.0.0.1] plugin scorer:"), logged);
