@@ -2,11 +2,10 @@ package org.postern.policy;
 
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import org.postern.bus.Addresses;
 import org.postern.bus.PluginConditionReply;
 import org.postern.bus.PluginConditionRequest;
+import org.postern.bus.UnansweredRequest;
 import org.postern.expand.Expansion;
 import org.postern.expand.ExpansionException;
 import org.postern.log.MainLog;
@@ -67,21 +66,11 @@ public final class PluginCondition implements AclCondition {
     return context.vertx().eventBus().<Object>request(address(), request.toJson(), options)
         .map(reply -> apply(PluginConditionReply.fromBody(reply.body()), context))
         .otherwise(e -> {
-          String why = why(e, timeout);
+          String why = UnansweredRequest.describe(e, address(), timeout);
           LOG.warn("plugin condition {}: {}; the condition defers", name, why);
           context.trace().accept("  plugin " + name + ": " + why + ", defer");
           return Outcome.DEFER;
         });
-  }
-
-  private String why(Throwable e, long timeout) {
-    if (e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
-      return "no plugin is deployed on " + address();
-    }
-    if (e instanceof ReplyException r && r.failureType() == ReplyFailure.TIMEOUT) {
-      return "no answer from " + address() + " within " + timeout + " ms";
-    }
-    return "the plugin failed: " + e.getMessage();
   }
 
   private Outcome apply(PluginConditionReply reply, AclContext context) {

@@ -10,6 +10,7 @@ import org.postern.bus.DeliveryResult;
 import org.postern.bus.DeliveryStatus;
 import org.postern.bus.MessageEvent;
 import org.postern.bus.RemoteHost;
+import org.postern.bus.UnansweredRequest;
 import org.postern.config.PluginTransportOptions;
 import org.postern.config.PosternConfig;
 import org.postern.config.RetryError;
@@ -231,7 +232,9 @@ final class RemoteDeliveries {
     String transport = plugin == null ? "smtp" : plugin.name();
     return result.recover(err -> Future.succeededFuture(new DeliveryResult(g.recipients().stream()
         .map(rcpt -> DeliveryResult.Recipient.local(rcpt, DeliveryStatus.DEFERRED, 0, null,
-            transport + " transport unavailable: " + unavailable(err, plugin))).toList(), List.of())));
+            transport + " transport unavailable: " + (plugin == null ? err.getMessage()
+                : UnansweredRequest.describe(err, plugin.address(), plugin.timeout().toMillis())))).toList(),
+        List.of())));
   }
 
   /**
@@ -255,20 +258,6 @@ final class RemoteDeliveries {
           "no result for this recipient from the plugin transport")));
     }
     return new DeliveryResult(results, answer.hostProblems());
-  }
-
-  private static String unavailable(Throwable err, PluginTransportOptions plugin) {
-    if (plugin != null && err instanceof io.vertx.core.eventbus.ReplyException r) {
-      switch (r.failureType()) {
-        case NO_HANDLERS:
-          return "no plugin is deployed on " + plugin.address();
-        case TIMEOUT:
-          return "no answer from " + plugin.address() + " within " + plugin.timeout().toSeconds() + "s";
-        default:
-          break;
-      }
-    }
-    return err.getMessage();
   }
 
   /**
