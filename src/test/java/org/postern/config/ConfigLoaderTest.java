@@ -417,6 +417,30 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aPluginAuthenticatorServesAnyMechanismOnItsAddressWithinItsTimeout() throws Exception {
+    PosternConfig c = load(BASE + "authenticators:\n  oauth:\n    driver: plugin\n    public_name: XOAUTH2\n"
+        + "  otp:\n    driver: plugin\n    public_name: X-OTP\n    address: example.otp\n    timeout: 3s\n");
+    AuthenticatorConfig oauth = c.auth().mechanism("XOAUTH2");
+    assertTrue(oauth.plugin());
+    assertEquals("postern.auth.plugin.oauth", oauth.address());
+    assertEquals(java.time.Duration.ofSeconds(10), oauth.timeout());
+    AuthenticatorConfig otp = c.auth().mechanism("X-OTP");
+    assertEquals("example.otp", otp.address());
+    assertEquals(java.time.Duration.ofSeconds(3), otp.timeout());
+    assertEquals(null, load(BASE).auth().mechanism("PLAIN").address());
+  }
+
+  @Test
+  void aPluginAuthenticatorMayNotTakeTheAuthenticatorsOwnAddresses() throws Exception {
+    assertWhere(refused(conf(BASE + "authenticators:\n  oauth:\n    driver: plugin\n    public_name: XOAUTH2\n"
+        + "    address: postern.auth.XOAUTH2\n")), "postern.yaml", 9, "authenticators.oauth.address");
+    assertWhere(refused(conf(BASE + "authenticators:\n  oauth:\n    driver: plugin\n    public_name: XOAUTH2\n"
+        + "    timeout: 0s\n")), "postern.yaml", 9, "authenticators.oauth.timeout");
+    assertWhere(refused(conf(BASE + "authenticators:\n  oauth:\n    driver: oauth\n    public_name: XOAUTH2\n")),
+        "postern.yaml", 7, "authenticators.oauth.driver");
+  }
+
+  @Test
   void aPluginConditionTakesAnExpandedArgumentAndANameOfSafeCharacters() throws Exception {
     PosternConfig c = ConfigLoader.load(conf(BASE + "acl_smtp_rcpt: r\n",
         "r:\n  - deny: { plugin: \"greylist/$sender_address\" }\n", null, null));

@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Plugins as an operator installs them: a jar compiled here, at test time, against the built
  * classes, dropped into {@code plugins/} beside {@code conf/}, and loaded by {@code java -jar
  * target/postern.jar} alone (a child JVM; this test runs after {@code package}, under failsafe). Its
- * ACL condition denies, its transport receives a delivery, a plugin that throws at start is logged
+ * ACL condition denies, its authenticator logs a user in, its transport receives a delivery, a
+ * plugin that throws at start is logged
  * and left out, one that never answers defers within its timeout, and editing {@code verticles.json}
  * or replacing the jar on the running server deploys and redeploys plugins while a session stays open.
  */
@@ -94,6 +95,34 @@ class PluginJarIT {
               }
               m.reply(new JsonObject().put("results", results));
             });
+          }).completion();
+        }
+      }
+      """;
+
+  private static final String TOKEN_AUTH = """
+      package example.plugins;
+
+      import io.vertx.core.Future;
+      import io.vertx.core.VerticleBase;
+      import io.vertx.core.json.JsonArray;
+      import io.vertx.core.json.JsonObject;
+
+      import java.nio.charset.StandardCharsets;
+      import java.util.Base64;
+
+      /** SASL XTOKEN in one step: "user:token", where the valid token of a user is config.prefix + user. */
+      public class TokenAuth extends VerticleBase {
+        @Override
+        public Future<?> start() {
+          return vertx.eventBus().<JsonObject>localConsumer("postern.auth.plugin.token", m -> {
+            String said = new String(Base64.getDecoder().decode(m.body().getString("response", "")),
+                StandardCharsets.UTF_8);
+            String[] parts = said.split(":", 2);
+            boolean ok = parts.length == 2 && parts[1].equals(config().getString("prefix") + parts[0]);
+            m.reply(ok ? new JsonObject().put("status", "success").put("authenticated_id", parts[0])
+                    .put("auth", new JsonArray().add(parts[0]))
+                : new JsonObject().put("status", "failure").put("user", parts[0]).put("reason", "bad token"));
           }).completion();
         }
       }
@@ -175,19 +204,21 @@ class PluginJarIT {
         .option("routers", "[ { name: local_user, driver: local }, { name: archiver, driver: accept,"
             + " domains: archive.example, transport: archive } ]")
         .option("transports", "{ archive: { driver: plugin, timeout: 30s } }")
-        .option("acl_plugin_timeouts", "{ silent: 500ms }")) {
+        .option("acl_plugin_timeouts", "{ silent: 500ms }")
+        .option("authenticators", "{ token: { driver: plugin, public_name: XTOKEN, server_set_id: \"${uc:$auth1}\" } }")) {
       Path root = layout.root();
       Path archive = root.resolve("archived");
       Path plugins = Files.createDirectories(root.resolve("plugins"));
       Path jar = plugins.resolve("test-plugins.jar");
       writeJar(jar, Map.of("DenyList", DENY_LIST, "Archive", ARCHIVE, "Broken", BROKEN, "Silent", SILENT,
-          "Late", late(true)));
+          "Late", late(true), "TokenAuth", TOKEN_AUTH));
       Path verticles = root.resolve("verticles.json");
       writeVerticles(verticles, List.of(
           plugin("DenyList", new JsonObject().put("listed", new JsonArray().add("spam").add("junk"))),
           plugin("Archive", new JsonObject().put("directory", archive.toString())),
           plugin("Broken", new JsonObject()),
-          plugin("Silent", new JsonObject())));
+          plugin("Silent", new JsonObject()),
+          plugin("TokenAuth", new JsonObject().put("prefix", "good-"))));
       MainLogFile log = new MainLogFile(root.resolve("log").resolve("mainlog"));
 
       try (ChildPostern daemon = ChildPostern.daemonJar(root, POSTERN_JAR, layout.writeConfig(), port)) {
@@ -214,6 +245,23 @@ class PluginJarIT {
           assertEquals(450, c.command("RCPT TO:<x@late.example>").code());
         }
 
+        // Its authenticator logs a user in; server_set_id applies to the id it gives.
+        try (SmtpTestClient c = SmtpTestClient.connect(port)) {
+          assertEquals(220, c.reply().code());
+          SmtpTestClient.Reply ehlo = c.command("EHLO client.example");
+          assertTrue(ehlo.lines().contains("AUTH XTOKEN"), ehlo.toString());
+          assertEquals(535, c.command("AUTH XTOKEN " + base64("alice:stolen")).code());
+          SmtpTestClient.Reply in = c.command("AUTH XTOKEN " + base64("alice:good-alice"));
+          assertEquals(235, in.code(), in.toString());
+          assertEquals(250, c.command("MAIL FROM:<alice@test.example>").code());
+          assertEquals(250, c.command("RCPT TO:<alice@test.example>").code());
+          assertEquals(354, c.command("DATA").code());
+          SmtpTestClient.Reply done = c.command("Subject: signed in\r\n\r\nhi\r\n.");
+          assertEquals(250, done.code(), done.toString());
+          String id = done.text().substring(done.text().indexOf("id=") + 3).strip();
+          assertTrue(log.await(30_000, id, "<=").contains("A=token:ALICE"), "the arrival names the login");
+        }
+
         // Its transport receives a delivery through the accept router.
         String id = send(port, "archive@archive.example");
         log.await(30_000, id, "=> archive@archive.example R=archiver T=archive", "C=\"archived\"");
@@ -230,18 +278,19 @@ class PluginJarIT {
               plugin("Archive", new JsonObject().put("directory", archive.toString())),
               plugin("Broken", new JsonObject()),
               plugin("Silent", new JsonObject()),
+              plugin("TokenAuth", new JsonObject().put("prefix", "good-")),
               plugin("Late", new JsonObject())));
           fromNow.await(30_000, "plugin example.plugins.Late (test-plugins.jar) deployed");
           SmtpTestClient.Reply late = open.command("RCPT TO:<x@late.example>");
           assertEquals(550, late.code(), late.toString());
           assertTrue(late.text().contains("late says no"), late.toString());
-          assertTrue(fromNow.lines().stream().noneMatch(l -> l.contains("DenyList")),
+          assertTrue(fromNow.lines().stream().noneMatch(l -> l.contains("DenyList") || l.contains("TokenAuth")),
               "the unchanged plugins stayed: " + fromNow.lines());
 
           // Redeploy: a new version of the jar replaces the old one; every plugin of the jar restarts.
           MainLogFile beforeSwap = log.fromNow();
           writeJar(jar, Map.of("DenyList", DENY_LIST, "Archive", ARCHIVE, "Broken", BROKEN, "Silent", SILENT,
-              "Late", late(false)));
+              "Late", late(false), "TokenAuth", TOKEN_AUTH));
           beforeSwap.await(30_000, "plugin example.plugins.Late (test-plugins.jar) undeployed");
           beforeSwap.await(30_000, "plugin example.plugins.Late (test-plugins.jar) deployed");
           Await.until("DenyList redeployed", 30_000, () -> beforeSwap.lines().stream()
@@ -298,6 +347,10 @@ class PluginJarIT {
       c.command("QUIT");
       return done.text().substring(done.text().indexOf("id=") + 3).strip();
     }
+  }
+
+  private static String base64(String text) {
+    return java.util.Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
   }
 
   private static JsonObject plugin(String simpleName, JsonObject config) {
