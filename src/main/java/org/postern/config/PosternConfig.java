@@ -3,6 +3,7 @@ package org.postern.config;
 import org.postern.bus.AclStage;
 import org.postern.dns.DnsSettings;
 import org.postern.lists.DomainList;
+import org.postern.log.LogRotation;
 import org.postern.lists.HostList;
 import org.postern.policy.Acl;
 import org.postern.policy.AclSettings;
@@ -23,6 +24,7 @@ import java.util.Map;
  *                           arrive within it
  * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
  * @param aclPluginTimeouts  {@code acl_plugin_timeouts}: per plugin name, how long its condition waits
+ * @param logRotation        {@code log_rotate_size} and {@code log_keep_days}: how the daemon cuts its logs
  * @param pluginDirectory    {@code plugin_directory}: where plugin jars are loaded from ({@code ../plugins}
  *                           from the configuration file's directory, so {@code plugins/} beside {@code conf/})
  * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
@@ -67,6 +69,7 @@ public record PosternConfig(
     DeliverySettings delivery,
     Duration smtpDataTimeout,
     StorageChecks storage,
+    LogRotation logRotation,
     Path pluginDirectory) implements AclSettings {
 
   @Override
