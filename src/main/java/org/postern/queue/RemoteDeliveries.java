@@ -5,9 +5,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import org.postern.bus.Addresses;
 import org.postern.bus.DeliveryRequest;
 import org.postern.bus.DeliveryResult;
 import org.postern.bus.DeliveryStatus;
+import org.postern.bus.DeliveryWaiting;
 import org.postern.bus.MessageEvent;
 import org.postern.bus.RemoteHost;
 import org.postern.bus.UnansweredRequest;
@@ -174,7 +176,8 @@ final class RemoteDeliveries {
     if (r.hosts().isEmpty()) {
       // An accept router: the plugin transport knows where the mail goes; only the recipients have retry times.
       Group g = new Group(r.router(), List.of(), addresses);
-      return permits.run(() -> send(a, g, c)).compose(reply -> apply(a, domain, g, reply, c, now, arrival));
+      return permits.run(() -> send(a, g, c), () -> waiting(a, g, c))
+          .compose(reply -> apply(a, domain, g, reply, c, now, arrival));
     }
     List<RemoteHost> due = new ArrayList<>();
     boolean allExpired = true;
@@ -209,7 +212,15 @@ final class RemoteDeliveries {
       due = due.subList(0, transport.hostsMaxTry());
     }
     Group g = new Group(r.router(), due, addresses);
-    return permits.run(() -> send(a, g, c)).compose(reply -> apply(a, domain, g, reply, c, now, arrival));
+    return permits.run(() -> send(a, g, c), () -> waiting(a, g, c))
+        .compose(reply -> apply(a, domain, g, reply, c, now, arrival));
+  }
+
+  /** Tells observers (and tests) that this delivery waits for a {@code remote_max_parallel} permit. */
+  private void waiting(MessageAttempt a, Group g, PosternConfig c) {
+    vertx.eventBus().publish(Addresses.DELIVERY_WAITING,
+        new DeliveryWaiting(a.id(), g.router().transport(), c.delivery().remoteMaxParallel()).toJson(),
+        new DeliveryOptions().setLocalOnly(true));
   }
 
   /**
