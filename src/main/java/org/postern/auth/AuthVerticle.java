@@ -26,7 +26,8 @@ import java.util.Map;
 
 /**
  * The authenticators: serves {@code postern.auth.<MECHANISM>} (PLAIN, LOGIN, CRAM-MD5,
- * SCRAM-SHA-256), an {@link AuthStep} in and an {@link AuthReply} out, and forgets an exchange on
+ * SCRAM-SHA-256, and each {@code driver: plugin} mechanism, whose steps it forwards to the plugin:
+ * {@link PluginExchange}), an {@link AuthStep} in and an {@link AuthReply} out, and forgets an exchange on
  * {@code postern.auth.cancel} ({@link AuthCancel}). On success it applies the authenticator's
  * {@code server_condition} and {@code server_set_id}, and answers without the {@code $auth} values.
  * It runs as one instance: it holds each exchange between its steps. It keeps the
@@ -41,6 +42,8 @@ public final class AuthVerticle extends VerticleBase {
   private static final long EXCHANGE_TTL_MS = 10 * 60_000L;
 
   private final Map<String, Pending> exchanges = new HashMap<>();
+  /** The mechanisms this verticle consumes: the built-in ones and every plugin mechanism configured so far. */
+  private final java.util.Set<String> served = new java.util.HashSet<>();
   private final Clock clock;
   private ConfigHolder config;
   private PasswdAuthenticationProvider provider;
@@ -78,7 +81,24 @@ public final class AuthVerticle extends VerticleBase {
     }
     registered.add(vertx.eventBus().<AuthCancel>localConsumer(Addresses.AUTH_CANCEL,
         m -> exchanges.remove(m.body().exchange())).completion());
+    served.addAll(MECHANISMS);
+    registered.add(servePluginMechanisms(config.current()));
+    // A reload may add a plugin mechanism; one that is removed is answered "not configured".
+    vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_CHANGED, m -> servePluginMechanisms(config.current()));
     return Future.all(registered);
+  }
+
+  /** Consumes {@code postern.auth.<MECHANISM>} for every plugin mechanism of {@code c} not served yet. */
+  private Future<Void> servePluginMechanisms(PosternConfig c) {
+    List<Future<Void>> registered = new java.util.ArrayList<>();
+    for (AuthenticatorConfig a : c.auth().authenticators()) {
+      String mechanism = a.publicName();
+      if (a.plugin() && served.add(mechanism)) {
+        registered.add(vertx.eventBus().<AuthStep>localConsumer(Addresses.AUTH_PREFIX + mechanism,
+            m -> step(mechanism, m)).completion());
+      }
+    }
+    return Future.all(registered).mapEmpty();
   }
 
   private void step(String mechanism, Message<AuthStep> msg) {
@@ -99,7 +119,7 @@ public final class AuthVerticle extends VerticleBase {
           msg.reply(AuthReply.throttled(null, "too many recent failures from " + blocked.result()));
           return;
         }
-        Pending created = new Pending(create(authenticator, c, host), mechanism, clock.millis());
+        Pending created = new Pending(create(authenticator, c, host, step), mechanism, clock.millis());
         exchanges.put(step.exchange(), created);
         run(authenticator, created, step, msg);
       });
@@ -186,8 +206,11 @@ public final class AuthVerticle extends VerticleBase {
     return propertiesProvider;
   }
 
-  private SaslExchange create(AuthenticatorConfig a, PosternConfig c, String host) {
+  private SaslExchange create(AuthenticatorConfig a, PosternConfig c, String host, AuthStep opening) {
     FailureWindowGate gate = new FailureWindowGate(failureWindows, c.auth(), host);
+    if (a.plugin()) {
+      return new PluginExchange(vertx, a, gate, opening);
+    }
     return switch (a.publicName()) {
       case "PLAIN" -> new PlainExchange(provider(c), gate);
       case "LOGIN" -> new LoginExchange(provider(c), gate, a.serverPrompts());

@@ -39,6 +39,11 @@ public final class Addresses {
    * {@link AuthStep} in, {@link AuthReply} out.
    */
   public static final String AUTH_PREFIX = "postern.auth.";
+  /**
+   * Default prefix of plugin authenticators' addresses, {@code postern.auth.plugin.<name>}: the
+   * authenticators forward each SASL step of a {@code driver: plugin} mechanism there.
+   */
+  public static final String AUTH_PLUGIN_PREFIX = "postern.auth.plugin.";
   /** Published (node-local) when an exchange ends before its authenticator finished it: {@link AuthCancel}. */
   public static final String AUTH_CANCEL = "postern.auth.cancel";
   /** A committed message: {@link EnqueueRequest} in, {@link EnqueueReply} once its first delivery attempt is over. */
@@ -64,10 +69,27 @@ public final class Addresses {
    * stays in force: {@code {error}}, the refusal with file, line and option as the log has it.
    */
   public static final String CONFIG_REFUSED = "postern.config.refused";
+  /**
+   * Prefix of the published message events, {@code postern.event.<kind>} ({@code accepted},
+   * {@code delivered}, {@code deferred}, {@code failed}, {@code bounced}, {@code completed}):
+   * {@link MessageEvent} as JSON, cluster-wide when clustered. The configuration's events are
+   * {@link #CONFIG_CHANGED} (applied) and {@link #CONFIG_REFUSED}.
+   */
+  public static final String EVENT_PREFIX = "postern.event.";
+  /**
+   * Published when the plugin verticles changed ({@code verticles.json} or a jar in
+   * {@code plugin_directory}): {@code {deployed, undeployed, failed}}, arrays of plugin names.
+   */
+  public static final String PLUGINS_CHANGED = "postern.plugins.changed";
   /** Ask every node to re-read its configuration now. */
   public static final String CONFIG_RELOAD = "postern.config.reload";
 
   private Addresses() {
+  }
+
+  /** The address a message event of this kind is published on. */
+  public static String event(MessageEvent.Kind kind) {
+    return EVENT_PREFIX + kind.wire();
   }
 
   /** The address of instance {@code n} of the verticle that serves {@code address}: {@code address.n}. */

@@ -11,6 +11,7 @@ import org.postern.config.PosternConfig;
 import org.postern.tls.ClientRenegotiation;
 import org.postern.listener.ListenerVerticle;
 import org.postern.log.MainLog;
+import org.postern.plugins.PluginDeployments;
 import org.postern.queue.AddressRouting;
 import org.postern.queue.MessageActions;
 import org.postern.queue.MessageViews;
@@ -24,6 +25,7 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
@@ -372,7 +374,8 @@ public final class PosternCommand implements Callable<Integer> {
         : domainRun != null ? QueueRunRequest.domain(domainRun)
         : QueueRunRequest.queue(forcedQueueRun || thawingQueueRun, thawingQueueRun);
     try {
-      await(VerticleDeployer.deploy(vertx, local(list), configFile, name -> !QUEUE_RUN_EXCLUDED.contains(name)));
+      await(VerticleDeployer.deploy(vertx, local(list), configFile, name -> !QUEUE_RUN_EXCLUDED.contains(name),
+          Map.of(), plugins(vertx, config)));
       try {
         await(request.send(vertx, queueTimeoutSeconds * 1000));
       } catch (io.vertx.core.eventbus.ReplyException e) {
@@ -413,8 +416,9 @@ public final class PosternCommand implements Callable<Integer> {
   }
 
   private int runDaemon(Vertx vertx, PosternConfig config, JsonArray list) throws Exception {
+    PluginDeployments plugins = plugins(vertx, config);
     try {
-      await(VerticleDeployer.deploy(vertx, list, configFile, name -> true));
+      await(VerticleDeployer.deploy(vertx, list, configFile, name -> true, Map.of(), plugins));
     } catch (Exception e) {
       System.err.println("postern: " + e.getMessage());
       vertx.close();
@@ -425,13 +429,17 @@ public final class PosternCommand implements Callable<Integer> {
         .info("listening for SMTP ({}) on {}:{}", l.name(), l.address(), ports.getOrDefault(l.name(), l.port())));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        VerticleDeployer.undeploy(vertx).eventually(vertx::close).toCompletionStage().toCompletableFuture().get();
+        // The listeners go first (their sessions' notquit ACLs may still ask plugins), the plugins last.
+        VerticleDeployer.undeploy(vertx).compose(v -> plugins.close()).eventually(vertx::close)
+            .toCompletionStage().toCompletableFuture().get();
       } catch (Exception ignored) {
         // Exiting anyway.
       }
     }));
     HangupSignal.install(vertx);
     DaemonLogs.install(vertx);
+    // Edits of verticles.json and jars dropped into plugin_directory take effect live.
+    plugins.watch(verticles, PLUGIN_SCAN_MILLIS);
     daemonRunning = true;
     return 0;
   }
@@ -443,7 +451,7 @@ public final class PosternCommand implements Callable<Integer> {
         : name -> name.endsWith(".ConfigVerticle") || name.endsWith(".AclVerticle")
             || name.endsWith(".AuthVerticle") || name.endsWith(".SessionVerticle");
     try {
-      await(VerticleDeployer.deploy(vertx, local(list), configFile, deployed));
+      await(VerticleDeployer.deploy(vertx, local(list), configFile, deployed, Map.of(), plugins(vertx, config)));
       if (hostCheck != null) {
         LocalSmtp.StdoutWriter out = new LocalSmtp.StdoutWriter();
         HostAddressArgument client = HostAddressArgument.parse(hostCheck, 0);
@@ -466,6 +474,14 @@ public final class PosternCommand implements Callable<Integer> {
     }
   }
 
+  /** How often the daemon looks at verticles.json and plugin_directory for changes. */
+  private static final long PLUGIN_SCAN_MILLIS = 1000;
+
+  /** The plugins of {@code plugin_directory}, deployed by every mode that starts verticles. */
+  private PluginDeployments plugins(Vertx vertx, PosternConfig config) throws java.io.IOException {
+    return new PluginDeployments(vertx, config.pluginDirectory(), configFile);
+  }
+
   /** {@code -bm} / {@code -t}: one message from standard input, delivered in this process. */
   private int submit(PosternConfig config) throws Exception {
     byte[] input = System.in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, config.messageSizeLimit() + 1));
@@ -485,7 +501,7 @@ public final class PosternCommand implements Callable<Integer> {
     ConfigHolder.of(vertx).set(config);
     try {
       await(VerticleDeployer.deploy(vertx, local(VerticleDeployer.read(verticles)), configFile,
-          PosternCommand::opensNoPort));
+          PosternCommand::opensNoPort, Map.of(), plugins(vertx, config)));
       return await(new SendmailSubmission(vertx, config, message, System.err).run());
     } finally {
       vertx.close();

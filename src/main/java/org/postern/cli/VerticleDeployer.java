@@ -1,29 +1,31 @@
 package org.postern.cli;
 
-import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.postern.plugins.DeploymentEntry;
+import org.postern.plugins.PluginDeployments;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * Deploys what {@code verticles.json} lists, in order, each after the previous one started: that is
- * how plugins are added. Entry: {@code {"name": "class", "instances": 2 | "auto", "config": {...}}};
- * every verticle also gets {@code config_file}. {@code "auto"} is one instance per event loop: Vert.x
- * hands consecutive instances consecutive event loops, so that many cover every loop, which is
- * what lets a connection find listener, session and ACL instances on its own loop.
+ * Deploys what {@code verticles.json} lists, in order, each after the previous one started: first
+ * Postern's own (core) verticles, which stay for the life of the process, and, at their place in
+ * the list, the plugin verticles, which {@link PluginDeployments} deploys from
+ * {@code plugin_directory} and keeps in step with the list and the jars. Entries:
+ * {@link DeploymentEntry}.
  */
 public final class VerticleDeployer {
   /** Local map of deployment order (0, 1, ...) to deployment id, for {@link #undeploy}. */
@@ -50,7 +52,7 @@ public final class VerticleDeployer {
 
   /** Deploys the matching entries in order; fails on the first verticle that does not start. */
   public static Future<Void> deploy(Vertx vertx, JsonArray verticles, Path configFile, Predicate<String> include) {
-    return deploy(vertx, verticles, configFile, include, Map.of());
+    return deploy(vertx, verticles, configFile, include, Map.of(), null);
   }
 
   /**
@@ -61,27 +63,42 @@ public final class VerticleDeployer {
    */
   public static Future<Void> deploy(Vertx vertx, JsonArray verticles, Path configFile, Predicate<String> include,
                                     Map<String, Supplier<? extends Deployable>> suppliers) {
+    return deploy(vertx, verticles, configFile, include, suppliers, null);
+  }
+
+  /**
+   * As above; with {@code plugins}, the plugin entries ({@link PluginDeployments#isPlugin}) are
+   * deployed through it, whatever {@code include} says, and one that does not start is logged and
+   * left out instead of failing the deployment. Without, every entry is deployed as a core verticle.
+   */
+  public static Future<Void> deploy(Vertx vertx, JsonArray verticles, Path configFile, Predicate<String> include,
+                                    Map<String, Supplier<? extends Deployable>> suppliers, PluginDeployments plugins) {
     Future<Void> chain = Future.succeededFuture();
+    List<DeploymentEntry> pluginsSoFar = new ArrayList<>();
     for (int i = 0; i < verticles.size(); i++) {
-      JsonObject entry = verticles.getJsonObject(i);
-      String name = entry.getString("name");
+      DeploymentEntry entry = DeploymentEntry.fromJson(verticles.getJsonObject(i));
+      String name = entry.name();
+      if (plugins != null && PluginDeployments.isPlugin(name)) {
+        pluginsSoFar.add(entry);
+        List<DeploymentEntry> upToHere = List.copyOf(pluginsSoFar);
+        chain = chain.compose(v -> plugins.apply(upToHere));
+        continue;
+      }
       if (!include.test(name)) {
         continue;
       }
-      Object instances = entry.getValue("instances", 1);
-      int count = "auto".equals(instances) ? eventLoops(vertx) : ((Number) instances).intValue();
-      JsonObject config = entry.getJsonObject("config", new JsonObject()).copy()
-          .put("config_file", configFile.toString());
-      DeploymentOptions options = new DeploymentOptions().setInstances(count).setConfig(config);
       Supplier<? extends Deployable> supplier = suppliers.get(name);
-      chain = chain.compose(v -> (supplier == null ? vertx.deployVerticle(name, options)
-              : vertx.deployVerticle(supplier, options))
-          .recover(e -> Future.failedFuture(new IllegalStateException("cannot deploy " + name + ": " + e.getMessage(), e)))
-          .map(id -> {
-            var deployed = vertx.sharedData().<Integer, String>getLocalMap(DEPLOYED);
-            deployed.put(deployed.size(), id);
-            return null;
-          }));
+      chain = chain.compose(v -> {
+        DeploymentOptions options = entry.options(vertx, configFile);
+        return (supplier == null ? vertx.deployVerticle(name, options) : vertx.deployVerticle(supplier, options))
+            .recover(e -> Future.failedFuture(new IllegalStateException("cannot deploy " + name + ": " + e.getMessage(),
+                e)))
+            .map(id -> {
+              var deployed = vertx.sharedData().<Integer, String>getLocalMap(DEPLOYED);
+              deployed.put(deployed.size(), id);
+              return null;
+            });
+      });
     }
     return chain;
   }
@@ -102,14 +119,5 @@ public final class VerticleDeployer {
       }
     }
     return chain;
-  }
-
-  /** The size of the event-loop pool ({@code VertxOptions.eventLoopPoolSize}, by default twice the cores). */
-  static int eventLoops(Vertx vertx) {
-    int n = 0;
-    for (EventExecutor ignored : ((VertxInternal) vertx).nettyEventLoopGroup()) {
-      n++;
-    }
-    return n;
   }
 }

@@ -179,10 +179,15 @@ public final class AclParser {
         }
         case "dnslists" -> DnsListsCondition.parse(value);
         case "plugin" -> {
-          if (!value.strip().matches("[A-Za-z0-9_.-]+")) {
-            throw body.error(key, "a plugin name is letters, digits and ._- only");
+          // plugin: NAME or NAME/argument; the argument is an expansion ($sender_address, ...).
+          String spec = value.strip();
+          int slash = spec.indexOf('/');
+          String plugin = slash < 0 ? spec : spec.substring(0, slash).strip();
+          if (!plugin.matches(ConfigLoader.PLUGIN_NAME)) {
+            throw body.error(key, "a plugin name is letters, digits and ._- only (plugin: NAME or NAME/argument)");
           }
-          yield new PluginCondition(value.strip());
+          yield new PluginCondition(plugin,
+              slash < 0 ? null : Expansion.parse(spec.substring(slash + 1), VariableNames::isKnown));
         }
         case "verify" -> switch (value.strip()) {
           case "recipient" -> new VerifyRecipientCondition();

@@ -2,6 +2,7 @@ package org.postern.config;
 
 import org.postern.dns.DnsServerAddress;
 import org.postern.bus.AclStage;
+import org.postern.bus.Addresses;
 import org.postern.dns.DnsSettings;
 import org.postern.expand.VariableNames;
 import org.postern.log.LogRotation;
@@ -194,6 +195,8 @@ public final class ConfigLoader {
 
     boolean queueOnly = main.bool("queue_only", false);
     Duration pluginTimeout = main.duration("acl_plugin_timeout", Duration.ofSeconds(5));
+    Map<String, Duration> pluginTimeouts = pluginTimeouts(main);
+    Path pluginDirectory = base.resolve(main.string("plugin_directory", "../plugins")).normalize();
     DnsSettings dns = dnsSettings(main);
     TlsSettings tls = tlsSettings(main, base, hostLists);
     AuthSettings auth = authSettings(main, base, hostLists);
@@ -228,9 +231,10 @@ public final class ConfigLoader {
     return new PosternConfig(generation(files, texts, listFiles.contents()), configFile, primaryHostname, banner, listeners,
         spool, maildir, logDir, domainLists.get("local_domains"), hostLists.get("relay_from_hosts"),
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
-        receiveTimeout, acceptMax, acceptMaxPerHost, errorLogRate, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
+        receiveTimeout, acceptMax, acceptMaxPerHost, errorLogRate, enforceSync, bareLineEnds, queueOnly, pluginTimeout,
+        pluginTimeouts, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
-        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, proxy, admin);
+        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, proxy, admin, pluginDirectory);
   }
 
   private static DomainList namedDomainList(YamlSection s, String name, String host, Map<String, DomainList> known,
@@ -259,6 +263,30 @@ public final class ConfigLoader {
     }
     return List.copyOf(out);
   }
+
+  /** {@code acl_plugin_timeouts: {greylist: 2s}}: per plugin name, overriding {@code acl_plugin_timeout}. */
+  private static Map<String, Duration> pluginTimeouts(YamlSection main) throws ConfigException {
+    YamlSection section = main.section("acl_plugin_timeouts");
+    if (section == null) {
+      return Map.of();
+    }
+    Map<String, Duration> timeouts = new java.util.LinkedHashMap<>();
+    for (String name : section.keys()) {
+      if (!name.matches(PLUGIN_NAME)) {
+        throw section.error(name, "a plugin name is letters, digits and ._- only");
+      }
+      Duration d = section.duration(name, null);
+      if (d.isZero()) {
+        throw section.error(name, "must be longer than 0s");
+      }
+      timeouts.put(name, d);
+    }
+    section.rejectUnknown();
+    return Map.copyOf(timeouts);
+  }
+
+  /** What a plugin name ({@code plugin: NAME}, {@code acl_plugin_timeouts}) may be made of. */
+  static final String PLUGIN_NAME = "[A-Za-z0-9_.-]+";
 
   private static TlsSettings tlsSettings(YamlSection main, Path base, Map<String, HostList> hostLists)
       throws ConfigException {
@@ -394,8 +422,9 @@ public final class ConfigLoader {
           throw section.error(name, "expected { driver: ..., public_name: ... }");
         }
         String driver = a.string("driver", null);
-        if (driver == null || !List.of("plaintext", "cram_md5", "scram").contains(driver)) {
-          throw a.error("driver", "expected plaintext, cram_md5 or scram, got " + (driver == null ? "nothing" : "\"" + driver + "\""));
+        if (driver == null || !List.of("plaintext", "cram_md5", "scram", AuthenticatorConfig.PLUGIN).contains(driver)) {
+          throw a.error("driver", "expected plaintext, cram_md5, scram or plugin, got "
+              + (driver == null ? "nothing" : "\"" + driver + "\""));
         }
         String publicName = a.string("public_name", null);
         if (publicName == null || !publicName.matches("[A-Z0-9_-]{1,20}")) {
@@ -404,6 +433,7 @@ public final class ConfigLoader {
         boolean supported = switch (driver) {
           case "plaintext" -> publicName.equals("PLAIN") || publicName.equals("LOGIN");
           case "cram_md5" -> publicName.equals("CRAM-MD5");
+          case AuthenticatorConfig.PLUGIN -> !publicName.equals("CANCEL");
           default -> publicName.equals("SCRAM-SHA-256");
         };
         if (!supported) {
@@ -421,9 +451,23 @@ public final class ConfigLoader {
         } else if (publicName.equals("LOGIN")) {
           prompts = List.of("Username:", "Password:");
         }
+        String address = null;
+        Duration timeout = null;
+        if (driver.equals(AuthenticatorConfig.PLUGIN)) {
+          address = a.string("address", Addresses.AUTH_PLUGIN_PREFIX + name);
+          if (address.isBlank() || address.chars().anyMatch(Character::isWhitespace)
+              || address.startsWith(Addresses.AUTH_PREFIX) && !address.startsWith(Addresses.AUTH_PLUGIN_PREFIX)) {
+            throw a.error("address", "an event-bus address without blanks, outside " + Addresses.AUTH_PREFIX
+                + "<MECHANISM> (which the authenticators serve), e.g. " + Addresses.AUTH_PLUGIN_PREFIX + name);
+          }
+          timeout = a.duration("timeout", Duration.ofSeconds(10));
+          if (timeout.isZero()) {
+            throw a.error("timeout", "must be longer than 0s");
+          }
+        }
         authenticators.add(new AuthenticatorConfig(name, driver, publicName, prompts,
             expansion(a, "server_condition"), expansion(a, "server_set_id"),
-            expansion(a, "server_advertise_condition")));
+            expansion(a, "server_advertise_condition"), address, timeout));
         // Client options belong to the smtp transport (ClientAuthenticator); accepted here, not used.
         for (String option : ClientAuthenticator.OPTIONS) {
           a.list(option, null);

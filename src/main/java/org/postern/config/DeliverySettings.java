@@ -20,6 +20,7 @@ import java.util.Map;
  * @param routers            the routers in order; null when {@code routers:} is absent (local delivery only,
  *                           remote recipients stay queued)
  * @param transports         smtp transports by name
+ * @param pluginTransports   transports served by plugins ({@code driver: plugin}) by name
  * @param retryRules         {@code retry}, {@code retry_interval_max}, {@code retry_data_expire}
  * @param remoteMaxParallel  at most this many remote deliveries at once (Exim's default 2)
  * @param queueRunInterval   time between periodic queue runs (5m)
@@ -31,6 +32,7 @@ import java.util.Map;
  *                           discarded at the next queue run (Exim's option, default {@code 10w})
  */
 public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTransportOptions> transports,
+                               Map<String, PluginTransportOptions> pluginTransports,
                                RetryRules retryRules, int remoteMaxParallel, Duration queueRunInterval,
                                int receivedHeadersMax, List<Duration> delayWarning,
                                Duration ignoreBounceErrorsAfter) {
@@ -45,18 +47,29 @@ public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTrans
     return routers == null || routers.stream().anyMatch(r -> r.driver() == RouterConfig.Driver.LOCAL);
   }
 
+  /** The port of the hosts a router finds for this transport (smtp or plugin). */
+  public int transportPort(String transport) {
+    SmtpTransportOptions smtp = transports.get(transport);
+    return smtp != null ? smtp.port() : pluginTransports.get(transport).port();
+  }
+
   static DeliverySettings parse(YamlSection main, String primaryHostname, Path base, Map<String, HostList> hostLists,
                                 Map<String, DomainList> domainLists) throws ConfigException {
     List<org.postern.config.ClientAuthenticator> clients = ClientAuthenticator.parseAll(main.section("authenticators"));
     Map<String, SmtpTransportOptions> transports = new LinkedHashMap<>();
+    Map<String, PluginTransportOptions> plugins = new LinkedHashMap<>();
     YamlSection transportSection = main.section("transports");
     if (transportSection != null) {
       for (String name : transportSection.keys()) {
         YamlSection t = transportSection.section(name);
         if (t == null) {
-          throw transportSection.error(name, "expected { driver: smtp, ... }");
+          throw transportSection.error(name, "expected { driver: smtp, ... } or { driver: plugin, address: ... }");
         }
-        transports.put(name, SmtpTransportOptions.parse(t, primaryHostname, base, hostLists::get, clients));
+        if (t.string("driver", "smtp").equals("plugin")) {
+          plugins.put(name, PluginTransportOptions.parse(name, t));
+        } else {
+          transports.put(name, SmtpTransportOptions.parse(t, primaryHostname, base, hostLists::get, clients));
+        }
       }
     }
     List<RouterConfig> routers = null;
@@ -65,7 +78,7 @@ public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTrans
       List<String> names = new ArrayList<>();
       for (Node node : main.sequence("routers")) {
         YamlSection r = main.child("routers", node);
-        routers.add(router(r, primaryHostname, domainLists, transports, names));
+        routers.add(router(r, primaryHostname, domainLists, transports, plugins, names));
       }
       if (routers.isEmpty()) {
         throw main.error("routers", "no router listed");
@@ -79,7 +92,7 @@ public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTrans
       throw main.error("queue_run_interval", "must be longer than 0s");
     }
     int receivedMax = main.integer("received_headers_max", 30, 1, 10_000);
-    return new DeliverySettings(routers, Map.copyOf(transports), retry, parallel, interval, receivedMax,
+    return new DeliverySettings(routers, Map.copyOf(transports), Map.copyOf(plugins), retry, parallel, interval, receivedMax,
         delayWarning(main), main.duration("ignore_bounce_errors_after", Duration.ofDays(70)));
   }
 
@@ -106,7 +119,8 @@ public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTrans
   }
 
   private static RouterConfig router(YamlSection r, String primaryHostname, Map<String, DomainList> domainLists,
-                                     Map<String, SmtpTransportOptions> transports, List<String> names)
+                                     Map<String, SmtpTransportOptions> transports,
+                                     Map<String, PluginTransportOptions> plugins, List<String> names)
       throws ConfigException {
     String name = r.string("name", null);
     if (name == null || !name.matches("[A-Za-z0-9_-]+")) {
@@ -121,7 +135,7 @@ public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTrans
     try {
       driver = RouterConfig.Driver.valueOf(String.valueOf(driverName).toUpperCase(java.util.Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw r.error("driver", "expected local, manualroute or dnslookup, got "
+      throw r.error("driver", "expected local, manualroute, dnslookup or accept, got "
           + (driverName == null ? "nothing" : "\"" + driverName + "\""));
     }
     DomainList domains = null;
@@ -143,8 +157,12 @@ public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTrans
       if (transport == null) {
         throw r.error("transport", "a " + driverName + " router needs a transport");
       }
-      if (!transports.containsKey(transport)) {
+      if (!transports.containsKey(transport) && !plugins.containsKey(transport)) {
         throw r.error("transport", "no transport named \"" + transport + "\" in transports");
+      }
+      if (driver == RouterConfig.Driver.ACCEPT && !plugins.containsKey(transport)) {
+        throw r.error("transport", "an accept router finds no hosts: its transport must be a plugin transport"
+            + " (driver: plugin)");
       }
     }
     if (driver == RouterConfig.Driver.MANUALROUTE) {

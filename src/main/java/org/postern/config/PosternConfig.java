@@ -23,8 +23,11 @@ import java.util.Map;
  * @param smtpDataTimeout    {@code smtp_data_timeout} (a Postern option): the whole DATA content must
  *                           arrive within it
  * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
+ * @param aclPluginTimeouts  {@code acl_plugin_timeouts}: per plugin name, how long its condition waits
  * @param logRotation        {@code log_rotate_size} and {@code log_keep_days}: how the daemon cuts its logs
  * @param admin              {@code admin_listener} and {@code admin_token_file}: the admin HTTP API
+ * @param pluginDirectory    {@code plugin_directory}: where plugin jars are loaded from ({@code ../plugins}
+ *                           from the configuration file's directory, so {@code plugins/} beside {@code conf/})
  * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
  *                               failed handshakes and refused connections
  * @param proxy              {@code hosts_proxy} and {@code proxy_protocol_timeout}
@@ -55,6 +58,7 @@ public record PosternConfig(
     BareLineEnds bareLineEnds,
     boolean queueOnly,
     Duration aclPluginTimeout,
+    Map<String, Duration> aclPluginTimeouts,
     Map<AclStage, String> aclStages,
     Map<String, Acl> acls,
     LocalUsers users,
@@ -69,11 +73,17 @@ public record PosternConfig(
     StorageChecks storage,
     LogRotation logRotation,
     ProxySettings proxy,
-    AdminSettings admin) implements AclSettings {
+    AdminSettings admin,
+    Path pluginDirectory) implements AclSettings {
 
   @Override
   public String aclForStage(AclStage stage) {
     return aclStages.get(stage);
+  }
+
+  @Override
+  public Duration pluginTimeout(String name) {
+    return aclPluginTimeouts.getOrDefault(name, aclPluginTimeout);
   }
 
   @Override

@@ -27,7 +27,12 @@ public record RouterConfig(String name, Driver driver, DomainList domains, Strin
     /** Exim's manualroute: fixed hosts per domain pattern ({@code route_list}). */
     MANUALROUTE,
     /** Exim's dnslookup: MX records, or the domain's own addresses when it has none. */
-    DNSLOOKUP
+    DNSLOOKUP,
+    /**
+     * Exim's accept: every address it considers goes to its transport, with no hosts; for plugin
+     * transports ({@code driver: plugin}), which know where the mail goes themselves.
+     */
+    ACCEPT
   }
 
   /**

@@ -80,7 +80,7 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
                                            List<ClientAuthenticator> authenticators) throws ConfigException {
     String driver = section.string("driver", "smtp");
     if (!driver.equals("smtp")) {
-      throw section.error("driver", "expected smtp, got \"" + driver + "\"");
+      throw section.error("driver", "expected smtp or plugin, got \"" + driver + "\"");
     }
     String protocol = section.string("protocol", "smtp");
     if (!protocol.equals("smtp") && !protocol.equals("smtps")) {

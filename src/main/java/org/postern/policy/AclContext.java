@@ -21,6 +21,7 @@ public final class AclContext {
   private final java.util.List<String> headers = new java.util.ArrayList<>();
   private final java.util.List<String> controls = new java.util.ArrayList<>();
   private long delayMillis;
+  private org.postern.bus.AclStage stage;
 
   public AclContext(JsonObject variables, AclSettings config) {
     this(variables, config, line -> { });
@@ -39,6 +40,16 @@ public final class AclContext {
 
   AclContext vertx(io.vertx.core.Vertx v) {
     this.vertx = v;
+    return this;
+  }
+
+  /** The stage being evaluated, or null (a pure test of one condition). */
+  org.postern.bus.AclStage stage() {
+    return stage;
+  }
+
+  AclContext stage(org.postern.bus.AclStage s) {
+    this.stage = s;
     return this;
   }
 
@@ -120,6 +131,14 @@ public final class AclContext {
   public void verifyFailed(int code, String enhanced, String message) {
     this.failureCode = code;
     this.failureEnhanced = enhanced;
+    this.failureMessage = message;
+  }
+
+  /**
+   * A reply text a plugin condition offered: used as a failed verification's text is, when the
+   * rule decides and has no {@code message} of its own.
+   */
+  void explain(String message) {
     this.failureMessage = message;
   }
 

@@ -49,7 +49,7 @@ public final class AclEngine {
       return Future.succeededFuture(verdict);
     }
     Acl acl = config.acls().get(name);
-    return run(acl, new AclContext(variables, config, trace).vertx(vertx));
+    return run(acl, new AclContext(variables, config, trace).vertx(vertx).stage(stage));
   }
 
   /** Exim's verdict for a stage without an ACL: accept, except rcpt, vrfy, expn and etrn. */

@@ -28,6 +28,14 @@ public interface AclSettings {
   /** The name servers {@code dnslists} and {@code verify = helo|sender} ask. */
   DnsSettings dns();
 
-  /** How long a {@code plugin} condition waits for its verticle's answer. */
+  /** How long a {@code plugin} condition waits for its verticle's answer ({@code acl_plugin_timeout}). */
   Duration aclPluginTimeout();
+
+  /**
+   * How long {@code plugin: name} waits: {@code acl_plugin_timeouts.name} when set, else
+   * {@link #aclPluginTimeout()}.
+   */
+  default Duration pluginTimeout(String name) {
+    return aclPluginTimeout();
+  }
 }

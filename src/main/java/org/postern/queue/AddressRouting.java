@@ -122,7 +122,7 @@ public final class AddressRouting {
     if (d instanceof RemoteRouter.Routed routed) {
       RouterConfig r = routed.router();
       return new Routed(address, parents, r.name(), r.transport(), routed.hosts(),
-          c.delivery().transports().get(r.transport()).port());
+          c.delivery().transportPort(r.transport()));
     }
     if (d instanceof RemoteRouter.Failed failed) {
       return new Undeliverable(address, parents, failed.reason());

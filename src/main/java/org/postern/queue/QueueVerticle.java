@@ -13,6 +13,7 @@ import org.postern.bus.DeliveryResult;
 import org.postern.bus.DeliveryStatus;
 import org.postern.bus.EnqueueReply;
 import org.postern.bus.EnqueueRequest;
+import org.postern.bus.MessageEvent;
 import org.postern.bus.QueueFlushReply;
 import org.postern.bus.QueueFlushRequest;
 import org.postern.config.ConfigHolder;
@@ -64,6 +65,7 @@ public final class QueueVerticle extends VerticleBase {
   private WorkerExecutor workers;
   private RetryDatabase retryDatabase;
   private RemoteDeliveries remote;
+  private MessageEvents events;
   /**
    * Messages in progress (locked, envelope in memory) at once. A queue run of a large queue
    * would otherwise lock and read every message up front while they wait for delivery permits:
@@ -92,9 +94,10 @@ public final class QueueVerticle extends VerticleBase {
     spool = new Spool(c.spoolDirectory());
     workers = vertx.createSharedWorkerExecutor("postern-queue", 4);
     retryDatabase = new RetryDatabase(c.spoolDirectory(), c.delivery().retryRules().dataExpire());
+    events = new MessageEvents(vertx, clock);
     remote = new RemoteDeliveries(vertx, workers, spool, retryDatabase,
         new RemoteRouter(settings -> DnsResolvers.of(vertx, settings), new Random()),
-        new DeliveryPermits(c.delivery().remoteMaxParallel()), clock);
+        new DeliveryPermits(c.delivery().remoteMaxParallel()), clock, events);
     BusCodecs.register(vertx);
     vertx.eventBus().<EnqueueRequest>localConsumer(Addresses.QUEUE_ENQUEUE, this::enqueued);
     vertx.eventBus().<JsonObject>consumer(Addresses.QUEUE_FLUSH, this::flush);
@@ -119,6 +122,7 @@ public final class QueueVerticle extends VerticleBase {
 
   private void enqueued(Message<EnqueueRequest> msg) {
     EnqueueRequest request = msg.body();
+    events.message(MessageEvent.Kind.ACCEPTED, request.id());
     if (config.current().queueOnly() || request.queueOnly()) {
       // Exim's queue_only (or an ACL's control = queue): accept now, deliver at the next queue run.
       // Exim's delay_delivery log line: the message's story pauses here until a queue run.
@@ -257,6 +261,7 @@ public final class QueueVerticle extends VerticleBase {
       return workers.<Void>executeBlocking(() -> {
         for (Envelope.Recipient r : a.pending()) {
           MainLog.write(a.id() + " ** " + r.address() + ": " + ReceivedHeaders.LOOP);
+          events.recipient(MessageEvent.Kind.FAILED, a.id(), r.address(), null, null, null, 0, ReceivedHeaders.LOOP);
           a.fail(BounceRequest.FailedRecipient.local(r.address(), ReceivedHeaders.LOOP, clock.instant()));
         }
         return null;
@@ -318,6 +323,7 @@ public final class QueueVerticle extends VerticleBase {
     for (Envelope.Recipient r : a.pending()) {
       if (plan.unknown().contains(r.address())) {
         MainLog.write(id + " ** " + r.address() + ": " + RemoteRouter.UNROUTEABLE);
+        events.recipient(MessageEvent.Kind.FAILED, id, r.address(), null, null, null, 0, RemoteRouter.UNROUTEABLE);
         a.fail(BounceRequest.FailedRecipient.local(r.address(), RemoteRouter.UNROUTEABLE, clock.instant()));
         continue;
       }
@@ -337,6 +343,11 @@ public final class QueueVerticle extends VerticleBase {
             case DEFERRED -> " ==" + tags + " defer: " + result.text();
             case FAILED -> " **" + tags + ": " + result.text();
           });
+          events.recipient(switch (result.status()) {
+            case DELIVERED -> MessageEvent.Kind.DELIVERED;
+            case DEFERRED -> MessageEvent.Kind.DEFERRED;
+            case FAILED -> MessageEvent.Kind.FAILED;
+          }, id, r.address(), router, LocalRouting.TRANSPORT, null, result.code(), result.text());
         }
         deferred |= result.status() == DeliveryStatus.DEFERRED;
         failure = result.status() == DeliveryStatus.FAILED ? result : failure;
@@ -362,6 +373,7 @@ public final class QueueVerticle extends VerticleBase {
         if (BouncePolicy.onPermanentFailure(a.message()) == BouncePolicy.FailureAction.BOUNCE) {
           bounce = BounceSpooler.spool(spool, a.message(), a.failures(), c.primaryHostname(), clock.instant());
           MainLog.write(BounceSpooler.arrivalLogLine(bounce, a.id()));
+          events.bounced(a.id(), bounce.id());
           a.markFailed();
         } else {
           a.freeze();
@@ -380,6 +392,7 @@ public final class QueueVerticle extends VerticleBase {
           spool.remove(a.id());
         }
         MainLog.write(a.id() + " Completed");
+        events.message(MessageEvent.Kind.COMPLETED, a.id());
       } else if (a.dirty()) {
         spool.writeEnvelope(a.envelope());
       }

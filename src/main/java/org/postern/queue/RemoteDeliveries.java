@@ -10,7 +10,10 @@ import org.postern.bus.DeliveryRequest;
 import org.postern.bus.DeliveryResult;
 import org.postern.bus.DeliveryStatus;
 import org.postern.bus.DeliveryWaiting;
+import org.postern.bus.MessageEvent;
 import org.postern.bus.RemoteHost;
+import org.postern.bus.UnansweredRequest;
+import org.postern.config.PluginTransportOptions;
 import org.postern.config.PosternConfig;
 import org.postern.config.RetryError;
 import org.postern.config.RetryRule;
@@ -36,7 +39,8 @@ import java.util.concurrent.Callable;
 /**
  * The remote part of a message's delivery attempt: routes the recipients (one routing per
  * domain), skips destinations whose retry time has not come, sends each group of recipients that
- * share a transport and host list once, through {@code postern.deliver.smtp}, and applies the
+ * share a transport and host list once, through {@code postern.deliver.smtp} or a plugin
+ * transport's address, and applies the
  * per-recipient results: main-log lines in Exim's words, retry records, and failures for the bounce.
  * The recipients are distinct ({@link MessageAttempt#pending()}): an address given twice is sent
  * once, as Exim sends it. Work that grows with the recipients runs on a worker.
@@ -53,9 +57,10 @@ final class RemoteDeliveries {
   private final RemoteRouter router;
   private final DeliveryPermits permits;
   private final Clock clock;
+  private final MessageEvents events;
 
   RemoteDeliveries(Vertx vertx, WorkerExecutor workers, Spool spool, RetryDatabase retry, RemoteRouter router,
-                   DeliveryPermits permits, Clock clock) {
+                   DeliveryPermits permits, Clock clock, MessageEvents events) {
     this.vertx = vertx;
     this.workers = workers;
     this.spool = spool;
@@ -63,6 +68,7 @@ final class RemoteDeliveries {
     this.router = router;
     this.permits = permits;
     this.clock = clock;
+    this.events = events;
   }
 
   /** Recipients that go to the same hosts through the same router and transport. */
@@ -129,6 +135,8 @@ final class RemoteDeliveries {
         for (String address : addresses) {
           MainLog.write(a.id() + " ** " + address + (f.router() == null ? "" : " R=" + f.router().name()) + ": "
               + f.reason());
+          events.recipient(MessageEvent.Kind.FAILED, a.id(), address, f.router() == null ? null : f.router().name(),
+              null, null, 0, f.reason());
           failed.add(BounceRequest.FailedRecipient.local(address, f.reason(), now));
         }
         return failed;
@@ -141,9 +149,10 @@ final class RemoteDeliveries {
         RetryRule rule = c.delivery().retryRules().find(address, domain, RetryError.OTHER, 0);
         if (retry.recordFailure(RetryDatabase.addressKey(address), RetryError.OTHER, f.reason(), now, rule, arrival)
             .giveUp()) {
-          failed.add(timedOut(a, address, " R=" + f.router().name(), f.reason(), now));
+          failed.add(timedOut(a, address, f.router(), null, f.reason(), now));
         } else {
           MainLog.write(a.id() + " == " + address + " R=" + f.router().name() + " defer: " + f.reason());
+          events.recipient(MessageEvent.Kind.DEFERRED, a.id(), address, f.router().name(), null, null, 0, f.reason());
         }
       }
       return failed;
@@ -164,6 +173,12 @@ final class RemoteDeliveries {
   private Future<Void> hosts(MessageAttempt a, String domain, List<String> addresses, RemoteRouter.Routed r,
                              PosternConfig c, Instant now, Instant arrival) {
     String tags = " R=" + r.router().name() + " T=" + r.router().transport();
+    if (r.hosts().isEmpty()) {
+      // An accept router: the plugin transport knows where the mail goes; only the recipients have retry times.
+      Group g = new Group(r.router(), List.of(), addresses);
+      return permits.run(() -> send(a, g, c), () -> waiting(a, g, c))
+          .compose(reply -> apply(a, domain, g, reply, c, now, arrival));
+    }
     List<RemoteHost> due = new ArrayList<>();
     boolean allExpired = true;
     for (RemoteHost h : r.hosts()) {
@@ -182,7 +197,8 @@ final class RemoteDeliveries {
         List<BounceRequest.FailedRecipient> failed = new ArrayList<>();
         for (String address : addresses) {
           if (expired) {
-            failed.add(timedOut(a, address, tags, "all hosts have been failing for a long time", now));
+            failed.add(timedOut(a, address, r.router(), r.router().transport(),
+                "all hosts have been failing for a long time", now));
           } else {
             MainLog.write(a.id() + " == " + address + tags + " defer: " + RETRY_NOT_REACHED + " for any host");
           }
@@ -196,7 +212,7 @@ final class RemoteDeliveries {
       due = due.subList(0, transport.hostsMaxTry());
     }
     Group g = new Group(r.router(), due, addresses);
-    return permits.run(() -> send(a, g), () -> waiting(a, g, c))
+    return permits.run(() -> send(a, g, c), () -> waiting(a, g, c))
         .compose(reply -> apply(a, domain, g, reply, c, now, arrival));
   }
 
@@ -207,17 +223,52 @@ final class RemoteDeliveries {
         new DeliveryOptions().setLocalOnly(true));
   }
 
-  private Future<DeliveryResult> send(MessageAttempt a, Group g) {
+  /**
+   * Asks the group's transport: {@code smtp} by reference, a plugin transport ({@code driver: plugin})
+   * in JSON on its address, within its timeout. A transport that does not answer defers every
+   * recipient of the group, with the reason in the main log.
+   */
+  private Future<DeliveryResult> send(MessageAttempt a, Group g, PosternConfig c) {
     Envelope e = a.message();
     DeliveryRequest request = new DeliveryRequest(a.id(), g.router().transport(), spool.dataFile(a.id()).toString(),
         e.sender(), e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), false, g.recipients(),
         g.hosts());
-    return vertx.eventBus().<DeliveryResult>request(SmtpDeliveryVerticle.ADDRESS, request,
-            new DeliveryOptions().setLocalOnly(true).setSendTimeout(SEND_TIMEOUT))
-        .map(Message::body)
-        .recover(err -> Future.succeededFuture(new DeliveryResult(g.recipients().stream()
-            .map(rcpt -> DeliveryResult.Recipient.local(rcpt, DeliveryStatus.DEFERRED, 0, null,
-                "smtp transport unavailable: " + err.getMessage())).toList(), List.of())));
+    PluginTransportOptions plugin = c.delivery().pluginTransports().get(g.router().transport());
+    Future<DeliveryResult> result = plugin == null
+        ? vertx.eventBus().<DeliveryResult>request(SmtpDeliveryVerticle.ADDRESS, request,
+            new DeliveryOptions().setLocalOnly(true).setSendTimeout(SEND_TIMEOUT)).map(Message::body)
+        : vertx.eventBus().request(plugin.address(), request.toJson(),
+            new DeliveryOptions().setLocalOnly(true).setSendTimeout(plugin.timeout().toMillis()))
+            .map(m -> pluginResult(m.body(), g.recipients()));
+    String transport = plugin == null ? "smtp" : plugin.name();
+    return result.recover(err -> Future.succeededFuture(new DeliveryResult(g.recipients().stream()
+        .map(rcpt -> DeliveryResult.Recipient.local(rcpt, DeliveryStatus.DEFERRED, 0, null,
+            transport + " transport unavailable: " + (plugin == null ? err.getMessage()
+                : UnansweredRequest.describe(err, plugin.address(), plugin.timeout().toMillis())))).toList(),
+        List.of())));
+  }
+
+  /**
+   * A plugin's answer, checked: one result per requested recipient. A recipient the plugin left
+   * out is deferred, so an incomplete answer never loses or doubles mail.
+   */
+  static DeliveryResult pluginResult(Object body, List<String> recipients) {
+    if (!(body instanceof io.vertx.core.json.JsonObject json)) {
+      throw new IllegalArgumentException("the plugin answered " + (body == null ? "nothing" : "not a JSON object"));
+    }
+    DeliveryResult answer = DeliveryResult.fromJson(json);
+    Map<String, DeliveryResult.Recipient> byAddress = new LinkedHashMap<>();
+    for (DeliveryResult.Recipient r : answer.recipients()) {
+      if (r.status() != null && r.address() != null) {
+        byAddress.putIfAbsent(r.address(), r);
+      }
+    }
+    List<DeliveryResult.Recipient> results = new ArrayList<>();
+    for (String rcpt : recipients) {
+      results.add(byAddress.getOrDefault(rcpt, DeliveryResult.Recipient.local(rcpt, DeliveryStatus.DEFERRED, 0, null,
+          "no result for this recipient from the plugin transport")));
+    }
+    return new DeliveryResult(results, answer.hostProblems());
   }
 
   /**
@@ -251,18 +302,23 @@ final class RemoteDeliveries {
                 + (r.authenticator() == null ? "" : " A=" + r.authenticator())
                 + " C=\"" + text.replace("\"", "\\\"") + "\"");
             retry.recordSuccess(RetryDatabase.addressKey(address));
-            retry.recordSuccess(hostKey(host));
+            if (host != null) {
+              retry.recordSuccess(hostKey(host));
+            }
+            event(MessageEvent.Kind.DELIVERED, a, address, g, host, code, text);
             delivered.add(address);
           }
           case FAILED -> {
             MainLog.write(a.id() + " ** " + address + tags + h + ": " + text);
+            event(MessageEvent.Kind.FAILED, a, address, g, host, code, text);
             failed.add(BounceRequest.FailedRecipient.remote(address, host == null ? null : host.nameOrAddress(),
                 host == null ? null : host.address(), null, code, r.enhanced(), text, now));
           }
           case DEFERRED -> {
             boolean giveUp;
-            if (code > 0) {
-              RetryError kind = replyError(text);
+            // A reply, or no host to blame (a plugin transport that found none): the recipient's own retry time.
+            if (code > 0 || reply.hostProblems().isEmpty()) {
+              RetryError kind = code > 0 ? replyError(text) : RetryError.OTHER;
               giveUp = retry.recordFailure(RetryDatabase.addressKey(address), kind, text, now,
                   rules.find(address, domain, kind, code), arrival).giveUp();
             } else {
@@ -274,8 +330,11 @@ final class RemoteDeliveries {
               failed.add(BounceRequest.FailedRecipient.remote(address, host == null ? null : host.nameOrAddress(),
                   host == null ? null : host.address(), null, code, null,
                   RetryDatabase.RETRY_TIMEOUT_EXCEEDED + ": " + text, now));
+              event(MessageEvent.Kind.FAILED, a, address, g, host, code,
+                  RetryDatabase.RETRY_TIMEOUT_EXCEEDED + " (last error: " + text + ")");
             } else {
               MainLog.write(a.id() + " == " + address + tags + h + " defer: " + text);
+              event(MessageEvent.Kind.DEFERRED, a, address, g, host, code, text);
             }
           }
         }
@@ -288,10 +347,22 @@ final class RemoteDeliveries {
     });
   }
 
-  private static BounceRequest.FailedRecipient timedOut(MessageAttempt a, String address, String tags, String reason,
-                                                        Instant now) {
+  /**
+   * The recipient has been failing longer than its retry rule allows. {@code transport} is null
+   * when routing itself kept deferring.
+   */
+  private BounceRequest.FailedRecipient timedOut(MessageAttempt a, String address, RouterConfig router,
+                                                 String transport, String reason, Instant now) {
+    String tags = " R=" + router.name() + (transport == null ? "" : " T=" + transport);
     MainLog.write(a.id() + " ** " + address + tags + ": " + RetryDatabase.RETRY_TIMEOUT_EXCEEDED + " (" + reason + ")");
+    events.recipient(MessageEvent.Kind.FAILED, a.id(), address, router.name(), transport, null, 0,
+        RetryDatabase.RETRY_TIMEOUT_EXCEEDED + ": " + reason);
     return BounceRequest.FailedRecipient.local(address, RetryDatabase.RETRY_TIMEOUT_EXCEEDED + ": " + reason, now);
+  }
+
+  private void event(MessageEvent.Kind kind, MessageAttempt a, String address, Group g, RemoteHost host, int code,
+                     String text) {
+    events.recipient(kind, a.id(), address, g.router().name(), g.router().transport(), host, code, text);
   }
 
   private static String hostKey(RemoteHost h) {

@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import org.postern.bus.RemoteHost;
 import org.postern.config.PosternConfig;
 import org.postern.config.RouterConfig;
-import org.postern.config.SmtpTransportOptions;
 import org.postern.dns.DnsResolver;
 import org.postern.dns.DnsSettings;
 import org.postern.dns.DnsTemporaryFailure;
@@ -19,7 +18,7 @@ import java.util.Random;
 import java.util.function.Function;
 
 /**
- * Runs the remote routers ({@code manualroute}, {@code dnslookup}) for one domain, in the
+ * Runs the remote routers ({@code manualroute}, {@code dnslookup}, {@code accept}) for one domain, in the
  * configured order, and turns host names into addresses with the {@link DnsResolver}. The first
  * router that considers the domain and does not decline decides.
  */
@@ -28,7 +27,7 @@ final class RemoteRouter {
   sealed interface Decision permits Routed, Failed, Deferred {
   }
 
-  /** Send to these hosts, in order, through the router's transport. */
+  /** Send to these hosts, in order, through the router's transport; no hosts for an accept router. */
   record Routed(RouterConfig router, List<RemoteHost> hosts) implements Decision {
   }
 
@@ -64,35 +63,38 @@ final class RemoteRouter {
         continue;
       }
       int following = i + 1;
-      SmtpTransportOptions transport = config.delivery().transports().get(r.transport());
-      Future<Decision> decision = r.driver() == RouterConfig.Driver.MANUALROUTE
-          ? manualroute(dns, r, transport, domain) : dnslookup(dns, r, transport, config.primaryHostname(), domain);
+      int port = config.delivery().transportPort(r.transport());
+      Future<Decision> decision = switch (r.driver()) {
+        case MANUALROUTE -> manualroute(dns, r, port, domain);
+        case DNSLOOKUP -> dnslookup(dns, r, port, config.primaryHostname(), domain);
+        default -> Future.succeededFuture(new Routed(r, List.of()));
+      };
       return decision.compose(d -> d == null ? next(config, dns, domain, following) : Future.succeededFuture(d));
     }
     return Future.succeededFuture(new Failed(null, UNROUTEABLE));
   }
 
   /** Null when the router declines (no route for the domain). */
-  private Future<Decision> manualroute(DnsResolver dns, RouterConfig r, SmtpTransportOptions transport, String domain) {
+  private Future<Decision> manualroute(DnsResolver dns, RouterConfig r, int port, String domain) {
     RouterConfig.Route route = r.routeFor(domain);
     if (route == null) {
       return Future.succeededFuture(null);
     }
     List<Future<List<RemoteHost>>> lookups = new ArrayList<>();
     for (RouterConfig.RouteHost h : route.hosts()) {
-      lookups.add(addresses(dns, h.host(), h.port() < 0 ? transport.port() : h.port()));
+      lookups.add(addresses(dns, h.host(), h.port() < 0 ? port : h.port()));
     }
     return hostsDecision(r, lookups, "all hosts for " + domain + " have no addresses");
   }
 
-  private Future<Decision> dnslookup(DnsResolver dns, RouterConfig r, SmtpTransportOptions transport, String self, String domain) {
+  private Future<Decision> dnslookup(DnsResolver dns, RouterConfig r, int port, String self, String domain) {
     return dns.lookupMx(domain).compose(mx -> {
       if (mx.size() == 1 && mx.get(0).exchange().equals(".")) {
         return Future.succeededFuture(new Failed(r, NULL_MX));
       }
       if (mx.isEmpty()) {
         // RFC 5321 5.1: no MX records, the domain itself is the implicit MX.
-        return addresses(dns, domain, transport.port()).map(hosts -> hosts.isEmpty() ? new Failed(r, UNROUTEABLE)
+        return addresses(dns, domain, port).map(hosts -> hosts.isEmpty() ? new Failed(r, UNROUTEABLE)
             : (Decision) new Routed(r, hosts));
       }
       List<MailExchanger> ordered = order(mx, self, random);
@@ -101,7 +103,7 @@ final class RemoteRouter {
       }
       List<Future<List<RemoteHost>>> lookups = new ArrayList<>();
       for (MailExchanger m : ordered) {
-        lookups.add(addresses(dns, m.exchange(), transport.port()));
+        lookups.add(addresses(dns, m.exchange(), port));
       }
       return hostsDecision(r, lookups, "all relevant MX records point to non-existent hosts");
     }).recover(e -> e instanceof DnsTemporaryFailure ? Future.succeededFuture(

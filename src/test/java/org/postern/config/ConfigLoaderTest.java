@@ -410,6 +410,69 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void pluginTimeoutsAndThePluginDirectoryHaveDefaultsAndPerNameValues() throws Exception {
+    PosternConfig defaults = load(BASE);
+    assertEquals(java.time.Duration.ofSeconds(5), defaults.pluginTimeout("greylist"));
+    assertEquals(dir.getParent().resolve("plugins"), defaults.pluginDirectory());
+    PosternConfig c = load(BASE + "acl_plugin_timeout: 2s\nacl_plugin_timeouts:\n  greylist: 300ms\n"
+        + "plugin_directory: extra/jars\n");
+    assertEquals(java.time.Duration.ofMillis(300), c.pluginTimeout("greylist"));
+    assertEquals(java.time.Duration.ofSeconds(2), c.pluginTimeout("other"));
+    assertEquals(dir.resolve("extra/jars"), c.pluginDirectory());
+  }
+
+  @Test
+  void badPluginTimeoutsAreRefusedWithTheirName() throws Exception {
+    assertWhere(refused(conf(BASE + "acl_plugin_timeouts:\n  greylist: 0s\n")), "postern.yaml", 6,
+        "acl_plugin_timeouts.greylist");
+    assertWhere(refused(conf(BASE + "acl_plugin_timeouts:\n  \"grey list\": 1s\n")), "postern.yaml", 6,
+        "acl_plugin_timeouts");
+    assertWhere(refused(conf(BASE + "acl_plugin_timeouts:\n  greylist: soon\n")), "postern.yaml", 6,
+        "acl_plugin_timeouts.greylist");
+  }
+
+  @Test
+  void aPluginAuthenticatorServesAnyMechanismOnItsAddressWithinItsTimeout() throws Exception {
+    PosternConfig c = load(BASE + "authenticators:\n  oauth:\n    driver: plugin\n    public_name: XOAUTH2\n"
+        + "  otp:\n    driver: plugin\n    public_name: X-OTP\n    address: example.otp\n    timeout: 3s\n");
+    AuthenticatorConfig oauth = c.auth().mechanism("XOAUTH2");
+    assertTrue(oauth.plugin());
+    assertEquals("postern.auth.plugin.oauth", oauth.address());
+    assertEquals(java.time.Duration.ofSeconds(10), oauth.timeout());
+    AuthenticatorConfig otp = c.auth().mechanism("X-OTP");
+    assertEquals("example.otp", otp.address());
+    assertEquals(java.time.Duration.ofSeconds(3), otp.timeout());
+    assertEquals(null, load(BASE).auth().mechanism("PLAIN").address());
+  }
+
+  @Test
+  void aPluginAuthenticatorMayNotTakeTheAuthenticatorsOwnAddresses() throws Exception {
+    assertWhere(refused(conf(BASE + "authenticators:\n  oauth:\n    driver: plugin\n    public_name: XOAUTH2\n"
+        + "    address: postern.auth.XOAUTH2\n")), "postern.yaml", 9, "authenticators.oauth.address");
+    assertWhere(refused(conf(BASE + "authenticators:\n  oauth:\n    driver: plugin\n    public_name: XOAUTH2\n"
+        + "    timeout: 0s\n")), "postern.yaml", 9, "authenticators.oauth.timeout");
+    assertWhere(refused(conf(BASE + "authenticators:\n  oauth:\n    driver: oauth\n    public_name: XOAUTH2\n")),
+        "postern.yaml", 7, "authenticators.oauth.driver");
+  }
+
+  @Test
+  void aPluginConditionTakesAnExpandedArgumentAndANameOfSafeCharacters() throws Exception {
+    PosternConfig c = ConfigLoader.load(conf(BASE + "acl_smtp_rcpt: r\n",
+        "r:\n  - deny: { plugin: \"greylist/$sender_address\" }\n", null, null));
+    org.postern.policy.PluginCondition p = (org.postern.policy.PluginCondition) c.acls().get("r").rules().get(0)
+        .conditions().get(0);
+    assertEquals("greylist", p.name());
+    assertEquals("postern.acl.condition.greylist", p.address());
+    assertEquals("plugin = greylist/$sender_address", p.describe());
+    ConfigException bad = refused(conf(BASE + "acl_smtp_rcpt: r\n", "r:\n  - deny: { plugin: \"grey list\" }\n",
+        null, null));
+    assertWhere(bad, "acl.yaml", 2, "plugin");
+    ConfigException unknown = refused(conf(BASE + "acl_smtp_rcpt: r\n",
+        "r:\n  - deny: { plugin: \"greylist/$no_such_variable\" }\n", null, null));
+    assertWhere(unknown, "acl.yaml", 2, "plugin");
+  }
+
+  @Test
   void badHostListInPosternYamlIsRefused() throws Exception {
     ConfigException e = refused(conf(BASE + "hostlist:\n  relay_from_hosts: \"127.0.0.1 : 10.0.0.0/33\"\n"));
     assertWhere(e, "postern.yaml", 6, "relay_from_hosts");

@@ -105,7 +105,7 @@ class DeliveryConfigTest {
   @Test
   void anUnknownDriverIsRefused() throws Exception {
     refused(BASE + "routers:\n  - name: x\n    driver: redirect\n", 6, "routers.driver",
-        "expected local, manualroute or dnslookup, got \"redirect\"");
+        "expected local, manualroute, dnslookup or accept, got \"redirect\"");
   }
 
   @Test
@@ -179,5 +179,33 @@ class DeliveryConfigTest {
     assertEquals(List.of(java.time.Duration.ofHours(4), java.time.Duration.ofHours(8), java.time.Duration.ofDays(1)),
         load(BASE + "delay_warning: \"4h:8h:24h\"\n").delayWarning());
     assertEquals(List.of(), load(BASE + "delay_warning: 0\n").delayWarning());
+  }
+
+  @Test
+  void aPluginTransportHasAnAddressATimeoutAndAPort() throws Exception {
+    DeliverySettings d = load(BASE + "transports:\n  archive:\n    driver: plugin\n  webhook:\n    driver: plugin\n"
+        + "    address: example.webhook\n    timeout: 30s\n    port: 2525\n"
+        + "routers:\n  - name: all\n    driver: accept\n    transport: webhook\n");
+    assertEquals(new PluginTransportOptions("archive", "postern.deliver.archive", Duration.ofMinutes(5), 25),
+        d.pluginTransports().get("archive"));
+    assertEquals(new PluginTransportOptions("webhook", "example.webhook", Duration.ofSeconds(30), 2525),
+        d.pluginTransports().get("webhook"));
+    assertTrue(d.transports().isEmpty());
+    assertEquals(RouterConfig.Driver.ACCEPT, d.routers().get(0).driver());
+    assertTrue(d.routesRemote());
+    assertEquals(2525, d.transportPort("webhook"));
+  }
+
+  @Test
+  void pluginTransportMistakesAreRefused() throws Exception {
+    refused(BASE + "transports:\n  webhook:\n    driver: plugin\n    timeout: 0s\n", 7,
+        "transports.webhook.timeout", "longer than 0s");
+    refused(BASE + "transports:\n  webhook:\n    driver: plugin\n    address: \"a b\"\n", 7,
+        "transports.webhook.address", "without blanks");
+    refused(BASE + "transports:\n  webhook:\n    driver: plugin\n    hosts_require_tls: \"*\"\n", 7,
+        "transports.webhook.hosts_require_tls", "unknown option");
+    // An accept router has no hosts to give an smtp transport.
+    refused(BASE + TRANSPORTS + "routers:\n  - name: x\n    driver: accept\n    transport: remote_smtp\n", 11,
+        "routers.transport", "must be a plugin transport");
   }
 }

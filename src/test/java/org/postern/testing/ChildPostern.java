@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Postern in a child JVM ({@code org.postern.cli.PosternCommand}) with the test classpath: the
+ * Postern in a child JVM: {@code org.postern.cli.PosternCommand} with the test classpath, or the
+ * packaged {@code java -jar target/postern.jar} as an operator runs it ({@link #startJar}): the
  * daemon (killable with SIGKILL), or one {@code -bs}/{@code -bS} run fed from a byte array. The
  * child's stdout and stderr go to files in the test's temporary directory.
  */
@@ -108,6 +109,33 @@ public final class ChildPostern implements AutoCloseable {
 
   /** Starts {@code PosternCommand -C config args...}; stdin is taken from {@code stdin} (a file), empty when null. */
   public static ChildPostern start(Path root, Path config, Path stdin, String... args) throws IOException {
+    return launch(root, List.of("-cp", classPath(), MAIN), Path.of("").toAbsolutePath(), config, stdin, args);
+  }
+
+  /**
+   * Starts Postern as an operator does, {@code java -jar jar -C config args...}, in {@code root}
+   * (where it finds {@code verticles.json}); stdin as for {@link #start}.
+   */
+  public static ChildPostern startJar(Path root, Path jar, Path config, Path stdin, String... args) throws IOException {
+    return launch(root, List.of("-jar", jar.toAbsolutePath().toString()), root, config, stdin, args);
+  }
+
+  /** As {@link #daemon(Path, Path, int, String...)}, started by {@link #startJar}. */
+  public static ChildPostern daemonJar(Path root, Path jar, Path config, int port, String... args) throws Exception {
+    return listening(startJar(root, jar, config, null, args), port);
+  }
+
+  /** As {@link #run(Path, Path, byte[], String...)}, started by {@link #startJar}. */
+  public static Result runJar(Path root, Path jar, Path config, byte[] input, String... args) throws Exception {
+    Path in = root.resolve("stdin-" + RUNS.get() + "-" + System.nanoTime());
+    Files.write(in, input == null ? new byte[0] : input);
+    try (ChildPostern child = startJar(root, jar, config, in, args)) {
+      return child.result();
+    }
+  }
+
+  private static ChildPostern launch(Path root, List<String> launcher, Path directory, Path config, Path stdin,
+                                     String... args) throws IOException {
     int run = RUNS.incrementAndGet();
     Path stdout = root.resolve("child-" + run + ".stdout");
     Path stderr = root.resolve("child-" + run + ".stderr");
@@ -116,14 +144,12 @@ public final class ChildPostern implements AutoCloseable {
     cmd.add("-Xmx256m");
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.add("-Dpostern.log.dir=" + root.resolve("log"));
-    cmd.add("-cp");
-    cmd.add(classPath());
-    cmd.add(MAIN);
+    cmd.addAll(launcher);
     cmd.add("-C");
     cmd.add(config.toString());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd)
-        .directory(Path.of("").toAbsolutePath().toFile())
+        .directory(directory.toFile())
         .redirectOutput(stdout.toFile())
         .redirectError(stderr.toFile());
     if (stdin != null && stdin != PIPE) {
@@ -145,7 +171,11 @@ public final class ChildPostern implements AutoCloseable {
 
   /** As {@link #daemon(Path, Path, int)}, with more command-line arguments (e.g. {@code --verticles FILE}). */
   public static ChildPostern daemon(Path root, Path config, int port, String... args) throws Exception {
-    ChildPostern child = start(root, config, null, args);
+    return listening(start(root, config, null, args), port);
+  }
+
+  /** Waits (max 30 s) until the child accepts connections on {@code port}. */
+  private static ChildPostern listening(ChildPostern child, int port) throws Exception {
     boolean listening = Await.holdsWithin(30_000, () -> !child.process.isAlive() || accepts(port));
     if (!child.process.isAlive()) {
       throw new AssertionError("daemon exited with " + child.process.exitValue() + " before listening on "
