@@ -43,6 +43,11 @@ public final class Addresses {
    * {@link DeliveryResult} out.
    */
   public static final String DELIVER_PREFIX = "postern.deliver.";
+  /**
+   * Prefix of session filters, {@code postern.filter.<name>}: {@link FilterRequest} in,
+   * {@link FilterVerdict} out, both JSON; a filter lists itself in {@link SessionFilters}.
+   */
+  public static final String FILTER_PREFIX = "postern.filter.";
   /** Published (cluster-wide) after a configuration generation was accepted: {@code {generation}}. */
   public static final String CONFIG_CHANGED = "postern.config.changed";
   /**
