@@ -206,6 +206,31 @@ class MilterTest {
   }
 
   @Test
+  void connectAndHeloRefusals() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger connects = new java.util.concurrent.atomic.AtomicInteger();
+    Function<FakeMilter.Packet, List<byte[]>> script = p -> switch (p.command()) {
+      case 'C' -> connects.incrementAndGet() == 1 ? List.of(FakeMilter.packet('y', null, "554 5.7.1 Go away")) : null;
+      case 'H' -> p.strings().get(0).equals("bad.example") ? List.of(FakeMilter.packet('r')) : null;
+      default -> null;
+    };
+    try (PosternTestServer server = server(); FakeMilter m = milter(script)) {
+      deploy(server, config(m.address()));
+      try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
+        assertEquals("554 5.7.1 Go away", c.reply().toString());
+        assertTrue(c.closedByServer(java.time.Duration.ofSeconds(5)));
+      }
+      MainLogFile.ofTestJvm().await(5000, "rejected connection from", "by filter");
+      try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
+        assertEquals(220, c.reply().code());
+        assertEquals("550 5.7.1 Command rejected", c.command("EHLO bad.example").toString());
+        assertEquals(503, c.command("MAIL FROM:<sender@example.org>").code(), "not greeted");
+        assertEquals(250, c.command("EHLO good.example").code());
+        assertEquals(250, c.command("MAIL FROM:<sender@example.org>").code());
+      }
+    }
+  }
+
+  @Test
   void discardAcceptsAndDropsQuarantineFreezes() throws Exception {
     java.util.concurrent.atomic.AtomicBoolean quarantine = new java.util.concurrent.atomic.AtomicBoolean();
     Function<FakeMilter.Packet, List<byte[]>> script = p -> p.command() != 'E' ? null : quarantine.get()
