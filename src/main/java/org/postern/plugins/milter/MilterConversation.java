@@ -237,6 +237,12 @@ final class MilterConversation {
 
   /** The end of DATA: the spooled message through every milter, then written back if one changed it. */
   private Future<FilterVerdict> message(FilterRequest r) {
+    if (peers.stream().allMatch(p -> p.down != null || skipped(p))) {
+      // Nobody to show the message to: the default actions of those that are down decide.
+      Future<FilterVerdict> decided = each(r, p -> Future.succeededFuture(FilterVerdict.CONTINUE));
+      abortTransactions();
+      return decided;
+    }
     Path file = Path.of(r.dataFile());
     Future<MilterMessage> read = vertx.executeBlocking(() -> {
       byte[] bytes = Files.readAllBytes(file);
