@@ -293,7 +293,7 @@ final class MilterConversation {
     Future<FilterVerdict> chain = command(p, r, MilterCodes.DATA, MilterCodes.M_DATA, MilterCodes.P_NODATA,
         MilterCodes.P_NR_DATA, MilterPacket.of(MilterCodes.DATA));
     if (!c.has(MilterCodes.P_NOHDRS)) {
-      for (MilterMessage.Header h : msg.headers()) {
+      for (MilterMessage.Header h : msg.visibleHeaders()) {
         MilterPacket packet = MilterPacket.strings(MilterCodes.HEADER, h.name(), MilterMessage.forMilter(h, leadingSpace));
         chain = then(p, chain, () -> step(p, r, c, packet, MilterCodes.P_NR_HDR, content));
       }

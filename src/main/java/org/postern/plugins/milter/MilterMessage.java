@@ -17,12 +17,19 @@ final class MilterMessage {
   }
 
   private final List<Header> headers;
+  /**
+   * Postern's own Received: header, the first of the file. As Sendmail and Postfix do, milters do
+   * not see it, and a header change counts the headers without it, while an insert counts it (so
+   * OpenDKIM's signature, inserted at 0, goes above it).
+   */
+  private final Header own;
   private Buffer body;
   private Buffer newBody;
   private boolean changed;
 
   private MilterMessage(List<Header> headers, Buffer body) {
     this.headers = headers;
+    this.own = headers.isEmpty() ? null : headers.get(0);
     this.body = body;
   }
 
@@ -72,8 +79,9 @@ final class MilterMessage {
     return -1;
   }
 
-  List<Header> headers() {
-    return headers;
+  /** The headers a milter is shown: all but Postern's own Received:. */
+  List<Header> visibleHeaders() {
+    return headers.stream().filter(h -> h != own).toList();
   }
 
   Buffer body() {
@@ -98,13 +106,14 @@ final class MilterMessage {
   }
 
   /**
-   * SMFIR_CHGHEADER: the {@code index}-th (from 1) header of that name gets the value, or is deleted
-   * when the value is empty; when there is no such header, a non-empty value is added (as Sendmail does).
+   * SMFIR_CHGHEADER: the {@code index}-th (from 1; 0 counts as 1, as in Postfix) header of that name
+   * among those the milter saw gets the value, or is deleted when the value is empty; when there is
+   * no such header, a non-empty value is added (as Sendmail does).
    */
   void change(int index, String name, String value) {
     int seen = 0;
     for (int i = 0; i < headers.size(); i++) {
-      if (headers.get(i).name().equalsIgnoreCase(name) && ++seen == Math.max(index, 1)) {
+      if (headers.get(i) != own && headers.get(i).name().equalsIgnoreCase(name) && ++seen == Math.max(index, 1)) {
         if (value.isBlank()) {
           headers.remove(i);
         } else {
@@ -173,16 +182,12 @@ final class MilterMessage {
     return out;
   }
 
-  /** The value as a milter expects it: folded with LF (libmilter), the leading space only with HDR_LEADSPC. */
+  /**
+   * The value as a milter expects it: folded with LF (as Sendmail sends it); without HDR_LEADSPC,
+   * without the one space (not a tab) after the colon that Sendmail eats.
+   */
   static String forMilter(Header h, boolean leadingSpace) {
     String v = h.value().replace("\r\n", "\n");
-    if (!leadingSpace) {
-      int i = 0;
-      while (i < v.length() && (v.charAt(i) == ' ' || v.charAt(i) == '\t')) {
-        i++;
-      }
-      v = v.substring(i);
-    }
-    return v;
+    return !leadingSpace && v.startsWith(" ") ? v.substring(1) : v;
   }
 }

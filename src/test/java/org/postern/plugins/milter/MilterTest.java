@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * every action, and the default action for a milter that is down, silent or broken.
  */
 class MilterTest {
-  private static final String MESSAGE = "From: sender@example.org\r\nTo: alice@test.example\r\n"
+  private static final String MESSAGE = "Received: by upstream.example; Mon, 7 Dec 2026 00:00:00 +0000\r\n"
+      + "From: sender@example.org\r\nTo: alice@test.example\r\n"
       + "Subject: milter test\r\nX-Old: one\r\nX-Old: two\r\n\r\nhello milter\r\n.";
 
   private static PosternTestServer server() throws Exception {
@@ -91,7 +92,9 @@ class MilterTest {
       assertEquals(List.of("<sender@example.org>", "SIZE=200"), m.received('M').get(0).strings());
       assertEquals(List.of("<alice@test.example>"), m.received('R').get(0).strings());
       List<String> headers = m.received('L').stream().map(p -> p.strings().get(0)).toList();
+      // Postern's own Received: is not shown, as Sendmail and Postfix hide theirs.
       assertEquals(List.of("Received", "From", "To", "Subject", "X-Old", "X-Old"), headers);
+      assertEquals("by upstream.example; Mon, 7 Dec 2026 00:00:00 +0000", m.received('L').get(0).strings().get(1));
       assertEquals("milter test", m.received('L').get(3).strings().get(1), "no leading space without HDR_LEADSPC");
       assertEquals("hello milter\r\n", m.received('B').get(0).text());
       String macros = m.received('D').stream().flatMap(p -> p.strings().stream()).reduce("", (a, b) -> a + b + "|");
@@ -111,6 +114,7 @@ class MilterTest {
         FakeMilter.packet('i', 0, "X-First", "at the top"),
         FakeMilter.packet('m', 1, "Subject", "changed subject"),
         FakeMilter.packet('m', 2, "X-Old", ""),
+        FakeMilter.packet('m', 1, "Received", "by changed.example"),
         FakeMilter.packet('b', "new body line one\nline two\n".getBytes(StandardCharsets.UTF_8)),
         FakeMilter.packet('a'));
     try (PosternTestServer server = server(); FakeMilter m = milter(script)) {
@@ -119,6 +123,10 @@ class MilterTest {
       String mail = delivered(server);
       int top = mail.indexOf("X-First: at the top\r\n");
       assertTrue(top >= 0 && top < mail.indexOf("Received:"), mail);
+      // Index 1 of Received is the first one the milter saw, the client's: Postern's own is untouched.
+      assertTrue(mail.contains("Received: from client.example"), mail);
+      assertTrue(mail.contains("Received: by changed.example\r\n"), mail);
+      assertFalse(mail.contains("upstream.example"), mail);
       assertTrue(mail.contains("Subject: changed subject\r\n"), mail);
       assertFalse(mail.contains("milter test"), mail);
       assertTrue(mail.contains("X-Old: one\r\n"), mail);
