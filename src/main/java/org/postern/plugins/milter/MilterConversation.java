@@ -222,7 +222,8 @@ final class MilterConversation {
   /** SMFIR_REPLYCODE: {@code "550 5.7.1 text"} (or a multi-line reply); a 4xx tempfails, a 5xx rejects. */
   static FilterVerdict replyCode(MilterPacket reply) throws MilterProtocolException {
     List<String> strings = reply.stringsFrom(0);
-    String text = strings.isEmpty() ? "" : strings.get(0);
+    // Sendmail takes the reply as a format string, so libmilter doubles each '%': undo it as Postfix does.
+    String text = strings.isEmpty() ? "" : strings.get(0).replaceAll("(?s)%(.?)", "$1");
     Matcher m = REPLY_CODE.matcher(text);
     if (!m.matches() || (m.group(3) != null && m.group(3).charAt(0) != m.group(1).charAt(0))) {
       throw new MilterProtocolException("reply code not a 4xx or 5xx reply: " + text.replaceAll("\\p{Cntrl}", "?"));

@@ -180,7 +180,7 @@ class MilterTest {
   @Test
   void rejectTempfailAndReplyCodesAtEachStage() throws Exception {
     Function<FakeMilter.Packet, List<byte[]>> script = p -> switch (p.command()) {
-      case 'R' -> p.strings().get(0).startsWith("<bob") ? List.of(FakeMilter.packet('y', null, "550 5.7.1 bob is not wanted"))
+      case 'R' -> p.strings().get(0).startsWith("<bob") ? List.of(FakeMilter.packet('y', null, "550 5.7.1 bob is not wanted (100%% sure)"))
           : p.strings().get(0).startsWith("<admin") ? List.of(FakeMilter.packet('t')) : null;
       case 'M' -> p.strings().get(0).startsWith("<spammer") ? List.of(FakeMilter.packet('r')) : null;
       case 'E' -> List.of(FakeMilter.packet('y', null, "451 4.7.1 Try again, content scanner busy"));
@@ -198,7 +198,7 @@ class MilterTest {
       assertEquals("550 5.7.1 Command rejected", r[0].toString());
       assertEquals(250, c.command("MAIL FROM:<sender@example.org>").code());
       r[1] = c.command("RCPT TO:<bob@test.example>");
-      assertEquals("550 5.7.1 bob is not wanted", r[1].toString());
+      assertEquals("550 5.7.1 bob is not wanted (100% sure)", r[1].toString());
       r[2] = c.command("RCPT TO:<admin@test.example>");
       assertEquals("451 4.7.1 Service unavailable - try again later", r[2].toString());
       assertEquals(250, c.command("RCPT TO:<alice@test.example>").code());
@@ -206,7 +206,7 @@ class MilterTest {
       r[3] = c.command(MESSAGE);
       assertEquals("451 4.7.1 Try again, content scanner busy", r[3].toString());
       log.await(5000, "rejected after DATA", "Try again, content scanner busy");
-      log.await(5000, "rejected RCPT <bob@test.example>: bob is not wanted");
+      log.await(5000, "rejected RCPT <bob@test.example>: bob is not wanted (100% sure)");
       server.awaitSpoolEmpty(5000);
       assertTrue(server.mailbox("alice").isEmpty());
       assertEquals(1, m.received('C').size(), "connect told once, late");
