@@ -70,6 +70,10 @@ public final class PosternCommand implements Callable<Integer> {
       + " 1 when one cannot be resolved now.")
   boolean addressTest;
 
+  @Option(names = "-bv", description = "Address verification: check each ADDRESS as the rcpt ACL's verify ="
+      + " recipient does and print ADDRESS verified or ADDRESS failed to verify: REASON. Exit 2 when one failed.")
+  boolean addressVerify;
+
   @Option(names = "-bp", description = "List the queue (Exim's format), read from the spool.")
   boolean listQueue;
 
@@ -122,54 +126,74 @@ public final class PosternCommand implements Callable<Integer> {
       description = "Deliver now, in this process, the messages with recipients in DOMAIN.")
   String domainRun;
 
+  @Option(names = "-bm", description = "Read a message on standard input and deliver it to ADDRESS... (the default"
+      + " when addresses are given without a mode): Postern as /usr/sbin/sendmail.")
+  boolean submitMessage;
+
+  @Option(names = "-t", description = "With -bm (implied): the recipients are those of the To:, Cc: and Bcc: lines,"
+      + " minus ADDRESS...; Bcc: lines are removed.")
+  boolean extractRecipients;
+
+  @Option(names = {"-i", "-oi"}, description = "With -bm: a line with a single dot is part of the message.")
+  boolean dotIsData;
+
+  @Option(names = {"-f", "-r"}, paramLabel = "ADDRESS", description = "With -bm: the envelope sender (<> for none);"
+      + " by default the login name @ primary_hostname.")
+  String envelopeSender;
+
+  @Option(names = "-F", paramLabel = "NAME", description = "With -bm: the full name for the From: line added when"
+      + " the message has none.")
+  String fullName;
+
+  /**
+   * What sendmail's callers pass and Postern has no use for: error-reporting modes (errors go to
+   * stderr and the exit status), delivery modes (delivery is always in the foreground, {@code -odi}).
+   */
+  @Option(names = {"-oem", "-oee", "-oep", "-oeq", "-oew", "-odb", "-odf", "-odi", "-om"}, hidden = true)
+  boolean[] ignoredSendmailFlags;
+
+  /** {@code -B8BITMIME} (cron passes it): the body type is seen in the content instead. */
+  @Option(names = "-B", hidden = true, paramLabel = "TYPE")
+  String ignoredBodyType;
+
   @Option(names = "--queue-timeout", paramLabel = "SECONDS", defaultValue = "3600",
       description = "With -q, -qf, -R, -M: how long to wait for the queue's answer (default: ${DEFAULT-VALUE}).")
   long queueTimeoutSeconds;
 
   @Parameters(paramLabel = "ID", arity = "0..*",
-      description = "Message ids, with -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M; addresses, with -bt.")
+      description = "Message ids, with -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M; addresses, with -bt and"
+          + " -bm.")
   List<String> messageIds = new ArrayList<>();
 
-  @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: ${DEFAULT-VALUE}).")
-  Path configFile = Path.of("conf/postern.yaml");
+  @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: $POSTERN_CONFIG,"
+      + " else conf/postern.yaml, else /etc/postern/postern.yaml).")
+  Path configFile;
 
   @Option(names = "--verticles", paramLabel = "FILE",
       description = "Deployment list (default: ${DEFAULT-VALUE}; the built-in list when absent).")
   Path verticles = Path.of("verticles.json");
 
+  /** Set once the daemon is up: its threads keep the JVM alive after {@link #call()} returns. */
+  private volatile boolean daemonRunning;
+
   public static void main(String[] args) {
     ClientRenegotiation.refuse();
-    int status = new CommandLine(new PosternCommand()).execute(args);
-    if (status != 0 || !runsForever(args)) {
+    PosternCommand command = new PosternCommand();
+    int status = new CommandLine(command).execute(args);
+    // Every other mode (and --help, passwd, a usage error) ends here, whatever threads it left.
+    if (status != 0 || !command.daemonRunning) {
       System.exit(status);
     }
   }
 
-  /** Arguments after which the command ends by itself; anything else leaves the daemon running. */
-  private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("-bs", "-bS", "-bV", "-bh", "-bt", "passwd",
-      "-h", "--help", "-V", "--version", "-bp", "-bpc", "-bpu", "-M", "-Mrm", "-Mf", "-Mt", "-Mg", "-Mvh", "-Mvb",
-      "-Mvc", "-Mvl", "-q", "-qf", "-qff", "-R");
-
-  /**
-   * True when the command line runs the daemon, whose threads keep the JVM alive after
-   * {@link #call()} returns. Exact words only: {@code --verticles FILE} is a daemon option, not
-   * {@code --version}.
-   */
-  static boolean runsForever(String[] args) {
-    for (String a : args) {
-      if (ONE_SHOT.contains(a)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   @Override
   public Integer call() throws Exception {
-    int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, addressTest, listQueue,
+    int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, addressTest, addressVerify, listQueue,
         listUndelivered, countQueue, removeMessages, freezeMessages, thawMessages, giveUpMessages, showHeaders,
         showBodies, showMessages, showLogs, deliverMessages, queueRun, forcedQueueRun, thawingQueueRun,
-        domainRun != null);
+        domainRun != null, submitMessage || extractRecipients);
+    // sendmail's own way: "postern user@example.org < message" submits a message.
+    submitMessage |= extractRecipients || modes == 0 && !messageIds.isEmpty();
     if (modes > 1) {
       System.err.println("postern: " + MODES + " exclude each other");
       return 2;
@@ -197,6 +221,7 @@ public final class PosternCommand implements Callable<Integer> {
       System.err.println("postern: -oMs: not a host name: \"" + senderHostName + "\"");
       return 2;
     }
+    configFile = ConfigLocation.resolve(configFile, System.getenv("POSTERN_CONFIG"), Path.of(""), ConfigLocation.SYSTEM);
     PosternConfig config;
     try {
       config = ConfigLoader.load(configFile);
@@ -208,8 +233,7 @@ public final class PosternCommand implements Callable<Integer> {
       for (String warning : org.postern.auth.PasswdSchemeAudit.warnings(config)) {
         System.err.println("postern: warning: " + warning);
       }
-      System.out.println("Postern 0.1.0\nConfiguration file is " + configFile + " (generation "
-          + config.generation() + "): OK");
+      VersionReport.lines(config, configFile).forEach(System.out::println);
       return 0;
     }
     // Before the first logger exists: logback.xml places the main log here. Host checking and
@@ -219,6 +243,12 @@ public final class PosternCommand implements Callable<Integer> {
     System.setProperty("postern.log.dir", logDirectory.toString());
     if (addressTest) {
       return testAddresses(config, logDirectory);
+    }
+    if (submitMessage) {
+      return submit(config);
+    }
+    if (addressVerify) {
+      return AddressTest.verify(config, System.out, messageIds);
     }
     if (listQueue || listUndelivered || countQueue || takesIdsOnly()) {
       return administer(config);
@@ -245,7 +275,13 @@ public final class PosternCommand implements Callable<Integer> {
 
   /** Why the arguments of the queue modes (ids, domain, timeout) or of -bt are wrong, or null when they are not. */
   private String argumentProblem() {
-    if (addressTest) {
+    if (submitMessage) {
+      return null;
+    }
+    if (dotIsData || envelopeSender != null || fullName != null) {
+      return "-i, -f and -F go with -bm or -t";
+    }
+    if (addressTest || addressVerify) {
       return messageIds.isEmpty() ? ADDRESS_TEST_USAGE : null;
     }
     if (queueTimeoutSeconds <= 0) {
@@ -384,6 +420,8 @@ public final class PosternCommand implements Callable<Integer> {
       }
     }));
     HangupSignal.install(vertx);
+    DaemonLogs.install(vertx);
+    daemonRunning = true;
     return 0;
   }
 
@@ -416,12 +454,38 @@ public final class PosternCommand implements Callable<Integer> {
     }
   }
 
+  /** {@code -bm} / {@code -t}: one message from standard input, delivered in this process. */
+  private int submit(PosternConfig config) throws Exception {
+    byte[] input = System.in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, config.messageSizeLimit() + 1));
+    if (input.length > config.messageSizeLimit()) {
+      System.err.println("postern: message larger than message_size_limit (" + config.messageSizeLimit() + " bytes)");
+      return SendmailSubmission.EX_DATAERR;
+    }
+    SendmailMessage message;
+    try {
+      message = SendmailMessage.of(input, new SendmailMessage.Options(extractRecipients, !dotIsData, envelopeSender,
+          fullName, messageIds, System.getProperty("user.name"), config.primaryHostname()));
+    } catch (IllegalArgumentException e) {
+      System.err.println("postern: " + e.getMessage());
+      return SendmailSubmission.EX_USAGE;
+    }
+    Vertx vertx = Vertx.vertx();
+    ConfigHolder.of(vertx).set(config);
+    try {
+      await(VerticleDeployer.deploy(vertx, local(VerticleDeployer.read(verticles)), configFile,
+          name -> !name.equals(ListenerVerticle.class.getName())));
+      return await(new SendmailSubmission(vertx, config, message, System.err).run());
+    } finally {
+      vertx.close();
+    }
+  }
+
   /** The modes of which at most one may be given, as the usage error names them. */
   private static final String MODES = "-bd, -bs, -bS, -bh, -bt, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb,"
-      + " -Mvc, -Mvl, -M, -q, -qf, -qff and -R";
+      + " -Mvc, -Mvl, -M, -q, -qf, -qff, -R, -bv and -bm/-t";
 
   /** Exim reads the addresses from stdin when there are none; Postern wants them on the command line. */
-  private static final String ADDRESS_TEST_USAGE = "-bt needs at least one address";
+  private static final String ADDRESS_TEST_USAGE = "-bt and -bv need at least one address";
 
   /** The main log's name in {@code log_directory}, as {@code logback.xml} places it. */
   private static final String MAIN_LOG_FILE = "mainlog";

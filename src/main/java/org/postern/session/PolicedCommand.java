@@ -9,6 +9,7 @@ import org.postern.bus.AclStage;
 import org.postern.bus.FilterHook;
 import org.postern.bus.FilterRequest;
 import org.postern.bus.FilterVerdict;
+import org.postern.log.MainLog;
 import org.postern.smtp.SmtpReply;
 
 /**
@@ -108,6 +109,11 @@ abstract class PolicedCommand<I, R> {
     return null;
   }
 
+  /** What {@code rejectlog} shows below a refusal's line: nothing, except where the message is known. */
+  String rejectLogDetail(SmtpSession session, R request) {
+    return null;
+  }
+
   /** What the listener does after a {@code deny} or {@code defer}: read the next command. */
   SessionAction refusalAction() {
     return SessionAction.CONTINUE;
@@ -147,8 +153,8 @@ abstract class PolicedCommand<I, R> {
       case REJECT, TEMPFAIL -> {
         SmtpReply refusal = SmtpSession.filterRefusal(f);
         AclVerdict as = AclVerdict.of(f.type() == FilterVerdict.Type.TEMPFAIL ? AclVerdict.Type.DEFER : AclVerdict.Type.DENY);
-        String log = refusalLog(session, request, as, refusal);
-        yield Future.succeededFuture(new SessionResponse(refusal, refusalAction(), false, null, log));
+        yield Future.succeededFuture(new SessionResponse(refusal, refusalAction(), false, null,
+            logRefusal(session, request, as, refusal)));
       }
       case DISCARD -> accepted(session, request, verdict).map(r -> {
         if (filterHook() == FilterHook.HELO) {
@@ -164,13 +170,22 @@ abstract class PolicedCommand<I, R> {
 
   private SessionResponse refused(SmtpSession session, R request, AclVerdict verdict) {
     SmtpReply refusal = SmtpSession.refusal(stage, verdict);
-    String log = refusalLog(session, request, verdict, refusal);
+    String log = logRefusal(session, request, verdict, refusal);
     if (verdict.type() != AclVerdict.Type.DROP) {
       return new SessionResponse(refusal, refusalAction(), false, null, log);
     }
     // Exim's line for a connection ended by drop (with log_selector +smtp_connection, here always).
     String closed = "SMTP connection from " + session.hostForLog() + " closed by DROP in ACL";
     return new SessionResponse(refusal, SessionAction.CLOSE, false, null, log == null ? closed : log + "\n" + closed);
+  }
+
+  /** The refusal's main-log line (null where there is none), written to {@code rejectlog} now. */
+  String logRefusal(SmtpSession session, R request, AclVerdict verdict, SmtpReply refusal) {
+    String log = refusalLog(session, request, verdict, refusal);
+    if (log != null) {
+      MainLog.reject(log, rejectLogDetail(session, request));
+    }
+    return log;
   }
 
   /** Exim's word for a refusal in the log: a {@code defer} is "temporarily rejected". */
