@@ -207,6 +207,8 @@ class MilterTest {
       assertEquals("451 4.7.1 Try again, content scanner busy", r[3].toString());
       log.await(5000, "rejected after DATA", "Try again, content scanner busy");
       log.await(5000, "rejected RCPT <bob@test.example>: bob is not wanted (100% sure)");
+      new MainLogFile(MainLogFile.ofTestJvm().file().resolveSibling("rejectlog"))
+          .await(5000, "rejected RCPT <bob@test.example>: bob is not wanted (100% sure)");
       server.awaitSpoolEmpty(5000);
       assertTrue(server.mailbox("alice").isEmpty());
       assertEquals(1, m.received('C').size(), "connect told once, late");
