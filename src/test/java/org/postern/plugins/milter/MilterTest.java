@@ -190,6 +190,7 @@ class MilterTest {
          SmtpTestClient c = SmtpTestClient.connect(server.port())) {
       deploy(server, config(m.address()));
       MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+      MainLogFile rejects = new MainLogFile(log.file().resolveSibling("rejectlog")).fromNow();
       SmtpTestClient.Reply[] r = new SmtpTestClient.Reply[6];
       // The session began before the plugin was deployed: the milter hears of the connection at MAIL.
       assertEquals(220, c.reply().code());
@@ -207,8 +208,7 @@ class MilterTest {
       assertEquals("451 4.7.1 Try again, content scanner busy", r[3].toString());
       log.await(5000, "rejected after DATA", "Try again, content scanner busy");
       log.await(5000, "rejected RCPT <bob@test.example>: bob is not wanted (100% sure)");
-      new MainLogFile(MainLogFile.ofTestJvm().file().resolveSibling("rejectlog"))
-          .await(5000, "rejected RCPT <bob@test.example>: bob is not wanted (100% sure)");
+      rejects.await(5000, "rejected RCPT <bob@test.example>: bob is not wanted (100% sure)");
       server.awaitSpoolEmpty(5000);
       assertTrue(server.mailbox("alice").isEmpty());
       assertEquals(1, m.received('C').size(), "connect told once, late");
@@ -225,11 +225,12 @@ class MilterTest {
     };
     try (PosternTestServer server = server(); FakeMilter m = milter(script)) {
       deploy(server, config(m.address()));
+      MainLogFile log = MainLogFile.ofTestJvm().fromNow();
       try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
         assertEquals("554 5.7.1 Go away", c.reply().toString());
         assertTrue(c.closedByServer(java.time.Duration.ofSeconds(5)));
       }
-      MainLogFile.ofTestJvm().await(5000, "rejected connection from", "by filter");
+      log.await(5000, "rejected connection from", "by filter");
       try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
         assertEquals(220, c.reply().code());
         assertEquals("550 5.7.1 Command rejected", c.command("EHLO bad.example").toString());
