@@ -470,7 +470,7 @@ class QueueCommandLineTest {
   void badUsageExitsTwoAndChangesNothing() throws Exception {
     record Case(List<String> args, String stderr) {
     }
-    String modes = "postern: -bd, -bs, -bS, -bh, -bt, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc,"
+    String modes = "postern: -bd, -bs, -bS, -bh, -bt, -bV, -bP, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc,"
         + " -Mvl, -M, -q, -qf, -qff, -R, -bv and -bm/-t exclude each other\n";
     String needsId = "postern: -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M need at least one message id\n";
     List<Case> cases = List.of(

@@ -74,6 +74,10 @@ public final class PosternCommand implements Callable<Integer> {
       + " recipient does and print ADDRESS verified or ADDRESS failed to verify: REASON. Exit 2 when one failed.")
   boolean addressVerify;
 
+  @Option(names = "-bP", description = "Print the value in force of the options NAME... (all without names),"
+      + " one name = value line each, secrets hidden; config_generation and config_file too.")
+  boolean printOptions;
+
   @Option(names = "-bp", description = "List the queue (Exim's format), read from the spool.")
   boolean listQueue;
 
@@ -188,7 +192,8 @@ public final class PosternCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, addressTest, addressVerify, listQueue,
+    int modes = count(daemon, stdioSession, batch, checkConfig, printOptions, hostCheck != null, addressTest,
+        addressVerify, listQueue,
         listUndelivered, countQueue, removeMessages, freezeMessages, thawMessages, giveUpMessages, showHeaders,
         showBodies, showMessages, showLogs, deliverMessages, queueRun, forcedQueueRun, thawingQueueRun,
         domainRun != null, submitMessage || extractRecipients);
@@ -228,6 +233,10 @@ public final class PosternCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       System.err.println("postern: configuration error: " + e.getMessage());
       return 2;
+    }
+    if (printOptions) {
+      return new OptionPrinter(ConfigLoader.effectiveOptions(configFile), config.generation(), configFile.toString())
+          .print(messageIds, System.out, System.err);
     }
     if (checkConfig) {
       for (String warning : org.postern.auth.PasswdSchemeAudit.warnings(config)) {
@@ -275,7 +284,7 @@ public final class PosternCommand implements Callable<Integer> {
 
   /** Why the arguments of the queue modes (ids, domain, timeout) or of -bt are wrong, or null when they are not. */
   private String argumentProblem() {
-    if (submitMessage) {
+    if (submitMessage || printOptions) {
       return null;
     }
     if (dotIsData || envelopeSender != null || fullName != null) {
@@ -481,7 +490,7 @@ public final class PosternCommand implements Callable<Integer> {
   }
 
   /** The modes of which at most one may be given, as the usage error names them. */
-  private static final String MODES = "-bd, -bs, -bS, -bh, -bt, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb,"
+  private static final String MODES = "-bd, -bs, -bS, -bh, -bt, -bV, -bP, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb,"
       + " -Mvc, -Mvl, -M, -q, -qf, -qff, -R, -bv and -bm/-t";
 
   /** Exim reads the addresses from stdin when there are none; Postern wants them on the command line. */

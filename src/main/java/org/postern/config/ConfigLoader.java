@@ -51,6 +51,21 @@ public final class ConfigLoader {
 
   /** Reads the files from disk (blocking) and parses them. Missing passwd/aliases count as empty. */
   public static PosternConfig load(Path configFile) throws ConfigException {
+    return load(configFile, new LinkedHashMap<>());
+  }
+
+  /**
+   * Every option of {@code postern.yaml} with the value in force, given or default, by its
+   * qualified name ({@code message_size_limit}, {@code transports.remote_smtp.port}), in the order
+   * the loader reads them: what {@code -bP} prints. Secrets are not hidden here.
+   */
+  public static Map<String, String> effectiveOptions(Path configFile) throws ConfigException {
+    Map<String, String> effective = new LinkedHashMap<>();
+    load(configFile, effective);
+    return effective;
+  }
+
+  private static PosternConfig load(Path configFile, Map<String, String> effective) throws ConfigException {
     Map<Path, String> texts = new LinkedHashMap<>();
     List<Path> files = files(configFile);
     for (int i = 0; i < files.size(); i++) {
@@ -65,15 +80,20 @@ public final class ConfigLoader {
         throw new ConfigException(display(f), 0, null, "cannot read: " + e.getMessage());
       }
     }
-    return parse(configFile, texts);
+    return parse(configFile, texts, effective);
   }
 
   /** Parses file contents already read (e.g. by a Vert.x {@code ConfigRetriever}). */
   public static PosternConfig parse(Path configFile, Map<Path, String> texts) throws ConfigException {
+    return parse(configFile, texts, new LinkedHashMap<>());
+  }
+
+  private static PosternConfig parse(Path configFile, Map<Path, String> texts, Map<String, String> effective)
+      throws ConfigException {
     List<Path> files = files(configFile);
     Path base = configFile.toAbsolutePath().getParent();
     String mainName = display(files.get(0));
-    YamlSection main = YamlSection.parse(mainName, texts.getOrDefault(files.get(0), ""));
+    YamlSection main = YamlSection.parse(mainName, texts.getOrDefault(files.get(0), ""), effective);
 
     String primaryHostname = main.string("primary_hostname", null);
     if (primaryHostname == null) {
@@ -131,6 +151,11 @@ public final class ConfigLoader {
     Path spool = base.resolve(main.string("spool_directory", "../data/spool")).normalize();
     Path maildir = base.resolve(main.string("maildir_directory", "../data/maildir")).normalize();
     Path logDir = base.resolve(main.string("log_directory", "../data/log")).normalize();
+    // -bP shows what is in force: the host name found and the directories resolved.
+    effective.put("primary_hostname", primaryHostname);
+    effective.put("spool_directory", spool.toString());
+    effective.put("maildir_directory", maildir.toString());
+    effective.put("log_directory", logDir.toString());
     long sizeLimit = main.size("message_size_limit", 50L * 1024 * 1024);
     int recipientsMax = main.integer("recipients_max", 50000, 1, 1_000_000);
     int unknownMax = main.integer("smtp_max_unknown_commands", 3, 0, 1000);
