@@ -56,6 +56,11 @@ public final class Addresses {
    */
   public static final String DELIVER_PREFIX = "postern.deliver.";
   /**
+   * Prefix of session filters, {@code postern.filter.<name>}: {@link FilterRequest} in,
+   * {@link FilterVerdict} out, both JSON; a filter lists itself in {@link SessionFilters}.
+   */
+  public static final String FILTER_PREFIX = "postern.filter.";
+  /**
    * Published (node-local) when a remote delivery waits for a {@code remote_max_parallel} permit:
    * {@link DeliveryWaiting}, as JSON.
    */

@@ -14,6 +14,7 @@ import org.postern.bus.SessionAddresses;
 import org.postern.bus.SessionClose;
 import org.postern.bus.SessionCommand;
 import org.postern.bus.SessionData;
+import org.postern.bus.SessionFilters;
 import org.postern.bus.SessionOpen;
 import org.postern.bus.SessionResponse;
 import org.postern.bus.SessionTls;
@@ -300,7 +301,9 @@ public final class SmtpConnection {
         decoder.sawBareCr(), headers.value("Message-ID"), headers.text(),
         mime != null && !tooBig ? mime.parts() : null, headers.received());
     mime = null;
-    request(session.data(), request).onComplete(r -> {
+    // A session filter (a milter) reads the content from the data file: write it out first.
+    Future<Void> onDisk = SessionFilters.of(vertx).isEmpty() ? Future.succeededFuture() : writer.flush();
+    onDisk.compose(v -> request(session.data(), request)).onComplete(r -> {
       if (r.failed()) {
         fail(r.cause());
       } else {

@@ -13,6 +13,8 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Evaluates one SMTP stage's ACL against the session's variables: the single policy function shared
@@ -56,6 +58,10 @@ public final class AclEngine {
   public static AclVerdict defaultVerdict(AclStage stage) {
     return DENY_BY_DEFAULT.contains(stage) ? DEFAULT_DENY : DEFAULT_ACCEPT;
   }
+
+  /** Exim's reply code at the start of a refusal's message: code, optional enhanced code (RFC 3463), text. */
+  private static final Pattern MESSAGE_CODE =
+      Pattern.compile("([2-5]\\d\\d)(?: ([2-5]\\.\\d{1,3}\\.\\d{1,3}))? (.*)", Pattern.DOTALL);
 
   /** Runs one ACL to its verdict: the stage's, or one called by an {@code acl} condition. */
   static Future<AclVerdict> run(Acl acl, AclContext context) {
@@ -138,12 +144,23 @@ public final class AclEngine {
     });
   }
 
-  /** A failing verify supplies code and text unless the rule has its own {@code message}. */
+  /**
+   * A failing verify supplies code and text unless the rule has its own {@code message}. As in Exim
+   * ({@code smtp_message_code}), a refusal's message may start with its own reply code and enhanced
+   * code, {@code "451 4.7.1 Greylisted"}; the session uses them only when the first digit matches
+   * the verdict's (a {@code deny} cannot answer 4xx).
+   */
   private static AclVerdict verdict(AclVerdict.Type type, AclRule rule, AclContext context, boolean useFailure,
                                     String where) {
     Integer code = useFailure ? context.failureCode() : null;
     String enhanced = useFailure ? context.failureEnhanced() : null;
     String message = expand(rule.message(), context);
+    Matcher own = message == null || !useFailure ? null : MESSAGE_CODE.matcher(message);
+    if (own != null && own.matches()) {
+      code = Integer.parseInt(own.group(1));
+      enhanced = own.group(2);
+      message = own.group(3);
+    }
     if (message == null && useFailure) {
       message = context.failureMessage();
     }

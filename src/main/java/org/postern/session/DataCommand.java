@@ -49,8 +49,11 @@ final class DataCommand extends PolicedCommand<String, Transaction> implements S
     t.messageId(id);
     session.inData(true);
     String single = t.recipients().size() == 1 ? t.recipients().get(0).address() : null;
-    SessionResponse.DataStart data = new SessionResponse.DataStart(id,
-        ReceivedHeader.build(session, id, single, ZonedDateTime.now()) + headerBlock(t.addedHeaders()),
+    String prefix = ReceivedHeader.build(session, id, single, ZonedDateTime.now()) + headerBlock(t.addedHeaders());
+    if (session.filtering()) {
+      t.prefixLength(prefix.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+    }
+    SessionResponse.DataStart data = new SessionResponse.DataStart(id, prefix,
         session.config().messageSizeLimit(),
         session.config().bareLineEnds() == org.postern.config.BareLineEnds.NORMALIZE);
     return Future.succeededFuture(SessionResponse.startData(Replies.START_DATA, data).syncPoint(true));

@@ -9,11 +9,18 @@ import org.postern.bus.SessionResponse;
 import org.postern.policy.AclControl;
 import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
+import org.postern.bus.FilterHook;
+import org.postern.bus.FilterRequest;
+import org.postern.bus.FilterVerdict;
 import org.postern.config.BareLineEnds;
 import org.postern.smtp.MailPath;
+import org.postern.smtp.MailPathException;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 import org.postern.spool.Envelope;
+import org.postern.spool.Spool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +32,7 @@ import java.util.List;
  * envelope to commit before the 250. The transaction ends here whatever the outcome.
  */
 final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
+  private static final Logger LOG = LoggerFactory.getLogger(EndOfData.class);
   /** Exim's and Postfix's answer to a message that has travelled too far: refused, so nobody gets a bounce. */
   static final SmtpReply MAIL_LOOP = SmtpReply.of(554, "5.4.0", "Too many \"Received\" headers - suspected mail loop");
 
@@ -87,7 +95,12 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     return mime.compose(refused -> refused != null ? Future.succeededFuture(refused)
             : session.check(AclStage.DATA, vars))
         .map(verdict -> {
-          session.resetTransaction();
+          // An accepted message ends the filters' transaction at their DATA hook; a refused one here.
+          if (verdict.accepted() && verdict.type() != AclVerdict.Type.DISCARD) {
+            session.endTransaction();
+          } else {
+            session.resetTransaction();
+          }
           return verdict;
         });
   }
@@ -155,6 +168,11 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     Transaction t = content.transaction();
     if (t.recipients().isEmpty()) {
       // Every recipient was discarded at RCPT: the message goes nowhere.
+      session.filtersReset();
+      return discarded(session, content, verdict);
+    }
+    if (t.isDiscardedByFilter()) {
+      session.filtersReset();
       return discarded(session, content, verdict);
     }
     String id = content.id();
@@ -162,17 +180,73 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     if (t.controls().contains(AclControl.SUBMISSION)) {
       late.addAll(SubmissionHeaders.missing(content.headers(), t, id, session.config().primaryHostname()));
     }
-    boolean frozen = t.controls().contains(AclControl.FREEZE);
-    Envelope envelope = envelope(session, t, id, content.size(), frozen);
+    String lateHeaders = DataCommand.headerBlock(late);
+    if (!session.filtering()) {
+      return Future.succeededFuture(commit(session, content, lateHeaders, FilterVerdict.CONTINUE));
+    }
+    FilterRequest ask = new FilterRequest(session.id(), FilterHook.DATA, variables(session, content), null, id,
+        new Spool(session.config().spoolDirectory()).dataFile(id).toString(), t.prefixLength(), lateHeaders);
+    return session.filter(ask).map(f -> switch (f.type()) {
+      case REJECT, TEMPFAIL -> {
+        SmtpReply refusal = SmtpSession.filterRefusal(f);
+        yield new SessionResponse(refusal, SessionAction.ABORT, false, null,
+            logRefusal(session, content, AclVerdict.of(f.type() == FilterVerdict.Type.TEMPFAIL
+                ? AclVerdict.Type.DEFER : AclVerdict.Type.DENY), refusal));
+      }
+      case DISCARD -> new SessionResponse(okReply(id), SessionAction.DISCARD, false, null,
+          id + " <= " + sender(t) + " " + session.hostForLog() + " discarded by filter");
+      default -> commit(session, content, f.edited() ? "" : lateHeaders, f);
+    });
+  }
+
+  /**
+   * The commit of an accepted message, with a filter's envelope changes and its quarantine
+   * (Exim's freeze, as {@code control = freeze} does).
+   */
+  private static SessionResponse commit(SmtpSession session, Content content, String lateHeaders, FilterVerdict f) {
+    Transaction t = content.transaction();
+    String id = content.id();
+    boolean frozenByAcl = t.controls().contains(AclControl.FREEZE);
+    boolean quarantined = f.type() == FilterVerdict.Type.QUARANTINE;
+    boolean frozen = frozenByAcl || quarantined;
+    Envelope envelope = filtered(envelope(session, t, id, content.size(), frozen), f);
     session.messageAccepted();
     String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
         + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
         + " P=" + session.protocol() + session.tlsForLog() + " S=" + content.size()
         + messageIdForLog(content.messageIdHeader());
-    SessionResponse.Commit commit = new SessionResponse.Commit(envelope, DataCommand.headerBlock(late),
+    if (frozenByAcl) {
+      log += "\n" + id + " frozen by ACL";
+    } else if (quarantined) {
+      log += "\n" + id + " frozen by filter" + (f.reason() == null ? "" : ": " + f.reason());
+    }
+    SessionResponse.Commit commit = new SessionResponse.Commit(envelope, lateHeaders,
         t.controls().contains(AclControl.QUEUE) || frozen);
-    return Future.succeededFuture(SessionResponse.commit(okReply(id), commit,
-        log + (frozen ? "\n" + id + " frozen by ACL" : "")));
+    return SessionResponse.commit(okReply(id), commit, log);
+  }
+
+  /** A filter's changes to the envelope (a milter's change of sender, added and removed recipients). */
+  private static Envelope filtered(Envelope e, FilterVerdict f) {
+    if (f.sender() == null && f.addRecipients().isEmpty() && f.deleteRecipients().isEmpty()) {
+      return e;
+    }
+    List<Envelope.Recipient> rcpts = new ArrayList<>();
+    for (Envelope.Recipient r : e.recipients()) {
+      if (f.deleteRecipients().stream().noneMatch(d -> d.equalsIgnoreCase(r.address()))) {
+        rcpts.add(r);
+      }
+    }
+    for (String added : f.addRecipients()) {
+      try {
+        MailPath p = MailPath.parse("<" + added + ">", false);
+        rcpts.add(new Envelope.Recipient(p.address(), p.dequotedLocalPart(), p.domain(), Envelope.Recipient.State.PENDING));
+      } catch (MailPathException bad) {
+        LOG.warn("{}: a filter added recipient <{}>, which is not an address: ignored", e.id(), added);
+      }
+    }
+    return new Envelope(e.id(), f.sender() != null ? f.sender() : e.sender(), rcpts, e.receivedAt(),
+        e.hostAddress(), e.hostPort(), e.heloName(), e.protocol(), e.interfaceAddress(), e.interfacePort(),
+        e.authenticatedId(), e.bodyType(), e.size(), e.frozen(), e.warningsSent());
   }
 
   /**

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
+import org.postern.bus.FilterHook;
 import org.postern.bus.SessionResponse;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
@@ -43,6 +44,16 @@ final class HeloCommand extends PolicedCommand<String, String> implements SmtpCo
   @Override
   JsonObject variables(SmtpSession session, String name) {
     return session.variables().put("sender_helo_name", name);
+  }
+
+  @Override
+  FilterHook filterHook() {
+    return FilterHook.HELO;
+  }
+
+  @Override
+  String filterArgument(String name) {
+    return name;
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import org.postern.bus.AclVerdict;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclStage;
+import org.postern.bus.FilterHook;
 import org.postern.bus.SessionResponse;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.MailPathException;
@@ -108,6 +109,16 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
   }
 
   @Override
+  FilterHook filterHook() {
+    return FilterHook.MAIL;
+  }
+
+  @Override
+  String filterArgument(Request mail) {
+    return "<" + mail.sender().address() + ">" + parametersForFilter(mail.sender());
+  }
+
+  @Override
   String refusalLog(SmtpSession session, Request mail, AclVerdict verdict, SmtpReply refusal) {
     return session.hostForLog() + " " + rejected(verdict) + " MAIL <" + mail.sender().address() + ">: " + refusal.text();
   }
@@ -140,6 +151,13 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
       }
     }
     return out.toString();
+  }
+
+  /** The ESMTP parameters as the client gave them, each after a space ({@code " SIZE=100 BODY=8BITMIME"}). */
+  static String parametersForFilter(MailPath path) {
+    StringBuilder sb = new StringBuilder();
+    path.parameters().forEach((k, v) -> sb.append(' ').append(k).append(v == null ? "" : "=" + v));
+    return sb.toString();
   }
 
   static Future<SessionResponse> done(SmtpReply reply) {

@@ -6,6 +6,9 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
+import org.postern.bus.FilterHook;
+import org.postern.bus.FilterRequest;
+import org.postern.bus.FilterVerdict;
 import org.postern.log.MainLog;
 import org.postern.smtp.SmtpReply;
 
@@ -24,6 +27,8 @@ import org.postern.smtp.SmtpReply;
  *       ({@link SmtpSession#refusal}) and go on ({@link #refusalAction}); {@code drop} replies the
  *       same and closes the connection, at every stage (Exim); {@code accept} and {@code discard}
  *       go to the command's state change.</li>
+ *   <li>{@link #filtered}: when a session filter is deployed and the ACL accepted, the filters'
+ *       verdict at the command's {@link #filterHook} (a milter's reject, tempfail or discard).</li>
  *   <li>{@link #accepted} / {@link #discarded}: the state change and the positive reply.</li>
  * </ol>
  *
@@ -120,24 +125,67 @@ abstract class PolicedCommand<I, R> {
       return accepted(session, request, verdict);
     }
     return switch (verdict.type()) {
-      case ACCEPT -> accepted(session, request, verdict);
+      case ACCEPT -> filterHook() != null && session.filtering() ? filtered(session, request, verdict)
+          : accepted(session, request, verdict);
       case DISCARD -> discarded(session, request, verdict);
       case DENY, DEFER, DROP -> Future.succeededFuture(refused(session, request, verdict));
     };
   }
 
+  /** The session-filter hook of this command (after the ACL accepted, before the reply), or null for none. */
+  FilterHook filterHook() {
+    return null;
+  }
+
+  /** The hook's argument: the HELO name, the MAIL or RCPT path as the client gave it. */
+  String filterArgument(R request) {
+    return null;
+  }
+
+  /**
+   * Step 4b, only when a session filter is deployed: the filters' verdict. {@code reject} and
+   * {@code tempfail} refuse as the ACL would, with the filter's reply; {@code discard} accepts and
+   * marks the message (or, at HELO, every message of the connection) to be dropped.
+   */
+  private Future<SessionResponse> filtered(SmtpSession session, R request, AclVerdict verdict) {
+    FilterRequest ask = FilterRequest.of(session.id(), filterHook(), variables(session, request), filterArgument(request));
+    return session.filter(ask).compose(f -> switch (f.type()) {
+      case REJECT, TEMPFAIL -> {
+        SmtpReply refusal = SmtpSession.filterRefusal(f);
+        AclVerdict as = AclVerdict.of(f.type() == FilterVerdict.Type.TEMPFAIL ? AclVerdict.Type.DEFER : AclVerdict.Type.DENY);
+        yield Future.succeededFuture(new SessionResponse(refusal, refusalAction(), false, null,
+            logRefusal(session, request, as, refusal)));
+      }
+      case DISCARD -> accepted(session, request, verdict).map(r -> {
+        if (filterHook() == FilterHook.HELO) {
+          session.filterDiscardsAll();
+        } else {
+          session.transaction().discardedByFilter();
+        }
+        return r;
+      });
+      default -> accepted(session, request, verdict);
+    });
+  }
+
   private SessionResponse refused(SmtpSession session, R request, AclVerdict verdict) {
     SmtpReply refusal = SmtpSession.refusal(stage, verdict);
-    String log = refusalLog(session, request, verdict, refusal);
-    if (log != null) {
-      MainLog.reject(log, rejectLogDetail(session, request));
-    }
+    String log = logRefusal(session, request, verdict, refusal);
     if (verdict.type() != AclVerdict.Type.DROP) {
       return new SessionResponse(refusal, refusalAction(), false, null, log);
     }
     // Exim's line for a connection ended by drop (with log_selector +smtp_connection, here always).
     String closed = "SMTP connection from " + session.hostForLog() + " closed by DROP in ACL";
     return new SessionResponse(refusal, SessionAction.CLOSE, false, null, log == null ? closed : log + "\n" + closed);
+  }
+
+  /** The refusal's main-log line (null where there is none), written to {@code rejectlog} now. */
+  String logRefusal(SmtpSession session, R request, AclVerdict verdict, SmtpReply refusal) {
+    String log = refusalLog(session, request, verdict, refusal);
+    if (log != null) {
+      MainLog.reject(log, rejectLogDetail(session, request));
+    }
+    return log;
   }
 
   /** Exim's word for a refusal in the log: a {@code defer} is "temporarily rejected". */

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import org.postern.bus.AclVerdict;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclStage;
+import org.postern.bus.FilterHook;
 import org.postern.bus.SessionResponse;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.MailPathException;
@@ -52,6 +53,16 @@ final class RcptCommand extends PolicedCommand<String, MailPath> implements Smtp
   @Override
   JsonObject variables(SmtpSession session, MailPath recipient) {
     return SmtpSession.withAddress(session.variables(), recipient);
+  }
+
+  @Override
+  FilterHook filterHook() {
+    return FilterHook.RCPT;
+  }
+
+  @Override
+  String filterArgument(MailPath recipient) {
+    return "<" + recipient.address() + ">";
   }
 
   @Override

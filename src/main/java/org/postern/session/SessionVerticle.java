@@ -9,6 +9,9 @@ import org.postern.bus.Ack;
 import org.postern.bus.Addresses;
 import org.postern.bus.BusCodecs;
 import org.postern.bus.CloseReason;
+import org.postern.bus.FilterHook;
+import org.postern.bus.FilterRequest;
+import org.postern.bus.FilterVerdict;
 import org.postern.bus.InstanceDirectory;
 import org.postern.bus.SessionList;
 import org.postern.bus.SessionAction;
@@ -66,6 +69,7 @@ public final class SessionVerticle extends VerticleBase {
   private AuthCommand auth;
   private EtrnCommand etrn;
   private AclClient acl;
+  private FilterClient filters;
   private ConfigHolder config;
   private InstanceDirectory<SessionAddresses> directory;
   private SessionAddresses addresses;
@@ -75,6 +79,7 @@ public final class SessionVerticle extends VerticleBase {
     config = ConfigHolder.of(vertx);
     BusCodecs.register(vertx);
     acl = new AclClient(vertx, config().getLong("acl_timeout_ms", 30_000L));
+    filters = new FilterClient(vertx);
     authenticators = new AuthClient(vertx);
     auth = new AuthCommand(vertx, authenticators);
     etrn = new EtrnCommand(vertx, config().getLong("etrn_timeout_ms", 5_000L));
@@ -99,17 +104,39 @@ public final class SessionVerticle extends VerticleBase {
   }
 
   private void open(Message<SessionOpen> msg) {
-    SmtpSession session = new SmtpSession(config.current(), acl, msg.body());
+    SmtpSession session = new SmtpSession(config.current(), acl, filters, msg.body());
     sessions.put(session.id(), session);
-    session.check(AclStage.CONNECT, session.variables()).map(verdict -> {
+    session.check(AclStage.CONNECT, session.variables()).compose(verdict -> {
       if (verdict.accepted()) {
-        return SessionResponse.reply(SmtpReply.of(220, null, session.config().smtpBanner()));
+        return session.filtering() ? filteredGreeting(session) : Future.succeededFuture(greeting(session));
       }
       // Exim runs the notquit ACL after a drop, not after a deny.
-      return SessionResponse.close(SmtpSession.refusal(AclStage.CONNECT, verdict),
+      return Future.succeededFuture(SessionResponse.close(SmtpSession.refusal(AclStage.CONNECT, verdict),
               verdict.type() == AclVerdict.Type.DROP ? CloseReason.ACL_DROP : CloseReason.CONNECT_REFUSED)
-          .withLog("rejected connection from " + session.hostForLog());
+          .withLog("rejected connection from " + session.hostForLog()));
     }).onComplete(r -> answer(msg, session, r.result(), r.cause()));
+  }
+
+  private static SessionResponse greeting(SmtpSession session) {
+    return SessionResponse.reply(SmtpReply.of(220, null, session.config().smtpBanner()));
+  }
+
+  /** The connect hook: a filter's reject or tempfail refuses the connection as a connect ACL's deny does. */
+  private static Future<SessionResponse> filteredGreeting(SmtpSession session) {
+    return session.filter(FilterRequest.of(session.id(), FilterHook.CONNECT, session.variables(), null)).map(v -> {
+      switch (v.type()) {
+        case REJECT, TEMPFAIL -> {
+          SmtpReply refusal = SmtpSession.filterRefusal(v);
+          return SessionResponse.close(v.type() == FilterVerdict.Type.TEMPFAIL
+                  ? SmtpReply.of(421, refusal.enhanced(), refusal.text()) : refusal, CloseReason.CONNECT_REFUSED)
+              .withLog("rejected connection from " + session.hostForLog() + " by filter: " + refusal);
+        }
+        case DISCARD -> session.filterDiscardsAll();
+        default -> {
+        }
+      }
+      return greeting(session);
+    });
   }
 
   private void command(Message<SessionCommand> msg) {
@@ -208,6 +235,7 @@ public final class SessionVerticle extends VerticleBase {
     if (session == null) {
       return;
     }
+    session.filtersClosed();
     if (session.authExchange() != null) {
       authenticators.cancel(session.id());
     }

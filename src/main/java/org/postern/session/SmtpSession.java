@@ -6,6 +6,9 @@ import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
 import org.postern.bus.ProxySession;
+import org.postern.bus.FilterHook;
+import org.postern.bus.FilterRequest;
+import org.postern.bus.FilterVerdict;
 import org.postern.bus.SessionOpen;
 import org.postern.bus.SessionSummary;
 import org.postern.config.AuthenticatorConfig;
@@ -22,6 +25,7 @@ public final class SmtpSession {
   private final String id;
   private final PosternConfig config;
   private final AclClient acl;
+  private final FilterClient filters;
   private final SessionOpen facts;
   private final boolean local;
   private final boolean batch;
@@ -41,6 +45,8 @@ public final class SmtpSession {
   private String authenticator;
   private AuthenticatorConfig authExchange;
   private int authFailures;
+  /** A session filter said {@code discard} at connect or HELO: every message of the connection is dropped. */
+  private boolean filterDiscardsAll;
   /** {@code control = no_pipelining} from the connect or helo ACL. */
   private boolean noPipelining;
   /** Message controls given before any transaction (connect, helo ACLs): they apply to every message. */
@@ -48,10 +54,11 @@ public final class SmtpSession {
   /** {@code acl_c*} live for the connection, {@code acl_m*} for one transaction (Exim). */
   private final java.util.Map<String, String> aclVariables = new java.util.HashMap<>();
 
-  SmtpSession(PosternConfig config, AclClient acl, SessionOpen facts) {
+  SmtpSession(PosternConfig config, AclClient acl, FilterClient filters, SessionOpen facts) {
     this.id = facts.id();
     this.config = config;
     this.acl = acl;
+    this.filters = filters;
     this.facts = facts;
     this.local = facts.local();
     this.batch = facts.batch();
@@ -125,8 +132,25 @@ public final class SmtpSession {
     return transaction;
   }
 
+  /** Ends the transaction; session filters that saw its MAIL are told ({@code reset}). */
   void resetTransaction() {
+    if (transaction.hasSender()) {
+      filtersReset();
+    }
+    endTransaction();
+  }
+
+  /** Tells the session filters that the transaction they saw ended without a message for them. */
+  void filtersReset() {
+    filters.tell(FilterRequest.of(id, FilterHook.RESET, new JsonObject(), null));
+  }
+
+  /** Ends the transaction without telling the filters: the end of DATA, whose own hook ends it for them. */
+  void endTransaction() {
     transaction = new Transaction();
+    if (filterDiscardsAll) {
+      transaction.discardedByFilter();
+    }
     transactions++;
     connectionControls.forEach(c -> applyControl(c, transaction));
     inData = false;
@@ -341,6 +365,46 @@ public final class SmtpSession {
     return v.put("recipients_list", list).put("recipients", String.join(", ",
         transaction.recipients().stream().map(MailPath::address).toList()));
   }
+
+  /** True when a session filter is deployed: only then do the hooks build their requests. */
+  boolean filtering() {
+    return filters.active();
+  }
+
+  /** Asks the session filters at {@code hook} (after the stage's ACL accepted). */
+  Future<FilterVerdict> filter(FilterRequest request) {
+    return filters.ask(request);
+  }
+
+  /** Tells the session filters the connection is gone. */
+  void filtersClosed() {
+    filters.tell(FilterRequest.of(id, FilterHook.CLOSE, new JsonObject(), null));
+  }
+
+  /** A filter said {@code discard} before any transaction: every message of the connection is dropped. */
+  void filterDiscardsAll() {
+    filterDiscardsAll = true;
+    transaction.discardedByFilter();
+  }
+
+  /**
+   * The reply for a filter's refusal: its own code when it is of the verdict's class (4xx for
+   * tempfail, 5xx for reject), else Postfix's defaults for a milter's reject and tempfail.
+   */
+  static SmtpReply filterRefusal(FilterVerdict verdict) {
+    boolean temporary = verdict.type() == FilterVerdict.Type.TEMPFAIL;
+    SmtpReply base = temporary ? FILTER_TEMPFAIL : FILTER_REJECT;
+    if (verdict.code() != null && verdict.code() / 100 == base.code() / 100) {
+      String enhanced = verdict.enhanced() != null && verdict.enhanced().charAt(0) == base.enhanced().charAt(0)
+          ? verdict.enhanced() : base.enhanced();
+      return SmtpReply.of(verdict.code(), enhanced, verdict.text() == null || verdict.text().isBlank()
+          ? base.text() : verdict.text());
+    }
+    return base;
+  }
+
+  private static final SmtpReply FILTER_REJECT = SmtpReply.of(550, "5.7.1", "Command rejected");
+  private static final SmtpReply FILTER_TEMPFAIL = SmtpReply.of(451, "4.7.1", "Service unavailable - try again later");
 
   /** Asks the stage's ACL, mapping a missing answer to a deferral. */
   Future<AclVerdict> check(AclStage stage, JsonObject variables) {

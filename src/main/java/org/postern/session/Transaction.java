@@ -20,6 +20,10 @@ final class Transaction {
   private final List<String> addedHeaders = new ArrayList<>();
   private final java.util.Set<org.postern.policy.AclControl> controls = java.util.EnumSet.noneOf(org.postern.policy.AclControl.class);
   private String submissionDomain;
+  /** A session filter said {@code discard}: the message is accepted and dropped (Postfix's milter discard). */
+  private boolean discardedByFilter;
+  /** Bytes of Postern's own header lines at the start of the data file (Received and ACL headers). */
+  private int prefixLength;
 
   boolean hasSender() {
     return sender != null;
@@ -90,5 +94,21 @@ final class Transaction {
 
   void submissionDomain(String domain) {
     this.submissionDomain = domain;
+  }
+
+  boolean isDiscardedByFilter() {
+    return discardedByFilter;
+  }
+
+  void discardedByFilter() {
+    this.discardedByFilter = true;
+  }
+
+  int prefixLength() {
+    return prefixLength;
+  }
+
+  void prefixLength(int bytes) {
+    this.prefixLength = bytes;
   }
 }

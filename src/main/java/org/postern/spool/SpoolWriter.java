@@ -29,6 +29,8 @@ public final class SpoolWriter {
   private long size;
   /** Length of what Postern put in front of the client's content (Received and ACL headers). */
   private int prefixLength;
+  /** {@link #flush} wrote the file out and closed it: the next write reopens the file at the path. */
+  private boolean reopen;
 
   public SpoolWriter(WorkerExecutor workers, Spool spool, String id) {
     this.workers = workers;
@@ -66,6 +68,24 @@ public final class SpoolWriter {
   }
 
   public Future<Void> drained() {
+    return tail;
+  }
+
+  /**
+   * Writes what is still in memory to the {@code -D} file and closes it, without an fsync, so that a
+   * session filter (a milter) can read the whole message from the file, and replace the file, before
+   * {@link #commit}; commit then opens whatever file is at the path, and fsyncs that.
+   */
+  public Future<Void> flush() {
+    Buffer chunk = pending;
+    pending = Buffer.buffer(0);
+    tail = tail.compose(v -> workers.<Void>executeBlocking(() -> {
+      writeOut(chunk);
+      channel.close();
+      channel = null;
+      reopen = true;
+      return null;
+    }, false));
     return tail;
   }
 
@@ -158,7 +178,10 @@ public final class SpoolWriter {
   }
 
   private void writeOut(Buffer chunk) throws IOException {
-    if (channel == null) {
+    if (channel == null && reopen) {
+      channel = FileChannel.open(spool.dataFile(id), StandardOpenOption.WRITE, StandardOpenOption.READ);
+      channel.position(channel.size());
+    } else if (channel == null) {
       channel = FileChannel.open(spool.dataFile(id), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
           StandardOpenOption.READ);
     }
