@@ -471,7 +471,7 @@ class QueueCommandLineTest {
     record Case(List<String> args, String stderr) {
     }
     String modes = "postern: -bd, -bs, -bS, -bh, -bt, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc,"
-        + " -Mvl, -M, -q, -qf, -qff and -R exclude each other\n";
+        + " -Mvl, -M, -q, -qf, -qff, -R, -bP and --cluster-status exclude each other\n";
     String needsId = "postern: -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M need at least one message id\n";
     List<Case> cases = List.of(
         new Case(List.of("-Mrm"), needsId),
@@ -492,7 +492,12 @@ class QueueCommandLineTest {
         new Case(List.of("-bt", "-bp", "alice@test.example"), modes),
         new Case(List.of("-bt"), "postern: -bt needs at least one address\n"),
         new Case(List.of("-R", "bad domain!"), "postern: -R: not a domain: \"bad domain!\"\n"),
-        new Case(List.of("--queue-timeout", "0", "-q"), "postern: --queue-timeout: must be at least 1 second\n"));
+        new Case(List.of("--queue-timeout", "0", "-q"), "postern: --queue-timeout: must be at least 1 second\n"),
+        new Case(List.of("-bP", "message_size_limit"),
+            "postern: -bP: only config_generation can be printed (give it as the only argument)\n"),
+        new Case(List.of("-bP", "--cluster-status"), modes),
+        new Case(List.of("--cluster", "-Mrm", first),
+            "postern: --cluster goes with the daemon, -q, -qf, -qff, -R, -M, -bp, -bpu and -bpc\n"));
     for (Case c : cases) {
       Result r = postern(c.args().toArray(String[]::new));
       assertEquals(2, r.exit(), () -> c + "\n" + r);

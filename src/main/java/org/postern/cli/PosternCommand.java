@@ -3,7 +3,12 @@ package org.postern.cli;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.postern.bus.Addresses;
+import org.postern.cluster.ClusterCommands;
+import org.postern.cluster.ClusterNode;
+import org.postern.cluster.ClusterVerticle;
+import org.postern.config.ClusterSettings;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigHolder;
 import org.postern.config.ConfigLoader;
@@ -12,6 +17,7 @@ import org.postern.tls.ClientRenegotiation;
 import org.postern.listener.ListenerVerticle;
 import org.postern.log.MainLog;
 import org.postern.queue.AddressRouting;
+import org.postern.queue.QueueListing;
 import org.postern.spool.MessageIds;
 import org.postern.spool.Spool;
 import picocli.CommandLine;
@@ -32,8 +38,11 @@ import java.util.function.Predicate;
  * configuration, {@code -bt} tests how addresses are routed; {@code -bp}/{@code -bpu}/{@code -bpc}
  * list the queue, {@code -Mrm}/{@code -Mf}/{@code -Mt}/{@code -Mg} remove, freeze, thaw and give
  * up messages, {@code -Mvh}/{@code -Mvb}/{@code -Mvc}/{@code -Mvl} show them,
- * {@code -q}/{@code -qf}/{@code -R}/{@code -M} run deliveries in this process; {@code -C} names
- * another configuration file. Exit status: 0 done, 1 partly done or nothing found, 2 usage or
+ * {@code -q}/{@code -qf}/{@code -R}/{@code -M} run deliveries in this process (with
+ * {@code --cluster}: on every node of the cluster, as {@code -bp --cluster} lists every node's
+ * queue), {@code -bP config_generation} prints the configuration's hash, {@code --cluster-status}
+ * lists the cluster's members; {@code -C} names another configuration file. A {@code cluster:}
+ * section (or {@code --cluster}) makes the daemon join its cluster. Exit status: 0 done, 1 partly done or nothing found, 2 usage or
  * configuration error.
  */
 @Command(name = "postern", mixinStandardHelpOptions = true, version = "Postern 0.1.0",
@@ -122,12 +131,26 @@ public final class PosternCommand implements Callable<Integer> {
       description = "Deliver now, in this process, the messages with recipients in DOMAIN.")
   String domainRun;
 
+  @Option(names = "--cluster", description = "Clustered mode: the daemon joins the cluster of the cluster: section"
+      + " (its defaults without one); with -q, -qf, -qff, -R, -M, -bp, -bpu and -bpc, every node of the cluster runs"
+      + " its part.")
+  boolean cluster;
+
+  @Option(names = "--cluster-status", description = "List the cluster's members, the configuration generation in"
+      + " force on each and whether it refused the cluster's current one.")
+  boolean clusterStatus;
+
+  @Option(names = "-bP", description = "Print the value of OPTION (only config_generation: the hash of the"
+      + " configuration's replicated files, as the log shows it at each swap).")
+  boolean printOption;
+
   @Option(names = "--queue-timeout", paramLabel = "SECONDS", defaultValue = "3600",
       description = "With -q, -qf, -R, -M: how long to wait for the queue's answer (default: ${DEFAULT-VALUE}).")
   long queueTimeoutSeconds;
 
   @Parameters(paramLabel = "ID", arity = "0..*",
-      description = "Message ids, with -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M; addresses, with -bt.")
+      description = "Message ids, with -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M; addresses, with -bt;"
+          + " option names, with -bP.")
   List<String> messageIds = new ArrayList<>();
 
   @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: ${DEFAULT-VALUE}).")
@@ -148,7 +171,7 @@ public final class PosternCommand implements Callable<Integer> {
   /** Arguments after which the command ends by itself; anything else leaves the daemon running. */
   private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("-bs", "-bS", "-bV", "-bh", "-bt", "passwd",
       "-h", "--help", "-V", "--version", "-bp", "-bpc", "-bpu", "-M", "-Mrm", "-Mf", "-Mt", "-Mg", "-Mvh", "-Mvb",
-      "-Mvc", "-Mvl", "-q", "-qf", "-qff", "-R");
+      "-Mvc", "-Mvl", "-q", "-qf", "-qff", "-R", "-bP", "--cluster-status");
 
   /**
    * True when the command line runs the daemon, whose threads keep the JVM alive after
@@ -169,7 +192,7 @@ public final class PosternCommand implements Callable<Integer> {
     int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, addressTest, listQueue,
         listUndelivered, countQueue, removeMessages, freezeMessages, thawMessages, giveUpMessages, showHeaders,
         showBodies, showMessages, showLogs, deliverMessages, queueRun, forcedQueueRun, thawingQueueRun,
-        domainRun != null);
+        domainRun != null, printOption, clusterStatus);
     if (modes > 1) {
       System.err.println("postern: " + MODES + " exclude each other");
       return 2;
@@ -204,6 +227,13 @@ public final class PosternCommand implements Callable<Integer> {
       System.err.println("postern: configuration error: " + e.getMessage());
       return 2;
     }
+    if (printOption) {
+      System.out.println(OPTION_PRINTED + " = " + config.generation());
+      return 0;
+    }
+    if (config.localhostNumber() != null) {
+      MessageIds.useLocalhostNumber(config.localhostNumber());
+    }
     if (checkConfig) {
       for (String warning : org.postern.auth.PasswdSchemeAudit.warnings(config)) {
         System.err.println("postern: warning: " + warning);
@@ -220,13 +250,20 @@ public final class PosternCommand implements Callable<Integer> {
     if (addressTest) {
       return testAddresses(config, logDirectory);
     }
+    boolean queueMode = queueMode();
+    if (clusterStatus || cluster && (queueMode || listQueue || listUndelivered || countQueue)) {
+      return clusterCommand(config);
+    }
     if (listQueue || listUndelivered || countQueue || takesIdsOnly()) {
       return administer(config);
+    }
+    if (isDaemon() && (cluster || config.cluster() != null)) {
+      return runClusterDaemon(config);
     }
     Vertx vertx = Vertx.vertx();
     ConfigHolder.of(vertx).set(config);
     JsonArray list = VerticleDeployer.read(verticles);
-    if (deliverMessages || queueRun || forcedQueueRun || thawingQueueRun || domainRun != null) {
+    if (queueMode) {
       return runQueue(vertx, config, list);
     }
     if (stdioSession || batch || hostCheck != null) {
@@ -243,10 +280,17 @@ public final class PosternCommand implements Callable<Integer> {
     return n;
   }
 
-  /** Why the arguments of the queue modes (ids, domain, timeout) or of -bt are wrong, or null when they are not. */
+  /** Why the arguments of the queue modes (ids, domain, timeout), -bt or -bP are wrong, or null when they are not. */
   private String argumentProblem() {
     if (addressTest) {
       return messageIds.isEmpty() ? ADDRESS_TEST_USAGE : null;
+    }
+    if (printOption) {
+      return messageIds.equals(List.of(OPTION_PRINTED)) ? null
+          : "-bP: only " + OPTION_PRINTED + " can be printed (give it as the only argument)";
+    }
+    if (cluster && (takesIdsOnly() || stdioSession || batch || hostCheck != null || addressTest || checkConfig)) {
+      return "--cluster goes with the daemon, -q, -qf, -qff, -R, -M, -bp, -bpu and -bpc";
     }
     if (queueTimeoutSeconds <= 0) {
       return "--queue-timeout: must be at least 1 second";
@@ -279,8 +323,8 @@ public final class PosternCommand implements Callable<Integer> {
     Spool spool = new Spool(config.spoolDirectory());
     try {
       if (listQueue || listUndelivered || countQueue) {
-        return new QueueList(spool).print(listQueue ? QueueList.Kind.ALL
-            : listUndelivered ? QueueList.Kind.UNDELIVERED : QueueList.Kind.COUNT, System.out);
+        return new QueueList(spool).print(listQueue ? QueueListing.Kind.ALL
+            : listUndelivered ? QueueListing.Kind.UNDELIVERED : QueueListing.Kind.COUNT, System.out);
       }
       if (showHeaders || showBodies || showMessages || showLogs) {
         MessageViews.View view = showHeaders ? MessageViews.View.HEADERS : showBodies ? MessageViews.View.BODY
@@ -416,9 +460,100 @@ public final class PosternCommand implements Callable<Integer> {
     }
   }
 
+  /** {@code -q}, {@code -qf}, {@code -qff}, {@code -R}, {@code -M}: a delivery run. */
+  private boolean queueMode() {
+    return deliverMessages || queueRun || forcedQueueRun || thawingQueueRun || domainRun != null;
+  }
+
+  /** True when the command line runs the daemon: no other mode given. */
+  private boolean isDaemon() {
+    return !(stdioSession || batch || hostCheck != null || checkConfig || addressTest || queueMode());
+  }
+
+  /** The cluster: section, or its defaults when only --cluster asks for clustered mode. */
+  private static ClusterSettings clusterSettings(PosternConfig config) {
+    return config.cluster() != null ? config.cluster() : ClusterSettings.DEFAULT;
+  }
+
+  /**
+   * The daemon in clustered mode: Vert.x joins the cluster (Hazelcast), the rate-limit and AUTH
+   * windows become the cluster's, and {@link ClusterVerticle} starts before every other verticle, so
+   * that the node adopts the cluster's configuration generation (and checks its localhost_number)
+   * before anything serves.
+   */
+  private int runClusterDaemon(PosternConfig config) throws Exception {
+    ClusterNode node;
+    try {
+      node = await(ClusterNode.join(clusterSettings(config), false));
+    } catch (Exception e) {
+      System.err.println("postern: cannot join cluster " + clusterSettings(config).name() + ": " + e.getMessage());
+      return 1;
+    }
+    Vertx vertx = node.vertx();
+    ConfigHolder.of(vertx).set(config);
+    node.shareWindows();
+    try {
+      await(vertx.deployVerticle(new ClusterVerticle(node, clusterSettings(config), configFile)));
+    } catch (Exception e) {
+      System.err.println("postern: " + e.getMessage());
+      await(node.leave());
+      return 1;
+    }
+    return runDaemon(vertx, ConfigHolder.of(vertx).current(), VerticleDeployer.read(verticles));
+  }
+
+  /**
+   * {@code --cluster-status}, and the queue commands with {@code --cluster}: this process joins the
+   * cluster as a lite member (it holds no data), asks every node, prints, and leaves.
+   */
+  private int clusterCommand(PosternConfig config) throws Exception {
+    ClusterNode tool;
+    try {
+      tool = await(ClusterNode.join(clusterSettings(config), true));
+    } catch (Exception e) {
+      System.err.println("postern: cannot join cluster " + clusterSettings(config).name() + ": " + e.getMessage());
+      return 1;
+    }
+    try {
+      ClusterCommands commands = new ClusterCommands(tool);
+      if (clusterStatus) {
+        System.out.print(await(commands.status(clusterSettings(config).name())));
+        return 0;
+      }
+      JsonObject request;
+      if (listQueue || listUndelivered || countQueue) {
+        request = new JsonObject().put(ClusterCommands.LIST, (listQueue ? QueueListing.Kind.ALL
+            : listUndelivered ? QueueListing.Kind.UNDELIVERED : QueueListing.Kind.COUNT).name());
+      } else {
+        request = (deliverMessages ? QueueRunRequest.messages(messageIds) : domainRun != null
+            ? QueueRunRequest.domain(domainRun)
+            : QueueRunRequest.queue(forcedQueueRun || thawingQueueRun, thawingQueueRun)).request().toJson();
+      }
+      int status = 0;
+      for (JsonObject answer : await(commands.eachNode(request, queueTimeoutSeconds * 1000))) {
+        String node = answer.getString("node");
+        if (answer.containsKey("error")) {
+          System.err.println("postern: node " + node + ": " + answer.getString("error"));
+          status = 1;
+        } else if (answer.containsKey(ClusterCommands.LIST)) {
+          System.out.print("node " + node + ":\n" + answer.getString(ClusterCommands.LIST));
+        } else {
+          System.out.println("node " + node + ": " + answer.getInteger("started", 0) + " started");
+        }
+      }
+      return status;
+    } finally {
+      await(tool.leave());
+      MainLog.close();
+    }
+  }
+
+  /** The one option -bP prints for now. */
+  private static final String OPTION_PRINTED = "config_generation";
+
   /** The modes of which at most one may be given, as the usage error names them. */
   private static final String MODES = "-bd, -bs, -bS, -bh, -bt, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb,"
-      + " -Mvc, -Mvl, -M, -q, -qf, -qff and -R";
+      + " -Mvc, -Mvl, -M, -q, -qf, -qff, -R, -bP and --cluster-status";
 
   /** Exim reads the addresses from stdin when there are none; Postern wants them on the command line. */
   private static final String ADDRESS_TEST_USAGE = "-bt needs at least one address";

@@ -1,8 +1,12 @@
 package org.postern.queue;
 
 import org.postern.spool.Envelope;
+import org.postern.spool.Spool;
 
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -21,7 +25,30 @@ import java.util.Locale;
  * {@code "D "} or two spaces, delivered (and failed) ones marked {@code D}; then an empty line.
  */
 public final class QueueListing {
+  /** Which of Exim's listings. */
+  public enum Kind { ALL, UNDELIVERED, COUNT }
+
   private QueueListing() {
+  }
+
+  /**
+   * The listing of what is on {@code spool} now, read straight from it (blocking). A message
+   * delivered between the directory listing and the reading of its envelope is simply not shown.
+   */
+  public static String of(Kind kind, Spool spool) throws IOException {
+    List<Envelope> envelopes = new ArrayList<>();
+    for (String id : spool.list()) {
+      try {
+        envelopes.add(spool.readEnvelope(id));
+      } catch (NoSuchFileException gone) {
+        // Completed or removed meanwhile: no longer on the queue.
+      }
+    }
+    return switch (kind) {
+      case ALL -> list(envelopes, Instant.now());
+      case UNDELIVERED -> listUndelivered(envelopes, Instant.now());
+      case COUNT -> count(envelopes);
+    };
   }
 
   /** {@code -bp}: every recipient, done ones marked {@code D}. */
