@@ -482,11 +482,8 @@ public final class PosternCommand implements Callable<Integer> {
    * before anything serves.
    */
   private int runClusterDaemon(PosternConfig config) throws Exception {
-    ClusterNode node;
-    try {
-      node = await(ClusterNode.join(clusterSettings(config), false));
-    } catch (Exception e) {
-      System.err.println("postern: cannot join cluster " + clusterSettings(config).name() + ": " + e.getMessage());
+    ClusterNode node = joinCluster(config, false);
+    if (node == null) {
       return 1;
     }
     Vertx vertx = node.vertx();
@@ -507,11 +504,8 @@ public final class PosternCommand implements Callable<Integer> {
    * cluster as a lite member (it holds no data), asks every node, prints, and leaves.
    */
   private int clusterCommand(PosternConfig config) throws Exception {
-    ClusterNode tool;
-    try {
-      tool = await(ClusterNode.join(clusterSettings(config), true));
-    } catch (Exception e) {
-      System.err.println("postern: cannot join cluster " + clusterSettings(config).name() + ": " + e.getMessage());
+    ClusterNode tool = joinCluster(config, true);
+    if (tool == null) {
       return 1;
     }
     try {
@@ -545,6 +539,16 @@ public final class PosternCommand implements Callable<Integer> {
     } finally {
       await(tool.leave());
       MainLog.close();
+    }
+  }
+
+  /** Joins the cluster as a daemon or as a tool ({@link ClusterNode#join}); null, said on stderr, when it cannot. */
+  private static ClusterNode joinCluster(PosternConfig config, boolean tool) {
+    try {
+      return await(ClusterNode.join(clusterSettings(config), tool));
+    } catch (Exception e) {
+      System.err.println("postern: cannot join cluster " + clusterSettings(config).name() + ": " + e.getMessage());
+      return null;
     }
   }
 

@@ -432,4 +432,42 @@ class ClusterTest {
       }
     }
   }
+
+  @Test
+  @Order(6)
+  void concurrentEditsOnTwoNodesEndOnOneOfThemEverywhere() throws Exception {
+    String base = read(node(1).conf().resolve("acl.yaml"));
+    String fromOne = base + "\n# edited on node 1 at the same time\n";
+    String fromThree = base + "\n# edited on node 3 at the same time\n";
+    String one = generationWith(node(1), fromOne);
+    String three = generationWith(node(3), fromThree);
+    writeOn(node(1), "acl.yaml", fromOne);
+    writeOn(node(3), "acl.yaml", fromThree);
+    String winner = Await.value(20_000, () -> {
+      List<String> now = new ArrayList<>();
+      for (Node n : NODES) {
+        now.add(generation(n));
+      }
+      return now.stream().distinct().count() == 1 ? now.get(0) : null;
+    }, g -> g != null && (g.equals(one) || g.equals(three)));
+    assertTrue(winner != null && (winner.equals(one) || winner.equals(three)), "one generation everywhere: " + winner);
+    String loser = winner.equals(one) ? three : one;
+    for (Node n : NODES) {
+      Await.until(n.name() + " on " + winner, 10_000,
+          () -> n.stderr().contains("configuration generation " + winner + " in force"));
+      assertEquals(winner.equals(one) ? fromOne : fromThree, read(n.conf().resolve("acl.yaml")), n.name());
+      // No node took the losing edit for the winner.
+      assertFalse(n.stderr().contains("superseded by generation " + loser), n.name());
+    }
+  }
+
+  /** The generation {@code node}'s conf/ would make with {@code acl} as its acl.yaml (computed in a copy). */
+  private static String generationWith(Node node, String acl) throws Exception {
+    Path copy = Files.createTempDirectory(root, "scratch");
+    for (String f : List.of("postern.yaml", "passwd", "node.yaml")) {
+      Files.copy(node.conf().resolve(f), copy.resolve(f));
+    }
+    Files.writeString(copy.resolve("acl.yaml"), acl);
+    return ConfigLoader.load(copy.resolve("postern.yaml")).generation();
+  }
 }
