@@ -93,6 +93,22 @@ class AddressTestCommandLineTest {
   }
 
   @Test
+  void bvVerifiesAsTheRcptAclDoes() throws Exception {
+    Result r = ChildPostern.run(server.root(), config, "", "-bv", "alice@test.example", "postmaster@TEST.example",
+        "bob", "nobody@test.example", "anyone@remote.example", "not an address");
+    assertEquals(2, r.exit(), r::toString);
+    assertEquals("alice@test.example verified\n"
+        + "postmaster@TEST.example verified\n"
+        + "bob@mx.test.example verified\n"
+        + "nobody@test.example failed to verify: Unknown user\n"
+        + "anyone@remote.example verified\n"
+        + "syntax error: ", r.stdout().substring(0, Math.min(r.stdout().length(), r.stdout().indexOf("syntax error: ") + 14)),
+        r::toString);
+    Result ok = ChildPostern.run(server.root(), config, "", "-bv", "alice@test.example");
+    assertEquals(0, ok.exit(), ok::toString);
+  }
+
+  @Test
   void anUnknownLocalUserIsUndeliverable() throws Exception {
     Result r = bt("nobody@test.example");
     assertEquals(2, r.exit(), r::toString);

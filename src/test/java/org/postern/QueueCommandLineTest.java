@@ -471,7 +471,7 @@ class QueueCommandLineTest {
     record Case(List<String> args, String stderr) {
     }
     String modes = "postern: -bd, -bs, -bS, -bh, -bt, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc,"
-        + " -Mvl, -M, -q, -qf, -qff, -R, -bP and --cluster-status exclude each other\n";
+        + " -Mvl, -M, -q, -qf, -qff, -R, -bv, -bm/-t, -bP and --cluster-status exclude each other\n";
     String needsId = "postern: -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M need at least one message id\n";
     List<Case> cases = List.of(
         new Case(List.of("-Mrm"), needsId),
@@ -490,7 +490,8 @@ class QueueCommandLineTest {
         new Case(List.of("-Mf", "-Mt", first), modes),
         new Case(List.of("-q", "-bs"), modes),
         new Case(List.of("-bt", "-bp", "alice@test.example"), modes),
-        new Case(List.of("-bt"), "postern: -bt needs at least one address\n"),
+        new Case(List.of("-bt"), "postern: -bt and -bv need at least one address\n"),
+        new Case(List.of("-bv"), "postern: -bt and -bv need at least one address\n"),
         new Case(List.of("-R", "bad domain!"), "postern: -R: not a domain: \"bad domain!\"\n"),
         new Case(List.of("--queue-timeout", "0", "-q"), "postern: --queue-timeout: must be at least 1 second\n"),
         new Case(List.of("-bP", "message_size_limit"),

@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -400,6 +401,11 @@ public final class PasswordSchemes {
   }
 
   /** The scheme's canonical name, or "" when unknown. */
+  /** The schemes {@link #verify} knows, by their canonical names (as {@code -bV} lists them). */
+  public static List<String> names() {
+    return List.of("PLAIN", "CRAM-MD5", "BLF-CRYPT", "SCRAM-SHA-256", "SHA512-CRYPT", "SHA256-CRYPT", "ARGON2ID");
+  }
+
   private static String canonical(String scheme) {
     switch (scheme.toUpperCase(Locale.ROOT)) {
       case "PLAIN":

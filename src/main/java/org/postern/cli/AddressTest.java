@@ -3,6 +3,7 @@ package org.postern.cli;
 import io.vertx.core.Future;
 import org.postern.bus.RemoteHost;
 import org.postern.config.PosternConfig;
+import org.postern.policy.VerifyRecipientCondition;
 import org.postern.queue.AddressRouting;
 import org.postern.queue.AddressRouting.Outcome;
 import org.postern.smtp.MailPath;
@@ -21,6 +22,11 @@ import java.util.List;
  * {@code cannot be resolved at this time} with the reason. Nothing is delivered or written.
  * Exit status as Exim's: 2 when an address is undeliverable or not an address, else 1 when one
  * cannot be resolved now, else 0.
+ *
+ * <p>{@code -bv} ({@link #verify}): each address checked as the rcpt ACL's
+ * {@code verify = recipient} checks it (a local domain's local part must be a mailbox or an alias;
+ * other domains pass unrouted), printed as Exim does: {@code ADDRESS verified} or
+ * {@code ADDRESS failed to verify: REASON}; exit 2 when one failed.
  */
 final class AddressTest {
   private static final String UNDELIVERABLE = " is undeliverable: ";
@@ -49,7 +55,7 @@ final class AddressTest {
     List<Future<Report>> reports = new ArrayList<>();
     for (String a : addresses) {
       try {
-        Envelope.Recipient recipient = recipient(a);
+        Envelope.Recipient recipient = recipient(config, a);
         reports.add(routing.route(config, recipient).map(outcomes -> report(recipient.address(), outcomes)));
       } catch (MailPathException e) {
         reports.add(Future.succeededFuture(new Report(SYNTAX_ERROR + e.getMessage() + " in '" + a + "'", FAILED)));
@@ -66,11 +72,29 @@ final class AddressTest {
     });
   }
 
+  /** {@code -bv}: prints one line per address in the order given; yields the exit status. */
+  static int verify(PosternConfig config, PrintStream out, List<String> addresses) {
+    int status = 0;
+    for (String a : addresses) {
+      try {
+        Envelope.Recipient r = recipient(config, a);
+        String failure = VerifyRecipientCondition.failure(config, r.localPart(), r.domain());
+        out.println(r.address() + (failure == null ? " verified" : " failed to verify: " + failure));
+        status = failure == null ? status : FAILED;
+      } catch (MailPathException e) {
+        out.println(SYNTAX_ERROR + e.getMessage() + " in '" + a + "'");
+        status = FAILED;
+      }
+    }
+    out.flush();
+    return status;
+  }
+
   /**
    * The address as RCPT TO would take it; one without a domain is qualified with
    * {@code primary_hostname}, as Exim's {@code -bt} qualifies with its {@code qualify_recipient}.
    */
-  private Envelope.Recipient recipient(String argument) throws MailPathException {
+  private static Envelope.Recipient recipient(PosternConfig config, String argument) throws MailPathException {
     String bare = argument.startsWith("<") && argument.endsWith(">") ? argument.substring(1, argument.length() - 1)
         : argument;
     if (bare.indexOf('@') < 0) {

@@ -52,12 +52,70 @@ final class LocalSmtp {
    */
   Future<SmtpConnection> run(InputStream in, boolean batch, BiConsumer<SmtpConnection, String> replies,
                              Consumer<SmtpConnection> atEndOfInput) {
+    SessionOpen facts = hostCheck == null ? SessionOpen.local(SESSION_ID, batch) : hostCheck;
+    StdinReader[] reader = new StdinReader[1];
+    return session(facts, batch, replies, new Input() {
+      @Override
+      public void start(Context context, SmtpConnection connection) {
+        reader[0] = new StdinReader(in, context, connection::received, connection::endOfInput);
+        connection.onInputExhausted(() -> atEndOfInput.accept(connection));
+        reader[0].start();
+      }
+
+      @Override
+      public void pause() {
+        reader[0].pause();
+      }
+
+      @Override
+      public void resume() {
+        reader[0].resume();
+      }
+
+      @Override
+      public void stop() {
+        reader[0].stop();
+      }
+    });
+  }
+
+  /**
+   * A session whose input a program writes, one step per reply (the sendmail front end): after
+   * each reply {@code driver} gets the connection and the reply text, and feeds the next input
+   * with {@link SmtpConnection#received} or ends it with {@link SmtpConnection#endOfInput}.
+   */
+  Future<SmtpConnection> drive(SessionOpen facts, BiConsumer<SmtpConnection, String> driver) {
+    Context[] context = new Context[1];
+    return session(facts, false, (connection, reply) ->
+        // Not inside the reply's write: the session takes the next command after this one ended.
+        context[0].runOnContext(v -> driver.accept(connection, reply)), new Input() {
+          @Override
+          public void start(Context c, SmtpConnection connection) {
+            context[0] = c;
+          }
+        });
+  }
+
+  /** Where a local session's input comes from, and its flow control. */
+  private interface Input {
+    void start(Context context, SmtpConnection connection);
+
+    default void pause() {
+    }
+
+    default void resume() {
+    }
+
+    default void stop() {
+    }
+  }
+
+  private Future<SmtpConnection> session(SessionOpen facts, boolean batch, BiConsumer<SmtpConnection, String> replies,
+                                         Input input) {
     Context context = vertx.getOrCreateContext();
     Promise<SmtpConnection> done = Promise.promise();
     context.runOnContext(v -> {
       SpoolContext spool = SpoolContext.of(vertx, new Spool(config.spoolDirectory()));
-      SessionOpen facts = hostCheck == null ? SessionOpen.local(SESSION_ID, batch) : hostCheck;
-      StdinReader[] reader = new StdinReader[1];
       SmtpConnection[] self = new SmtpConnection[1];
       SmtpChannel channel = new SmtpChannel() {
         @Override
@@ -67,27 +125,26 @@ final class LocalSmtp {
 
         @Override
         public void close() {
-          reader[0].stop();
+          input.stop();
         }
 
         @Override
         public void pause() {
-          reader[0].pause();
+          input.pause();
         }
 
         @Override
         public void resume() {
-          reader[0].resume();
+          input.resume();
         }
       };
       SmtpConnection connection = new SmtpConnection(vertx, channel, facts, spool, config, true);
       self[0] = connection;
       connection.flushEachReply(batch);
-      reader[0] = new StdinReader(in, context, connection::received, connection::endOfInput);
-      connection.onInputExhausted(() -> atEndOfInput.accept(connection));
       connection.onClose(() -> Future.join(connection.deliveries()).onComplete(r -> done.complete(self[0])));
       connection.start();
-      reader[0].start();
+      // Input starts after the session: bytes buffered before the greeting are a synchronisation error.
+      input.start(context, connection);
     });
     return done.future();
   }

@@ -79,6 +79,10 @@ public final class PosternCommand implements Callable<Integer> {
       + " 1 when one cannot be resolved now.")
   boolean addressTest;
 
+  @Option(names = "-bv", description = "Address verification: check each ADDRESS as the rcpt ACL's verify ="
+      + " recipient does and print ADDRESS verified or ADDRESS failed to verify: REASON. Exit 2 when one failed.")
+  boolean addressVerify;
+
   @Option(names = "-bp", description = "List the queue (Exim's format), read from the spool.")
   boolean listQueue;
 
@@ -131,6 +135,36 @@ public final class PosternCommand implements Callable<Integer> {
       description = "Deliver now, in this process, the messages with recipients in DOMAIN.")
   String domainRun;
 
+  @Option(names = "-bm", description = "Read a message on standard input and deliver it to ADDRESS... (the default"
+      + " when addresses are given without a mode): Postern as /usr/sbin/sendmail.")
+  boolean submitMessage;
+
+  @Option(names = "-t", description = "With -bm (implied): the recipients are those of the To:, Cc: and Bcc: lines,"
+      + " minus ADDRESS...; Bcc: lines are removed.")
+  boolean extractRecipients;
+
+  @Option(names = {"-i", "-oi"}, description = "With -bm: a line with a single dot is part of the message.")
+  boolean dotIsData;
+
+  @Option(names = {"-f", "-r"}, paramLabel = "ADDRESS", description = "With -bm: the envelope sender (<> for none);"
+      + " by default the login name @ primary_hostname.")
+  String envelopeSender;
+
+  @Option(names = "-F", paramLabel = "NAME", description = "With -bm: the full name for the From: line added when"
+      + " the message has none.")
+  String fullName;
+
+  /**
+   * What sendmail's callers pass and Postern has no use for: error-reporting modes (errors go to
+   * stderr and the exit status), delivery modes (delivery is always in the foreground, {@code -odi}).
+   */
+  @Option(names = {"-oem", "-oee", "-oep", "-oeq", "-oew", "-odb", "-odf", "-odi", "-om"}, hidden = true)
+  boolean[] ignoredSendmailFlags;
+
+  /** {@code -B8BITMIME} (cron passes it): the body type is seen in the content instead. */
+  @Option(names = "-B", hidden = true, paramLabel = "TYPE")
+  String ignoredBodyType;
+
   @Option(names = "--cluster", description = "Clustered mode: the daemon joins the cluster of the cluster: section"
       + " (its defaults without one); with -q, -qf, -qff, -R, -M, -bp, -bpu and -bpc, every node of the cluster runs"
       + " its part.")
@@ -149,50 +183,39 @@ public final class PosternCommand implements Callable<Integer> {
   long queueTimeoutSeconds;
 
   @Parameters(paramLabel = "ID", arity = "0..*",
-      description = "Message ids, with -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M; addresses, with -bt;"
-          + " option names, with -bP.")
+      description = "Message ids, with -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M; addresses, with -bt and"
+          + " -bm; option names, with -bP.")
   List<String> messageIds = new ArrayList<>();
 
-  @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: ${DEFAULT-VALUE}).")
-  Path configFile = Path.of("conf/postern.yaml");
+  @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: $POSTERN_CONFIG,"
+      + " else conf/postern.yaml, else /etc/postern/postern.yaml).")
+  Path configFile;
 
   @Option(names = "--verticles", paramLabel = "FILE",
       description = "Deployment list (default: ${DEFAULT-VALUE}; the built-in list when absent).")
   Path verticles = Path.of("verticles.json");
 
+  /** Set once the daemon is up: its threads keep the JVM alive after {@link #call()} returns. */
+  private volatile boolean daemonRunning;
+
   public static void main(String[] args) {
     ClientRenegotiation.refuse();
-    int status = new CommandLine(new PosternCommand()).execute(args);
-    if (status != 0 || !runsForever(args)) {
+    PosternCommand command = new PosternCommand();
+    int status = new CommandLine(command).execute(args);
+    // Every other mode (and --help, passwd, a usage error) ends here, whatever threads it left.
+    if (status != 0 || !command.daemonRunning) {
       System.exit(status);
     }
   }
 
-  /** Arguments after which the command ends by itself; anything else leaves the daemon running. */
-  private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("-bs", "-bS", "-bV", "-bh", "-bt", "passwd",
-      "-h", "--help", "-V", "--version", "-bp", "-bpc", "-bpu", "-M", "-Mrm", "-Mf", "-Mt", "-Mg", "-Mvh", "-Mvb",
-      "-Mvc", "-Mvl", "-q", "-qf", "-qff", "-R", "-bP", "--cluster-status");
-
-  /**
-   * True when the command line runs the daemon, whose threads keep the JVM alive after
-   * {@link #call()} returns. Exact words only: {@code --verticles FILE} is a daemon option, not
-   * {@code --version}.
-   */
-  static boolean runsForever(String[] args) {
-    for (String a : args) {
-      if (ONE_SHOT.contains(a)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   @Override
   public Integer call() throws Exception {
-    int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, addressTest, listQueue,
+    int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, addressTest, addressVerify, listQueue,
         listUndelivered, countQueue, removeMessages, freezeMessages, thawMessages, giveUpMessages, showHeaders,
         showBodies, showMessages, showLogs, deliverMessages, queueRun, forcedQueueRun, thawingQueueRun,
-        domainRun != null, printOption, clusterStatus);
+        domainRun != null, submitMessage || extractRecipients, printOption, clusterStatus);
+    // sendmail's own way: "postern user@example.org < message" submits a message.
+    submitMessage |= extractRecipients || modes == 0 && !messageIds.isEmpty();
     if (modes > 1) {
       System.err.println("postern: " + MODES + " exclude each other");
       return 2;
@@ -220,6 +243,7 @@ public final class PosternCommand implements Callable<Integer> {
       System.err.println("postern: -oMs: not a host name: \"" + senderHostName + "\"");
       return 2;
     }
+    configFile = ConfigLocation.resolve(configFile, System.getenv("POSTERN_CONFIG"), Path.of(""), ConfigLocation.SYSTEM);
     PosternConfig config;
     try {
       config = ConfigLoader.load(configFile);
@@ -238,8 +262,7 @@ public final class PosternCommand implements Callable<Integer> {
       for (String warning : org.postern.auth.PasswdSchemeAudit.warnings(config)) {
         System.err.println("postern: warning: " + warning);
       }
-      System.out.println("Postern 0.1.0\nConfiguration file is " + configFile + " (generation "
-          + config.generation() + "): OK");
+      VersionReport.lines(config, configFile).forEach(System.out::println);
       return 0;
     }
     // Before the first logger exists: logback.xml places the main log here. Host checking and
@@ -253,6 +276,12 @@ public final class PosternCommand implements Callable<Integer> {
     boolean queueMode = queueMode();
     if (clusterStatus || cluster && (queueMode || listQueue || listUndelivered || countQueue)) {
       return clusterCommand(config);
+    }
+    if (submitMessage) {
+      return submit(config);
+    }
+    if (addressVerify) {
+      return AddressTest.verify(config, System.out, messageIds);
     }
     if (listQueue || listUndelivered || countQueue || takesIdsOnly()) {
       return administer(config);
@@ -282,14 +311,21 @@ public final class PosternCommand implements Callable<Integer> {
 
   /** Why the arguments of the queue modes (ids, domain, timeout), -bt or -bP are wrong, or null when they are not. */
   private String argumentProblem() {
-    if (addressTest) {
+    if (submitMessage) {
+      return null;
+    }
+    if (dotIsData || envelopeSender != null || fullName != null) {
+      return "-i, -f and -F go with -bm or -t";
+    }
+    if (addressTest || addressVerify) {
       return messageIds.isEmpty() ? ADDRESS_TEST_USAGE : null;
     }
     if (printOption) {
       return messageIds.equals(List.of(OPTION_PRINTED)) ? null
           : "-bP: only " + OPTION_PRINTED + " can be printed (give it as the only argument)";
     }
-    if (cluster && (takesIdsOnly() || stdioSession || batch || hostCheck != null || addressTest || checkConfig)) {
+    if (cluster && (takesIdsOnly() || stdioSession || batch || hostCheck != null || addressTest || addressVerify
+        || checkConfig || submitMessage)) {
       return "--cluster goes with the daemon, -q, -qf, -qff, -R, -M, -bp, -bpu and -bpc";
     }
     if (queueTimeoutSeconds <= 0) {
@@ -428,6 +464,8 @@ public final class PosternCommand implements Callable<Integer> {
       }
     }));
     HangupSignal.install(vertx);
+    DaemonLogs.install(vertx);
+    daemonRunning = true;
     return 0;
   }
 
@@ -467,7 +505,8 @@ public final class PosternCommand implements Callable<Integer> {
 
   /** True when the command line runs the daemon: no other mode given. */
   private boolean isDaemon() {
-    return !(stdioSession || batch || hostCheck != null || checkConfig || addressTest || queueMode());
+    return !(stdioSession || batch || hostCheck != null || checkConfig || addressTest || addressVerify || submitMessage
+        || queueMode());
   }
 
   /** The cluster: section, or its defaults when only --cluster asks for clustered mode. */
@@ -555,12 +594,38 @@ public final class PosternCommand implements Callable<Integer> {
   /** The one option -bP prints for now. */
   private static final String OPTION_PRINTED = "config_generation";
 
+  /** {@code -bm} / {@code -t}: one message from standard input, delivered in this process. */
+  private int submit(PosternConfig config) throws Exception {
+    byte[] input = System.in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, config.messageSizeLimit() + 1));
+    if (input.length > config.messageSizeLimit()) {
+      System.err.println("postern: message larger than message_size_limit (" + config.messageSizeLimit() + " bytes)");
+      return SendmailSubmission.EX_DATAERR;
+    }
+    SendmailMessage message;
+    try {
+      message = SendmailMessage.of(input, new SendmailMessage.Options(extractRecipients, !dotIsData, envelopeSender,
+          fullName, messageIds, System.getProperty("user.name"), config.primaryHostname()));
+    } catch (IllegalArgumentException e) {
+      System.err.println("postern: " + e.getMessage());
+      return SendmailSubmission.EX_USAGE;
+    }
+    Vertx vertx = Vertx.vertx();
+    ConfigHolder.of(vertx).set(config);
+    try {
+      await(VerticleDeployer.deploy(vertx, local(VerticleDeployer.read(verticles)), configFile,
+          name -> !name.equals(ListenerVerticle.class.getName())));
+      return await(new SendmailSubmission(vertx, config, message, System.err).run());
+    } finally {
+      vertx.close();
+    }
+  }
+
   /** The modes of which at most one may be given, as the usage error names them. */
   private static final String MODES = "-bd, -bs, -bS, -bh, -bt, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb,"
-      + " -Mvc, -Mvl, -M, -q, -qf, -qff, -R, -bP and --cluster-status";
+      + " -Mvc, -Mvl, -M, -q, -qf, -qff, -R, -bv, -bm/-t, -bP and --cluster-status";
 
   /** Exim reads the addresses from stdin when there are none; Postern wants them on the command line. */
-  private static final String ADDRESS_TEST_USAGE = "-bt needs at least one address";
+  private static final String ADDRESS_TEST_USAGE = "-bt and -bv need at least one address";
 
   /** The main log's name in {@code log_directory}, as {@code logback.xml} places it. */
   private static final String MAIN_LOG_FILE = "mainlog";

@@ -4,6 +4,7 @@ import org.postern.dns.DnsServerAddress;
 import org.postern.bus.AclStage;
 import org.postern.dns.DnsSettings;
 import org.postern.expand.VariableNames;
+import org.postern.log.LogRotation;
 import org.postern.lists.AddressList;
 import org.postern.lists.DomainList;
 import org.postern.lists.HostList;
@@ -188,6 +189,8 @@ public final class ConfigLoader {
       throw main.error("smtp_data_timeout", "must be longer than 0s");
     }
     StorageChecks storage = StorageChecks.parse(main);
+    LogRotation logRotation = new LogRotation(main.size("log_rotate_size", 0),
+        main.integer("log_keep_days", 10, 0, 3650));
     int acceptMax = main.integer("smtp_accept_max", 10000, 0, 10_000_000);
     int acceptMaxPerHost = main.integer("smtp_accept_max_per_host", 100, 0, 10_000_000);
     LogRate errorLogRate;
@@ -241,7 +244,7 @@ public final class ConfigLoader {
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
         receiveTimeout, acceptMax, acceptMaxPerHost, errorLogRate, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
-        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, cluster, localhostNumber,
+        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, cluster, localhostNumber,
         replicated(files, texts), nodeText);
   }
 

@@ -3,6 +3,7 @@ package org.postern.config;
 import org.postern.bus.AclStage;
 import org.postern.dns.DnsSettings;
 import org.postern.lists.DomainList;
+import org.postern.log.LogRotation;
 import org.postern.lists.HostList;
 import org.postern.policy.Acl;
 import org.postern.policy.AclSettings;
@@ -22,6 +23,7 @@ import java.util.Map;
  * @param smtpDataTimeout    {@code smtp_data_timeout} (a Postern option): the whole DATA content must
  *                           arrive within it
  * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
+ * @param logRotation        {@code log_rotate_size} and {@code log_keep_days}: how the daemon cuts its logs
  * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
  *                               failed handshakes and refused connections
  * @param cluster          the {@code cluster:} section; null when not clustered
@@ -68,6 +70,7 @@ public record PosternConfig(
     DeliverySettings delivery,
     Duration smtpDataTimeout,
     StorageChecks storage,
+    LogRotation logRotation,
     ClusterSettings cluster,
     Integer localhostNumber,
     Map<Path, String> sources,

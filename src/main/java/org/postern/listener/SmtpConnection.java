@@ -168,7 +168,7 @@ public final class SmtpConnection {
       }
       if (enforceSync && decoder.buffered() > 0) {
         // Talking before the banner: a bot that does not wait for replies (smtp_enforce_sync).
-        MainLog.write("SMTP protocol synchronization error (input sent without waiting for greeting): rejected "
+        MainLog.writeRejection("SMTP protocol synchronization error (input sent without waiting for greeting): rejected "
             + "connection from H=[" + facts.remoteAddress() + "]");
         write(Replies.SYNC_ERROR);
         shutdown(CloseReason.SYNCHRONIZATION_ERROR);
@@ -315,7 +315,7 @@ public final class SmtpConnection {
     }
     String reply = response.reply().render();
     if (enforceSync && response.syncPoint() && decoder.buffered() > 0) {
-      MainLog.write("SMTP protocol synchronization error (next input sent too soon: pipelining was not advertised"
+      MainLog.writeRejection("SMTP protocol synchronization error (next input sent too soon: pipelining was not advertised"
           + " or the command ends a group): rejected from " + hostForLog());
       abortMessage();
       write(Replies.SYNC_ERROR);

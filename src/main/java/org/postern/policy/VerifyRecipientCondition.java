@@ -17,13 +17,19 @@ public final class VerifyRecipientCondition implements AclCondition {
     if (localPart == null) {
       return Future.succeededFuture(Outcome.FALSE);
     }
-    boolean local = domain == null || domain.isEmpty() || config.localDomains().matches(domain);
-    if (!local || config.localPartExists(localPart)) {
+    String failure = failure(config, localPart, domain);
+    if (failure == null) {
       return Future.succeededFuture(Outcome.TRUE);
     }
     String recipient = domain == null || domain.isEmpty() ? localPart : localPart + "@" + domain;
-    context.verifyFailed(550, "5.1.1", "<" + recipient + ">: Unknown user");
+    context.verifyFailed(550, "5.1.1", "<" + recipient + ">: " + failure);
     return Future.succeededFuture(Outcome.FALSE);
+  }
+
+  /** Why {@code localPart@domain} fails the check, or null when it passes; {@code -bv} asks the same. */
+  public static String failure(AclSettings config, String localPart, String domain) {
+    boolean local = domain == null || domain.isEmpty() || config.localDomains().matches(domain);
+    return !local || config.localPartExists(localPart) ? null : "Unknown user";
   }
 
   @Override

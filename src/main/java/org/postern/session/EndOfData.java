@@ -97,6 +97,46 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     return "rejected after DATA: " + session.hostForLog() + " F=<" + sender(content.transaction()) + ">: " + refusal;
   }
 
+  /**
+   * Exim's {@code rejectlog} block after DATA: {@code Envelope-from:}, {@code Envelope-to:}, then
+   * each header line with Exim's one-letter flag from the spool's {@code -H} file ({@code P}
+   * Received, {@code F} From, {@code T} To, {@code C} Cc, {@code B} Bcc, {@code R} Reply-To,
+   * {@code S} Sender, {@code I} Message-ID, a space for the others; continuation lines indented).
+   */
+  @Override
+  String rejectLogDetail(SmtpSession session, Content content) {
+    StringBuilder detail = new StringBuilder("Envelope-from: <").append(sender(content.transaction())).append('>');
+    String separator = "\nEnvelope-to: ";
+    for (MailPath r : content.transaction().recipients()) {
+      detail.append(separator).append('<').append(r.address()).append('>');
+      separator = "\n    ";
+    }
+    for (String line : content.headers().split("\r?\n")) {
+      if (line.isEmpty()) {
+        continue;
+      }
+      boolean continuation = line.charAt(0) == ' ' || line.charAt(0) == '\t';
+      detail.append('\n').append(continuation ? ' ' : headerFlag(line)).append(' ').append(line);
+    }
+    return detail.toString();
+  }
+
+  private static char headerFlag(String line) {
+    int colon = line.indexOf(':');
+    String name = (colon < 0 ? line : line.substring(0, colon)).trim().toLowerCase(java.util.Locale.ROOT);
+    return switch (name) {
+      case "received" -> 'P';
+      case "from" -> 'F';
+      case "to" -> 'T';
+      case "cc" -> 'C';
+      case "bcc" -> 'B';
+      case "reply-to" -> 'R';
+      case "sender" -> 'S';
+      case "message-id" -> 'I';
+      default -> ' ';
+    };
+  }
+
   /** The spooled content is removed; the session goes on. */
   @Override
   SessionAction refusalAction() {

@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
+import org.postern.log.MainLog;
 import org.postern.smtp.SmtpReply;
 
 /**
@@ -103,6 +104,11 @@ abstract class PolicedCommand<I, R> {
     return null;
   }
 
+  /** What {@code rejectlog} shows below a refusal's line: nothing, except where the message is known. */
+  String rejectLogDetail(SmtpSession session, R request) {
+    return null;
+  }
+
   /** What the listener does after a {@code deny} or {@code defer}: read the next command. */
   SessionAction refusalAction() {
     return SessionAction.CONTINUE;
@@ -123,6 +129,9 @@ abstract class PolicedCommand<I, R> {
   private SessionResponse refused(SmtpSession session, R request, AclVerdict verdict) {
     SmtpReply refusal = SmtpSession.refusal(stage, verdict);
     String log = refusalLog(session, request, verdict, refusal);
+    if (log != null) {
+      MainLog.reject(log, rejectLogDetail(session, request));
+    }
     if (verdict.type() != AclVerdict.Type.DROP) {
       return new SessionResponse(refusal, refusalAction(), false, null, log);
     }

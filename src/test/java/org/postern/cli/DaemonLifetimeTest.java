@@ -2,8 +2,6 @@ package org.postern.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.postern.testing.ChildPostern;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
@@ -23,20 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class DaemonLifetimeTest {
-
-  @ParameterizedTest
-  @ValueSource(strings = {"-bs", "-bS", "-bV", "-bh", "-bt", "passwd", "-h", "--help", "-V", "--version"})
-  void oneShotModesExit(String flag) {
-    assertFalse(PosternCommand.runsForever(new String[] {"-C", "conf/postern.yaml", flag}), flag);
-  }
-
-  @Test
-  void daemonOptionsKeepItRunning() {
-    assertTrue(PosternCommand.runsForever(new String[] {}));
-    assertTrue(PosternCommand.runsForever(new String[] {"-bd", "-C", "conf/postern.yaml"}));
-    assertTrue(PosternCommand.runsForever(new String[] {"--verticles", "verticles.json"}));
-    assertTrue(PosternCommand.runsForever(new String[] {"--verticles=verticles.json", "-bd"}));
-  }
 
   @Test
   void daemonWithItsOwnDeploymentListStaysUp() throws Exception {

@@ -1,0 +1,71 @@
+package org.postern.cli;
+
+import org.postern.auth.PasswordSchemes;
+import org.postern.config.AuthenticatorConfig;
+import org.postern.config.PosternConfig;
+
+import javax.net.ssl.SSLContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * What {@code -bV} prints, as Exim's {@code -bV} does: the versions of what Postern runs on, the
+ * TLS engine, the drivers the configuration uses and the password schemes it can check, then the
+ * configuration file it read.
+ */
+final class VersionReport {
+  static final String VERSION = "0.1.0";
+
+  private VersionReport() {
+  }
+
+  static List<String> lines(PosternConfig config, Path configFile) {
+    List<String> lines = new ArrayList<>();
+    lines.add("Postern " + VERSION);
+    lines.add("Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")"
+        + ", Vert.x " + artifactVersion("io.vertx", "vertx-core")
+        + ", Netty " + artifactVersion("io.netty", "netty-common")
+        + ", Bouncy Castle " + new org.bouncycastle.jce.provider.BouncyCastleProvider().getVersionStr());
+    lines.add("TLS engine: " + tlsEngine() + ", protocols " + String.join(" ", config.tls().protocols()));
+    List<String> authenticators = new ArrayList<>();
+    for (AuthenticatorConfig a : config.auth().authenticators()) {
+      authenticators.add(a.name() + " (" + a.driver() + ", " + a.publicName() + ")");
+    }
+    lines.add("Authenticators: " + (authenticators.isEmpty() ? "none" : String.join(" ", authenticators)));
+    List<String> transports = new ArrayList<>(List.of("maildir"));
+    config.delivery().transports().keySet().forEach(name -> transports.add(name + " (smtp)"));
+    lines.add("Transports: " + String.join(" ", transports));
+    lines.add("Password schemes: " + String.join(" ", PasswordSchemes.names()));
+    lines.add("Configuration file is " + configFile + " (generation " + config.generation() + "): OK");
+    return lines;
+  }
+
+  /** The JDK's TLS (JSSE) and its provider: the engine every listener and the smtp transport use. */
+  private static String tlsEngine() {
+    try {
+      SSLContext context = SSLContext.getDefault();
+      return "JSSE (" + context.getProvider().getName() + " " + context.getProvider().getVersionStr() + ")";
+    } catch (Exception e) {
+      return "JSSE (unavailable: " + e.getMessage() + ")";
+    }
+  }
+
+  /** The version in the artifact's Maven metadata, which the jar keeps; "unknown" when absent. */
+  private static String artifactVersion(String group, String artifact) {
+    String resource = "/META-INF/maven/" + group + "/" + artifact + "/pom.properties";
+    try (InputStream in = VersionReport.class.getResourceAsStream(resource)) {
+      if (in == null) {
+        return "unknown";
+      }
+      Properties p = new Properties();
+      p.load(in);
+      return p.getProperty("version", "unknown");
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+}

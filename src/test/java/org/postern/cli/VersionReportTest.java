@@ -1,0 +1,33 @@
+package org.postern.cli;
+
+import org.junit.jupiter.api.Test;
+import org.postern.testing.ChildPostern;
+import org.postern.testing.PosternTestServer;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code -bV} in a child process: versions, TLS engine, drivers, password schemes, the file it read. */
+class VersionReportTest {
+  @Test
+  void bVNamesWhatPosternRunsOnAndWhatTheConfigurationUses() throws Exception {
+    try (PosternTestServer files = PosternTestServer.create()) {
+      var config = files.writeConfig();
+      ChildPostern.Result r = ChildPostern.run(files.root(), config, "", "-bV");
+      assertEquals(0, r.exit(), r::toString);
+      List<String> lines = r.stdout().lines().toList();
+      assertEquals("Postern " + VersionReport.VERSION, lines.get(0), r::toString);
+      assertTrue(lines.get(1).matches("Java 17\\S* \\(.*\\), Vert.x 5\\.\\d+\\.\\d+, Netty 4\\.\\d+\\.\\S+,"
+          + " Bouncy Castle 1\\.\\d+"), lines.get(1));
+      assertTrue(lines.get(2).matches("TLS engine: JSSE \\(SunJSSE \\S+\\), protocols TLSv1.2 TLSv1.3"), lines.get(2));
+      assertTrue(lines.get(3).startsWith("Authenticators: ") && lines.get(3).contains("(plaintext, PLAIN)"), lines.get(3));
+      assertTrue(lines.get(4).startsWith("Transports: maildir"), lines.get(4));
+      assertEquals("Password schemes: PLAIN CRAM-MD5 BLF-CRYPT SCRAM-SHA-256 SHA512-CRYPT SHA256-CRYPT ARGON2ID",
+          lines.get(5));
+      assertTrue(lines.get(6).matches("Configuration file is " + java.util.regex.Pattern.quote(config.toString())
+          + " \\(generation \\w+\\): OK"), lines.get(6));
+    }
+  }
+}
