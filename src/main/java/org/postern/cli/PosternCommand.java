@@ -517,10 +517,16 @@ public final class PosternCommand implements Callable<Integer> {
   /**
    * The daemon in clustered mode: Vert.x joins the cluster (Hazelcast), the rate-limit and AUTH
    * windows become the cluster's, and {@link ClusterVerticle} starts before every other verticle, so
-   * that the node adopts the cluster's configuration generation (and checks its localhost_number)
-   * before anything serves.
+   * that the node adopts the cluster's configuration generation (and claims its localhost_number,
+   * without which it does not start) before anything serves.
    */
   private int runClusterDaemon(PosternConfig config) throws Exception {
+    if (config.localhostNumber() == null) {
+      System.err.println("postern: configuration error: " + ConfigLoader.NODE_FILE + ": localhost_number: clustered"
+          + " mode needs a number from 0 to " + MessageIds.MAX_LOCALHOST_NUMBER + ", different on every node: it keeps"
+          + " message ids unique across the cluster");
+      return 2;
+    }
     ClusterNode node = joinCluster(config, false);
     if (node == null) {
       return 1;

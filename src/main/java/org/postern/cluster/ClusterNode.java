@@ -1,5 +1,6 @@
 package org.postern.cluster;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -46,9 +47,14 @@ public final class ClusterNode {
     return manager.getNodes();
   }
 
+  /** The Hazelcast member under this node: for what Vert.x's cluster API lacks (entry listeners, CAS with TTL). */
+  HazelcastInstance hazelcast() {
+    return manager.getHazelcastInstance();
+  }
+
   /** From now on the rate-limit and AUTH failure windows of this Vert.x are the cluster's. */
   public void shareWindows() {
-    WindowStore.useCluster(vertx, (v, name) -> new HazelcastWindowStore(v, manager.getHazelcastInstance(), name));
+    WindowStore.useCluster(vertx, (v, name) -> new HazelcastWindowStore(v, hazelcast(), name));
   }
 
   /** Leaves the cluster and closes Vert.x. */

@@ -1,5 +1,10 @@
 package org.postern.cluster;
 
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -21,6 +26,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * This node's part of the cluster, deployed first in clustered mode.
@@ -31,8 +38,9 @@ import java.nio.file.Path;
  *
  * <p>Then: decides proposals ({@link Addresses#CLUSTER_CONFIG_PROPOSE}) by compare-and-set on the
  * cluster's current-generation entry, so that of two concurrent edits exactly one wins; publishes
- * the winner ({@link Addresses#CLUSTER_GENERATION}); hands generations from other nodes to the
- * local ConfigVerticle in serial order; and keeps this node's {@link NodeStatus} current.
+ * the winner ({@link Addresses#CLUSTER_GENERATION}, for observers); hands every new current
+ * generation (a Hazelcast entry event on every member) to the local ConfigVerticle in serial order;
+ * and keeps this node's {@link NodeStatus} current.
  */
 public final class ClusterVerticle extends VerticleBase {
   /** Cluster-wide map of the current generation, key {@value #CURRENT}. */
@@ -52,6 +60,7 @@ public final class ClusterVerticle extends VerticleBase {
   /** Generations from the cluster are adopted one after another, in the order they arrive. */
   private Future<?> adopting = Future.succeededFuture();
   private long adoptedSerial;
+  private UUID generationListener;
 
   public ClusterVerticle(ClusterNode node, ClusterSettings settings, Path configFile) {
     this.node = node;
@@ -83,14 +92,48 @@ public final class ClusterVerticle extends VerticleBase {
         .onFailure(e -> msg.fail(500, e.getMessage())));
     return claimLocalhostNumber(config)
         .compose(v -> joinGeneration(config))
-        .compose(v -> bus.<JsonObject>consumer(Addresses.CLUSTER_GENERATION, this::received).completion())
+        .compose(v -> watchGeneration())
         .compose(v -> bus.<JsonObject>consumer(Addresses.CLUSTER_QUEUE_PREFIX + node.nodeId(), this::queue).completion())
         .compose(v -> report(status));
   }
 
   @Override
   public Future<?> stop() {
+    if (generationListener != null) {
+      node.hazelcast().getMap(CONFIG_MAP).removeEntryListener(generationListener);
+    }
     return map(NODES_MAP).compose(m -> m.remove(node.nodeId())).otherwiseEmpty();
+  }
+
+  /**
+   * Every change of the cluster's current-generation entry reaches this node as a Hazelcast entry
+   * event: the entry is the truth, and its listener is registered on every member before anything
+   * changes (an event-bus publish would look its consumers up in Hazelcast on first use, which cost
+   * seconds on a loaded machine).
+   */
+  private Future<Void> watchGeneration() {
+    Context context = vertx.getOrCreateContext();
+    IMap<String, String> current = node.hazelcast().getMap(CONFIG_MAP);
+    return vertx.executeBlocking(() -> {
+      generationListener = current.addEntryListener(new GenerationListener(json -> context.runOnContext(v ->
+          received(ConfigGeneration.fromJson(new JsonObject(json))))), CURRENT, true);
+      return null;
+    }, false);
+  }
+
+  /** Hands each new value of the current-generation entry on. */
+  private record GenerationListener(Consumer<String> values)
+      implements EntryAddedListener<String, String>,
+      EntryUpdatedListener<String, String> {
+    @Override
+    public void entryAdded(EntryEvent<String, String> event) {
+      values.accept(event.getValue());
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, String> event) {
+      values.accept(event.getValue());
+    }
   }
 
   private Future<AsyncMap<String, String>> map(String name) {
@@ -99,14 +142,10 @@ public final class ClusterVerticle extends VerticleBase {
 
   /**
    * Exim's way to keep message ids unique across hosts: each node has its own {@code localhost_number},
-   * which goes into every id. Two live nodes with the same number would make the same ids.
+   * which goes into every id. Two live nodes with the same number would make the same ids. The
+   * command line has made sure there is one.
    */
   private Future<Void> claimLocalhostNumber(PosternConfig config) {
-    if (config.localhostNumber() == null) {
-      return Future.failedFuture("clustered mode needs localhost_number in node.yaml (a number from 0 to "
-          + org.postern.spool.MessageIds.MAX_LOCALHOST_NUMBER + ", different on every node): it keeps message ids"
-          + " unique across the cluster");
-    }
     String number = String.valueOf(config.localhostNumber());
     return map(NUMBERS_MAP).compose(m -> m.putIfAbsent(number, node.nodeId()).<Void>compose(holderId -> {
       if (holderId == null || holderId.equals(node.nodeId())) {
@@ -192,9 +231,8 @@ public final class ClusterVerticle extends VerticleBase {
     return Future.succeededFuture(generation);
   }
 
-  /** A generation another node published: adopted here in serial order, unless already in force. */
-  private void received(Message<JsonObject> msg) {
-    ConfigGeneration generation = ConfigGeneration.fromJson(msg.body());
+  /** A generation that became the cluster's: adopted here in serial order, unless already in force. */
+  private void received(ConfigGeneration generation) {
     adopting = adopting.eventually(() -> adopt(generation));
   }
 

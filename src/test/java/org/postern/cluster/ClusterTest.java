@@ -193,16 +193,24 @@ class ClusterTest {
     return (System.nanoTime() - since) / 1_000_000;
   }
 
-  /** One message from 127.0.0.1; the replies that were not the expected ones, or none. */
-  private static String send(int port, String recipient) throws IOException {
+  /**
+   * One session from 127.0.0.1 with {@code messages} transactions (a session that spans a swap keeps
+   * the generation it started with); the replies that were not the expected ones, or none.
+   */
+  private static String send(int port, String recipient, int messages, AtomicInteger sent) throws IOException {
     try (SmtpTestClient c = SmtpTestClient.connect(port)) {
       StringBuilder problems = new StringBuilder();
       expect(problems, c.reply(), 220);
       expect(problems, c.command("EHLO client.test.example"), 250);
-      expect(problems, c.command("MAIL FROM:<sender@client.test.example>"), 250);
-      expect(problems, c.command("RCPT TO:<" + recipient + ">"), 250);
-      expect(problems, c.command("DATA"), 354);
-      expect(problems, c.command("Subject: cluster load\r\n\r\nhello\r\n."), 250);
+      for (int i = 0; i < messages && problems.isEmpty(); i++) {
+        expect(problems, c.command("MAIL FROM:<sender@client.test.example>"), 250);
+        expect(problems, c.command("RCPT TO:<" + recipient + ">"), 250);
+        expect(problems, c.command("DATA"), 354);
+        expect(problems, c.command("Subject: cluster load\r\n\r\nhello\r\n."), 250);
+        if (problems.isEmpty()) {
+          sent.incrementAndGet();
+        }
+      }
       expect(problems, c.command("QUIT"), 221);
       return problems.toString();
     }
@@ -269,10 +277,8 @@ class ClusterTest {
       senders.add(load.submit(() -> {
         while (!stop.get()) {
           try {
-            String problems = send(port, "alice@test.example");
-            if (problems.isEmpty()) {
-              sent.incrementAndGet();
-            } else {
+            String problems = send(port, "alice@test.example", 10, sent);
+            if (!problems.isEmpty()) {
               failures.add(problems);
             }
           } catch (IOException e) {
@@ -396,6 +402,15 @@ class ClusterTest {
         late.process.close();
       }
     }
+
+    // Without a localhost_number a node's ids could collide with any other's: it does not start.
+    Node unnumbered = new Node(6, ChildPostern.freePort()).write("");
+    Files.writeString(unnumbered.conf().resolve("node.yaml"), read(unnumbered.conf().resolve("node.yaml"))
+        .replace("localhost_number: 6\n", ""));
+    ChildPostern.Result missing = ChildPostern.run(unnumbered.dir, unnumbered.configFile(), "");
+    assertEquals(2, missing.exit(), missing.toString());
+    assertTrue(missing.stderr().contains("postern: configuration error: node.yaml: localhost_number: clustered mode"
+        + " needs a number from 0 to 16"), missing.stderr());
 
     // A node with another's localhost_number would make the same message ids: it does not start.
     Node twin = new Node(5, ChildPostern.freePort()).write("");
