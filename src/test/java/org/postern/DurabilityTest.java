@@ -212,7 +212,8 @@ class DurabilityTest {
           return;
         }
       } catch (IOException e) {
-        // The daemon was killed under us (or is being): expected.
+        // The daemon was killed under us (or is being): expected. Before the kill, a client that lost
+        // its connection reconnects after a pause, as a real one does: pacing, not a wait for anything.
         if (!killed.get()) {
           sleepQuietly(20);
         }

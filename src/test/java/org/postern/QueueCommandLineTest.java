@@ -470,8 +470,8 @@ class QueueCommandLineTest {
   void badUsageExitsTwoAndChangesNothing() throws Exception {
     record Case(List<String> args, String stderr) {
     }
-    String modes = "postern: -bd, -bs, -bS, -bh, -bt, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc,"
-        + " -Mvl, -M, -q, -qf, -qff, -R, -bv, -bm/-t, -bP and --cluster-status exclude each other\n";
+    String modes = "postern: -bd, -bs, -bS, -bh, -bt, -bV, -bP, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc,"
+        + " -Mvl, -M, -q, -qf, -qff, -R, -bv, -bm/-t and --cluster-status exclude each other\n";
     String needsId = "postern: -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M need at least one message id\n";
     List<Case> cases = List.of(
         new Case(List.of("-Mrm"), needsId),
@@ -494,8 +494,6 @@ class QueueCommandLineTest {
         new Case(List.of("-bv"), "postern: -bt and -bv need at least one address\n"),
         new Case(List.of("-R", "bad domain!"), "postern: -R: not a domain: \"bad domain!\"\n"),
         new Case(List.of("--queue-timeout", "0", "-q"), "postern: --queue-timeout: must be at least 1 second\n"),
-        new Case(List.of("-bP", "message_size_limit"),
-            "postern: -bP: only config_generation can be printed (give it as the only argument)\n"),
         new Case(List.of("-bP", "--cluster-status"), modes),
         new Case(List.of("--cluster", "-Mrm", first),
             "postern: --cluster goes with the daemon, -q, -qf, -qff, -R, -M, -bp, -bpu and -bpc\n"));

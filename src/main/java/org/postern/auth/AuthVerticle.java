@@ -9,22 +9,27 @@ import io.vertx.ext.auth.properties.PropertyFileAuthentication;
 import org.postern.expand.Expansion;
 import org.postern.expand.ExpansionException;
 import org.postern.bus.Addresses;
+import org.postern.bus.AuthCancel;
+import org.postern.bus.AuthReply;
+import org.postern.bus.AuthStep;
+import org.postern.bus.BusCodecs;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Base64;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The authenticators: serves {@code postern.auth.<MECHANISM>} (PLAIN, LOGIN, CRAM-MD5,
- * SCRAM-SHA-256). Request {@code {exchange, first, response?, variables}} (response base64, absent
- * when the client sent no initial response); reply a {@link SaslResult}. On success it applies the
- * authenticator's {@code server_condition} and {@code server_set_id}. It keeps the
+ * SCRAM-SHA-256), an {@link AuthStep} in and an {@link AuthReply} out, and forgets an exchange on
+ * {@code postern.auth.cancel} ({@link AuthCancel}). On success it applies the authenticator's
+ * {@code server_condition} and {@code server_set_id}, and answers without the {@code $auth} values.
+ * It runs as one instance: it holds each exchange between its steps. It keeps the
  * {@link AuthFailureWindows}: an exchange from an address whose windows are full is answered
  * {@code throttled} at once, and every password check runs under a reservation in them. It knows
  * nothing about SMTP states: the session decides what to reply. Secrets never appear in replies or
@@ -36,6 +41,7 @@ public final class AuthVerticle extends VerticleBase {
   private static final long EXCHANGE_TTL_MS = 10 * 60_000L;
 
   private final Map<String, Pending> exchanges = new HashMap<>();
+  private final Clock clock;
   private ConfigHolder config;
   private PasswdAuthenticationProvider provider;
   private io.vertx.core.WorkerExecutor workers;
@@ -46,78 +52,75 @@ public final class AuthVerticle extends VerticleBase {
   private record Pending(SaslExchange exchange, String mechanism, long started) {
   }
 
+  public AuthVerticle() {
+    this(Clock.systemUTC());
+  }
+
+  /** With the clock that exchanges expire and the failure windows count in (tests move it). */
+  public AuthVerticle(Clock clock) {
+    this.clock = clock;
+  }
+
   @Override
   public Future<?> start() {
+    BusCodecs.register(vertx);
     config = ConfigHolder.of(vertx);
     // Fewer threads than cores: bcrypt saturating every core would delay every session's replies.
     int threads = config().getInteger("auth_threads", Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
     workers = vertx.createSharedWorkerExecutor("postern-auth", threads);
     provider = new PasswdAuthenticationProvider(config, workers);
-    failureWindows = new AuthFailureWindows(vertx, System::currentTimeMillis);
-    vertx.setPeriodic(60_000, t -> exchanges.values().removeIf(p -> System.currentTimeMillis() - p.started() > EXCHANGE_TTL_MS));
+    failureWindows = new AuthFailureWindows(vertx, clock::millis);
+    vertx.setPeriodic(60_000, t -> exchanges.values().removeIf(p -> clock.millis() - p.started() > EXCHANGE_TTL_MS));
     List<Future<?>> registered = new java.util.ArrayList<>();
     for (String mechanism : MECHANISMS) {
-      registered.add(vertx.eventBus().<JsonObject>localConsumer(Addresses.AUTH_PREFIX + mechanism,
+      registered.add(vertx.eventBus().<AuthStep>localConsumer(Addresses.AUTH_PREFIX + mechanism,
           m -> step(mechanism, m)).completion());
     }
-    registered.add(vertx.eventBus().<JsonObject>localConsumer(Addresses.AUTH_PREFIX + "cancel",
-        m -> exchanges.remove(m.body().getString("exchange"))).completion());
+    registered.add(vertx.eventBus().<AuthCancel>localConsumer(Addresses.AUTH_CANCEL,
+        m -> exchanges.remove(m.body().exchange())).completion());
     return Future.all(registered);
   }
 
-  private void step(String mechanism, Message<JsonObject> msg) {
-    JsonObject body = msg.body();
-    PosternConfig c = config.generation(body.getString("generation"));
+  private void step(String mechanism, Message<AuthStep> msg) {
+    AuthStep step = msg.body();
+    PosternConfig c = config.generation(step.generation());
     AuthenticatorConfig authenticator = c.auth().mechanism(mechanism);
-    String id = body.getString("exchange");
-    if (authenticator == null || id == null) {
+    if (authenticator == null) {
       msg.fail(504, "mechanism not configured");
       return;
     }
-    JsonObject variables = body.getJsonObject("variables", new JsonObject());
-    String host = variables.getString("sender_host_address", "");
-    Pending pending = exchanges.get(id);
-    if (body.getBoolean("first", false) || pending == null || !pending.mechanism().equals(mechanism)) {
-      exchanges.remove(id);
+    String host = step.variables().getString("sender_host_address", "");
+    Pending pending = exchanges.get(step.exchange());
+    if (step.first() || pending == null || !pending.mechanism().equals(mechanism)) {
+      exchanges.remove(step.exchange());
       // Before any prompt: a full window refuses the exchange, not its last step.
       failureWindows.blocked(c.auth(), host).onComplete(blocked -> {
         if (blocked.succeeded() && blocked.result() != null) {
-          msg.reply(SaslResult.throttled(null, "too many recent failures from " + blocked.result()).toJson()
-              .put("authenticator", authenticator.name()));
+          msg.reply(AuthReply.throttled(null, "too many recent failures from " + blocked.result()));
           return;
         }
-        Pending created = new Pending(create(authenticator, c, host), mechanism, System.currentTimeMillis());
-        exchanges.put(id, created);
-        run(authenticator, created, id, body, variables, msg);
+        Pending created = new Pending(create(authenticator, c, host), mechanism, clock.millis());
+        exchanges.put(step.exchange(), created);
+        run(authenticator, created, step, msg);
       });
       return;
     }
-    run(authenticator, pending, id, body, variables, msg);
+    run(authenticator, pending, step, msg);
   }
 
-  private void run(AuthenticatorConfig authenticator, Pending pending, String id, JsonObject body,
-                   JsonObject variables, Message<JsonObject> msg) {
-    byte[] response;
-    try {
-      String encoded = body.getString("response");
-      response = encoded == null ? null : Base64.getDecoder().decode(encoded);
-    } catch (IllegalArgumentException e) {
-      exchanges.remove(id);
-      msg.reply(SaslResult.failure(null, "bad base64").toJson());
-      return;
-    }
-    pending.exchange().step(response).onComplete(r -> {
-      SaslResult result = r.succeeded() ? r.result() : SaslResult.failure(null, "internal error");
+  private void run(AuthenticatorConfig authenticator, Pending pending, AuthStep step, Message<AuthStep> msg) {
+    pending.exchange().step(step.response()).onComplete(r -> {
+      AuthReply result = r.succeeded() ? r.result() : AuthReply.temporaryFailure("internal error");
       if (r.failed()) {
         LOG.error("{} authenticator failed internally", authenticator.name(), r.cause());
       }
-      if (result.status() != SaslResult.Status.CHALLENGE) {
-        exchanges.remove(id);
+      if (result.status() != AuthReply.Status.CHALLENGE) {
+        exchanges.remove(step.exchange());
       }
-      if (result.status() == SaslResult.Status.SUCCESS) {
-        result = finish(authenticator, result, variables);
+      if (result.status() == AuthReply.Status.SUCCESS) {
+        result = finish(authenticator, result, step.variables());
       }
-      msg.reply(result.toJson().put("authenticator", authenticator.name()));
+      msg.reply(result);
     });
   }
 
@@ -125,7 +128,7 @@ public final class AuthVerticle extends VerticleBase {
    * server_condition, then server_set_id; an authzid other than the user needs server_condition,
    * whichever mechanism carried it (SCRAM used to ignore it while PLAIN refused it, issue 11).
    */
-  private static SaslResult finish(AuthenticatorConfig a, SaslResult result, JsonObject variables) {
+  private static AuthReply finish(AuthenticatorConfig a, AuthReply result, JsonObject variables) {
     JsonObject vars = variables.copy();
     for (int i = 0; i < result.auth().size(); i++) {
       vars.put("auth" + (i + 1), result.auth().get(i));
@@ -136,15 +139,15 @@ public final class AuthVerticle extends VerticleBase {
     };
     try {
       if (a.serverCondition() != null && !a.serverCondition().condition(lookup)) {
-        return SaslResult.failure(result.user(), "server_condition failed");
+        return AuthReply.failure(result.user(), "server_condition failed");
       }
     } catch (ExpansionException e) {
       LOG.error("{} authenticator: server_condition: {}", a.name(), e.getMessage());
-      return SaslResult.failure(result.user(), "server_condition could not be evaluated");
+      return AuthReply.failure(result.user(), "server_condition could not be evaluated");
     }
     String authzid = authzid(a.publicName(), result.auth());
     if (!authzid.isEmpty() && !authzid.equals(result.user()) && a.serverCondition() == null) {
-      return SaslResult.failure(result.user(), "authorization identity differs from the user");
+      return AuthReply.failure(result.user(), "authorization identity differs from the user");
     }
     Expansion setId = a.serverSetId();
     String id;
@@ -152,9 +155,9 @@ public final class AuthVerticle extends VerticleBase {
       id = setId == null ? result.user() : setId.expand(lookup);
     } catch (ExpansionException e) {
       LOG.error("{} authenticator: server_set_id: {}", a.name(), e.getMessage());
-      return SaslResult.failure(result.user(), "server_set_id could not be expanded");
+      return AuthReply.failure(result.user(), "server_set_id could not be expanded");
     }
-    return SaslResult.success(id.isEmpty() ? result.user() : id, List.of());
+    return AuthReply.success(id.isEmpty() ? result.user() : id, List.of());
   }
 
   /** The authorization identity among a mechanism's $auth values (PLAIN: $auth1, SCRAM: $auth2), or "". */

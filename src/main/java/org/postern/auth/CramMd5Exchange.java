@@ -1,6 +1,7 @@
 package org.postern.auth;
 
 import io.vertx.core.Future;
+import org.postern.bus.AuthReply;
 import org.postern.config.LocalUsers;
 
 import java.nio.charset.StandardCharsets;
@@ -30,19 +31,19 @@ final class CramMd5Exchange implements SaslExchange {
   }
 
   @Override
-  public Future<SaslResult> step(byte[] response) {
+  public Future<AuthReply> step(byte[] response) {
     if (challenge == null) {
       if (response != null) {
-        return Future.succeededFuture(SaslResult.failure(null, "CRAM-MD5 takes no initial response"));
+        return Future.succeededFuture(AuthReply.failure(null, "CRAM-MD5 takes no initial response"));
       }
       challenge = ("<" + Long.toUnsignedString(RANDOM.nextLong()) + "." + System.currentTimeMillis() + "@"
           + hostname + ">").getBytes(StandardCharsets.US_ASCII);
-      return Future.succeededFuture(SaslResult.challenge(challenge));
+      return Future.succeededFuture(AuthReply.challenge(challenge));
     }
     String text = response == null ? "" : new String(response, StandardCharsets.UTF_8);
     int space = text.lastIndexOf(' ');
     if (space <= 0 || !text.substring(space + 1).matches("[0-9a-fA-F]{32}")) {
-      return Future.succeededFuture(SaslResult.failure(null, "malformed CRAM-MD5 response"));
+      return Future.succeededFuture(AuthReply.failure(null, "malformed CRAM-MD5 response"));
     }
     String user = text.substring(0, space);
     byte[] digest = HexFormat.of().parseHex(text.substring(space + 1).toLowerCase());
@@ -50,15 +51,15 @@ final class CramMd5Exchange implements SaslExchange {
     return gate.check(user, () -> Future.succeededFuture(verify(user, account, digest)));
   }
 
-  private SaslResult verify(String user, LocalUsers.Account account, byte[] digest) {
+  private AuthReply verify(String user, LocalUsers.Account account, byte[] digest) {
     if (account != null && !account.secret().isEmpty() && !PasswordSchemes.serves(account.scheme(), "CRAM-MD5")) {
-      return SaslResult.uncountedFailure(user, "CRAM-MD5 cannot use the stored scheme {" + account.scheme()
+      return AuthReply.uncountedFailure(user, "CRAM-MD5 cannot use the stored scheme {" + account.scheme()
           + "} (it needs {PLAIN} or {CRAM-MD5})");
     }
     Optional<CramMd5Key> key = account == null || account.secret().isEmpty() ? Optional.empty()
         : PasswordSchemes.cramMd5Key(account.scheme(), account.secret());
     boolean ok = key.isPresent() && MessageDigest.isEqual(key.get().hmac(challenge), digest);
-    return ok ? SaslResult.success(account.name(), List.of(account.name()))
-        : SaslResult.failure(user, "incorrect authentication data");
+    return ok ? AuthReply.success(account.name(), List.of(account.name()))
+        : AuthReply.failure(user, "incorrect authentication data");
   }
 }

@@ -1,6 +1,7 @@
 package org.postern.auth;
 
 import io.vertx.core.Future;
+import org.postern.bus.AuthReply;
 import org.postern.config.AuthSettings;
 
 import java.util.function.Supplier;
@@ -24,15 +25,15 @@ final class FailureWindowGate {
 
   /**
    * Runs {@code check} for {@code user} unless a window is full, in which case the result is
-   * {@link SaslResult.Status#THROTTLED} and no password is looked at.
+   * {@link AuthReply.Status#THROTTLED} and no password is looked at.
    */
-  Future<SaslResult> check(String user, Supplier<Future<SaslResult>> check) {
+  Future<AuthReply> check(String user, Supplier<Future<AuthReply>> check) {
     return windows.reserve(settings, host, user).compose(reservation -> {
       if (reservation.refusedBy() != null) {
-        return Future.succeededFuture(SaslResult.throttled(user, "too many recent failures from "
+        return Future.succeededFuture(AuthReply.throttled(user, "too many recent failures from "
             + reservation.refusedBy()));
       }
-      return check.get().compose(result -> result.keepsReservation() ? Future.succeededFuture(result)
+      return check.get().compose(result -> result.countedFailure() ? Future.succeededFuture(result)
           : reservation.release().map(result));
     });
   }

@@ -3,6 +3,7 @@ package org.postern.auth;
 import io.vertx.core.Future;
 import io.vertx.ext.auth.authentication.AuthenticationProvider;
 import io.vertx.ext.auth.authentication.UsernamePasswordCredentials;
+import org.postern.bus.AuthReply;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -26,7 +27,7 @@ final class LoginExchange implements SaslExchange {
   }
 
   @Override
-  public Future<SaslResult> step(byte[] response) {
+  public Future<AuthReply> step(byte[] response) {
     if (!started) {
       started = true;
       if (response == null) {
@@ -34,23 +35,23 @@ final class LoginExchange implements SaslExchange {
       }
     }
     if (response == null) {
-      return Future.succeededFuture(SaslResult.failure(user, "no response"));
+      return Future.succeededFuture(AuthReply.failure(user, "no response"));
     }
     if (user == null) {
       user = new String(response, StandardCharsets.UTF_8);
       if (user.isEmpty()) {
-        return Future.succeededFuture(SaslResult.failure(null, "empty user name"));
+        return Future.succeededFuture(AuthReply.failure(null, "empty user name"));
       }
       return prompt(1);
     }
     String password = new String(response, StandardCharsets.UTF_8);
     String name = user;
     return gate.check(name, () -> provider.authenticate(new UsernamePasswordCredentials(name, password))
-        .map(u -> SaslResult.success(name, List.of(name, password)))
-        .otherwise(e -> SaslResult.rejected(name, e)));
+        .map(u -> AuthReply.success(name, List.of(name, password)))
+        .otherwise(e -> UnusableSecretException.rejection(name, e)));
   }
 
-  private Future<SaslResult> prompt(int i) {
-    return Future.succeededFuture(SaslResult.challenge(prompts.get(i).getBytes(StandardCharsets.UTF_8)));
+  private Future<AuthReply> prompt(int i) {
+    return Future.succeededFuture(AuthReply.challenge(prompts.get(i).getBytes(StandardCharsets.UTF_8)));
   }
 }

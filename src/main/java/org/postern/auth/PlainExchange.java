@@ -3,6 +3,7 @@ package org.postern.auth;
 import io.vertx.core.Future;
 import io.vertx.ext.auth.authentication.AuthenticationProvider;
 import io.vertx.ext.auth.authentication.UsernamePasswordCredentials;
+import org.postern.bus.AuthReply;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -25,28 +26,28 @@ final class PlainExchange implements SaslExchange {
   }
 
   @Override
-  public Future<SaslResult> step(byte[] response) {
+  public Future<AuthReply> step(byte[] response) {
     if (response == null && !challenged) {
       challenged = true;
-      return Future.succeededFuture(SaslResult.challenge(new byte[0]));
+      return Future.succeededFuture(AuthReply.challenge(new byte[0]));
     }
     if (response == null) {
-      return Future.succeededFuture(SaslResult.failure(null, "no credentials"));
+      return Future.succeededFuture(AuthReply.failure(null, "no credentials"));
     }
     int first = indexOf(response, 0);
     int second = first < 0 ? -1 : indexOf(response, first + 1);
     if (first < 0 || second < 0 || indexOf(response, second + 1) >= 0) {
-      return Future.succeededFuture(SaslResult.failure(null, "malformed PLAIN response"));
+      return Future.succeededFuture(AuthReply.failure(null, "malformed PLAIN response"));
     }
     String authzid = new String(response, 0, first, StandardCharsets.UTF_8);
     String user = new String(response, first + 1, second - first - 1, StandardCharsets.UTF_8);
     String password = new String(Arrays.copyOfRange(response, second + 1, response.length), StandardCharsets.UTF_8);
     if (user.isEmpty()) {
-      return Future.succeededFuture(SaslResult.failure(null, "empty user name"));
+      return Future.succeededFuture(AuthReply.failure(null, "empty user name"));
     }
     return gate.check(user, () -> provider.authenticate(new UsernamePasswordCredentials(user, password))
-        .map(u -> SaslResult.success(user, List.of(authzid, user, password)))
-        .otherwise(e -> SaslResult.rejected(user, e)));
+        .map(u -> AuthReply.success(user, List.of(authzid, user, password)))
+        .otherwise(e -> UnusableSecretException.rejection(user, e)));
   }
 
   private static int indexOf(byte[] b, int from) {

@@ -1,6 +1,7 @@
 package org.postern.auth;
 
 import io.vertx.core.Future;
+import org.postern.bus.AuthReply;
 
 /** The server side of one SASL exchange: one instance per AUTH command. */
 interface SaslExchange {
@@ -9,5 +10,5 @@ interface SaslExchange {
    *
    * @param response the decoded response, or null when AUTH carried no initial response
    */
-  Future<SaslResult> step(byte[] response);
+  Future<AuthReply> step(byte[] response);
 }

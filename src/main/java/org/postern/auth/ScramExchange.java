@@ -2,6 +2,7 @@ package org.postern.auth;
 
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
+import org.postern.bus.AuthReply;
 import org.postern.config.LocalUsers;
 
 import java.security.SecureRandom;
@@ -51,18 +52,18 @@ final class ScramExchange implements SaslExchange {
   }
 
   @Override
-  public Future<SaslResult> step(byte[] response) {
+  public Future<AuthReply> step(byte[] response) {
     if (finished) {
-      return Future.succeededFuture(SaslResult.failure(verifiedUser, "exchange already finished"));
+      return Future.succeededFuture(AuthReply.failure(verifiedUser, "exchange already finished"));
     }
     if (verifiedUser != null) {
       finished = true;
       return Future.succeededFuture(response == null || response.length == 0
-          ? SaslResult.success(verifiedUser, List.of(verifiedUser, authzid == null ? "" : authzid))
-          : SaslResult.failure(verifiedUser, "unexpected data after server-final"));
+          ? AuthReply.success(verifiedUser, List.of(verifiedUser, authzid == null ? "" : authzid))
+          : AuthReply.failure(verifiedUser, "unexpected data after server-final"));
     }
     if (response == null) {
-      return Future.succeededFuture(SaslResult.challenge(new byte[0]));
+      return Future.succeededFuture(AuthReply.challenge(new byte[0]));
     }
     if (user == null) {
       // Off the event loop: deriving keys for a {PLAIN} user costs 4096 PBKDF2 rounds.
@@ -70,23 +71,23 @@ final class ScramExchange implements SaslExchange {
         if (step.kind() == ScramSha256Server.Step.Kind.CHALLENGE) {
           user = step.user();
           authzid = step.authzid();
-          return SaslResult.challenge(step.serverMessage());
+          return AuthReply.challenge(step.serverMessage());
         }
         finished = true;
-        return SaslResult.failure(step.user(), step.reason());
+        return AuthReply.failure(step.user(), step.reason());
       });
     }
     return gate.check(user, () -> workers.executeBlocking(() -> server.step(response), false).map(step -> {
       if (step.kind() == ScramSha256Server.Step.Kind.SUCCESS) {
         verifiedUser = step.user();
-        return SaslResult.challenge(step.serverMessage());
+        return AuthReply.challenge(step.serverMessage());
       }
       finished = true;
       String scheme = unusableScheme;
       return scheme != null
-          ? SaslResult.uncountedFailure(user, "SCRAM-SHA-256 cannot use the stored scheme {" + scheme
+          ? AuthReply.uncountedFailure(user, "SCRAM-SHA-256 cannot use the stored scheme {" + scheme
               + "} (it needs {SCRAM-SHA-256} or {PLAIN})")
-          : SaslResult.failure(step.user(), step.reason());
+          : AuthReply.failure(step.user(), step.reason());
     }));
   }
 }

@@ -3,9 +3,9 @@ package org.postern.bus;
 /**
  * Event-bus addresses of Postern's verticles. A plugin is a verticle that consumes one of these
  * (or a new {@code postern.acl.condition.*}, {@code postern.auth.*} or {@code postern.deliver.*}
- * address that the configuration refers to). The session, ACL, enqueue and delivery records of this package travel
- * node-locally by reference ({@link BusCodecs}); everything a plugin may serve or a cluster carries
- * is JSON, with its schema in {@code docs/plugins.md}.
+ * address that the configuration refers to). The session, ACL, AUTH, enqueue and delivery records
+ * of this package travel node-locally by reference ({@link BusCodecs}); everything a plugin may
+ * serve or a cluster carries is JSON, with its schema in {@code docs/plugins.md}.
  *
  * <p>The session and ACL verticles run one instance per event loop. Each instance also consumes
  * its own copy of its addresses, {@link #ofInstance(String, int) address.n}, listed in an
@@ -32,8 +32,13 @@ public final class Addresses {
   public static final String ACL_CHECK = "postern.acl.check";
   /** Prefix of plugin ACL conditions: {@code postern.acl.condition.<name>}. */
   public static final String ACL_CONDITION_PREFIX = "postern.acl.condition.";
-  /** Prefix of SASL mechanisms: {@code postern.auth.PLAIN}, ...; {@code postern.auth.cancel} ends an exchange. */
+  /**
+   * Prefix of SASL mechanisms, {@code postern.auth.<MECHANISM>} ({@code postern.auth.PLAIN}, ...):
+   * {@link AuthStep} in, {@link AuthReply} out.
+   */
   public static final String AUTH_PREFIX = "postern.auth.";
+  /** Published (node-local) when an exchange ends before its authenticator finished it: {@link AuthCancel}. */
+  public static final String AUTH_CANCEL = "postern.auth.cancel";
   /** A committed message: {@link EnqueueRequest} in, {@link EnqueueReply} once its first delivery attempt is over. */
   public static final String QUEUE_ENQUEUE = "postern.queue.enqueue";
   /** Queue run request (cluster-wide, JSON): {@link QueueFlushRequest} in, {@link QueueFlushReply} out. */
@@ -43,6 +48,13 @@ public final class Addresses {
    * {@link DeliveryResult} out.
    */
   public static final String DELIVER_PREFIX = "postern.deliver.";
+  /**
+   * Published (node-local) when a remote delivery waits for a {@code remote_max_parallel} permit:
+   * {@link DeliveryWaiting}, as JSON.
+   */
+  public static final String DELIVERY_WAITING = "postern.event.delivery.waiting";
+  /** Published (node-local) after each scan of the TLS certificate files: {@link TlsScan}, as JSON. */
+  public static final String TLS_SCANNED = "postern.event.tls.scanned";
   /** Published (cluster-wide) after a configuration generation was accepted: {@code {generation}}. */
   public static final String CONFIG_CHANGED = "postern.config.changed";
   /**

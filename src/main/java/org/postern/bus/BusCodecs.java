@@ -8,7 +8,7 @@ import java.util.function.Function;
 
 /**
  * Registers the {@link LocalCodec}s of the node-local hot-path records (session, ACL check,
- * enqueue, delivery) as default codecs, once per Vert.x instance: every verticle that sends or
+ * AUTH, enqueue, delivery) as default codecs, once per Vert.x instance: every verticle that sends or
  * receives them calls {@link #register} at start, and only the first call registers. Control and
  * plugin-facing traffic ({@code postern.queue.flush}, {@code postern.acl.condition.*}) stays JSON.
  */
@@ -31,6 +31,9 @@ public final class BusCodecs {
       add(bus, Ack.class, Ack::toJson, Ack::fromJson);
       add(bus, AclCheck.class, AclCheck::toJson, AclCheck::fromJson);
       add(bus, AclVerdict.class, AclVerdict::toJson, AclVerdict::fromJson);
+      add(bus, AuthStep.class, AuthStep::toJson, AuthStep::fromJson);
+      add(bus, AuthReply.class, AuthReply::toJson, AuthReply::fromJson);
+      add(bus, AuthCancel.class, AuthCancel::toJson, AuthCancel::fromJson);
       add(bus, EnqueueRequest.class, EnqueueRequest::toJson, EnqueueRequest::fromJson);
       add(bus, EnqueueReply.class, EnqueueReply::toJson, EnqueueReply::fromJson);
       add(bus, DeliveryRequest.class, DeliveryRequest::toJson, DeliveryRequest::fromJson);

@@ -2,18 +2,25 @@ package org.postern.cli;
 
 import io.vertx.core.Vertx;
 import org.postern.bus.Addresses;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** SIGHUP re-reads the configuration, as it does for Exim. */
 final class HangupSignal {
+  private static final Logger LOG = LoggerFactory.getLogger(HangupSignal.class);
+
   private HangupSignal() {
   }
 
   static void install(Vertx vertx) {
     try {
-      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> vertx.eventBus().request(Addresses.CONFIG_RELOAD, null));
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> {
+        // Before the reload: the operator (and a test) can tell a reload the signal caused from the watcher's.
+        LOG.info("SIGHUP received: re-reading the configuration");
+        vertx.eventBus().request(Addresses.CONFIG_RELOAD, null);
+      });
     } catch (IllegalArgumentException | UnsupportedOperationException e) {
-      LoggerFactory.getLogger(HangupSignal.class).warn("SIGHUP reload not available: {}", e.getMessage());
+      LOG.warn("SIGHUP reload not available: {}", e.getMessage());
     }
   }
 }

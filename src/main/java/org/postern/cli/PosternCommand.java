@@ -40,8 +40,7 @@ import java.util.function.Predicate;
  * up messages, {@code -Mvh}/{@code -Mvb}/{@code -Mvc}/{@code -Mvl} show them,
  * {@code -q}/{@code -qf}/{@code -R}/{@code -M} run deliveries in this process (with
  * {@code --cluster}: on every node of the cluster, as {@code -bp --cluster} lists every node's
- * queue), {@code -bP config_generation} prints the configuration's hash, {@code --cluster-status}
- * lists the cluster's members; {@code -C} names another configuration file. A {@code cluster:}
+ * queue), {@code --cluster-status} lists the cluster's members; {@code -C} names another configuration file. A {@code cluster:}
  * section (or {@code --cluster}) makes the daemon join its cluster. Exit status: 0 done, 1 partly done or nothing found, 2 usage or
  * configuration error.
  */
@@ -82,6 +81,10 @@ public final class PosternCommand implements Callable<Integer> {
   @Option(names = "-bv", description = "Address verification: check each ADDRESS as the rcpt ACL's verify ="
       + " recipient does and print ADDRESS verified or ADDRESS failed to verify: REASON. Exit 2 when one failed.")
   boolean addressVerify;
+
+  @Option(names = "-bP", description = "Print the value in force of the options NAME... (all without names),"
+      + " one name = value line each, secrets hidden; config_generation and config_file too.")
+  boolean printOptions;
 
   @Option(names = "-bp", description = "List the queue (Exim's format), read from the spool.")
   boolean listQueue;
@@ -174,9 +177,6 @@ public final class PosternCommand implements Callable<Integer> {
       + " force on each and whether it refused the cluster's current one.")
   boolean clusterStatus;
 
-  @Option(names = "-bP", description = "Print the value of OPTION (only config_generation: the hash of the"
-      + " configuration's replicated files, as the log shows it at each swap).")
-  boolean printOption;
 
   @Option(names = "--queue-timeout", paramLabel = "SECONDS", defaultValue = "3600",
       description = "With -q, -qf, -R, -M: how long to wait for the queue's answer (default: ${DEFAULT-VALUE}).")
@@ -210,10 +210,11 @@ public final class PosternCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int modes = count(daemon, stdioSession, batch, checkConfig, hostCheck != null, addressTest, addressVerify, listQueue,
+    int modes = count(daemon, stdioSession, batch, checkConfig, printOptions, hostCheck != null, addressTest,
+        addressVerify, listQueue,
         listUndelivered, countQueue, removeMessages, freezeMessages, thawMessages, giveUpMessages, showHeaders,
         showBodies, showMessages, showLogs, deliverMessages, queueRun, forcedQueueRun, thawingQueueRun,
-        domainRun != null, submitMessage || extractRecipients, printOption, clusterStatus);
+        domainRun != null, submitMessage || extractRecipients, clusterStatus);
     // sendmail's own way: "postern user@example.org < message" submits a message.
     submitMessage |= extractRecipients || modes == 0 && !messageIds.isEmpty();
     if (modes > 1) {
@@ -251,9 +252,9 @@ public final class PosternCommand implements Callable<Integer> {
       System.err.println("postern: configuration error: " + e.getMessage());
       return 2;
     }
-    if (printOption) {
-      System.out.println(OPTION_PRINTED + " = " + config.generation());
-      return 0;
+    if (printOptions) {
+      return new OptionPrinter(ConfigLoader.effectiveOptions(configFile), config.generation(), configFile.toString())
+          .print(messageIds, System.out, System.err);
     }
     if (config.localhostNumber() != null) {
       MessageIds.useLocalhostNumber(config.localhostNumber());
@@ -311,7 +312,7 @@ public final class PosternCommand implements Callable<Integer> {
 
   /** Why the arguments of the queue modes (ids, domain, timeout), -bt or -bP are wrong, or null when they are not. */
   private String argumentProblem() {
-    if (submitMessage) {
+    if (submitMessage || printOptions) {
       return null;
     }
     if (dotIsData || envelopeSender != null || fullName != null) {
@@ -319,10 +320,6 @@ public final class PosternCommand implements Callable<Integer> {
     }
     if (addressTest || addressVerify) {
       return messageIds.isEmpty() ? ADDRESS_TEST_USAGE : null;
-    }
-    if (printOption) {
-      return messageIds.equals(List.of(OPTION_PRINTED)) ? null
-          : "-bP: only " + OPTION_PRINTED + " can be printed (give it as the only argument)";
     }
     if (cluster && (takesIdsOnly() || stdioSession || batch || hostCheck != null || addressTest || addressVerify
         || checkConfig || submitMessage)) {
@@ -597,9 +594,6 @@ public final class PosternCommand implements Callable<Integer> {
     }
   }
 
-  /** The one option -bP prints for now. */
-  private static final String OPTION_PRINTED = "config_generation";
-
   /** {@code -bm} / {@code -t}: one message from standard input, delivered in this process. */
   private int submit(PosternConfig config) throws Exception {
     byte[] input = System.in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, config.messageSizeLimit() + 1));
@@ -627,8 +621,8 @@ public final class PosternCommand implements Callable<Integer> {
   }
 
   /** The modes of which at most one may be given, as the usage error names them. */
-  private static final String MODES = "-bd, -bs, -bS, -bh, -bt, -bV, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb,"
-      + " -Mvc, -Mvl, -M, -q, -qf, -qff, -R, -bv, -bm/-t, -bP and --cluster-status";
+  private static final String MODES = "-bd, -bs, -bS, -bh, -bt, -bV, -bP, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb,"
+      + " -Mvc, -Mvl, -M, -q, -qf, -qff, -R, -bv, -bm/-t and --cluster-status";
 
   /** Exim reads the addresses from stdin when there are none; Postern wants them on the command line. */
   private static final String ADDRESS_TEST_USAGE = "-bt and -bv need at least one address";

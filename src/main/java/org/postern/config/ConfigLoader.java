@@ -70,6 +70,17 @@ public final class ConfigLoader {
   }
 
   /**
+   * Every option of {@code postern.yaml} (and node.yaml over it) with the value in force, given or
+   * default, by its qualified name ({@code message_size_limit}, {@code transports.remote_smtp.port}),
+   * in the order the loader reads them: what {@code -bP} prints. Secrets are not hidden here.
+   */
+  public static Map<String, String> effectiveOptions(Path configFile) throws ConfigException {
+    Map<String, String> effective = new LinkedHashMap<>();
+    parse(configFile, read(configFile), Map.of(), effective);
+    return effective;
+  }
+
+  /**
    * Reads the files of a configuration from disk (blocking): the replicated ones and node.yaml
    * when there is one; missing passwd and aliases are left out.
    */
@@ -106,12 +117,18 @@ public final class ConfigLoader {
    */
   public static PosternConfig parse(Path configFile, Map<Path, String> texts, Map<Path, String> listFileTexts)
       throws ConfigException {
+    return parse(configFile, texts, listFileTexts, new LinkedHashMap<>());
+  }
+
+  private static PosternConfig parse(Path configFile, Map<Path, String> texts, Map<Path, String> listFileTexts,
+                                     Map<String, String> effective)
+      throws ConfigException {
     List<Path> files = files(configFile);
     Path base = configFile.toAbsolutePath().getParent();
     String mainName = display(files.get(0));
     String nodeText = texts.getOrDefault(nodeFile(configFile), "");
-    YamlSection node = YamlSection.parse(display(nodeFile(configFile)), nodeText);
-    YamlSection main = YamlSection.parse(mainName, texts.getOrDefault(files.get(0), ""));
+    YamlSection node = YamlSection.parse(display(nodeFile(configFile)), nodeText, effective);
+    YamlSection main = YamlSection.parse(mainName, texts.getOrDefault(files.get(0), ""), effective);
     YamlSection mainCluster = main.section("cluster");
     main = main.overriddenBy(node, NODE_OPTIONS,
         "not a node-local option: set it in " + files.get(0).getFileName() + ", which every node shares");
@@ -176,6 +193,11 @@ public final class ConfigLoader {
     Path spool = base.resolve(main.string("spool_directory", "../data/spool")).normalize();
     Path maildir = base.resolve(main.string("maildir_directory", "../data/maildir")).normalize();
     Path logDir = base.resolve(main.string("log_directory", "../data/log")).normalize();
+    // -bP shows what is in force: the host name found and the directories resolved.
+    effective.put("primary_hostname", primaryHostname);
+    effective.put("spool_directory", spool.toString());
+    effective.put("maildir_directory", maildir.toString());
+    effective.put("log_directory", logDir.toString());
     long sizeLimit = main.size("message_size_limit", 50L * 1024 * 1024);
     int recipientsMax = main.integer("recipients_max", 50000, 1, 1_000_000);
     int unknownMax = main.integer("smtp_max_unknown_commands", 3, 0, 1000);

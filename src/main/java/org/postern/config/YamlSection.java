@@ -38,11 +38,14 @@ public final class YamlSection {
   /** The file of each option taken from another file by {@link #overriddenBy}; the others are {@link #file}'s. */
   private final Map<String, String> files = new LinkedHashMap<>();
   private final Set<String> read = new HashSet<>();
+  /** Every option read in this file, by qualified name, with the value in force (given or default), for {@code -bP}. */
+  private final Map<String, String> effective;
 
-  private YamlSection(String file, String path, Node node) throws ConfigException {
+  private YamlSection(String file, String path, Node node, Map<String, String> effective) throws ConfigException {
     this.file = file;
     this.path = path;
     this.node = node;
+    this.effective = effective;
     if (node instanceof MappingNode mapping) {
       for (NodeTuple t : mapping.getValue()) {
         if (!(t.getKeyNode() instanceof ScalarNode key)) {
@@ -64,7 +67,7 @@ public final class YamlSection {
    * {@code reason}.
    */
   public YamlSection overriddenBy(YamlSection over, Set<String> allowed, String reason) throws ConfigException {
-    YamlSection merged = new YamlSection(file, path, node);
+    YamlSection merged = new YamlSection(file, path, node, effective);
     merged.files.putAll(files);
     for (Map.Entry<String, NodeTuple> e : over.entries.entrySet()) {
       if (!allowed.contains(e.getKey())) {
@@ -78,13 +81,18 @@ public final class YamlSection {
 
   /** Parses a whole file; an empty file is an empty section. */
   public static YamlSection parse(String file, String text) throws ConfigException {
+    return parse(file, text, new LinkedHashMap<>());
+  }
+
+  /** As {@link #parse(String, String)}, noting every option read, with its value in force, into {@code effective}. */
+  static YamlSection parse(String file, String text, Map<String, String> effective) throws ConfigException {
     LoaderOptions options = new LoaderOptions();
     options.setAllowDuplicateKeys(false);
     options.setMaxAliasesForCollections(10);
     options.setCodePointLimit(4 * 1024 * 1024);
     try {
       Node root = new Yaml(options).compose(new StringReader(text));
-      return new YamlSection(file, null, root);
+      return new YamlSection(file, null, root, effective);
     } catch (MarkedYAMLException e) {
       int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
       throw new ConfigException(file, line, null, "YAML syntax: " + e.getProblem());
@@ -122,19 +130,25 @@ public final class YamlSection {
   public String string(String key, String defaultValue) throws ConfigException {
     Node value = value(key);
     if (value == null) {
-      return defaultValue;
+      return noted(key, defaultValue, defaultValue == null ? "" : defaultValue);
     }
     if (value instanceof ScalarNode s) {
-      return s.getValue();
+      return noted(key, s.getValue(), s.getValue());
     }
     throw error(key, "expected a single value");
+  }
+
+  /** Notes the value in force for {@code -bP} and returns it. */
+  private <T> T noted(String key, T value, String shown) {
+    effective.put(qualified(key), shown);
+    return value;
   }
 
   /** A list option, given either as Exim's colon-separated string or as a YAML sequence. */
   public List<String> list(String key, List<String> defaultValue) throws ConfigException {
     Node value = value(key);
     if (value == null) {
-      return defaultValue;
+      return noted(key, defaultValue, defaultValue == null ? "" : String.join(" : ", defaultValue));
     }
     if (value instanceof SequenceNode seq) {
       List<String> items = new ArrayList<>();
@@ -144,10 +158,10 @@ public final class YamlSection {
         }
         items.add(s.getValue());
       }
-      return items;
+      return noted(key, items, String.join(" : ", items));
     }
     if (value instanceof ScalarNode s) {
-      return List.of(s.getValue());
+      return noted(key, List.of(s.getValue()), s.getValue());
     }
     throw error(key, "expected a list");
   }
@@ -155,7 +169,7 @@ public final class YamlSection {
   public boolean bool(String key, boolean defaultValue) throws ConfigException {
     String v = string(key, null);
     if (v == null) {
-      return defaultValue;
+      return noted(key, defaultValue, Boolean.toString(defaultValue));
     }
     switch (v.toLowerCase(Locale.ROOT)) {
       case "true", "yes", "on" -> {
@@ -171,7 +185,7 @@ public final class YamlSection {
   public int integer(String key, int defaultValue, int min, int max) throws ConfigException {
     String v = string(key, null);
     if (v == null) {
-      return defaultValue;
+      return noted(key, defaultValue, Integer.toString(defaultValue));
     }
     try {
       int n = Integer.parseInt(v.trim());
@@ -188,7 +202,7 @@ public final class YamlSection {
   public long size(String key, long defaultValue) throws ConfigException {
     String v = string(key, null);
     if (v == null) {
-      return defaultValue;
+      return noted(key, defaultValue, sizeText(defaultValue));
     }
     Matcher m = SIZE.matcher(v.trim());
     if (!m.matches()) {
@@ -214,7 +228,7 @@ public final class YamlSection {
   public Duration duration(String key, Duration defaultValue) throws ConfigException {
     String v = string(key, null);
     if (v == null) {
-      return defaultValue;
+      return noted(key, defaultValue, defaultValue == null ? "" : timeText(defaultValue));
     }
     try {
       return parseTime(v.trim(), key, v);
@@ -248,6 +262,45 @@ public final class YamlSection {
     return Duration.ofMillis(millis);
   }
 
+  /** A size as Exim writes it: the largest of G, M, K that divides it. */
+  static String sizeText(long bytes) {
+    for (String unit : List.of("G", "M", "K")) {
+      long factor = switch (unit) {
+        case "G" -> 1L << 30;
+        case "M" -> 1L << 20;
+        default -> 1L << 10;
+      };
+      if (bytes != 0 && bytes % factor == 0) {
+        return bytes / factor + unit;
+      }
+    }
+    return Long.toString(bytes);
+  }
+
+  /** A time as Exim writes it: {@code 1h30m}, {@code 2d}, {@code 30s}, {@code 0s}. */
+  static String timeText(Duration d) {
+    long millis = d.toMillis();
+    if (millis % 1000 != 0) {
+      return millis + "ms";
+    }
+    long seconds = millis / 1000;
+    StringBuilder sb = new StringBuilder();
+    long[] units = {7 * 86_400, 86_400, 3600, 60, 1};
+    String[] names = {"w", "d", "h", "m", "s"};
+    for (int i = 0; i < units.length; i++) {
+      if (seconds >= units[i]) {
+        sb.append(seconds / units[i]).append(names[i]);
+        seconds %= units[i];
+      }
+    }
+    return sb.length() == 0 ? "0s" : sb.toString();
+  }
+
+  /** The options read so far with their values in force, in the order read. */
+  Map<String, String> effective() {
+    return effective;
+  }
+
   /** True when the option is written as a YAML sequence rather than one (colon-separated) string. */
   public boolean isSequence(String key) {
     NodeTuple t = entries.get(key);
@@ -260,7 +313,7 @@ public final class YamlSection {
     if (value == null) {
       return null;
     }
-    return new YamlSection(fileOf(key), qualified(key), value);
+    return new YamlSection(fileOf(key), qualified(key), value, effective);
   }
 
   private String fileOf(String key) {
@@ -281,7 +334,7 @@ public final class YamlSection {
 
   /** Wraps a node found in a sequence. */
   public YamlSection child(String name, Node child) throws ConfigException {
-    return new YamlSection(file, qualified(name), child);
+    return new YamlSection(file, qualified(name), child, effective);
   }
 
   /** Refuses any option this section holds that no accessor asked for. */

@@ -2,7 +2,9 @@ package org.postern.listener;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import org.postern.bus.Addresses;
+import org.postern.bus.TlsScan;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.config.TlsSettings;
@@ -34,12 +36,13 @@ import java.util.Objects;
  * reloads when the configuration changes, when the certificate, key or CA files change on disk,
  * or when the generated certificate is due for renewal (checked every second). All file and key
  * work runs off the event loop. A broken new certificate is refused with a log line and the
- * previous one stays in force.
+ * previous one stays in force. Each scan ends with a {@link TlsScan} event saying what it did.
  */
 public final class TlsVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(TlsVerticle.class);
   /** A failed renewal is tried again after this, not every second. */
   private static final Duration RENEWAL_RETRY = Duration.ofMinutes(1);
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   private final Clock clock;
   private Instant nextRenewal = Instant.MIN;
   private ConfigHolder config;
@@ -77,14 +80,16 @@ public final class TlsVerticle extends VerticleBase {
     boolean renew = renewalDue(c.tls());
     vertx.executeBlocking(() -> stamp(c.tls()), false).compose(stamp -> {
       if (stamp.equals(loadedStamp) && !renew) {
-        return Future.succeededFuture();
+        return Future.succeededFuture(TlsScan.Outcome.UNCHANGED);
       }
-      return load(c).mapEmpty();
+      return load(c).map(TlsScan.Outcome.RELOADED);
     }).onComplete(r -> {
       if (renew && r.failed()) {
         nextRenewal = clock.instant().plus(RENEWAL_RETRY);
       }
       reloading = false;
+      vertx.eventBus().publish(Addresses.TLS_SCANNED,
+          new TlsScan(r.succeeded() ? r.result() : TlsScan.Outcome.FAILED).toJson(), LOCAL);
     });
   }
 

@@ -28,8 +28,15 @@ final class DeliveryPermits {
   }
 
   <T> Future<T> run(Supplier<Future<T>> delivery) {
+    return run(delivery, () -> { });
+  }
+
+  /** As {@link #run(Supplier)}; {@code whenWaiting} runs once if the task has to wait for its turn. */
+  <T> Future<T> run(Supplier<Future<T>> delivery, Runnable whenWaiting) {
     Promise<T> result = Promise.promise();
+    boolean[] started = {false};
     waiting.addLast(() -> {
+      started[0] = true;
       running++;
       Future<T> f;
       try {
@@ -44,6 +51,9 @@ final class DeliveryPermits {
       });
     });
     drain();
+    if (!started[0]) {
+      whenWaiting.run();
+    }
     return result.future();
   }
 

@@ -5,9 +5,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import org.postern.bus.Addresses;
 import org.postern.bus.DeliveryRequest;
 import org.postern.bus.DeliveryResult;
 import org.postern.bus.DeliveryStatus;
+import org.postern.bus.DeliveryWaiting;
 import org.postern.bus.RemoteHost;
 import org.postern.config.PosternConfig;
 import org.postern.config.RetryError;
@@ -194,7 +196,15 @@ final class RemoteDeliveries {
       due = due.subList(0, transport.hostsMaxTry());
     }
     Group g = new Group(r.router(), due, addresses);
-    return permits.run(() -> send(a, g)).compose(reply -> apply(a, domain, g, reply, c, now, arrival));
+    return permits.run(() -> send(a, g), () -> waiting(a, g, c))
+        .compose(reply -> apply(a, domain, g, reply, c, now, arrival));
+  }
+
+  /** Tells observers (and tests) that this delivery waits for a {@code remote_max_parallel} permit. */
+  private void waiting(MessageAttempt a, Group g, PosternConfig c) {
+    vertx.eventBus().publish(Addresses.DELIVERY_WAITING,
+        new DeliveryWaiting(a.id(), g.router().transport(), c.delivery().remoteMaxParallel()).toJson(),
+        new DeliveryOptions().setLocalOnly(true));
   }
 
   private Future<DeliveryResult> send(MessageAttempt a, Group g) {

@@ -3,8 +3,10 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.json.JsonObject;
 import org.postern.bus.Addresses;
+import org.postern.bus.AuthCancel;
+import org.postern.bus.AuthReply;
+import org.postern.bus.AuthStep;
 
 /**
  * Talks to the authenticators over {@code postern.auth.<MECHANISM>}. The failure windows that
@@ -20,12 +22,13 @@ final class AuthClient {
   }
 
   /** One step; an authenticator that does not answer counts as a temporary failure. */
-  Future<JsonObject> step(String mechanism, JsonObject request) {
-    return vertx.eventBus().<JsonObject>request(Addresses.AUTH_PREFIX + mechanism, request, options)
+  Future<AuthReply> step(AuthStep step) {
+    return vertx.eventBus().<AuthReply>request(Addresses.AUTH_PREFIX + step.mechanism(), step, options)
         .map(m -> m.body());
   }
 
+  /** Tells whichever authenticator holds the exchange to forget it. */
   void cancel(String exchange) {
-    vertx.eventBus().send(Addresses.AUTH_PREFIX + "cancel", new JsonObject().put("exchange", exchange), options);
+    vertx.eventBus().publish(Addresses.AUTH_CANCEL, new AuthCancel(exchange), options);
   }
 }

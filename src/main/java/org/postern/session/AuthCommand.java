@@ -3,8 +3,10 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
-import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
+import org.postern.bus.AclVerdict;
+import org.postern.bus.AuthReply;
+import org.postern.bus.AuthStep;
 import org.postern.bus.CloseReason;
 import org.postern.bus.SessionResponse;
 import org.postern.config.AuthenticatorConfig;
@@ -124,35 +126,27 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
   }
 
   private Future<SessionResponse> step(SmtpSession session, AuthenticatorConfig a, byte[] response, boolean first) {
-    JsonObject request = new JsonObject().put("exchange", session.id()).put("first", first)
-        .put("generation", session.config().generation()).put("variables", session.variables());
-    if (response != null) {
-      request.put("response", Base64.getEncoder().encodeToString(response));
-    }
-    return auth.step(a.publicName(), request).compose(result -> {
-      switch (result.getString("status", "failure")) {
-        case "challenge" -> {
-          String challenge = result.getString("challenge", "");
-          return Future.succeededFuture(withLineLimit(
-              SessionResponse.reply(SmtpReply.of(334, null, challenge)), RESPONSE_LINE_MAX));
-        }
-        case "success" -> {
-          session.authExchange(null);
-          session.authenticated(a.name(), result.getString("user"));
-          return Future.succeededFuture(withLineLimit(SessionResponse.reply(SUCCEEDED),
-              session.config().commandLineMax()));
-        }
-        case "throttled" -> {
-          session.authExchange(null);
-          return Future.succeededFuture(withLineLimit(SessionResponse.reply(TEMPORARILY_REFUSED),
-              session.config().commandLineMax()).withLog("AUTH refused for " + session.hostForLog() + ": "
-              + TEMPORARILY_REFUSED + " (" + result.getString("reason", "too many recent failures") + ")"));
-        }
-        default -> {
-          session.authExchange(null);
-          return failed(session, a, result.getString("user"), result.getString("reason"),
-              result.getBoolean("counted", true));
-        }
+    AuthStep request = new AuthStep(session.id(), a.publicName(), first, response, session.config().generation(),
+        session.variables());
+    return auth.step(request).compose(result -> switch (result.status()) {
+      case CHALLENGE -> Future.succeededFuture(withLineLimit(SessionResponse.reply(
+          SmtpReply.of(334, null, Base64.getEncoder().encodeToString(result.challenge()))), RESPONSE_LINE_MAX));
+      case SUCCESS -> {
+        session.authExchange(null);
+        session.authenticated(a.name(), result.user());
+        yield Future.succeededFuture(withLineLimit(SessionResponse.reply(SUCCEEDED),
+            session.config().commandLineMax()));
+      }
+      case THROTTLED -> {
+        session.authExchange(null);
+        SmtpReply sent = reply(result, TEMPORARILY_REFUSED);
+        yield Future.succeededFuture(withLineLimit(SessionResponse.reply(sent), session.config().commandLineMax())
+            .withLog("AUTH refused for " + session.hostForLog() + ": " + sent + " ("
+                + (result.reason() == null ? "too many recent failures" : result.reason()) + ")"));
+      }
+      case FAILURE -> {
+        session.authExchange(null);
+        yield failed(session, a, result);
       }
     }, e -> {
       session.authExchange(null);
@@ -161,20 +155,30 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
     });
   }
 
-  private Future<SessionResponse> failed(SmtpSession session, AuthenticatorConfig a, String user, String reason,
-                                         boolean counted) {
+  /** The reply an authenticator asked for, else {@code standard}; the text says whether to try again later. */
+  private static SmtpReply reply(AuthReply result, SmtpReply standard) {
+    if (result.code() == null) {
+      return standard;
+    }
+    return SmtpReply.of(result.code(), result.enhanced(), (result.code() >= 500 ? FAILED : AUTH_UNAVAILABLE).text());
+  }
+
+  private Future<SessionResponse> failed(SmtpSession session, AuthenticatorConfig a, AuthReply result) {
+    boolean counted = result.countedFailure();
+    String user = result.user();
     // An uncounted failure waits as long as a counted one would at this point of the session, so
     // timing alone does not tell "wrong password" from "mechanism unusable for this user".
     int failures = counted ? session.authFailed() : session.authFailures() + 1;
     boolean drop = counted && failures >= session.config().auth().maxFailures();
-    SmtpReply sent = drop ? TOO_MANY_FAILURES : FAILED;
+    SmtpReply refused = reply(result, FAILED);
+    SmtpReply sent = drop ? TOO_MANY_FAILURES : refused;
     // Exim's log line, with the reply the client was sent: the user name may be logged, the password never.
     String log = a.name() + " authenticator failed for " + session.hostForLog() + ": " + sent
         + (user == null ? "" : " (set_id=" + user.replaceAll("\\p{Cntrl}", "?") + ")")
-        + (reason == null ? "" : ": " + reason) + (counted ? "" : " (not counted as a failure)");
+        + (result.reason() == null ? "" : ": " + result.reason()) + (counted ? "" : " (not counted as a failure)");
     SessionResponse response = drop
         ? SessionResponse.close(TOO_MANY_FAILURES, CloseReason.BAD_COMMANDS).withLog(log + "; too many failures, connection dropped")
-        : withLineLimit(SessionResponse.reply(FAILED), session.config().commandLineMax()).withLog(log);
+        : withLineLimit(SessionResponse.reply(refused), session.config().commandLineMax()).withLog(log);
     long delay = session.config().auth().failureDelay().toMillis() << Math.min(failures - 1, 4);
     if (delay <= 0) {
       return Future.succeededFuture(response);

@@ -3,7 +3,6 @@ package org.postern.session;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
 import org.postern.bus.Ack;
@@ -62,6 +61,7 @@ public final class SessionVerticle extends VerticleBase {
       "Too many syntax or protocol errors - closing connection");
 
   private final Map<String, SmtpSession> sessions = new HashMap<>();
+  private AuthClient authenticators;
   private AuthCommand auth;
   private EtrnCommand etrn;
   private AclClient acl;
@@ -74,7 +74,8 @@ public final class SessionVerticle extends VerticleBase {
     config = ConfigHolder.of(vertx);
     BusCodecs.register(vertx);
     acl = new AclClient(vertx, config().getLong("acl_timeout_ms", 30_000L));
-    auth = new AuthCommand(vertx, new AuthClient(vertx));
+    authenticators = new AuthClient(vertx);
+    auth = new AuthCommand(vertx, authenticators);
     etrn = new EtrnCommand(vertx, config().getLong("etrn_timeout_ms", 5_000L));
     directory = InstanceDirectory.of(vertx, Addresses.SESSION);
     addresses = directory.register(context, SessionAddresses::ofInstance);
@@ -206,7 +207,7 @@ public final class SessionVerticle extends VerticleBase {
       return;
     }
     if (session.authExchange() != null) {
-      vertx.eventBus().send(Addresses.AUTH_PREFIX + "cancel", new JsonObject().put("exchange", session.id()));
+      authenticators.cancel(session.id());
     }
     // Exim: nothing at all (not even a -bh trace line) without an acl_smtp_notquit.
     if (body.reason().runsNotQuitAcl() && session.config().aclForStage(AclStage.NOTQUIT) != null) {

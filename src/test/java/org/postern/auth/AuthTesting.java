@@ -6,6 +6,7 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.StackTraceElementProxy;
 import ch.qos.logback.core.AppenderBase;
 import org.postern.testing.Await;
+import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient.Reply;
 import org.postern.testing.TestPki;
@@ -167,11 +168,11 @@ final class AuthTesting {
 
   /**
    * Asserts that no registered secret (and none of {@code extra}) appears in the main log lines
-   * written since the AUTH tests started or in any captured server log line. Waits a moment first:
-   * the main log is written asynchronously.
+   * written since the AUTH tests started or in any captured server log line. The main log is
+   * written asynchronously: it waits until the lines logged so far are in the file.
    */
   static void assertNoSecretsLogged(Set<String> extra) throws Exception {
-    Thread.sleep(300);
+    MainLogFile.awaitLoggedSoFar(5000);
     Set<String> secrets = new java.util.TreeSet<>(SECRETS);
     secrets.addAll(extra);
     List<String> mainlog = mainlogLines();

@@ -164,14 +164,14 @@ public final class AclBenchmark {
           (System.nanoTime() - t0) / 1e6);
     }
     try (PosternTestServer s = server.start()) {
-      ConfigHolder holder = ConfigHolder.of(s.vertx());
       for (int k = 1; k <= 3; k++) {
-        String before = holder.current().generation();
+        java.util.concurrent.CompletableFuture<Object> changed = new java.util.concurrent.CompletableFuture<>();
+        var consumer = s.vertx().eventBus().consumer(Addresses.CONFIG_CHANGED, m -> changed.complete(m.body()));
+        consumer.completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         long t0 = System.nanoTime();
         Files.writeString(file, hostList(entries, k));
-        while (holder.current().generation().equals(before)) {
-          Thread.sleep(5);
-        }
+        changed.get(60, TimeUnit.SECONDS);
+        consumer.unregister();
         System.out.printf("change of the %d-entry list file to new generation in force: %.0f ms"
             + " (file scan period 1000 ms)%n", entries, (System.nanoTime() - t0) / 1e6);
       }

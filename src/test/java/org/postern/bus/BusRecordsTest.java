@@ -10,18 +10,21 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.postern.smtp.SmtpReply;
 import org.postern.spool.Envelope;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * Every record of {@code postern.session.*} and {@code postern.acl.check}: its JSON form (what
- * plugins and a clustered bus see) gives back an equal record, and its local codec passes the very
- * object on the node and the JSON form on the wire.
+ * Every record of {@code postern.session.*}, {@code postern.acl.check} and {@code postern.auth.*}:
+ * its JSON form (what plugins and a clustered bus see) gives back an equal record, and its local
+ * codec passes the very object on the node and the JSON form on the wire.
  */
 class BusRecordsTest {
   private static final JsonObject TLS = new JsonObject().put("tls_cipher", "TLS_AES_256_GCM_SHA384")
@@ -153,6 +156,99 @@ class BusRecordsTest {
   }
 
   @Test
+  void authStepReplyAndCancel() {
+    byte[] plain = "\0alice\0secret".getBytes(StandardCharsets.UTF_8);
+    roundTrip(new AuthStep("n-1", "PLAIN", true, plain, "gen-1", new JsonObject().put("sender_host_address", "192.0.2.1")),
+        AuthStep::toJson, AuthStep::fromJson);
+    roundTrip(new AuthStep("n-1", "XOAUTH2", true, null, null, new JsonObject()), AuthStep::toJson, AuthStep::fromJson);
+    roundTrip(new AuthStep("n-1", "LOGIN", false, new byte[0], null, new JsonObject()), AuthStep::toJson,
+        AuthStep::fromJson);
+    roundTrip(AuthReply.challenge("Username:".getBytes(StandardCharsets.UTF_8)), AuthReply::toJson, AuthReply::fromJson);
+    roundTrip(AuthReply.challenge(new byte[0]), AuthReply::toJson, AuthReply::fromJson);
+    roundTrip(AuthReply.success("alice", List.of("", "alice", "secret")), AuthReply::toJson, AuthReply::fromJson);
+    roundTrip(AuthReply.failure("alice", "incorrect authentication data"), AuthReply::toJson, AuthReply::fromJson);
+    roundTrip(AuthReply.failure(null, "no credentials"), AuthReply::toJson, AuthReply::fromJson);
+    roundTrip(AuthReply.uncountedFailure("bob", "CRAM-MD5 cannot use the stored scheme {BLF-CRYPT}"),
+        AuthReply::toJson, AuthReply::fromJson);
+    roundTrip(AuthReply.temporaryFailure("token service did not answer"), AuthReply::toJson, AuthReply::fromJson);
+    roundTrip(AuthReply.throttled(null, "too many recent failures from this address"), AuthReply::toJson,
+        AuthReply::fromJson);
+    roundTrip(new AuthCancel("n-1"), AuthCancel::toJson, AuthCancel::fromJson);
+  }
+
+  /** The JSON of docs/plugins.md, as an external mechanism (XOAUTH2) sends and reads it. */
+  @Test
+  void authJsonIsTheDocumentedOne() {
+    assertEquals(new JsonObject("""
+        {"exchange":"n-1","mechanism":"XOAUTH2","first":true,"response":"dXNlcj1hbGljZQE=",
+         "generation":"g","variables":{"sender_host_address":"192.0.2.1"}}"""),
+        new AuthStep("n-1", "XOAUTH2", true, "user=alice\u0001".getBytes(StandardCharsets.UTF_8), "g",
+            new JsonObject().put("sender_host_address", "192.0.2.1")).toJson());
+    assertEquals(new JsonObject("{\"status\":\"challenge\",\"challenge\":\"eyJzdGF0dXMiOiI0MDEifQ==\"}"),
+        AuthReply.challenge("{\"status\":\"401\"}".getBytes(StandardCharsets.UTF_8)).toJson());
+    assertEquals(new JsonObject("{\"status\":\"success\",\"authenticated_id\":\"alice\"}"),
+        AuthReply.success("alice", List.of()).toJson());
+    assertEquals(new JsonObject("{\"status\":\"failure\",\"user\":\"alice\",\"reason\":\"expired\",\"counted\":true}"),
+        AuthReply.failure("alice", "expired").toJson());
+    // What a plugin may leave out: counted (true), the code (535 5.7.8), the user.
+    assertEquals(AuthReply.failure(null, null), AuthReply.fromJson(new JsonObject("{\"status\":\"failure\"}")));
+    assertEquals(new AuthReply(AuthReply.Status.FAILURE, null, null, List.of(), null, false, 454, "4.7.0"),
+        AuthReply.fromJson(new JsonObject("{\"status\":\"failure\",\"counted\":false,\"code\":454,\"enhanced\":\"4.7.0\"}")));
+    assertThrows(IllegalArgumentException.class, () -> AuthReply.fromJson(new JsonObject()));
+    assertThrows(IllegalArgumentException.class, () -> AuthReply.fromJson(new JsonObject().put("status", "maybe")));
+    assertThrows(IllegalArgumentException.class, () -> AuthReply.fromJson(new JsonObject().put("status", "challenge")));
+    assertThrows(IllegalArgumentException.class,
+        () -> AuthReply.fromJson(new JsonObject().put("status", "failure").put("code", 250)));
+    assertThrows(IllegalArgumentException.class,
+        () -> AuthReply.fromJson(new JsonObject().put("status", "success").put("authenticated_id", "a").put("code", 535)));
+    assertThrows(IllegalArgumentException.class,
+        () -> AuthReply.fromJson(new JsonObject().put("status", "success").put("user", "alice")));
+    assertThrows(IllegalArgumentException.class, () -> AuthStep.fromJson(new JsonObject().put("exchange", "n-1")));
+    assertThrows(IllegalArgumentException.class, () -> AuthStep.fromJson(new JsonObject()
+        .put("exchange", "n-1").put("mechanism", "PLAIN").put("response", "not base64!")));
+  }
+
+  /** A response or {@code $auth} value may be a password: no record shows it, encoded or not. */
+  @Test
+  void authRecordsNeverShowSecrets() {
+    byte[] plain = "\0alice\0s3cret-pw".getBytes(StandardCharsets.UTF_8);
+    String step = new AuthStep("n-1", "PLAIN", true, plain, null, null).toString();
+    String reply = AuthReply.success("alice", List.of("", "alice", "s3cret-pw")).toString();
+    for (String shown : List.of(step, reply)) {
+      assertFalse(shown.contains("s3cret-pw"), shown);
+      assertFalse(shown.contains(java.util.Base64.getEncoder().encodeToString(plain)), shown);
+    }
+  }
+
+  /** The records are immutable: changing the array given or taken changes nothing. */
+  @Test
+  void authRecordsKeepTheirBytes() {
+    byte[] given = {1, 2, 3};
+    AuthStep step = new AuthStep("n-1", "PLAIN", false, given, null, null);
+    AuthReply challenge = AuthReply.challenge(given);
+    given[0] = 9;
+    step.response()[1] = 9;
+    challenge.challenge()[1] = 9;
+    assertArrayEquals(new byte[] {1, 2, 3}, step.response());
+    assertArrayEquals(new byte[] {1, 2, 3}, challenge.challenge());
+  }
+
+  /** The published events of docs/plugins.md "Events" that are records here. */
+  @Test
+  void eventRecords() {
+    roundTrip(new DeliveryWaiting("1kAbcD-000001-Xy", "remote_smtp", 2), DeliveryWaiting::toJson,
+        DeliveryWaiting::fromJson);
+    assertEquals(new JsonObject("{\"id\":\"m\",\"transport\":\"remote_smtp\",\"remote_max_parallel\":2}"),
+        new DeliveryWaiting("m", "remote_smtp", 2).toJson());
+    for (TlsScan.Outcome outcome : TlsScan.Outcome.values()) {
+      roundTrip(new TlsScan(outcome), TlsScan::toJson, TlsScan::fromJson);
+    }
+    assertEquals(new JsonObject("{\"outcome\":\"unchanged\"}"), new TlsScan(TlsScan.Outcome.UNCHANGED).toJson());
+    assertThrows(IllegalArgumentException.class, () -> TlsScan.fromJson(new JsonObject()));
+    assertThrows(IllegalArgumentException.class, () -> TlsScan.fromJson(new JsonObject().put("outcome", "maybe")));
+  }
+
+  @Test
   void localCodecPassesTheObjectAndEncodesJsonOnTheWire() {
     LocalCodec<SessionCommand> codec = new LocalCodec<>(SessionCommand.class, SessionCommand::toJson,
         SessionCommand::fromJson);
@@ -175,6 +271,11 @@ class BusRecordsTest {
       Object echoed = vertx.eventBus().request("test.command", command).toCompletionStage().toCompletableFuture()
           .get(10, TimeUnit.SECONDS).body();
       assertSame(command, echoed);
+      vertx.eventBus().<AuthStep>localConsumer("test.auth", m -> m.reply(AuthReply.challenge(m.body().response())));
+      AuthStep step = new AuthStep("n-1", "PLAIN", true, new byte[] {0}, null, null);
+      Object reply = vertx.eventBus().request("test.auth", step).toCompletionStage().toCompletableFuture()
+          .get(10, TimeUnit.SECONDS).body();
+      assertEquals(AuthReply.challenge(new byte[] {0}), reply);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }

@@ -205,13 +205,11 @@ class HotReloadTest {
   /** Waits until {@code count} events containing {@code text} were logged (deadline 10 s). */
   private static void awaitLogged(ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen,
                                   int count, String text) throws Exception {
-    long end = System.currentTimeMillis() + 10_000;
-    while (System.currentTimeMillis() < end) {
-      long n = java.util.List.copyOf(seen.list).stream().filter(e -> e.getFormattedMessage().contains(text)).count();
-      if (n >= count) {
-        return;
-      }
-      Thread.sleep(50);
+    long n = Await.value(10_000,
+        () -> java.util.List.copyOf(seen.list).stream().filter(e -> e.getFormattedMessage().contains(text)).count(),
+        logged -> logged >= count);
+    if (n >= count) {
+      return;
     }
     throw new AssertionError("not logged " + count + " times: " + text + "; logged: "
         + java.util.List.copyOf(seen.list).stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()).toList());

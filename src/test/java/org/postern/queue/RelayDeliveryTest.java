@@ -1,11 +1,15 @@
 package org.postern.queue;
 
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.postern.bus.Addresses;
+import org.postern.bus.DeliveryWaiting;
 import org.postern.testing.Await;
 import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
+import org.postern.testing.PublishedEvents;
 import org.postern.testing.ScriptedServers;
 import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.TestPki;
@@ -182,12 +186,16 @@ class RelayDeliveryTest {
       List<String> ids = List.of(send(server, "alice@test.example", CONTENT, "hang@remote.example"),
           send(server, "alice@test.example", CONTENT, "hang@remote.example"),
           send(server, "alice@test.example", CONTENT, "hang@remote.example"));
-      assertEquals(3, flush(server));
-      awaitTrue("two deliveries waiting at the dot", () -> remote.commands("DATA").size() == 2);
-      // Stays a sleep: no event says "a delivery waits for a permit"; the two hang at the dot for
-      // final_timeout (3 s), and this second of that real time is when a third connection would show.
-      Thread.sleep(1000);
-      assertEquals(2, remote.connections(), "the third waits for a free delivery slot");
+      try (PublishedEvents waiting = PublishedEvents.on(server.vertx(), Addresses.DELIVERY_WAITING)) {
+        assertEquals(3, flush(server));
+        awaitTrue("two deliveries waiting at the dot", () -> remote.commands("DATA").size() == 2);
+        // The two hang at the dot for final_timeout (3 s): until then the third holds no permit.
+        JsonObject third = waiting.awaitNth(1, 10_000);
+        assertEquals(2, remote.connections(), "the third waits for a free delivery slot");
+        assertEquals(new DeliveryWaiting(third.getString("id"), "remote_smtp", 2), DeliveryWaiting.fromJson(third));
+        assertTrue(ids.contains(third.getString("id")), third::encode);
+        assertEquals(1, waiting.seen().size(), "only the third waits: " + waiting.seen());
+      }
       // The two time out at the dot (deferred), and the third gets its turn.
       awaitTrue("the third delivery", () -> remote.commands("DATA").size() == 3);
       for (String id : ids) {

@@ -1,5 +1,7 @@
 package org.postern.testing;
 
+import org.postern.log.MainLog;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,6 +36,17 @@ public final class MainLogFile {
   /** The main log of the servers started in this JVM. */
   public static MainLogFile ofTestJvm() {
     return TEST_JVM;
+  }
+
+  /**
+   * Waits until every main-log line this JVM's servers wrote before the call is in the file: writes
+   * a marker line and waits for it, as the asynchronous appender keeps the order of the lines. The
+   * event that lets a test say "nothing was logged" of a log it did not see end.
+   */
+  public static void awaitLoggedSoFar(long millis) throws Exception {
+    String marker = "test marker " + java.util.UUID.randomUUID() + ": the lines above were written";
+    MainLog.write(marker);
+    TEST_JVM.await(millis, marker);
   }
 
   public Path file() {

@@ -10,8 +10,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.postern.bus.Addresses;
+import org.postern.bus.TlsScan;
 import org.postern.listener.TlsVerticle;
 import org.postern.testing.PosternTestServer;
+import org.postern.testing.PublishedEvents;
 import org.postern.testing.SettableClock;
 import org.postern.testing.SmtpTestClient.Reply;
 import org.postern.testing.TestPki;
@@ -36,6 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.postern.bus.TlsScan.Outcome.UNCHANGED;
 
 /**
  * Certificate hot reload: replacing the PEM files is picked up by new handshakes (STARTTLS and
@@ -119,6 +123,17 @@ class CertificateReloadTest {
         .filter(m -> m.contains("TLS certificate refused")).toList();
   }
 
+  /** The position of the first scan with this outcome among those seen, or -1. */
+  private static int indexOf(PublishedEvents scans, TlsScan.Outcome outcome) {
+    List<io.vertx.core.json.JsonObject> seen = scans.seen();
+    for (int i = 0; i < seen.size(); i++) {
+      if (TlsScan.fromJson(seen.get(i)).outcome() == outcome) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** Waits for a refusal beyond the first {@code before}; returns it. */
   private String awaitRefusal(int before, long millis) throws Exception {
     List<String> all = Await.value(millis, this::refusals, l -> l.size() > before);
@@ -195,13 +210,21 @@ class CertificateReloadTest {
   void unchangedBrokenCertificateIsNotReloadedEverySecond() throws Exception {
     try (PosternTestServer s = TlsTesting.server(pki, false).start()) {
       Path certFile = s.root().resolve("certs").resolve("server.crt");
-      replace(certFile, "garbage\n");
-      awaitRefusal(0, RELOAD_WAIT_MS + 2000);
-      Thread.sleep(3500);
+      try (PublishedEvents scans = PublishedEvents.on(s.vertx(), Addresses.TLS_SCANNED)) {
+        replace(certFile, "garbage\n");
+        awaitRefusal(0, RELOAD_WAIT_MS + 2000);
+        int refusedAt = Await.value(RELOAD_WAIT_MS, () -> indexOf(scans, TlsScan.Outcome.FAILED), i -> i >= 0);
+        assertTrue(refusedAt >= 0, "no scan failed: " + scans.seen());
+        // Three more scans of the same broken file, one a second: none may load or log it again.
+        scans.awaitNth(refusedAt + 4, RELOAD_WAIT_MS + 4000);
+        List<TlsScan.Outcome> after = scans.seen().subList(refusedAt + 1, refusedAt + 4).stream()
+            .map(j -> TlsScan.fromJson(j).outcome()).toList();
+        assertEquals(List.of(UNCHANGED, UNCHANGED, UNCHANGED), after);
+      }
       List<String> refused = refusals();
       assertEquals(pki.server().fingerprint(), startTlsFingerprint(s));
       assertEquals(1, refused.size(), "the same broken file was refused (and logged) again and again: "
-          + refused.size() + " times in ~3.5 s");
+          + refused.size() + " times in 4 scans");
     }
   }
 

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.postern.testing.Await;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.TestPki;
 
@@ -33,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class OpenSslClientTest {
   private static final Pattern ID = Pattern.compile("OK id=(\\S+)");
+  private static final Pattern FINAL_REPLY_LINE = Pattern.compile("(?m)^[2-5]\\d\\d ");
   private static String openssl;
   private static TestPki pki;
   /** tls_verify_certificates = test CA, tls_try_verify_hosts = 127.0.0.1, with an implicit-TLS listener. */
@@ -78,8 +80,8 @@ class OpenSslClientTest {
 
   /**
    * Runs s_client, waits until the handshake is reported (or the process ends), then feeds the
-   * SMTP lines one by one with a short pause (EHLO and DATA are synchronization points), and
-   * returns stdout and stderr together. At most 20 s.
+   * SMTP lines one by one, each once the line before is answered, and returns stdout and stderr
+   * together. At most 20 s.
    */
   private static Result run(List<String> args, String... lines) throws Exception {
     List<String> withoutCommands = new ArrayList<>(args);
@@ -110,28 +112,46 @@ class OpenSslClientTest {
     reader.setDaemon(true);
     reader.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (p.isAlive() && !out.toString().contains("CONNECTION ESTABLISHED") && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
+    Await.holdsWithin(millisLeft(deadline), () -> !p.isAlive() || out.toString().contains("CONNECTION ESTABLISHED"));
+    // Each line waits for the reply to the one before (EHLO and DATA are synchronization points),
+    // the first for the greeting on implicit TLS or, after STARTTLS, for the reply to the EHLO
+    // s_client sends itself once TLS is up; the one after "R" waits for s_client's RENEGOTIATING.
+    int answered = 1;
+    String previous = null;
     try (OutputStream stdin = p.getOutputStream()) {
       for (String line : lines) {
+        int replies = answered;
+        boolean renegotiating = "R".equals(previous);
+        Await.holdsWithin(millisLeft(deadline), () -> !p.isAlive()
+            || (renegotiating ? out.toString().contains("RENEGOTIATING") : replies(out.toString()) >= replies));
         if (!p.isAlive()) {
           break;
         }
-        Thread.sleep(300);
         stdin.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
         stdin.flush();
+        if (!line.equals("R")) {
+          answered++;
+        }
+        previous = line;
       }
     } catch (IOException brokenPipe) {
       // s_client already gone: the output says why
     }
-    long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-    boolean ended = p.waitFor(left, TimeUnit.MILLISECONDS);
+    boolean ended = p.waitFor(millisLeft(deadline), TimeUnit.MILLISECONDS);
     if (!ended) {
       p.destroyForcibly();
     }
     reader.join(2000);
     return new Result(ended ? p.exitValue() : -1, out.toString(), cmd);
+  }
+
+  private static long millisLeft(long deadlineNanos) {
+    return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+  }
+
+  /** How many SMTP replies s_client has printed: their last lines, a code and a space. */
+  private static int replies(String output) {
+    return (int) FINAL_REPLY_LINE.matcher(output).results().count();
   }
 
   private record Result(int exit, String output, List<String> command) {
