@@ -129,6 +129,36 @@ class HostCheckTest {
     assertTrue(badName.stderr().contains("-oMs: not a host name"), badName::toString);
   }
 
+  @Test
+  void hostInHostsProxyStartsWithAProxyHeaderOnStdinAndTheAclsSeeTheClient() throws Exception {
+    server.option("hosts_proxy", "192.0.2.99").acl("acl_check_rcpt:\n"
+        + "  - deny: { message: \"client $sender_host_address:$sender_host_port proxy $proxy_session"
+        + " $proxy_local_address $proxy_external_address:$proxy_external_port\" }\n"
+        + "acl_check_expn:\n  - deny:\nacl_check_etrn:\n  - deny:\n");
+    Path proxied = server.writeConfig();
+    String session = "PROXY TCP4 198.51.100.5 203.0.113.1 40000 25\r\nEHLO client.example\r\n"
+        + "MAIL FROM:<a@b.example>\r\nRCPT TO:<alice@test.example>\r\nQUIT\r\n";
+    Result r = ChildPostern.run(server.root(), proxied, session.getBytes(StandardCharsets.US_ASCII),
+        "-bh", "192.0.2.99");
+    assertEquals(0, r.exit(), r::toString);
+    assertTrue(replies(r).contains("250-mx.test.example Hello client.example [198.51.100.5]"), r::toString);
+    assertTrue(replies(r).contains("550 5.7.1 client 198.51.100.5:40000 proxy yes 192.0.2.99 203.0.113.1:25"),
+        r::toString);
+    assertTrue(r.stderr().contains(">>> PROXY v1 header: $sender_host_address=198.51.100.5"), r::toString);
+
+    // Without a header (a direct client's first line), nothing is said and the session is dropped.
+    Result bare = ChildPostern.run(server.root(), proxied, "EHLO client.example\r\nQUIT\r\n", "-bh", "192.0.2.99");
+    assertEquals("", bare.stdout().strip(), bare::toString);
+    assertTrue(bare.stderr().contains(">>> malformed PROXY protocol header: not a PROXY protocol header"),
+        bare::toString);
+    // Any other host: a PROXY line is an unknown command, and $proxy_session is "no".
+    Result other = ChildPostern.run(server.root(), proxied, session.getBytes(StandardCharsets.US_ASCII),
+        "-bh", "192.0.2.1");
+    assertTrue(replies(other).contains("500 5.5.1 Unrecognized command"), other::toString);
+    assertTrue(replies(other).contains("550 5.7.1 client 192.0.2.1:0 proxy no  :0"), other::toString);
+    assertNothingKept();
+  }
+
   private void assertNothingKept() throws Exception {
     assertEquals(List.of(), server.mailbox("alice"));
     assertEquals(List.of(), server.spoolFiles());

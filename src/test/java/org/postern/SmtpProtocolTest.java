@@ -63,11 +63,7 @@ class SmtpProtocolTest {
 
   @AfterAll
   static void stopServers() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {server, limited}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(server, limited);
   }
 
   // ---------------------------------------------------------------------------------------------

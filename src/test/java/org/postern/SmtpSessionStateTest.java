@@ -77,11 +77,7 @@ class SmtpSessionStateTest {
 
   @AfterAll
   static void stopServers() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {server, lenient, limited}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(server, lenient, limited);
   }
 
   /** Nothing was accepted: in this tier an accepted message would stay in the spool. */

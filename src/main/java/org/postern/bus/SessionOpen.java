@@ -16,10 +16,12 @@ import io.vertx.core.json.JsonObject;
  * @param startTlsAvailable the listener can upgrade this connection
  * @param tls               TLS facts ({@code tls_cipher}, {@code tls_peerdn}, ...) of an implicit-TLS
  *                          connection, else null; copied, so the sender's object stays its own
+ * @param proxy             the load balancer the connection came through ({@code hosts_proxy}), else null;
+ *                          {@code remoteAddress} and {@code remotePort} are then the client's from its header
  */
 public record SessionOpen(String id, String remoteAddress, int remotePort, String localAddress, int localPort,
                           String listener, boolean local, boolean batch, boolean hostCheck, String remoteName,
-                          boolean startTlsAvailable, JsonObject tls) {
+                          boolean startTlsAvailable, JsonObject tls, ProxySession proxy) {
 
   public SessionOpen {
     tls = tls == null ? null : tls.copy();
@@ -29,19 +31,25 @@ public record SessionOpen(String id, String remoteAddress, int remotePort, Strin
   public static SessionOpen network(String id, String remoteAddress, int remotePort, String localAddress,
                                    int localPort, String listener, boolean startTlsAvailable, JsonObject tls) {
     return new SessionOpen(id, remoteAddress, remotePort, localAddress, localPort, listener, false, false, false,
-        null, startTlsAvailable, tls);
+        null, startTlsAvailable, tls, null);
   }
 
   /** A session on standard input and output ({@code -bs}, or {@code -bS} when {@code batch}). */
   public static SessionOpen local(String id, boolean batch) {
-    return new SessionOpen(id, "", 0, "", 0, batch ? "bsmtp" : "stdio", true, batch, false, null, false, null);
+    return new SessionOpen(id, "", 0, "", 0, batch ? "bsmtp" : "stdio", true, batch, false, null, false, null, null);
   }
 
   /** Exim's {@code -bh}: a session as if from {@code remoteAddress}, traced, keeping nothing. */
   public static SessionOpen hostCheck(String id, String remoteAddress, int remotePort, String localAddress,
                                       int localPort, String remoteName) {
     return new SessionOpen(id, remoteAddress, remotePort, localAddress, localPort, "smtp", false, false, true,
-        remoteName, false, null);
+        remoteName, false, null, null);
+  }
+
+  /** These facts, for a connection that came through {@code proxy}. */
+  public SessionOpen withProxy(ProxySession proxy) {
+    return new SessionOpen(id, remoteAddress, remotePort, localAddress, localPort, listener, local, batch, hostCheck,
+        remoteName, startTlsAvailable, tls, proxy);
   }
 
   public JsonObject toJson() {
@@ -55,6 +63,9 @@ public record SessionOpen(String id, String remoteAddress, int remotePort, Strin
     if (tls != null) {
       json.put("tls", tls);
     }
+    if (proxy != null) {
+      json.put("proxy", proxy.toJson());
+    }
     return json;
   }
 
@@ -63,6 +74,7 @@ public record SessionOpen(String id, String remoteAddress, int remotePort, Strin
         json.getInteger("remote_port", 0), json.getString("local_address", ""), json.getInteger("local_port", 0),
         json.getString("listener", "local"), json.getBoolean("local", false), json.getBoolean("batch", false),
         json.getBoolean("host_check", false), json.getString("remote_name"),
-        json.getBoolean("starttls_available", false), json.getJsonObject("tls"));
+        json.getBoolean("starttls_available", false), json.getJsonObject("tls"),
+        json.containsKey("proxy") ? ProxySession.fromJson(json.getJsonObject("proxy")) : null);
   }
 }

@@ -10,6 +10,8 @@ import org.postern.config.PosternConfig;
 import org.postern.listener.SmtpChannel;
 import org.postern.listener.SmtpConnection;
 import org.postern.listener.SpoolContext;
+import org.postern.listener.proxy.ProxyHeader;
+import org.postern.listener.proxy.ProxyHeaderDecoder;
 import org.postern.spool.Spool;
 
 import java.io.InputStream;
@@ -52,6 +54,9 @@ final class LocalSmtp {
    */
   Future<SmtpConnection> run(InputStream in, boolean batch, BiConsumer<SmtpConnection, String> replies,
                              Consumer<SmtpConnection> atEndOfInput) {
+    if (hostCheck != null && config.proxy().required(hostCheck.remoteAddress())) {
+      return new ProxiedHostCheck(in, batch, replies, atEndOfInput).run();
+    }
     SessionOpen facts = hostCheck == null ? SessionOpen.local(SESSION_ID, batch) : hostCheck;
     StdinReader[] reader = new StdinReader[1];
     return session(facts, batch, replies, new Input() {
@@ -147,6 +152,126 @@ final class LocalSmtp {
       input.start(context, connection);
     });
     return done.future();
+  }
+
+  /**
+   * {@code -bh} from a {@code hosts_proxy} host, as in Exim: a PROXY header (v1 or v2) comes first
+   * on stdin, then the session runs as from the client it names, with the {@code $proxy_*}
+   * variables set; a malformed or missing header ends it before the greeting, as the daemon drops
+   * the connection.
+   */
+  private final class ProxiedHostCheck implements Input {
+    private final ProxyHeaderDecoder decoder = new ProxyHeaderDecoder();
+    private final InputStream in;
+    private final boolean batch;
+    private final BiConsumer<SmtpConnection, String> replies;
+    private final Consumer<SmtpConnection> atEndOfInput;
+    private final Promise<SmtpConnection> done = Promise.promise();
+    /** What came after the header before the session was ready for it. */
+    private final Buffer pending = Buffer.buffer();
+    private StdinReader reader;
+    private SmtpConnection connection;
+    private boolean ended;
+
+    ProxiedHostCheck(InputStream in, boolean batch, BiConsumer<SmtpConnection, String> replies,
+                     Consumer<SmtpConnection> atEndOfInput) {
+      this.in = in;
+      this.batch = batch;
+      this.replies = replies;
+      this.atEndOfInput = atEndOfInput;
+    }
+
+    Future<SmtpConnection> run() {
+      System.err.println(">>> host in hosts_proxy: reading a PROXY protocol header (v1 or v2) from stdin");
+      Context context = vertx.getOrCreateContext();
+      context.runOnContext(v -> {
+        reader = new StdinReader(in, context, this::received, this::ended);
+        reader.start();
+      });
+      return done.future();
+    }
+
+    private void received(Buffer chunk) {
+      if (connection != null) {
+        connection.received(chunk);
+        return;
+      }
+      if (decoder.header() != null) {
+        pending.appendBuffer(chunk);
+        return;
+      }
+      byte[] bytes = chunk.getBytes();
+      int used;
+      try {
+        used = decoder.feed(bytes, 0, bytes.length);
+      } catch (ProxyHeaderDecoder.MalformedHeaderException e) {
+        dropped("malformed PROXY protocol header: " + e.getMessage());
+        return;
+      }
+      ProxyHeader header = decoder.header();
+      if (header == null) {
+        return;
+      }
+      pending.appendBytes(bytes, used, bytes.length - used);
+      String proxy = hostCheck.remoteAddress();
+      int proxyPort = hostCheck.remotePort();
+      SessionOpen facts = SessionOpen.hostCheck(SESSION_ID, header.clientAddress(proxy), header.clientPort(proxyPort),
+          hostCheck.localAddress(), hostCheck.localPort(), hostCheck.remoteName()).withProxy(header.session(proxy, proxyPort));
+      System.err.println(">>> PROXY v" + header.version() + " header: $sender_host_address=" + facts.remoteAddress()
+          + " $sender_host_port=" + facts.remotePort() + " $proxy_local_address=" + facts.proxy().localAddress()
+          + " $proxy_local_port=" + facts.proxy().localPort() + " $proxy_external_address="
+          + facts.proxy().externalAddress() + " $proxy_external_port=" + facts.proxy().externalPort());
+      reader.pause();
+      session(facts, batch, replies, this).onComplete(done);
+    }
+
+    private void ended() {
+      if (connection != null) {
+        connection.endOfInput();
+      } else if (decoder.header() != null) {
+        ended = true;
+      } else {
+        dropped("input ended before a complete PROXY protocol header");
+      }
+    }
+
+    private void dropped(String why) {
+      // Once: the reader reports the end of input after it is stopped.
+      if (done.future().isComplete()) {
+        return;
+      }
+      System.err.println(">>> " + why + ": connection dropped");
+      reader.stop();
+      done.complete(null);
+    }
+
+    @Override
+    public void start(Context context, SmtpConnection c) {
+      connection = c;
+      c.onInputExhausted(() -> atEndOfInput.accept(c));
+      if (pending.length() > 0) {
+        c.received(pending);
+      }
+      if (ended) {
+        c.endOfInput();
+      }
+      reader.resume();
+    }
+
+    @Override
+    public void pause() {
+      reader.pause();
+    }
+
+    @Override
+    public void resume() {
+      reader.resume();
+    }
+
+    @Override
+    public void stop() {
+      reader.stop();
+    }
   }
 
   /** Writes replies to stdout off the event loop: a slow reader must not stall the session. */

@@ -221,6 +221,12 @@ public final class ConfigLoader {
     } catch (IllegalArgumentException e) {
       throw main.error("connection_error_log_rate", e.getMessage());
     }
+    Duration proxyTimeout = main.duration("proxy_protocol_timeout", Duration.ofSeconds(3));
+    if (proxyTimeout.isZero()) {
+      throw main.error("proxy_protocol_timeout", "must be longer than 0s");
+    }
+    ProxySettings proxy = new ProxySettings(hostListOption(main, "hosts_proxy", "", hostLists, listFiles),
+        proxyTimeout);
     boolean enforceSync = main.bool("smtp_enforce_sync", true);
     String bareLf = main.string("bare_lf", "reject");
     BareLineEnds bareLineEnds = switch (bareLf) {
@@ -266,7 +272,7 @@ public final class ConfigLoader {
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
         receiveTimeout, acceptMax, acceptMaxPerHost, errorLogRate, enforceSync, bareLineEnds, queueOnly, pluginTimeout, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
-        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, cluster, localhostNumber,
+        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, proxy, cluster, localhostNumber,
         replicated(files, texts), nodeText);
   }
 

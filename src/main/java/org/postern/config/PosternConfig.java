@@ -26,6 +26,7 @@ import java.util.Map;
  * @param logRotation        {@code log_rotate_size} and {@code log_keep_days}: how the daemon cuts its logs
  * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
  *                               failed handshakes and refused connections
+ * @param proxy              {@code hosts_proxy} and {@code proxy_protocol_timeout}
  * @param cluster          the {@code cluster:} section; null when not clustered
  * @param localhostNumber  Exim's {@code localhost_number}, which goes into message ids; null when unset
  * @param sources          the replicated files' texts as parsed (main file, acl.yaml, passwd, aliases),
@@ -71,6 +72,7 @@ public record PosternConfig(
     Duration smtpDataTimeout,
     StorageChecks storage,
     LogRotation logRotation,
+    ProxySettings proxy,
     ClusterSettings cluster,
     Integer localhostNumber,
     Map<Path, String> sources,

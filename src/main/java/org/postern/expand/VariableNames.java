@@ -15,6 +15,8 @@ public final class VariableNames {
       "authenticated_id", "authenticated_sender", "tls_cipher", "tls_peerdn", "tls_sni",
       "tls_certificate_verified", "tls_protocol", "tls_bits", "tls_cipher_suite", "tls_certificate_error",
       "auth1", "auth2", "auth3", "authenticator", "reason", "etrn_argument", "message_headers", "recipients",
+      // A connection through a hosts_proxy load balancer (Exim's Proxies chapter).
+      "proxy_session", "proxy_local_address", "proxy_local_port", "proxy_external_address", "proxy_external_port",
       // Set by the session for per-connection and per-message state (ratelimit per_conn, per_mail).
       "connection_id", "transaction_number",
       // Set by a ratelimit condition for the rest of the ACL.

@@ -11,8 +11,11 @@ import io.vertx.core.net.NetServer;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.listener.ConnectionLimiter.Admission;
+import org.postern.listener.proxy.ProxyHeader;
+import org.postern.listener.proxy.ProxyHeaderReader;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -27,11 +30,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * handshake: nothing can be said to it in clear. On a plain port the verdict is handed to the
  * connect handler, which answers 421. The slots are released when the channel closes, however it
  * ends.
+ *
+ * <p>A connection from a {@code hosts_proxy} host (a load balancer) is counted under the proxy's
+ * address, towards {@code smtp_accept_max} only, until its PROXY header names the real client: a
+ * {@link ProxyHeaderReader} goes first in its pipeline, ahead of any TLS handler, and the count then
+ * moves to the client, whose {@code smtp_accept_max_per_host} applies as if it had connected itself.
  */
 @ChannelHandler.Sharable
 final class AcceptGate extends ChannelInboundHandlerAdapter {
   private static final String NAME = "postern-accept-gate";
   private static final AttributeKey<Admission> VERDICT = AttributeKey.valueOf("postern.admission");
+  /** The address the connection is counted under: the TCP peer, or the client a PROXY header named. */
+  private static final AttributeKey<String> COUNTED = AttributeKey.valueOf("postern.counted-host");
+  /** A {@code hosts_proxy} connection's header, complete or failed; absent on other connections. */
+  private static final AttributeKey<CompletableFuture<ProxyHeader>> PROXY_HEADER =
+      AttributeKey.valueOf("postern.proxy-header");
 
   private final boolean tls;
   private final ConfigHolder config;
@@ -89,26 +102,90 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
     return verdict != null ? verdict : admit(channel);
   }
 
+  /**
+   * The PROXY header of a connection from a {@code hosts_proxy} host (completed on its event loop,
+   * failed when the connection closed without one); null for any other connection.
+   */
+  static CompletableFuture<ProxyHeader> proxyHeader(Channel channel) {
+    return channel.attr(PROXY_HEADER).get();
+  }
+
   private Admission admit(Channel child) {
     PosternConfig c = config.current();
     String host = ((InetSocketAddress) child.remoteAddress()).getAddress().getHostAddress();
-    Admission verdict = limiter.admit(host, c.smtpAcceptMax(), c.smtpAcceptMaxPerHost());
+    boolean proxied = c.proxy().required(host);
+    // A load balancer carries many clients: each one's per-host limit applies once its header names it.
+    Admission verdict = limiter.admit(host, c.smtpAcceptMax(), proxied ? 0 : c.smtpAcceptMaxPerHost());
     if (verdict == Admission.ACCEPTED && tls && !limiter.startHandshake(c.tls().handshakeMax())) {
       limiter.release(host);
       verdict = Admission.TOO_MANY_HANDSHAKES;
     }
     child.attr(VERDICT).set(verdict);
     if (verdict == Admission.ACCEPTED) {
-      child.pipeline().addFirst(AdmittedConnection.NAME, new AdmittedConnection(host, tls, child.isRegistered()));
+      child.attr(COUNTED).set(host);
+      if (proxied) {
+        // Ahead of everything Vert.x adds (its TLS handler included); behind AdmittedConnection, added next.
+        child.attr(PROXY_HEADER).set(new CompletableFuture<>());
+        child.pipeline().addFirst(ProxyHeaderReader.NAME, new ProxyHeaderReader(c.proxy().timeout(),
+            new ProxiedConnection()));
+      }
+      child.pipeline().addFirst(AdmittedConnection.NAME, new AdmittedConnection(tls, child.isRegistered()));
     } else {
-      errors.write(host, "Connection from [" + host + "] refused: " + switch (verdict) {
-        case TOO_MANY -> "too many connections (smtp_accept_max=" + c.smtpAcceptMax() + ")";
-        case TOO_MANY_FROM_HOST -> "too many connections from that IP address (smtp_accept_max_per_host="
-            + c.smtpAcceptMaxPerHost() + ")";
-        default -> "too many TLS handshakes in progress (tls_handshake_max=" + c.tls().handshakeMax() + ")";
-      }, c.connectionErrorLogRate());
+      refused(host, verdict, c);
     }
     return verdict;
+  }
+
+  private void refused(String host, Admission verdict, PosternConfig c) {
+    errors.write(host, "Connection from [" + host + "] refused: " + switch (verdict) {
+      case TOO_MANY -> "too many connections (smtp_accept_max=" + c.smtpAcceptMax() + ")";
+      case TOO_MANY_FROM_HOST -> "too many connections from that IP address (smtp_accept_max_per_host="
+          + c.smtpAcceptMaxPerHost() + ")";
+      default -> "too many TLS handshakes in progress (tls_handshake_max=" + c.tls().handshakeMax() + ")";
+    }, c.connectionErrorLogRate());
+  }
+
+  /**
+   * A {@code hosts_proxy} connection's header: the count moves to the client it names. Over its
+   * limit, a plain connection is handed on with the verdict (the connect handler answers 421); an
+   * implicit-TLS one is closed before the handshake, as a direct client over its limit would be.
+   */
+  private final class ProxiedConnection implements ProxyHeaderReader.Outcome {
+    @Override
+    public boolean read(Channel channel, ProxyHeader header) {
+      if (header.hasAddresses()) {
+        PosternConfig c = config.current();
+        String proxy = channel.attr(COUNTED).get();
+        Admission verdict = limiter.move(proxy, header.sourceAddress(), c.smtpAcceptMaxPerHost());
+        if (verdict == Admission.ACCEPTED) {
+          channel.attr(COUNTED).set(header.sourceAddress());
+        } else {
+          channel.attr(VERDICT).set(verdict);
+          refused(header.sourceAddress(), verdict, c);
+          if (tls) {
+            channel.attr(PROXY_HEADER).get().completeExceptionally(new IllegalStateException("refused"));
+            return false;
+          }
+        }
+      }
+      channel.attr(PROXY_HEADER).get().complete(header);
+      return true;
+    }
+
+    @Override
+    public void failed(Channel channel, String reason) {
+      String peer = channel.attr(COUNTED).get();
+      int port = ((InetSocketAddress) channel.remoteAddress()).getPort();
+      PosternConfig c = config.current();
+      errors.write(peer, "Connection from [" + peer + "]:" + port + " (hosts_proxy) dropped: " + reason,
+          c.connectionErrorLogRate());
+      closedEarly(channel);
+    }
+
+    @Override
+    public void closedEarly(Channel channel) {
+      channel.attr(PROXY_HEADER).get().completeExceptionally(new IllegalStateException("no PROXY header"));
+    }
   }
 
   /**
@@ -118,13 +195,11 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
    */
   private final class AdmittedConnection extends ChannelInboundHandlerAdapter {
     static final String NAME = "postern-admitted";
-    private final String host;
     private final boolean handshaking;
     private final boolean registered;
     private final AtomicBoolean handshakeEnded = new AtomicBoolean();
 
-    AdmittedConnection(String host, boolean handshaking, boolean registered) {
-      this.host = host;
+    AdmittedConnection(boolean handshaking, boolean registered) {
       this.handshaking = handshaking;
       this.registered = registered;
     }
@@ -147,7 +222,7 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
       Channel channel = ctx.channel();
       int port = ((InetSocketAddress) channel.remoteAddress()).getPort();
       channel.closeFuture().addListener(f -> {
-        limiter.release(host);
+        limiter.release(channel.attr(COUNTED).get());
         endHandshake();
       });
       SslHandler ssl = ctx.pipeline().get(SslHandler.class);
@@ -156,7 +231,10 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
       } else {
         ssl.handshakeFuture().addListener(f -> {
           endHandshake();
-          if (!f.isSuccess()) {
+          CompletableFuture<ProxyHeader> header = proxyHeader(channel);
+          // A proxied connection without its header was logged (or was a health check), not a TLS failure.
+          if (!f.isSuccess() && (header == null || !header.isCompletedExceptionally())) {
+            String host = channel.attr(COUNTED).get();
             errors.write(host, "TLS error on connection from [" + host + "]:" + port + " (handshake failed): "
                 + TlsErrors.describe(f.cause()), config.current().connectionErrorLogRate());
           }

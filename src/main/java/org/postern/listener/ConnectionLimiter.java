@@ -31,6 +31,35 @@ public final class ConnectionLimiter implements Shareable {
       total.decrementAndGet();
       return Admission.TOO_MANY;
     }
+    if (!countIn(host, maxPerHost)) {
+      total.decrementAndGet();
+      return Admission.TOO_MANY_FROM_HOST;
+    }
+    return Admission.ACCEPTED;
+  }
+
+  /**
+   * Counts an admitted connection under another address from now on: a PROXY header named the real
+   * client behind a load balancer. Refused when that client is at {@code maxPerHost} ({@code 0}: no
+   * limit); the connection then stays counted under {@code from} until it is released.
+   */
+  public Admission move(String from, String to, int maxPerHost) {
+    if (from.equals(to)) {
+      return Admission.ACCEPTED;
+    }
+    if (!countIn(to, maxPerHost)) {
+      return Admission.TOO_MANY_FROM_HOST;
+    }
+    countOut(from);
+    return Admission.ACCEPTED;
+  }
+
+  public void release(String host) {
+    total.decrementAndGet();
+    countOut(host);
+  }
+
+  private boolean countIn(String host, int maxPerHost) {
     boolean[] admitted = {true};
     perHost.compute(host, (h, count) -> {
       int n = count == null ? 0 : count;
@@ -40,15 +69,10 @@ public final class ConnectionLimiter implements Shareable {
       }
       return n + 1;
     });
-    if (!admitted[0]) {
-      total.decrementAndGet();
-      return Admission.TOO_MANY_FROM_HOST;
-    }
-    return Admission.ACCEPTED;
+    return admitted[0];
   }
 
-  public void release(String host) {
-    total.decrementAndGet();
+  private void countOut(String host) {
     perHost.computeIfPresent(host, (h, count) -> count <= 1 ? null : count - 1);
   }
 

@@ -1,6 +1,8 @@
 package org.postern.listener;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.net.NetSocketInternal;
@@ -15,6 +17,7 @@ import org.postern.bus.SessionOpen;
 import org.postern.config.ConfigHolder;
 import org.postern.config.ListenerConfig;
 import org.postern.config.PosternConfig;
+import org.postern.listener.proxy.ProxyHeader;
 import org.postern.log.MainLog;
 import org.postern.smtp.Replies;
 import org.postern.spool.Spool;
@@ -26,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -111,10 +115,39 @@ public final class ListenerVerticle extends VerticleBase {
   }
 
   private void accept(ListenerConfig listener, NetSocket socket, AcceptGate gate, boolean onConnect) {
+    Channel channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
+    // Admits now a connection accepted before the gate was installed (it then has no PROXY reader).
+    gate.verdict(channel);
+    CompletableFuture<ProxyHeader> header = AcceptGate.proxyHeader(channel);
+    if (header == null) {
+      open(listener, socket, gate, onConnect, null);
+      return;
+    }
+    // From a hosts_proxy host: the session starts once the header has named the client. What the
+    // client pipelined after it waits in the paused socket.
+    socket.pause();
+    Context context = vertx.getOrCreateContext();
+    header.whenComplete((h, failed) -> {
+      if (failed == null) {
+        context.runOnContext(v -> {
+          // The client may have gone in between; a connection that failed its header is closed already.
+          if (channel.isActive()) {
+            open(listener, socket, gate, onConnect, h);
+          }
+        });
+      }
+    });
+  }
+
+  /** Starts the session of an admitted connection; {@code proxied} is its PROXY header, if it came through one. */
+  private void open(ListenerConfig listener, NetSocket socket, AcceptGate gate, boolean onConnect,
+                    ProxyHeader proxied) {
     PosternConfig c = config.current();
-    SocketAddress remote = socket.remoteAddress();
-    String host = remote.hostAddress();
-    // Counted (and logged when refused) by the gate when the connection was accepted; released when it closes.
+    SocketAddress peer = socket.remoteAddress();
+    String host = proxied == null ? peer.hostAddress() : proxied.clientAddress(peer.hostAddress());
+    int port = proxied == null ? peer.port() : proxied.clientPort(peer.port());
+    // Counted (and logged when refused) by the gate when the connection was accepted, or when its
+    // PROXY header moved the count to the client; released when it closes.
     ConnectionLimiter.Admission admission = gate.verdict(((NetSocketInternal) socket).channelHandlerContext().channel());
     if (admission != ConnectionLimiter.Admission.ACCEPTED) {
       boolean global = admission == ConnectionLimiter.Admission.TOO_MANY;
@@ -130,15 +163,18 @@ public final class ListenerVerticle extends VerticleBase {
       tlsFacts = TlsFacts.of(socket);
       if (c.tls().verifyHosts().matches(host, null) && tlsFacts.getInteger("tls_certificate_verified", 0) != 1) {
         String error = tlsFacts.getString("tls_certificate_error");
-        MainLog.write("TLS error on connection from [" + host + "]:" + remote.port()
+        MainLog.write("TLS error on connection from [" + host + "]:" + port
             + " (tls_verify_hosts): no verified client certificate" + (error == null ? "" : " (" + error + ")"));
         socket.close();
         return;
       }
     }
     String id = NODE + "-" + Long.toString(SESSIONS.incrementAndGet(), 36);
-    SessionOpen facts = SessionOpen.network(id, host, remote.port(), local.hostAddress(), local.port(),
+    SessionOpen facts = SessionOpen.network(id, host, port, local.hostAddress(), local.port(),
         listener.name(), !onConnect && tls.current() != null, tlsFacts);
+    if (proxied != null) {
+      facts = facts.withProxy(proxied.session(peer.hostAddress(), peer.port()));
+    }
     SmtpConnection connection = new SmtpConnection(vertx,
         new SocketChannel(socket, tls, host, limiter, config, errors), facts, spool, c, false);
     connections.add(connection);
@@ -148,6 +184,9 @@ public final class ListenerVerticle extends VerticleBase {
     socket.closeHandler(v -> connection.disconnected());
     socket.exceptionHandler(e -> connection.disconnected());
     connection.start();
+    if (proxied != null) {
+      socket.resume();
+    }
   }
 
   /** {@link SmtpChannel} over a TCP socket. */

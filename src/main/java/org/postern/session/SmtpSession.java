@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.AclVerdict;
 import org.postern.bus.AclStage;
+import org.postern.bus.ProxySession;
 import org.postern.bus.SessionOpen;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.config.PosternConfig;
@@ -284,6 +285,7 @@ public final class SmtpSession {
         .put("received_listener", facts.listener())
         .put("received_protocol", protocol())
         .put("primary_hostname", config.primaryHostname());
+    proxyVariables(v);
     if (heloName != null) {
       v.put("sender_helo_name", heloName);
     }
@@ -302,6 +304,19 @@ public final class SmtpSession {
       v.put("recipients_count", transaction.recipients().size());
     }
     return v;
+  }
+
+  /**
+   * Exim's {@code $proxy_*}: set for a connection that came through a {@code hosts_proxy} load
+   * balancer ({@code $sender_host_address} is then the client from its PROXY header); empty otherwise.
+   */
+  private void proxyVariables(JsonObject v) {
+    ProxySession proxy = facts.proxy();
+    v.put("proxy_session", proxy != null ? "yes" : "no")
+        .put("proxy_local_address", proxy == null ? "" : proxy.localAddress())
+        .put("proxy_local_port", proxy == null ? 0 : proxy.localPort())
+        .put("proxy_external_address", proxy == null ? "" : proxy.externalAddress())
+        .put("proxy_external_port", proxy == null ? 0 : proxy.externalPort());
   }
 
   /**

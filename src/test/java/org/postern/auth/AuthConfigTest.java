@@ -66,11 +66,7 @@ class AuthConfigTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {conditional, reloading}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(conditional, reloading);
     // No password this class sent, right or wrong, reached a log.
     AuthTesting.assertNoSecretsLogged(java.util.Set.of());
   }

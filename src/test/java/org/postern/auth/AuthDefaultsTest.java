@@ -65,11 +65,7 @@ class AuthDefaultsTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {shipped, legacy}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(shipped, legacy);
     AuthTesting.assertNoSecretsLogged(java.util.Set.of());
   }
 

@@ -64,11 +64,7 @@ class AuthProtocolTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {server, advertiseAll}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(server, advertiseAll);
     // No password this class sent, right or wrong, reached a log.
     AuthTesting.assertNoSecretsLogged(java.util.Set.of());
   }

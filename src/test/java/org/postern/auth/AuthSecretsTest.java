@@ -75,11 +75,7 @@ class AuthSecretsTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {server, conditions}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(server, conditions);
   }
 
   private static SmtpTestClient ehloed(PosternTestServer s) throws IOException {

@@ -89,11 +89,7 @@ class AuthThrottleTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {brute, delayed, perHost, bcrypt}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(brute, delayed, perHost, bcrypt);
     // No password this class sent, right or wrong, reached a log.
     AuthTesting.assertNoSecretsLogged(java.util.Set.of());
   }

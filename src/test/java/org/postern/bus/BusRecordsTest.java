@@ -50,6 +50,10 @@ class BusRecordsTest {
     roundTrip(SessionOpen.local("local-1", true), SessionOpen::toJson, SessionOpen::fromJson);
     roundTrip(SessionOpen.hostCheck("local-2", "192.0.2.7", 1111, "127.0.0.1", 25, "host.example"),
         SessionOpen::toJson, SessionOpen::fromJson);
+    roundTrip(SessionOpen.network("n-3", "192.0.2.1", 40000, "127.0.0.1", 25, "smtp", true, null)
+        .withProxy(new ProxySession("127.0.0.3", 51000, "198.51.100.1", 25)), SessionOpen::toJson, SessionOpen::fromJson);
+    roundTrip(SessionOpen.network("n-4", "127.0.0.3", 51000, "127.0.0.1", 25, "smtp", true, null)
+        .withProxy(ProxySession.ANONYMOUS), SessionOpen::toJson, SessionOpen::fromJson);
   }
 
   @Test

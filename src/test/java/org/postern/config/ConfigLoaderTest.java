@@ -241,6 +241,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void proxyOptionsHaveEximsDefaultsAndAreChecked() throws Exception {
+    PosternConfig defaults = load(BASE);
+    assertEquals(java.time.Duration.ofSeconds(3), defaults.proxy().timeout());
+    assertFalse(defaults.proxy().required("127.0.0.1"), "hosts_proxy is empty by default");
+    PosternConfig set = load(BASE + "hosts_proxy: \"10.0.0.0/8 : 192.0.2.5\"\nproxy_protocol_timeout: 10s\n");
+    assertTrue(set.proxy().required("10.1.2.3") && set.proxy().required("192.0.2.5"));
+    assertFalse(set.proxy().required("192.0.2.6"));
+    assertEquals(java.time.Duration.ofSeconds(10), set.proxy().timeout());
+    ConfigException zero = refused(conf(BASE + "proxy_protocol_timeout: 0s\n"));
+    assertWhere(zero, "postern.yaml", 5, "proxy_protocol_timeout");
+    ConfigException list = refused(conf(BASE + "hosts_proxy: \"10.0.0.0/33\"\n"));
+    assertWhere(list, "postern.yaml", 5, "hosts_proxy");
+  }
+
+  @Test
   void storageThresholdsCountABareNumberInKilobytesAsEximDoes() throws Exception {
     PosternConfig c = load(BASE + "check_spool_space: 2048\ncheck_log_space: 1G\ncheck_spool_inodes: 0\n"
         + "check_log_inodes: 5\n");

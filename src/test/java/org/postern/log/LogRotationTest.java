@@ -2,7 +2,6 @@ package org.postern.log;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,19 +39,9 @@ class LogRotationTest {
   void start() {
     MainLogAppender.clock(clock);
     mainlog = dir.resolve("mainlog");
-    context = new LoggerContext();
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-    encoder.setContext(context);
-    encoder.setPattern("%msg%n");
-    encoder.start();
-    MainLogAppender appender = new MainLogAppender();
-    appender.setContext(context);
-    appender.setFile(mainlog.toString());
-    appender.setEncoder(encoder);
-    appender.start();
-    log = context.getLogger("postern.main");
-    log.setAdditive(false);
-    log.addAppender(appender);
+    MainLogger main = MainLogger.to(mainlog, null);
+    context = main.context();
+    log = main.logger();
   }
 
   @AfterEach

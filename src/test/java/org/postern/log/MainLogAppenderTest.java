@@ -1,8 +1,5 @@
 package org.postern.log;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,29 +24,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class MainLogAppenderTest {
   @TempDir
   Path dir;
-
-  /** A logger writing through the appender only, as logback.xml sets up {@code postern.main}. */
-  private record MainLogger(LoggerContext context, Logger logger) {
-    static MainLogger to(Path file, Path paniclog) {
-      LoggerContext context = new LoggerContext();
-      PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-      encoder.setContext(context);
-      encoder.setPattern("%msg%n");
-      encoder.start();
-      MainLogAppender appender = new MainLogAppender();
-      appender.setContext(context);
-      appender.setFile(file.toString());
-      if (paniclog != null) {
-        appender.setPaniclog(paniclog.toString());
-      }
-      appender.setEncoder(encoder);
-      appender.start();
-      Logger logger = context.getLogger("postern.main");
-      logger.setAdditive(false);
-      logger.addAppender(appender);
-      return new MainLogger(context, logger);
-    }
-  }
 
   /** Runs {@code body} with stderr captured; returns what it printed. */
   private static String stderrOf(IoRunnable body) throws Exception {

@@ -158,7 +158,8 @@ public final class ChildPostern implements AutoCloseable {
     return child;
   }
 
-  private static boolean accepts(int port) {
+  /** True when something accepts TCP connections on 127.0.0.1:{@code port} now. */
+  static boolean accepts(int port) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 500);
       return true;

@@ -201,6 +201,15 @@ public final class PosternTestServer implements AutoCloseable {
     return vertx;
   }
 
+  /** Closes every server given that was started (a class's {@code @AfterAll}: some may never have been). */
+  public static void closeAll(PosternTestServer... servers) throws Exception {
+    for (PosternTestServer s : servers) {
+      if (s != null) {
+        s.close();
+      }
+    }
+  }
+
   public Path root() {
     return root;
   }

@@ -14,7 +14,6 @@ import io.vertx.core.net.TrustOptions;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.X509TrustManager;
 import javax.security.auth.x500.X500Principal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -219,7 +218,7 @@ public final class ScriptedSmtpServer {
         sslOptions = new ServerSSLOptions().setKeyCertOptions(keyCert)
             .setClientAuth(askClientCertificate ? ClientAuth.REQUEST : ClientAuth.NONE)
             .setSni(true)
-            .setTrustOptions(TrustOptions.wrap(new AcceptAnyClient()));
+            .setTrustOptions(TrustOptions.wrap(new TrustEverything()));
         ciphers.forEach(sslOptions::addEnabledCipherSuite);
       } catch (IOException e) {
         return Future.failedFuture(e);
@@ -648,21 +647,5 @@ public final class ScriptedSmtpServer {
 
   private static String b64(String s) {
     return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** The scripted server accepts any client certificate: it only reports the DN. */
-  private static final class AcceptAnyClient implements X509TrustManager {
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) {
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) {
-    }
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
-    }
   }
 }

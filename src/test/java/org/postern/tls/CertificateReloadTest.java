@@ -14,6 +14,7 @@ import org.postern.bus.Addresses;
 import org.postern.bus.TlsScan;
 import org.postern.listener.TlsVerticle;
 import org.postern.testing.PosternTestServer;
+import org.postern.testing.TrustEverything;
 import org.postern.testing.PublishedEvents;
 import org.postern.testing.SettableClock;
 import org.postern.testing.SmtpTestClient.Reply;
@@ -397,20 +398,7 @@ class CertificateReloadTest {
   }
 
   private static String servedFingerprint(PosternTestServer s) throws Exception {
-    X509TrustManager anything = new X509TrustManager() {
-      @Override
-      public void checkClientTrusted(X509Certificate[] chain, String authType) {
-      }
-
-      @Override
-      public void checkServerTrusted(X509Certificate[] chain, String authType) {
-      }
-
-      @Override
-      public X509Certificate[] getAcceptedIssuers() {
-        return new X509Certificate[0];
-      }
-    };
+    X509TrustManager anything = new TrustEverything();
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, new TrustManager[] {anything}, null);
     try (TlsSmtp c = TlsSmtp.connect(s.port())) {

@@ -61,11 +61,7 @@ class ClientCertificateTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {trying, requiring, requiringOther, aclServer}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(trying, requiring, requiringOther, aclServer);
   }
 
   /** STARTTLS from {@code source} with {@code context}, EHLO, one message to alice; returns its id. */

@@ -60,11 +60,7 @@ class HandshakeFailureTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {server, limited, tls13, oneCipher}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(server, limited, tls13, oneCipher);
   }
 
   /** Connects, EHLO, STARTTLS, reads the 220: the next bytes are the client's handshake. */

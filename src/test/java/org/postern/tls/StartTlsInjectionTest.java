@@ -45,11 +45,7 @@ class StartTlsInjectionTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {lenient, strict}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(lenient, strict);
   }
 
   /** Inside a fresh TLS session: nothing ran, the session is in its initial state and replies are in step. */

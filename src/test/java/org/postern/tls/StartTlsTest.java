@@ -57,11 +57,7 @@ class StartTlsTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {server, ecServer, aclServer}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(server, ecServer, aclServer);
   }
 
   /** Exim's $tls_cipher for a JSSE session: {@code TLS1.3:TLS_AES_256_GCM_SHA384:256}. */

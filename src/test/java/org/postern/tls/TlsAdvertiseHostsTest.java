@@ -33,11 +33,7 @@ class TlsAdvertiseHostsTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (PosternTestServer s : new PosternTestServer[] {server, nobody}) {
-      if (s != null) {
-        s.close();
-      }
-    }
+    PosternTestServer.closeAll(server, nobody);
   }
 
   @Test
