@@ -458,7 +458,7 @@ class QueueCommandLineTest {
     record Case(List<String> args, String stderr) {
     }
     String modes = "postern: -bd, -bs, -bS, -bh, -bt, -bV, -bP, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc,"
-        + " -Mvl, -M, -q, -qf, -qff, -R, -bv and -bm/-t exclude each other\n";
+        + " -Mvl, -M, -q, -qf, -qff, -R, -bv, -bm/-t and --cluster-status exclude each other\n";
     String needsId = "postern: -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M need at least one message id\n";
     List<Case> cases = List.of(
         new Case(List.of("-Mrm"), needsId),
@@ -480,7 +480,10 @@ class QueueCommandLineTest {
         new Case(List.of("-bt"), "postern: -bt and -bv need at least one address\n"),
         new Case(List.of("-bv"), "postern: -bt and -bv need at least one address\n"),
         new Case(List.of("-R", "bad domain!"), "postern: -R: not a domain: \"bad domain!\"\n"),
-        new Case(List.of("--queue-timeout", "0", "-q"), "postern: --queue-timeout: must be at least 1 second\n"));
+        new Case(List.of("--queue-timeout", "0", "-q"), "postern: --queue-timeout: must be at least 1 second\n"),
+        new Case(List.of("-bP", "--cluster-status"), modes),
+        new Case(List.of("--cluster", "-Mrm", first),
+            "postern: --cluster goes with the daemon, -q, -qf, -qff, -R, -M, -bp, -bpu and -bpc\n"));
     for (Case c : cases) {
       Result r = postern(c.args().toArray(String[]::new));
       assertEquals(2, r.exit(), () -> c + "\n" + r);

@@ -86,8 +86,35 @@ public final class Addresses {
    * {@code plugin_directory}): {@code {deployed, undeployed, failed}}, arrays of plugin names.
    */
   public static final String PLUGINS_CHANGED = "postern.plugins.changed";
-  /** Ask every node to re-read its configuration now. */
+  /**
+   * Ask this node to re-read its configuration now (node-local: SIGHUP); clustered, a change it
+   * finds becomes the cluster's generation.
+   */
   public static final String CONFIG_RELOAD = "postern.config.reload";
+  /**
+   * Node-local: put a {@link ConfigGeneration} received from the cluster in force here, after
+   * validating it and writing its files into conf/; answered {@code {generation}} or failed (400)
+   * with the refusal.
+   */
+  public static final String CONFIG_ADOPT = "postern.config.adopt";
+  /**
+   * Node-local, served only when clustered: a {@link ConfigGeneration} changed on this node,
+   * proposed as the cluster's next one; answered by the cluster's current generation afterwards,
+   * which is the proposal when it won.
+   */
+  public static final String CLUSTER_CONFIG_PROPOSE = "postern.cluster.config.propose";
+  /** Published cluster-wide: the {@link ConfigGeneration} that just became the cluster's current one. */
+  public static final String CLUSTER_GENERATION = "postern.cluster.generation";
+  /**
+   * Node-local, served only when clustered: a {@link QueueFlushRequest} run by every node of the
+   * cluster on its own spool (ETRN); answered by a {@link QueueFlushReply} with the sum of what they started.
+   */
+  public static final String CLUSTER_QUEUE_FLUSH = "postern.cluster.queue.flush";
+  /**
+   * Prefix of each cluster node's own queue address, {@code postern.cluster.queue.<node id>}:
+   * a {@link QueueFlushRequest} for that node's queue, or {@code {list: kind}} for its listing.
+   */
+  public static final String CLUSTER_QUEUE_PREFIX = "postern.cluster.queue.";
 
   private Addresses() {
   }

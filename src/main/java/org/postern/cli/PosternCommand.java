@@ -3,7 +3,12 @@ package org.postern.cli;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.postern.bus.Addresses;
+import org.postern.cluster.ClusterCommands;
+import org.postern.cluster.ClusterNode;
+import org.postern.cluster.ClusterVerticle;
+import org.postern.config.ClusterSettings;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigHolder;
 import org.postern.config.ConfigLoader;
@@ -15,6 +20,7 @@ import org.postern.plugins.PluginDeployments;
 import org.postern.queue.AddressRouting;
 import org.postern.queue.MessageActions;
 import org.postern.queue.MessageViews;
+import org.postern.queue.QueueListing;
 import org.postern.spool.MessageIds;
 import org.postern.spool.Spool;
 import picocli.CommandLine;
@@ -36,8 +42,10 @@ import java.util.function.Predicate;
  * configuration, {@code -bt} tests how addresses are routed; {@code -bp}/{@code -bpu}/{@code -bpc}
  * list the queue, {@code -Mrm}/{@code -Mf}/{@code -Mt}/{@code -Mg} remove, freeze, thaw and give
  * up messages, {@code -Mvh}/{@code -Mvb}/{@code -Mvc}/{@code -Mvl} show them,
- * {@code -q}/{@code -qf}/{@code -R}/{@code -M} run deliveries in this process; {@code -C} names
- * another configuration file. Exit status: 0 done, 1 partly done or nothing found, 2 usage or
+ * {@code -q}/{@code -qf}/{@code -R}/{@code -M} run deliveries in this process (with
+ * {@code --cluster}: on every node of the cluster, as {@code -bp --cluster} lists every node's
+ * queue), {@code --cluster-status} lists the cluster's members; {@code -C} names another configuration file. A {@code cluster:}
+ * section (or {@code --cluster}) makes the daemon join its cluster. Exit status: 0 done, 1 partly done or nothing found, 2 usage or
  * configuration error.
  */
 @Command(name = "postern", mixinStandardHelpOptions = true, version = "Postern 0.1.0",
@@ -164,13 +172,23 @@ public final class PosternCommand implements Callable<Integer> {
   @Option(names = "-B", hidden = true, paramLabel = "TYPE")
   String ignoredBodyType;
 
+  @Option(names = "--cluster", description = "Clustered mode: the daemon joins the cluster of the cluster: section"
+      + " (its defaults without one); with -q, -qf, -qff, -R, -M, -bp, -bpu and -bpc, every node of the cluster runs"
+      + " its part.")
+  boolean cluster;
+
+  @Option(names = "--cluster-status", description = "List the cluster's members, the configuration generation in"
+      + " force on each and whether it refused the cluster's current one.")
+  boolean clusterStatus;
+
+
   @Option(names = "--queue-timeout", paramLabel = "SECONDS", defaultValue = "3600",
       description = "With -q, -qf, -R, -M: how long to wait for the queue's answer (default: ${DEFAULT-VALUE}).")
   long queueTimeoutSeconds;
 
   @Parameters(paramLabel = "ID", arity = "0..*",
       description = "Message ids, with -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb, -Mvc, -Mvl and -M; addresses, with -bt and"
-          + " -bm.")
+          + " -bm; option names, with -bP.")
   List<String> messageIds = new ArrayList<>();
 
   @Option(names = "-C", paramLabel = "FILE", description = "Main configuration file (default: $POSTERN_CONFIG,"
@@ -200,7 +218,7 @@ public final class PosternCommand implements Callable<Integer> {
         addressVerify, listQueue,
         listUndelivered, countQueue, removeMessages, freezeMessages, thawMessages, giveUpMessages, showHeaders,
         showBodies, showMessages, showLogs, deliverMessages, queueRun, forcedQueueRun, thawingQueueRun,
-        domainRun != null, submitMessage || extractRecipients);
+        domainRun != null, submitMessage || extractRecipients, clusterStatus);
     // sendmail's own way: "postern user@example.org < message" submits a message.
     submitMessage |= extractRecipients || modes == 0 && !messageIds.isEmpty();
     if (modes > 1) {
@@ -242,6 +260,9 @@ public final class PosternCommand implements Callable<Integer> {
       return new OptionPrinter(ConfigLoader.effectiveOptions(configFile), config.generation(), configFile.toString())
           .print(messageIds, System.out, System.err);
     }
+    if (config.localhostNumber() != null) {
+      MessageIds.useLocalhostNumber(config.localhostNumber());
+    }
     if (checkConfig) {
       for (String warning : org.postern.auth.PasswdSchemeAudit.warnings(config)) {
         System.err.println("postern: warning: " + warning);
@@ -257,6 +278,10 @@ public final class PosternCommand implements Callable<Integer> {
     if (addressTest) {
       return testAddresses(config, logDirectory);
     }
+    boolean queueMode = queueMode();
+    if (clusterStatus || cluster && (queueMode || listQueue || listUndelivered || countQueue)) {
+      return clusterCommand(config);
+    }
     if (submitMessage) {
       return submit(config);
     }
@@ -266,10 +291,13 @@ public final class PosternCommand implements Callable<Integer> {
     if (listQueue || listUndelivered || countQueue || takesIdsOnly()) {
       return administer(config);
     }
+    if (isDaemon() && (cluster || config.cluster() != null)) {
+      return runClusterDaemon(config);
+    }
     Vertx vertx = Vertx.vertx();
     ConfigHolder.of(vertx).set(config);
     JsonArray list = VerticleDeployer.read(verticles);
-    if (deliverMessages || queueRun || forcedQueueRun || thawingQueueRun || domainRun != null) {
+    if (queueMode) {
       return runQueue(vertx, config, list);
     }
     if (stdioSession || batch || hostCheck != null) {
@@ -286,7 +314,7 @@ public final class PosternCommand implements Callable<Integer> {
     return n;
   }
 
-  /** Why the arguments of the queue modes (ids, domain, timeout) or of -bt are wrong, or null when they are not. */
+  /** Why the arguments of the queue modes (ids, domain, timeout), -bt or -bP are wrong, or null when they are not. */
   private String argumentProblem() {
     if (submitMessage || printOptions) {
       return null;
@@ -296,6 +324,10 @@ public final class PosternCommand implements Callable<Integer> {
     }
     if (addressTest || addressVerify) {
       return messageIds.isEmpty() ? ADDRESS_TEST_USAGE : null;
+    }
+    if (cluster && (takesIdsOnly() || stdioSession || batch || hostCheck != null || addressTest || addressVerify
+        || checkConfig || submitMessage)) {
+      return "--cluster goes with the daemon, -q, -qf, -qff, -R, -M, -bp, -bpu and -bpc";
     }
     if (queueTimeoutSeconds <= 0) {
       return "--queue-timeout: must be at least 1 second";
@@ -328,8 +360,8 @@ public final class PosternCommand implements Callable<Integer> {
     Spool spool = new Spool(config.spoolDirectory());
     try {
       if (listQueue || listUndelivered || countQueue) {
-        return new QueueList(spool).print(listQueue ? QueueList.Kind.ALL
-            : listUndelivered ? QueueList.Kind.UNDELIVERED : QueueList.Kind.COUNT, System.out);
+        return new QueueList(spool).print(listQueue ? QueueListing.Kind.ALL
+            : listUndelivered ? QueueListing.Kind.UNDELIVERED : QueueListing.Kind.COUNT, System.out);
       }
       if (showHeaders || showBodies || showMessages || showLogs) {
         MessageViews.View view = showHeaders ? MessageViews.View.HEADERS : showBodies ? MessageViews.View.BODY
@@ -482,6 +514,105 @@ public final class PosternCommand implements Callable<Integer> {
     return new PluginDeployments(vertx, config.pluginDirectory(), configFile);
   }
 
+  /** {@code -q}, {@code -qf}, {@code -qff}, {@code -R}, {@code -M}: a delivery run. */
+  private boolean queueMode() {
+    return deliverMessages || queueRun || forcedQueueRun || thawingQueueRun || domainRun != null;
+  }
+
+  /** True when the command line runs the daemon: no other mode given. */
+  private boolean isDaemon() {
+    return !(stdioSession || batch || hostCheck != null || checkConfig || addressTest || addressVerify || submitMessage
+        || queueMode());
+  }
+
+  /** The cluster: section, or its defaults when only --cluster asks for clustered mode. */
+  private static ClusterSettings clusterSettings(PosternConfig config) {
+    return config.cluster() != null ? config.cluster() : ClusterSettings.DEFAULT;
+  }
+
+  /**
+   * The daemon in clustered mode: Vert.x joins the cluster (Hazelcast), the rate-limit and AUTH
+   * windows become the cluster's, and {@link ClusterVerticle} starts before every other verticle, so
+   * that the node adopts the cluster's configuration generation (and claims its localhost_number,
+   * without which it does not start) before anything serves.
+   */
+  private int runClusterDaemon(PosternConfig config) throws Exception {
+    if (config.localhostNumber() == null) {
+      System.err.println("postern: configuration error: " + ConfigLoader.NODE_FILE + ": localhost_number: clustered"
+          + " mode needs a number from 0 to " + MessageIds.MAX_LOCALHOST_NUMBER + ", different on every node: it keeps"
+          + " message ids unique across the cluster");
+      return 2;
+    }
+    ClusterNode node = joinCluster(config, false);
+    if (node == null) {
+      return 1;
+    }
+    Vertx vertx = node.vertx();
+    ConfigHolder.of(vertx).set(config);
+    node.shareWindows();
+    try {
+      await(vertx.deployVerticle(new ClusterVerticle(node, clusterSettings(config), configFile)));
+    } catch (Exception e) {
+      System.err.println("postern: " + e.getMessage());
+      await(node.leave());
+      return 1;
+    }
+    return runDaemon(vertx, ConfigHolder.of(vertx).current(), VerticleDeployer.read(verticles));
+  }
+
+  /**
+   * {@code --cluster-status}, and the queue commands with {@code --cluster}: this process joins the
+   * cluster as a lite member (it holds no data), asks every node, prints, and leaves.
+   */
+  private int clusterCommand(PosternConfig config) throws Exception {
+    ClusterNode tool = joinCluster(config, true);
+    if (tool == null) {
+      return 1;
+    }
+    try {
+      ClusterCommands commands = new ClusterCommands(tool);
+      if (clusterStatus) {
+        System.out.print(await(commands.status(clusterSettings(config).name())));
+        return 0;
+      }
+      JsonObject request;
+      if (listQueue || listUndelivered || countQueue) {
+        request = new JsonObject().put(ClusterCommands.LIST, (listQueue ? QueueListing.Kind.ALL
+            : listUndelivered ? QueueListing.Kind.UNDELIVERED : QueueListing.Kind.COUNT).name());
+      } else {
+        request = (deliverMessages ? QueueRunRequest.messages(messageIds) : domainRun != null
+            ? QueueRunRequest.domain(domainRun)
+            : QueueRunRequest.queue(forcedQueueRun || thawingQueueRun, thawingQueueRun)).request().toJson();
+      }
+      int status = 0;
+      for (JsonObject answer : await(commands.eachNode(request, queueTimeoutSeconds * 1000))) {
+        String node = answer.getString("node");
+        if (answer.containsKey("error")) {
+          System.err.println("postern: node " + node + ": " + answer.getString("error"));
+          status = 1;
+        } else if (answer.containsKey(ClusterCommands.LIST)) {
+          System.out.print("node " + node + ":\n" + answer.getString(ClusterCommands.LIST));
+        } else {
+          System.out.println("node " + node + ": " + answer.getInteger("started", 0) + " started");
+        }
+      }
+      return status;
+    } finally {
+      await(tool.leave());
+      MainLog.close();
+    }
+  }
+
+  /** Joins the cluster as a daemon or as a tool ({@link ClusterNode#join}); null, said on stderr, when it cannot. */
+  private static ClusterNode joinCluster(PosternConfig config, boolean tool) {
+    try {
+      return await(ClusterNode.join(clusterSettings(config), tool));
+    } catch (Exception e) {
+      System.err.println("postern: cannot join cluster " + clusterSettings(config).name() + ": " + e.getMessage());
+      return null;
+    }
+  }
+
   /** {@code -bm} / {@code -t}: one message from standard input, delivered in this process. */
   private int submit(PosternConfig config) throws Exception {
     byte[] input = System.in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, config.messageSizeLimit() + 1));
@@ -510,7 +641,7 @@ public final class PosternCommand implements Callable<Integer> {
 
   /** The modes of which at most one may be given, as the usage error names them. */
   private static final String MODES = "-bd, -bs, -bS, -bh, -bt, -bV, -bP, -bp, -bpu, -bpc, -Mrm, -Mf, -Mt, -Mg, -Mvh, -Mvb,"
-      + " -Mvc, -Mvl, -M, -q, -qf, -qff, -R, -bv and -bm/-t";
+      + " -Mvc, -Mvl, -M, -q, -qf, -qff, -R, -bv, -bm/-t and --cluster-status";
 
   /** Exim reads the addresses from stdin when there are none; Postern wants them on the command line. */
   private static final String ADDRESS_TEST_USAGE = "-bt and -bv need at least one address";

@@ -39,6 +39,16 @@ public final class ConfigLoader {
   public static final String ACL_FILE = "acl.yaml";
   public static final String PASSWD_FILE = "passwd";
   public static final String ALIASES_FILE = "aliases";
+  /** Node-local settings beside postern.yaml, read after it and overriding it; never replicated. */
+  public static final String NODE_FILE = "node.yaml";
+  /**
+   * What a node may set in node.yaml: what must differ between nodes (sockets, directories, name,
+   * certificate paths, the message-id number, its own cluster address). Everything else is the
+   * cluster's configuration.
+   */
+  public static final java.util.Set<String> NODE_OPTIONS = java.util.Set.of("listeners", "tls_on_connect_ports",
+      "spool_directory", "maildir_directory", "log_directory", "tls_directory", "primary_hostname",
+      "tls_certificate", "tls_privatekey", "localhost_number", "cluster");
 
   private ConfigLoader() {
   }
@@ -49,25 +59,35 @@ public final class ConfigLoader {
     return List.of(configFile, dir.resolve(ACL_FILE), dir.resolve(PASSWD_FILE), dir.resolve(ALIASES_FILE));
   }
 
+  /** node.yaml beside the main file. */
+  public static Path nodeFile(Path configFile) {
+    return configFile.toAbsolutePath().getParent().resolve(NODE_FILE);
+  }
+
   /** Reads the files from disk (blocking) and parses them. Missing passwd/aliases count as empty. */
   public static PosternConfig load(Path configFile) throws ConfigException {
-    return load(configFile, new LinkedHashMap<>());
+    return parse(configFile, read(configFile));
   }
 
   /**
-   * Every option of {@code postern.yaml} with the value in force, given or default, by its
-   * qualified name ({@code message_size_limit}, {@code transports.remote_smtp.port}), in the order
-   * the loader reads them: what {@code -bP} prints. Secrets are not hidden here.
+   * Every option of {@code postern.yaml} (and node.yaml over it) with the value in force, given or
+   * default, by its qualified name ({@code message_size_limit}, {@code transports.remote_smtp.port}),
+   * in the order the loader reads them: what {@code -bP} prints. Secrets are not hidden here.
    */
   public static Map<String, String> effectiveOptions(Path configFile) throws ConfigException {
     Map<String, String> effective = new LinkedHashMap<>();
-    load(configFile, effective);
+    parse(configFile, read(configFile), Map.of(), effective);
     return effective;
   }
 
-  private static PosternConfig load(Path configFile, Map<String, String> effective) throws ConfigException {
+  /**
+   * Reads the files of a configuration from disk (blocking): the replicated ones and node.yaml
+   * when there is one; missing passwd and aliases are left out.
+   */
+  public static Map<Path, String> read(Path configFile) throws ConfigException {
     Map<Path, String> texts = new LinkedHashMap<>();
-    List<Path> files = files(configFile);
+    List<Path> files = new ArrayList<>(files(configFile));
+    files.add(nodeFile(configFile));
     for (int i = 0; i < files.size(); i++) {
       Path f = files.get(i);
       try {
@@ -80,20 +100,42 @@ public final class ConfigLoader {
         throw new ConfigException(display(f), 0, null, "cannot read: " + e.getMessage());
       }
     }
-    return parse(configFile, texts, effective);
+    return texts;
   }
 
-  /** Parses file contents already read (e.g. by a Vert.x {@code ConfigRetriever}). */
+  /**
+   * Parses file contents already read (e.g. by a Vert.x {@code ConfigRetriever}): the replicated
+   * files and node.yaml ({@link #nodeFile}) when present; list files are read from disk.
+   */
   public static PosternConfig parse(Path configFile, Map<Path, String> texts) throws ConfigException {
-    return parse(configFile, texts, new LinkedHashMap<>());
+    return parse(configFile, texts, Map.of());
   }
 
-  private static PosternConfig parse(Path configFile, Map<Path, String> texts, Map<String, String> effective)
+  /**
+   * As {@link #parse(Path, Map)}, with the list files given (a configuration generation received
+   * from the cluster): a list file found in {@code listFiles} is not read from disk.
+   */
+  public static PosternConfig parse(Path configFile, Map<Path, String> texts, Map<Path, String> listFileTexts)
+      throws ConfigException {
+    return parse(configFile, texts, listFileTexts, new LinkedHashMap<>());
+  }
+
+  private static PosternConfig parse(Path configFile, Map<Path, String> texts, Map<Path, String> listFileTexts,
+                                     Map<String, String> effective)
       throws ConfigException {
     List<Path> files = files(configFile);
     Path base = configFile.toAbsolutePath().getParent();
     String mainName = display(files.get(0));
+    String nodeText = texts.getOrDefault(nodeFile(configFile), "");
+    YamlSection node = YamlSection.parse(display(nodeFile(configFile)), nodeText, effective);
     YamlSection main = YamlSection.parse(mainName, texts.getOrDefault(files.get(0), ""), effective);
+    YamlSection mainCluster = main.section("cluster");
+    main = main.overriddenBy(node, NODE_OPTIONS,
+        "not a node-local option: set it in " + files.get(0).getFileName() + ", which every node shares");
+    ClusterSettings cluster = ClusterSettings.parse(mainCluster, node.section("cluster"));
+    main.section("cluster"); // read above, from each file
+    Integer localhostNumber = main.has("localhost_number")
+        ? main.integer("localhost_number", 0, 0, org.postern.spool.MessageIds.MAX_LOCALHOST_NUMBER) : null;
 
     String primaryHostname = main.string("primary_hostname", null);
     if (primaryHostname == null) {
@@ -108,7 +150,7 @@ public final class ConfigLoader {
     Map<String, DomainList> domainLists = new LinkedHashMap<>();
     Map<String, AddressList> addressLists = new LinkedHashMap<>();
     Map<String, LocalPartList> localPartLists = new LinkedHashMap<>();
-    ListFiles listFiles = new ListFiles();
+    ListFiles listFiles = new ListFiles(listFileTexts);
     String host = primaryHostname;
     YamlSection hostSection = main.section("hostlist");
     if (hostSection != null) {
@@ -234,7 +276,17 @@ public final class ConfigLoader {
         receiveTimeout, acceptMax, acceptMaxPerHost, errorLogRate, enforceSync, bareLineEnds, queueOnly, pluginTimeout,
         pluginTimeouts, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
-        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, proxy, admin, pluginDirectory);
+        Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, proxy, admin, pluginDirectory, cluster, localhostNumber,
+        replicated(files, texts), nodeText);
+  }
+
+  /** The replicated files' texts as parsed, main file first; absent passwd or aliases are empty. */
+  private static Map<Path, String> replicated(List<Path> files, Map<Path, String> texts) {
+    Map<Path, String> out = new LinkedHashMap<>();
+    for (Path f : files) {
+      out.put(f, texts.getOrDefault(f, ""));
+    }
+    return java.util.Collections.unmodifiableMap(out);
   }
 
   private static DomainList namedDomainList(YamlSection s, String name, String host, Map<String, DomainList> known,

@@ -5,8 +5,12 @@ import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.eventbus.DeliveryOptions;
 import org.postern.bus.Addresses;
+import org.postern.bus.ConfigGeneration;
+import org.postern.log.MainLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,25 +21,36 @@ import java.util.Map;
 
 /**
  * Loads the configuration and keeps it current: a Vert.x {@link ConfigRetriever} watches the
- * configuration files; each change is parsed and validated as a whole off the event loop, then
- * swapped in atomically. A refused change is logged with file, line and option, and the previous
- * generation stays in force. Deployment config: {@code {"config_file": "conf/postern.yaml"}}.
+ * configuration files (and node.yaml); each change is parsed and validated as a whole off the event
+ * loop, then swapped in atomically. A refused change is logged with file, line and option, and the
+ * previous generation stays in force. Deployment config: {@code {"config_file": "conf/postern.yaml"}}.
+ *
+ * <p>Clustered, a valid change of a replicated file is first proposed to the cluster
+ * ({@link Addresses#CLUSTER_CONFIG_PROPOSE}) and swapped in only when it became the cluster's
+ * generation; when another node's change won, that one is adopted instead and the local edit is
+ * reported as superseded. Generations from the cluster arrive on {@link Addresses#CONFIG_ADOPT}:
+ * validated with this node's node.yaml, written into conf/, then swapped in, or refused.
  */
 public final class ConfigVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigVerticle.class);
-  private static final String[] KEYS = {"main", "acl", "passwd", "aliases"};
+  private static final String[] KEYS = {"main", "acl", "passwd", "aliases", "node"};
+  /** How long a proposal may wait for the cluster. */
+  private static final long PROPOSE_TIMEOUT_MS = 10_000;
 
   private Path configFile;
   private ConfigRetriever retriever;
   private ConfigHolder holder;
   private boolean checking;
   private Map<Path, String> refusedListFiles;
+  /** Parsing and writing configurations, one at a time, apart from every other blocking task. */
+  private WorkerExecutor workers;
 
   @Override
   public Future<?> start() {
     configFile = Path.of(config().getString("config_file", "conf/postern.yaml"));
     holder = ConfigHolder.of(vertx);
-    List<Path> files = ConfigLoader.files(configFile);
+    workers = vertx.createSharedWorkerExecutor("postern-config", 1);
+    List<Path> files = watched();
     ConfigRetrieverOptions options = new ConfigRetrieverOptions()
         .setScanPeriod(config().getLong("scan_period_ms", 1000L))
         .setIncludeDefaultStores(false);
@@ -49,9 +64,12 @@ public final class ConfigVerticle extends VerticleBase {
     retriever.listen(change -> apply(change.getNewConfiguration()).onFailure(e -> { }));
     long scanPeriod = config().getLong("scan_period_ms", 1000L);
     vertx.setPeriodic(scanPeriod, scanPeriod, t -> checkListFiles());
-    vertx.eventBus().consumer(Addresses.CONFIG_RELOAD, msg -> reloadFromDisk()
+    vertx.eventBus().localConsumer(Addresses.CONFIG_RELOAD, msg -> reloadFromDisk()
         .onSuccess(c -> msg.reply(new JsonObject().put("generation", c.generation())))
         .onFailure(e -> msg.fail(500, e.getMessage())));
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.CONFIG_ADOPT, msg -> adopt(ConfigGeneration.fromJson(msg.body()))
+        .onSuccess(c -> msg.reply(new JsonObject().put("generation", c.generation())))
+        .onFailure(e -> msg.fail(400, e.getMessage())));
     if (holder.isLoaded()) {
       // Already loaded by the command line before deployment (it needs the log directory early).
       return Future.succeededFuture();
@@ -64,11 +82,81 @@ public final class ConfigVerticle extends VerticleBase {
     return retriever == null ? Future.succeededFuture() : Future.succeededFuture().andThen(x -> retriever.close());
   }
 
+  /** The files the retriever watches: the replicated ones, then node.yaml. */
+  private List<Path> watched() {
+    List<Path> files = new java.util.ArrayList<>(ConfigLoader.files(configFile));
+    files.add(ConfigLoader.nodeFile(configFile));
+    return files;
+  }
+
   /** Re-reads every file now (SIGHUP, {@code postern.config.reload}). */
   public Future<PosternConfig> reloadFromDisk() {
-    return vertx.executeBlocking(() -> ConfigLoader.load(configFile), false)
-        .onSuccess(this::install)
-        .onFailure(this::refused);
+    return workers.executeBlocking(() -> ConfigLoader.load(configFile))
+        .onFailure(this::refused)
+        .compose(c -> holder.isLoaded() && holder.current().generation().equals(c.generation())
+            ? Future.succeededFuture(install(c)) : accept(c));
+  }
+
+  /**
+   * A valid configuration read here, with replicated files that changed: in force at once, or,
+   * clustered, once it is the cluster's generation (else the one that won is adopted).
+   */
+  private Future<PosternConfig> accept(PosternConfig config) {
+    if (!vertx.isClustered()) {
+      return Future.succeededFuture(install(config));
+    }
+    String parent = holder.isLoaded() ? holder.current().generation() : "";
+    ConfigGeneration proposal = GenerationFiles.of(config, parent, config.primaryHostname());
+    return vertx.eventBus().<JsonObject>request(Addresses.CLUSTER_CONFIG_PROPOSE, proposal.toJson(),
+            new DeliveryOptions().setLocalOnly(true).setSendTimeout(PROPOSE_TIMEOUT_MS))
+        .recover(e -> {
+          ConfigException refusal = new ConfigException(ConfigLoader.display(configFile), 0, null,
+              "generation " + config.generation() + " could not be proposed to the cluster: " + e.getMessage());
+          refused(refusal);
+          return Future.failedFuture(refusal);
+        })
+        .compose(reply -> {
+          ConfigGeneration winner = ConfigGeneration.fromJson(reply.body());
+          if (winner.id().equals(config.generation())) {
+            return Future.succeededFuture(install(config));
+          }
+          String superseded = "configuration edit " + config.generation() + " superseded by generation " + winner.id()
+              + " from " + winner.origin() + " (the cluster's generation moved first): adopting it";
+          LOG.warn(superseded);
+          MainLog.write(superseded);
+          return adopt(winner);
+        });
+  }
+
+  /**
+   * Puts a generation from the cluster in force: validated with this node's node.yaml, swapped in,
+   * then written into conf/ (atomically, so a restart comes up on it); refused, the previous one stays.
+   */
+  private Future<PosternConfig> adopt(ConfigGeneration generation) {
+    if (holder.isLoaded() && holder.current().generation().equals(generation.id())) {
+      return Future.succeededFuture(holder.current());
+    }
+    String nodeSettings = holder.isLoaded() ? holder.current().nodeSettings() : "";
+    return workers.executeBlocking(() -> GenerationFiles.parse(configFile, generation, nodeSettings))
+        .recover(e -> {
+          Throwable refusal = new IllegalStateException("generation " + generation.id() + " from "
+              + generation.origin() + " refused: " + e.getMessage(), e);
+          refused(refusal);
+          return Future.failedFuture(refusal);
+        })
+        .map(this::install)
+        .compose(c -> workers.executeBlocking(() -> {
+          // After the swap, so the disk (fsync) never delays it; a restart that finds the old files
+          // adopts the cluster's generation again before it serves.
+          GenerationFiles.write(configFile, generation);
+          return c;
+        }).recover(e -> {
+          String line = "configuration generation " + generation.id() + " in force but not written into conf/: "
+              + e.getMessage();
+          LOG.error(line);
+          MainLog.write(line);
+          return Future.succeededFuture(c);
+        }));
   }
 
   /**
@@ -102,7 +190,7 @@ public final class ConfigVerticle extends VerticleBase {
 
   /** Runs only when what the files hold changed, so a refusal is logged once per change. */
   private Future<PosternConfig> apply(JsonObject merged) {
-    List<Path> files = ConfigLoader.files(configFile);
+    List<Path> files = watched();
     Map<Path, String> texts = new LinkedHashMap<>();
     for (int i = 0; i < files.size(); i++) {
       String text = merged.getString(KEYS[i]);
@@ -110,31 +198,38 @@ public final class ConfigVerticle extends VerticleBase {
         texts.put(files.get(i), text);
       }
     }
-    return vertx.executeBlocking(() -> {
+    return workers.executeBlocking(() -> {
       for (Path required : files.subList(0, 2)) {
         if (!texts.containsKey(required)) {
           throw new ConfigException(ConfigLoader.display(required), 0, null, "file not found");
         }
       }
       return ConfigLoader.parse(configFile, texts);
-    }, false)
-        .onSuccess(c -> {
+    })
+        .onFailure(this::refused)
+        .compose(c -> {
           PosternConfig old = holder.isLoaded() ? holder.current() : null;
           if (old == null || !old.generation().equals(c.generation())) {
-            install(c);
+            return accept(c);
           }
-        })
-        .onFailure(this::refused);
+          // Only node.yaml changed: node-local, nothing to tell the cluster.
+          return Future.succeededFuture(old.nodeSettings().equals(c.nodeSettings()) ? old : install(c));
+        });
   }
 
   private void refused(Throwable e) {
     LOG.error("configuration refused, previous one stays in force: {}", e.getMessage());
+    if (vertx.isClustered()) {
+      MainLog.write("configuration refused, generation " + (holder.isLoaded() ? holder.current().generation() : "none")
+          + " stays in force: " + e.getMessage());
+    }
     vertx.eventBus().publish(Addresses.CONFIG_REFUSED, new JsonObject().put("error", e.getMessage()));
   }
 
-  private void install(PosternConfig config) {
+  private PosternConfig install(PosternConfig config) {
     holder.set(config);
     LOG.info("configuration generation {} in force ({})", config.generation(), config.configFile());
     vertx.eventBus().publish(Addresses.CONFIG_CHANGED, new JsonObject().put("generation", config.generation()));
+    return config;
   }
 }

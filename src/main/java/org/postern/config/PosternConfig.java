@@ -31,6 +31,11 @@ import java.util.Map;
  * @param connectionErrorLogRate {@code connection_error_log_rate}: main-log lines per client address about
  *                               failed handshakes and refused connections
  * @param proxy              {@code hosts_proxy} and {@code proxy_protocol_timeout}
+ * @param cluster          the {@code cluster:} section; null when not clustered
+ * @param localhostNumber  Exim's {@code localhost_number}, which goes into message ids; null when unset
+ * @param sources          the replicated files' texts as parsed (main file, acl.yaml, passwd, aliases),
+ *                         with {@code listFiles} what a configuration generation is made of
+ * @param nodeSettings     node.yaml's text ("" without one): node-local, not part of {@code generation}
  */
 public record PosternConfig(
     String generation,
@@ -74,7 +79,11 @@ public record PosternConfig(
     LogRotation logRotation,
     ProxySettings proxy,
     AdminSettings admin,
-    Path pluginDirectory) implements AclSettings {
+    Path pluginDirectory,
+    ClusterSettings cluster,
+    Integer localhostNumber,
+    Map<Path, String> sources,
+    String nodeSettings) implements AclSettings {
 
   @Override
   public String aclForStage(AclStage stage) {

@@ -35,6 +35,8 @@ public final class YamlSection {
   private final String path;
   private final Node node;
   private final Map<String, NodeTuple> entries = new LinkedHashMap<>();
+  /** The file of each option taken from another file by {@link #overriddenBy}; the others are {@link #file}'s. */
+  private final Map<String, String> files = new LinkedHashMap<>();
   private final Set<String> read = new HashSet<>();
   /** Every option read in this file, by qualified name, with the value in force (given or default), for {@code -bP}. */
   private final Map<String, String> effective;
@@ -56,6 +58,25 @@ public final class YamlSection {
     } else if (node != null) {
       throw new ConfigException(file, line(node), path, "expected a mapping of option: value");
     }
+  }
+
+  /**
+   * This section with {@code over}'s options replacing (or adding to) its own, for node.yaml over
+   * postern.yaml: each option is read from where it was written, and refusals name that file and
+   * line. {@code over} must hold only options of {@code allowed}; any other is refused with
+   * {@code reason}.
+   */
+  public YamlSection overriddenBy(YamlSection over, Set<String> allowed, String reason) throws ConfigException {
+    YamlSection merged = new YamlSection(file, path, node, effective);
+    merged.files.putAll(files);
+    for (Map.Entry<String, NodeTuple> e : over.entries.entrySet()) {
+      if (!allowed.contains(e.getKey())) {
+        throw over.error(e.getKey(), reason);
+      }
+      merged.entries.put(e.getKey(), e.getValue());
+      merged.files.put(e.getKey(), over.fileOf(e.getKey()));
+    }
+    return merged;
   }
 
   /** Parses a whole file; an empty file is an empty section. */
@@ -103,7 +124,7 @@ public final class YamlSection {
   }
 
   public ConfigException error(String key, String reason) {
-    return new ConfigException(file, line(key), qualified(key), reason);
+    return new ConfigException(fileOf(key), line(key), qualified(key), reason);
   }
 
   public String string(String key, String defaultValue) throws ConfigException {
@@ -133,7 +154,7 @@ public final class YamlSection {
       List<String> items = new ArrayList<>();
       for (Node item : seq.getValue()) {
         if (!(item instanceof ScalarNode s)) {
-          throw new ConfigException(file, line(item), qualified(key), "list items must be plain values");
+          throw new ConfigException(fileOf(key), line(item), qualified(key), "list items must be plain values");
         }
         items.add(s.getValue());
       }
@@ -292,7 +313,11 @@ public final class YamlSection {
     if (value == null) {
       return null;
     }
-    return new YamlSection(file, qualified(key), value, effective);
+    return new YamlSection(fileOf(key), qualified(key), value, effective);
+  }
+
+  private String fileOf(String key) {
+    return files.getOrDefault(key, file);
   }
 
   /** A sequence of nodes, each exposed as a section when it is a mapping. */

@@ -26,6 +26,20 @@ public final class ListFiles {
   }
 
   private final Map<Path, String> read = new LinkedHashMap<>();
+  private final Map<Path, String> given;
+
+  /** Reads every list file from disk. */
+  public ListFiles() {
+    this(Map.of());
+  }
+
+  /**
+   * Takes the files in {@code given} as they are there (a configuration received from another
+   * node) and reads only the others from disk.
+   */
+  public ListFiles(Map<Path, String> given) {
+    this.given = Map.copyOf(given);
+  }
 
   /** Every file read so far with its content, for change detection and the generation id. */
   public Map<Path, String> contents() {
@@ -74,13 +88,16 @@ public final class ListFiles {
   private List<String> lines(Path path) {
     String text = read.get(path);
     if (text == null) {
+      text = given.get(path);
+    }
+    if (text == null) {
       try {
         text = Files.readString(path, StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw new IllegalArgumentException("cannot read list file " + path + ": " + e.getMessage());
       }
-      read.put(path, text);
     }
+    read.put(path, text);
     return text.lines().toList();
   }
 }

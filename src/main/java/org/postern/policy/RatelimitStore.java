@@ -2,12 +2,11 @@ package org.postern.policy;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.AsyncMap;
 
 /**
- * The {@code ratelimit} counters, {@link SlidingWindowMap} windows in the Vert.x async map
- * {@value #MAP} (cluster-wide when Vert.x is clustered), and the per-connection and
- * per-transaction markers beside them.
+ * The {@code ratelimit} counters, {@link SlidingWindowMap} windows in the {@link WindowStore}
+ * {@value #MAP} (cluster-wide when clustered), and the per-connection and per-transaction markers
+ * beside them.
  */
 final class RatelimitStore {
   /** The shared map's name. */
@@ -22,16 +21,12 @@ final class RatelimitStore {
   record Measurement(double rate, boolean counted) {
   }
 
-  private final Vertx vertx;
+  private final WindowStore store;
   private final SlidingWindowMap windows;
 
   RatelimitStore(Vertx vertx) {
-    this.vertx = vertx;
-    this.windows = new SlidingWindowMap(vertx, MAP);
-  }
-
-  private Future<AsyncMap<String, String>> map() {
-    return vertx.sharedData().getAsyncMap(MAP);
+    this.store = WindowStore.of(vertx, MAP);
+    this.windows = new SlidingWindowMap(store, MAP);
   }
 
   /**
@@ -49,11 +44,11 @@ final class RatelimitStore {
 
   /** True when {@code marker} is set: this connection or transaction was already counted. */
   Future<Boolean> seen(String marker) {
-    return map().compose(map -> map.get(marker)).map(v -> v != null);
+    return store.get(marker).map(v -> v != null);
   }
 
   /** Sets {@code marker} for {@code ttl} ms. */
   Future<Void> markSeen(String marker, long ttl) {
-    return map().compose(map -> map.put(marker, "1", ttl));
+    return store.put(marker, "1", ttl);
   }
 }

@@ -2,13 +2,12 @@ package org.postern.policy;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.AsyncMap;
 
 import java.util.function.UnaryOperator;
 
 /**
- * {@link SlidingWindow} counters in a Vert.x async map: cluster-wide when Vert.x is clustered,
- * this process's otherwise. Updates are compare-and-swap ({@code putIfAbsent} /
+ * {@link SlidingWindow} counters in a {@link WindowStore}: cluster-wide when clustered, this
+ * process's otherwise. Updates are compare-and-swap ({@code putIfAbsent} /
  * {@code replaceIfPresent}) retried on conflict, so concurrent updates on any node never lose or
  * double an event. Every write carries a TTL of two periods: a key nobody uses disappears, and by
  * then its window would be empty anyway.
@@ -26,12 +25,16 @@ public final class SlidingWindowMap {
   public record Update(SlidingWindow before, boolean stored) {
   }
 
-  private final Vertx vertx;
+  private final WindowStore store;
   private final String name;
 
-  /** @param name the async map's name; keep one per use, so that keys never collide */
+  /** @param name the store's name; keep one per use, so that keys never collide */
   public SlidingWindowMap(Vertx vertx, String name) {
-    this.vertx = vertx;
+    this(WindowStore.of(vertx, name), name);
+  }
+
+  SlidingWindowMap(WindowStore store, String name) {
+    this.store = store;
     this.name = name;
   }
 
@@ -42,23 +45,19 @@ public final class SlidingWindowMap {
    * error and on a stored value this class did not write.
    */
   public Future<Update> update(String key, long now, long period, UnaryOperator<SlidingWindow> change) {
-    return map().compose(map -> map.get(key).compose(value -> attempt(map, key, value, now, period, change, 1)));
+    return store.get(key).compose(value -> attempt(key, value, now, period, change, 1));
   }
 
   /** {@code key}'s window as seen at {@code now}. */
   public Future<SlidingWindow> read(String key, long now, long period) {
-    return map().compose(map -> map.get(key)).compose(value -> {
+    return store.get(key).compose(value -> {
       SlidingWindow w = value == null ? SlidingWindow.EMPTY : SlidingWindow.decode(value);
       return w == null ? Future.failedFuture(name + ": unreadable counter for " + key)
           : Future.succeededFuture(w.at(now, period));
     });
   }
 
-  private Future<AsyncMap<String, String>> map() {
-    return vertx.sharedData().getAsyncMap(name);
-  }
-
-  private Future<Update> attempt(AsyncMap<String, String> map, String key, String stored, long now, long period,
+  private Future<Update> attempt(String key, String stored, long now, long period,
                                  UnaryOperator<SlidingWindow> change, int round) {
     SlidingWindow decoded = stored == null ? SlidingWindow.EMPTY : SlidingWindow.decode(stored);
     if (decoded == null) {
@@ -77,12 +76,12 @@ public final class SlidingWindowMap {
     Update result = new Update(before, true);
     if (stored == null) {
       // A null answer means it was absent and is now ours; otherwise build on what is there.
-      return map.putIfAbsent(key, updated, ttl).compose(existing -> existing == null
+      return store.putIfAbsent(key, updated, ttl).compose(existing -> existing == null
           ? Future.succeededFuture(result)
-          : attempt(map, key, existing, now, period, change, round + 1));
+          : attempt(key, existing, now, period, change, round + 1));
     }
-    return map.replaceIfPresent(key, stored, updated, ttl).compose(replaced -> replaced
+    return store.replaceIfPresent(key, stored, updated, ttl).compose(replaced -> replaced
         ? Future.succeededFuture(result)
-        : map.get(key).compose(current -> attempt(map, key, current, now, period, change, round + 1)));
+        : store.get(key).compose(current -> attempt(key, current, now, period, change, round + 1)));
   }
 }

@@ -25,13 +25,29 @@ import java.util.Locale;
  * {@code "D "} or two spaces, delivered (and failed) ones marked {@code D}; then an empty line.
  */
 public final class QueueListing {
+  /** Which of Exim's listings. */
+  public enum Kind { ALL, UNDELIVERED, COUNT }
+
   private QueueListing() {
   }
 
   /**
-   * The envelopes on the queue, read straight from the spool (the command line's listings and the
-   * admin API's): a message delivered between the directory listing and the reading of its
-   * envelope is simply not there. Blocking.
+   * The listing of what is on {@code spool} now, read straight from it (blocking): the command
+   * line's {@code -bp}, and each node's part of {@code -bp --cluster}.
+   */
+  public static String of(Kind kind, Spool spool) throws IOException {
+    List<Envelope> envelopes = read(spool);
+    return switch (kind) {
+      case ALL -> list(envelopes, Instant.now());
+      case UNDELIVERED -> listUndelivered(envelopes, Instant.now());
+      case COUNT -> count(envelopes);
+    };
+  }
+
+  /**
+   * The envelopes on the queue, read straight from the spool (the listings and the admin API): a
+   * message delivered between the directory listing and the reading of its envelope is simply not
+   * there. Blocking.
    */
   public static List<Envelope> read(Spool spool) throws IOException {
     List<Envelope> envelopes = new ArrayList<>();

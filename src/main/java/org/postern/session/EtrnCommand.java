@@ -40,7 +40,7 @@ final class EtrnCommand extends PolicedCommand<String, EtrnCommand.Request> impl
   EtrnCommand(Vertx vertx, long timeoutMs) {
     super(AclStage.ETRN, true);
     this.vertx = vertx;
-    this.options = new DeliveryOptions().setSendTimeout(timeoutMs);
+    this.options = new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true);
   }
 
   /** What the argument asks for: a domain (maybe with subdomains), a queue name or an address literal. */
@@ -107,7 +107,9 @@ final class EtrnCommand extends PolicedCommand<String, EtrnCommand.Request> impl
   private Future<SmtpReply> flush(SmtpSession session, String arg, String domain, boolean subdomains) {
     String bare = domain.endsWith(".") ? domain.substring(0, domain.length() - 1) : domain;
     QueueFlushRequest request = new QueueFlushRequest(bare, subdomains, false, List.of(), false, false);
-    return vertx.eventBus().<JsonObject>request(Addresses.QUEUE_FLUSH, request.toJson(), options)
+    // Clustered, the messages for the domain may be on any node: every node runs its part.
+    String queue = vertx.isClustered() ? Addresses.CLUSTER_QUEUE_FLUSH : Addresses.QUEUE_FLUSH;
+    return vertx.eventBus().<JsonObject>request(queue, request.toJson(), options)
         .map(reply -> QueueFlushReply.fromJson(reply.body()).started() > 0
             ? Replies.ETRN_STARTED.withText("Queuing for node " + arg + " started")
             : Replies.ETRN_NOTHING_WAITING.withText("OK, no messages waiting for node " + arg))

@@ -4,18 +4,37 @@ import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Exim-style message ids, {@code TTTTTT-NNNNNN-SSSS} in base 62: seconds since the epoch, a random
- * node tag chosen at start-up (so ids stay unique across a cluster and across restarts within one
- * second), and a per-node sequence. Ids sort roughly by arrival time, as Exim's do.
+ * Exim-style message ids, {@code TTTTTT-NNNNNN-SSSS} in base 62: seconds since the epoch, a node
+ * tag chosen at start-up, and a per-node sequence. Ids sort roughly by arrival time, as Exim's do.
+ *
+ * <p>The node tag is random (so ids stay unique across restarts within one second). As in Exim,
+ * {@code localhost_number} goes into the id when set: it is the tag's first digit, so nodes with
+ * different numbers can never make the same id, which is what a cluster requires.
  */
 public final class MessageIds {
   private static final char[] DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
-  private static final long NODE = new SecureRandom().nextLong() & Long.MAX_VALUE;
+  /** Exim's limit for {@code localhost_number}. */
+  public static final int MAX_LOCALHOST_NUMBER = 16;
+  /** 62^5: the node tag's digits after the first. */
+  private static final long TAG_REST = 916_132_832L;
+  private static final long RANDOM = new SecureRandom().nextLong() & Long.MAX_VALUE;
+  private static volatile long node = RANDOM;
   private static final AtomicLong SEQUENCE = new AtomicLong();
   private static final java.util.regex.Pattern SHAPE = java.util.regex.Pattern.compile(
       "[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{4}");
 
   private MessageIds() {
+  }
+
+  /**
+   * Puts {@code localhost_number} into every later id (the daemon calls it once at start-up,
+   * before the first message).
+   */
+  public static void useLocalhostNumber(int number) {
+    if (number < 0 || number > MAX_LOCALHOST_NUMBER) {
+      throw new IllegalArgumentException("localhost_number must be between 0 and " + MAX_LOCALHOST_NUMBER);
+    }
+    node = number * TAG_REST + RANDOM % TAG_REST;
   }
 
   public static String next() {
@@ -24,7 +43,7 @@ public final class MessageIds {
     StringBuilder sb = new StringBuilder(18);
     append(sb, seconds, 6);
     sb.append('-');
-    append(sb, NODE, 6);
+    append(sb, node, 6);
     sb.append('-');
     append(sb, seq, 4);
     return sb.toString();
