@@ -28,6 +28,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.postern.config.ConfigLoader;
 import org.postern.testing.Await;
 import org.postern.testing.ChildPostern;
+import org.postern.testing.MainLogFile;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.TestPki;
 
@@ -41,6 +42,14 @@ import org.postern.testing.TestPki;
 class ClusterTest {
   private static final String CLUSTER = "postern-test-" + UUID.randomUUID().toString().substring(0, 8);
   private static final String SHIPPED_ACL = read(Path.of("conf", "acl.yaml"));
+  /**
+   * The shipped ACLs with a rate limit per sender (only for senders at rl.test.example, so the other
+   * tests' mail is not counted) and ETRN from loopback.
+   */
+  private static final String ACL = SHIPPED_ACL.replace("acl_check_rcpt:\n", "acl_check_rcpt:\n"
+      + "  - deny:    { senders: \"*@rl.test.example\", ratelimit: \"3 / 1m / per_conn / $sender_address\","
+      + " message: \"rate $sender_rate over $sender_rate_limit\" }\n")
+      + "\nacl_cluster_etrn:\n  - accept:  { hosts: 127.0.0.1 }\n";
   private static final String BLOCKING_RULE = "acl_check_rcpt:\n"
       + "  - deny:    { local_parts: blocked, message: blocked by the cluster }\n";
 
@@ -79,7 +88,7 @@ class ClusterTest {
     Node write(String extraNodeSettings) throws IOException {
       Files.createDirectories(conf());
       Files.writeString(configFile(), posternYaml());
-      Files.writeString(conf().resolve("acl.yaml"), SHIPPED_ACL);
+      Files.writeString(conf().resolve("acl.yaml"), ACL);
       Files.writeString(conf().resolve("passwd"), "alice:{PLAIN}alice-secret\n");
       Files.writeString(conf().resolve("node.yaml"), String.join("\n",
           "primary_hostname: " + name(),
@@ -110,6 +119,7 @@ class ClusterTest {
         "domainlist:",
         "  local_domains: \"localhost : @ : test.example\"",
         "acl_smtp_rcpt: acl_check_rcpt",
+        "acl_smtp_etrn: acl_cluster_etrn",
         "queue_only: true",
         "smtp_auth_failure_delay: 0s",
         "smtp_max_auth_failures: 100",
@@ -291,7 +301,7 @@ class ClusterTest {
     try {
       Await.until("the load running", 30_000, () -> sent.get() >= 60);
       long edited = System.nanoTime();
-      writeOn(node(2), "acl.yaml", SHIPPED_ACL.replace("acl_check_rcpt:\n", BLOCKING_RULE));
+      writeOn(node(2), "acl.yaml", ACL.replace("acl_check_rcpt:\n", BLOCKING_RULE));
       String generation = generation(node(2));
       long onNode2 = awaitGeneration(node(2), generation, edited, 10_000);
       long onNode1 = awaitGeneration(node(1), generation, edited, 10_000);
@@ -484,5 +494,146 @@ class ClusterTest {
     }
     Files.writeString(copy.resolve("acl.yaml"), acl);
     return ConfigLoader.load(copy.resolve("postern.yaml")).generation();
+  }
+
+  /** One message from 127.0.0.1 to {@code recipient}, spooled on {@code node} (queue_only): its id. */
+  private static String queued(Node node, String recipient) throws IOException {
+    StringBuilder problems = new StringBuilder();
+    try (SmtpTestClient c = SmtpTestClient.connect(node.smtpPort)) {
+      expect(problems, c.reply(), 220);
+      expect(problems, c.command("EHLO client.test.example"), 250);
+      expect(problems, c.command("MAIL FROM:<sender@client.test.example>"), 250);
+      expect(problems, c.command("RCPT TO:<" + recipient + ">"), 250);
+      expect(problems, c.command("DATA"), 354);
+      SmtpTestClient.Reply accepted = c.command("Subject: cluster queue\r\n\r\nhello\r\n.");
+      expect(problems, accepted, 250);
+      c.command("QUIT");
+      assertEquals("", problems.toString(), node.name());
+      String text = accepted.text();
+      return text.substring(text.indexOf("id=") + 3).strip();
+    }
+  }
+
+  private static MainLogFile mainLog(Node node) {
+    return new MainLogFile(node.dir.resolve("log/mainlog"));
+  }
+
+  /** {@code postern ARGS --cluster}, run from {@code node}'s directory as a tool that asks every node. */
+  private static ChildPostern.Result onTheCluster(Node node, String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add("--cluster");
+    ChildPostern.Result result = ChildPostern.run(node.dir, node.configFile(), "", all.toArray(String[]::new));
+    assertEquals(0, result.exit(), result.toString());
+    return result;
+  }
+
+  /** The part of a {@code --cluster} listing under {@code node node:}, up to the next node's. */
+  private static String section(String listing, Node node) {
+    String head = "node " + node.name() + ":\n";
+    int start = listing.indexOf(head);
+    assertTrue(start >= 0, "no " + head.strip() + " in\n" + listing);
+    int end = listing.indexOf("\nnode ", start + head.length());
+    return listing.substring(start + head.length(), end < 0 ? listing.length() : end + 1);
+  }
+
+  @Test
+  @Order(7)
+  void bpClusterListsEachNodesQueueUnderItsName() throws Exception {
+    String onOne = queued(node(1), "alice@test.example");
+    String onThree = queued(node(3), "alice@test.example");
+    String listing = onTheCluster(node(2), "-bp").stdout();
+    for (Node n : NODES) {
+      assertTrue(listing.contains("node " + n.name() + ":\n"), listing);
+    }
+    assertTrue(section(listing, node(1)).contains(onOne), listing);
+    assertFalse(section(listing, node(1)).contains(onThree), listing);
+    assertTrue(section(listing, node(3)).contains(onThree), listing);
+    assertFalse(section(listing, node(2)).contains(onOne) || section(listing, node(2)).contains(onThree), listing);
+    assertTrue(section(listing, node(3)).contains("alice@test.example"), listing);
+  }
+
+  @Test
+  @Order(8)
+  void rDomainClusterMakesEveryNodeDeliverItsOwnForTheDomain() throws Exception {
+    String onOne = queued(node(1), "alice@localhost");
+    String onTwo = queued(node(2), "alice@localhost");
+    String out = onTheCluster(node(3), "-R", "localhost").stdout();
+    assertTrue(out.contains("node " + node(1).name() + ": 1 started\n"), out);
+    assertTrue(out.contains("node " + node(2).name() + ": 1 started\n"), out);
+    assertTrue(out.contains("node " + node(3).name() + ": 0 started\n"), out);
+    mainLog(node(1)).awaitCompleted(onOne, 20_000);
+    mainLog(node(2)).awaitCompleted(onTwo, 20_000);
+    assertTrue(mainLog(node(1)).find(0, onOne + " => alice").isPresent(), onOne);
+    assertTrue(mainLog(node(2)).find(0, onTwo + " => alice").isPresent(), onTwo);
+  }
+
+  @Test
+  @Order(9)
+  void etrnOnOneNodeMakesEveryNodeRunItsPart() throws Exception {
+    // Node 1 holds nothing for localhost (the -R run took it): only nodes 2 and 3 can start deliveries.
+    String onTwo = queued(node(2), "alice@localhost");
+    String onThree = queued(node(3), "alice@localhost");
+    try (SmtpTestClient c = SmtpTestClient.connect(node(1).smtpPort)) {
+      c.reply();
+      c.command("EHLO client.test.example");
+      SmtpTestClient.Reply etrn = c.command("ETRN localhost");
+      assertEquals(250, etrn.code(), etrn.toString());
+      assertTrue(etrn.text().contains("Queuing for node localhost started"), etrn.toString());
+      c.command("QUIT");
+    }
+    mainLog(node(2)).awaitCompleted(onTwo, 20_000);
+    mainLog(node(3)).awaitCompleted(onThree, 20_000);
+  }
+
+  @Test
+  @Order(10)
+  void aRatelimitOverConnectionsSpreadOverThreeNodesTripsAsOnOne() throws Exception {
+    // 3 connections per minute for a sender, counted per connection: the 4th, on any node, is refused.
+    String sender = "<limited@rl.test.example>";
+    List<String> replies = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      try (SmtpTestClient c = SmtpTestClient.connect(node(i % 3 + 1).smtpPort)) {
+        c.reply();
+        c.command("EHLO client.test.example");
+        c.command("MAIL FROM:" + sender);
+        SmtpTestClient.Reply first = c.command("RCPT TO:<alice@test.example>");
+        // A second recipient in the same connection is not a new connection.
+        SmtpTestClient.Reply second = c.command("RCPT TO:<alice@test.example>");
+        replies.add(first.code() + " " + first.text() + " / " + second.code());
+        c.command("QUIT");
+      }
+    }
+    String refused = "550 5.7.1 rate 4.0 over 3 / 550";
+    assertEquals(List.of("250 OK / 250", "250 OK / 250", "250 OK / 250", refused, refused, refused),
+        replies.stream().map(r -> r.replaceFirst("^250 .*? / ", "250 OK / ")).toList());
+    // Another sender has its own count.
+    SmtpTestClient.Reply other;
+    try (SmtpTestClient c = SmtpTestClient.connect(node(2).smtpPort)) {
+      c.reply();
+      c.command("EHLO client.test.example");
+      c.command("MAIL FROM:<other@rl.test.example>");
+      other = c.command("RCPT TO:<alice@test.example>");
+    }
+    assertEquals(250, other.code(), other.toString());
+  }
+
+  @Test
+  @Order(11)
+  void qClusterMakesEveryNodeRunItsQueue() throws Exception {
+    String onOne = queued(node(1), "alice@test.example");
+    String onTwo = queued(node(2), "alice@test.example");
+    String out = onTheCluster(node(3), "-q").stdout();
+    for (Node n : NODES) {
+      assertTrue(out.matches("(?s).*node " + n.name().replace(".", "\\.") + ": [1-9][0-9]* started\n.*"), out);
+    }
+    mainLog(node(1)).awaitCompleted(onOne, 60_000);
+    mainLog(node(2)).awaitCompleted(onTwo, 60_000);
+    Await.until("every queue empty", 60_000, () -> NODES.stream().allMatch(n -> {
+      try (var files = Files.list(n.dir.resolve("spool/input"))) {
+        return files.noneMatch(f -> f.getFileName().toString().endsWith("-H"));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }));
   }
 }
