@@ -91,21 +91,29 @@ public final class ConfigVerticle extends VerticleBase {
 
   /** Re-reads every file now (SIGHUP, {@code postern.config.reload}). */
   public Future<PosternConfig> reloadFromDisk() {
+    String parent = inForce();
     return workers.executeBlocking(() -> ConfigLoader.load(configFile))
         .onFailure(this::refused)
         .compose(c -> holder.isLoaded() && holder.current().generation().equals(c.generation())
-            ? Future.succeededFuture(install(c)) : accept(c));
+            ? Future.succeededFuture(install(c)) : accept(c, parent));
+  }
+
+  /** The generation in force here, or "" before the first. */
+  private String inForce() {
+    return holder.isLoaded() ? holder.current().generation() : "";
   }
 
   /**
    * A valid configuration read here, with replicated files that changed: in force at once, or,
-   * clustered, once it is the cluster's generation (else the one that won is adopted).
+   * clustered, once it is the cluster's generation (else the one that won is adopted). {@code parent}
+   * is the generation that was in force when the files were read, not when parsing ended: a
+   * generation adopted from the cluster meanwhile must make this edit lose the compare-and-set, or
+   * an edit made before it would silently replace it (a lost update).
    */
-  private Future<PosternConfig> accept(PosternConfig config) {
+  private Future<PosternConfig> accept(PosternConfig config, String parent) {
     if (!vertx.isClustered()) {
       return Future.succeededFuture(install(config));
     }
-    String parent = holder.isLoaded() ? holder.current().generation() : "";
     ConfigGeneration proposal = GenerationFiles.of(config, parent, config.primaryHostname());
     return vertx.eventBus().<JsonObject>request(Addresses.CLUSTER_CONFIG_PROPOSE, proposal.toJson(),
             new DeliveryOptions().setLocalOnly(true).setSendTimeout(PROPOSE_TIMEOUT_MS))
@@ -190,6 +198,7 @@ public final class ConfigVerticle extends VerticleBase {
 
   /** Runs only when what the files hold changed, so a refusal is logged once per change. */
   private Future<PosternConfig> apply(JsonObject merged) {
+    String parent = inForce();
     List<Path> files = watched();
     Map<Path, String> texts = new LinkedHashMap<>();
     for (int i = 0; i < files.size(); i++) {
@@ -210,7 +219,7 @@ public final class ConfigVerticle extends VerticleBase {
         .compose(c -> {
           PosternConfig old = holder.isLoaded() ? holder.current() : null;
           if (old == null || !old.generation().equals(c.generation())) {
-            return accept(c);
+            return accept(c, parent);
           }
           // Only node.yaml changed: node-local, nothing to tell the cluster.
           return Future.succeededFuture(old.nodeSettings().equals(c.nodeSettings()) ? old : install(c));

@@ -461,28 +461,34 @@ class ClusterTest {
   @Test
   @Order(6)
   void concurrentEditsOnTwoNodesEndOnOneOfThemEverywhere() throws Exception {
-    String base = read(node(1).conf().resolve("acl.yaml"));
-    String fromOne = base + "\n# edited on node 1 at the same time\n";
-    String fromThree = base + "\n# edited on node 3 at the same time\n";
-    String one = generationWith(node(1), fromOne);
-    String three = generationWith(node(3), fromThree);
-    writeOn(node(1), "acl.yaml", fromOne);
-    writeOn(node(3), "acl.yaml", fromThree);
-    String winner = Await.value(20_000, () -> {
-      List<String> now = new ArrayList<>();
+    // Several rounds: whether an edit is read before or after the other node's generation arrives
+    // varies from round to round, and either way the first one set must stay (no lost update).
+    for (int round = 1; round <= 5; round++) {
+      String base = read(node(1).conf().resolve("acl.yaml"));
+      String fromOne = base + "\n# round " + round + ": edited on node 1 at the same time\n";
+      String fromThree = base + "\n# round " + round + ": edited on node 3 at the same time\n";
+      String one = generationWith(node(1), fromOne);
+      String three = generationWith(node(3), fromThree);
+      writeOn(node(1), "acl.yaml", fromOne);
+      writeOn(node(3), "acl.yaml", fromThree);
+      String winner = Await.value(20_000, () -> {
+        List<String> now = new ArrayList<>();
+        for (Node n : NODES) {
+          now.add(generation(n));
+        }
+        return now.stream().distinct().count() == 1 ? now.get(0) : null;
+      }, g -> g != null && (g.equals(one) || g.equals(three)));
+      assertTrue(winner != null && (winner.equals(one) || winner.equals(three)),
+          "round " + round + ": one generation everywhere: " + winner);
+      String loser = winner.equals(one) ? three : one;
       for (Node n : NODES) {
-        now.add(generation(n));
+        Await.until(n.name() + " on " + winner, 10_000,
+            () -> n.stderr().contains("configuration generation " + winner + " in force"));
+        assertEquals(winner.equals(one) ? fromOne : fromThree, read(n.conf().resolve("acl.yaml")),
+            "round " + round + ": " + n.name());
+        // No node took the losing edit for the winner.
+        assertFalse(n.stderr().contains("superseded by generation " + loser), "round " + round + ": " + n.name());
       }
-      return now.stream().distinct().count() == 1 ? now.get(0) : null;
-    }, g -> g != null && (g.equals(one) || g.equals(three)));
-    assertTrue(winner != null && (winner.equals(one) || winner.equals(three)), "one generation everywhere: " + winner);
-    String loser = winner.equals(one) ? three : one;
-    for (Node n : NODES) {
-      Await.until(n.name() + " on " + winner, 10_000,
-          () -> n.stderr().contains("configuration generation " + winner + " in force"));
-      assertEquals(winner.equals(one) ? fromOne : fromThree, read(n.conf().resolve("acl.yaml")), n.name());
-      // No node took the losing edit for the winner.
-      assertFalse(n.stderr().contains("superseded by generation " + loser), n.name());
     }
   }
 
