@@ -36,7 +36,9 @@ import org.postern.testing.TestPki;
  * Three Postern nodes in separate JVMs on loopback, clustered over Hazelcast with a cluster name of
  * their own, shared by every test of the class (a Hazelcast start costs seconds): configuration
  * generations converging under load, a change some nodes refuse, a node that joins late, AUTH
- * failure windows counted cluster-wide; and an unclustered daemon without Hazelcast threads.
+ * failure windows and a {@code ratelimit} counted cluster-wide, the queue commands with
+ * {@code --cluster} and ETRN run by every node on its own spool; and an unclustered daemon without
+ * Hazelcast threads.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterTest {
