@@ -44,6 +44,15 @@ public final class ConfigVerticle extends VerticleBase {
   private Map<Path, String> refusedListFiles;
   /** Parsing and writing configurations, one at a time, apart from every other blocking task. */
   private WorkerExecutor workers;
+  /**
+   * The generation whose files are in conf/, as this node last read or wrote them: an edit read
+   * from disk was made on it, so it is the edit's parent. Read on the config worker just before the
+   * files are, and set there after an adopted generation is written, so that a read and an
+   * adoption's write are ordered (the adoption swaps before it writes).
+   */
+  private volatile String onDisk = "";
+  private record Read(PosternConfig config, String parent) {
+  }
 
   @Override
   public Future<?> start() {
@@ -61,7 +70,8 @@ public final class ConfigVerticle extends VerticleBase {
           .setConfig(new JsonObject().put("path", files.get(i).toString()).put("raw.key", KEYS[i])));
     }
     retriever = ConfigRetriever.create(vertx, options);
-    retriever.listen(change -> apply(change.getNewConfiguration()).onFailure(e -> { }));
+    // The retriever only says that something changed; apply() reads the files itself.
+    retriever.listen(change -> apply().onFailure(e -> { }));
     long scanPeriod = config().getLong("scan_period_ms", 1000L);
     vertx.setPeriodic(scanPeriod, scanPeriod, t -> checkListFiles());
     vertx.eventBus().localConsumer(Addresses.CONFIG_RELOAD, msg -> reloadFromDisk()
@@ -71,6 +81,7 @@ public final class ConfigVerticle extends VerticleBase {
         .onSuccess(c -> msg.reply(new JsonObject().put("generation", c.generation())))
         .onFailure(e -> msg.fail(400, e.getMessage())));
     if (holder.isLoaded()) {
+      onDisk = holder.current().generation();
       // Already loaded by the command line before deployment (it needs the log directory early).
       return Future.succeededFuture();
     }
@@ -91,27 +102,25 @@ public final class ConfigVerticle extends VerticleBase {
 
   /** Re-reads every file now (SIGHUP, {@code postern.config.reload}). */
   public Future<PosternConfig> reloadFromDisk() {
-    String parent = inForce();
-    return workers.executeBlocking(() -> ConfigLoader.load(configFile))
+    return workers.executeBlocking(() -> {
+      String parent = onDisk;
+      return new Read(ConfigLoader.load(configFile), parent);
+    })
         .onFailure(this::refused)
-        .compose(c -> holder.isLoaded() && holder.current().generation().equals(c.generation())
-            ? Future.succeededFuture(install(c)) : accept(c, parent));
-  }
-
-  /** The generation in force here, or "" before the first. */
-  private String inForce() {
-    return holder.isLoaded() ? holder.current().generation() : "";
+        .compose(read -> holder.isLoaded() && holder.current().generation().equals(read.config().generation())
+            ? Future.succeededFuture(install(read.config())) : accept(read.config(), read.parent()));
   }
 
   /**
    * A valid configuration read here, with replicated files that changed: in force at once, or,
    * clustered, once it is the cluster's generation (else the one that won is adopted). {@code parent}
-   * is the generation that was in force when the files were read, not when parsing ended: a
-   * generation adopted from the cluster meanwhile must make this edit lose the compare-and-set, or
-   * an edit made before it would silently replace it (a lost update).
+   * is the generation whose files the edit was read from ({@link #onDisk}), not the one in force
+   * now: a generation adopted from the cluster meanwhile must make this edit lose the
+   * compare-and-set, or an edit made before it would silently replace it (a lost update).
    */
   private Future<PosternConfig> accept(PosternConfig config, String parent) {
     if (!vertx.isClustered()) {
+      onDisk = config.generation();
       return Future.succeededFuture(install(config));
     }
     ConfigGeneration proposal = GenerationFiles.of(config, parent, config.primaryHostname());
@@ -126,6 +135,7 @@ public final class ConfigVerticle extends VerticleBase {
         .compose(reply -> {
           ConfigGeneration winner = ConfigGeneration.fromJson(reply.body());
           if (winner.id().equals(config.generation())) {
+            onDisk = config.generation();
             return Future.succeededFuture(install(config));
           }
           String superseded = "configuration edit " + config.generation() + " superseded by generation " + winner.id()
@@ -157,6 +167,7 @@ public final class ConfigVerticle extends VerticleBase {
           // After the swap, so the disk (fsync) never delays it; a restart that finds the old files
           // adopts the cluster's generation again before it serves.
           GenerationFiles.write(configFile, generation);
+          onDisk = generation.id();
           return c;
         }).recover(e -> {
           String line = "configuration generation " + generation.id() + " in force but not written into conf/: "
@@ -196,35 +207,42 @@ public final class ConfigVerticle extends VerticleBase {
     }).onComplete(r -> checking = false);
   }
 
-  /** Runs only when what the files hold changed, so a refusal is logged once per change. */
-  private Future<PosternConfig> apply(JsonObject merged) {
-    String parent = inForce();
+  /**
+   * Runs only when what the files hold changed, so a refusal is logged once per change. The files
+   * are read again on the config worker rather than taken from the retriever's scan, which may
+   * predate an adopted generation's write: the parent is then the generation they were read from.
+   */
+  private Future<PosternConfig> apply() {
     List<Path> files = watched();
-    Map<Path, String> texts = new LinkedHashMap<>();
-    for (int i = 0; i < files.size(); i++) {
-      String text = merged.getString(KEYS[i]);
-      if (text != null) {
-        texts.put(files.get(i), text);
-      }
-    }
     return workers.executeBlocking(() -> {
+      String parent = onDisk;
+      Map<Path, String> texts = new LinkedHashMap<>();
+      for (Path file : files) {
+        try {
+          texts.put(file, java.nio.file.Files.readString(file));
+        } catch (java.io.IOException missing) {
+          // Absent or unreadable, as the retriever's optional stores show it.
+        }
+      }
       for (Path required : files.subList(0, 2)) {
         if (!texts.containsKey(required)) {
           throw new ConfigException(ConfigLoader.display(required), 0, null, "file not found");
         }
       }
-      return ConfigLoader.parse(configFile, texts);
+      return new Read(ConfigLoader.parse(configFile, texts), parent);
     })
         .onFailure(this::refused)
-        .compose(c -> {
+        .compose(read -> {
+          PosternConfig c = read.config();
           PosternConfig old = holder.isLoaded() ? holder.current() : null;
           if (old == null || !old.generation().equals(c.generation())) {
-            return accept(c, parent);
+            return accept(c, read.parent());
           }
           // Only node.yaml changed: node-local, nothing to tell the cluster.
           return Future.succeededFuture(old.nodeSettings().equals(c.nodeSettings()) ? old : install(c));
         });
   }
+
 
   private void refused(Throwable e) {
     LOG.error("configuration refused, previous one stays in force: {}", e.getMessage());
