@@ -7,9 +7,16 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import org.postern.bus.Addresses;
+import org.postern.cluster.ClusterNode;
+import org.postern.config.ClusterSettings;
+import org.postern.config.ConfigHolder;
 import org.postern.cli.VerticleDeployer;
 import org.postern.config.ConfigLoader;
+import org.postern.testing.ChildPostern;
 import org.postern.testing.MainLogFile;
 import org.postern.testing.PluginJars;
 import org.postern.testing.PosternTestServer;
@@ -17,10 +24,14 @@ import org.postern.testing.PublishedEvents;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -167,6 +178,38 @@ class PluginPresenceTest {
           checks.awaitNth(1, 10_000).getJsonArray("missing"));
       log.await(10_000, missing("postern.deliver.archive"));
       assertEquals(0, log.lines(missing("postern.acl.condition.greylist")).size(), log.lines().toString());
+    }
+  }
+
+  /**
+   * Clustered (Hazelcast, with Postern's node-local registrations), a request to an address nobody
+   * serves still fails at once with NO_HANDLERS, so the probe tells served from unserved there too,
+   * and the probe still never reaches the plugin.
+   */
+  @Test
+  void theProbeWorksOnAClusteredEventBus() throws Exception {
+    PosternTestServer server = configuration(ACL);
+    int port = ChildPostern.freePort();
+    ClusterNode node = await(ClusterNode.join(new ClusterSettings("presence-" + port, "127.0.0.1", port,
+        List.of(new ClusterSettings.Member("127.0.0.1", port))), false));
+    Vertx clustered = node.vertx();
+    try (PublishedEvents checks = PublishedEvents.on(clustered, Addresses.PLUGINS_CHECKED)) {
+      ConfigHolder.of(clustered).set(ConfigLoader.load(server.confDir().resolve("postern.yaml")));
+      List<Object> received = new CopyOnWriteArrayList<>();
+      await(clustered.eventBus().localConsumer("postern.acl.condition.greylist", m -> {
+        received.add(m.body());
+        m.reply("plugin");
+      }).completion());
+      await(PluginPresence.watch(clustered));
+      assertEquals(new JsonArray().add("postern.deliver.archive").add("postern.auth.plugin.xoauth2"),
+          checks.awaitNth(1, 10_000).getJsonArray("missing"));
+      assertEquals("plugin", await(clustered.eventBus().request("postern.acl.condition.greylist", "asked")).body());
+      assertEquals(List.of("asked"), received);
+      ExecutionException unserved = assertThrows(ExecutionException.class, () -> await(clustered.eventBus()
+          .request("postern.deliver.archive", "asked", new DeliveryOptions().setSendTimeout(20_000))));
+      assertEquals(ReplyFailure.NO_HANDLERS, ((ReplyException) unserved.getCause()).failureType());
+    } finally {
+      await(node.leave());
     }
   }
 }
