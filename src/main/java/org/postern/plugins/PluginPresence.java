@@ -57,8 +57,11 @@ public final class PluginPresence {
   private final Set<String> reported = new HashSet<>();
   private Future<Void> last = Future.succeededFuture();
 
-  /** One address the configuration names: what names it (for the log) and what its absence does. */
-  private record Need(String address, String what, String consequence) {
+  /**
+   * One plugin address the configuration names: the first place naming it (as the log says it) and
+   * what happens while nobody serves it.
+   */
+  public record Use(String address, String what, String consequence) {
   }
 
   private PluginPresence(Vertx vertx) {
@@ -92,15 +95,15 @@ public final class PluginPresence {
       if (!holder.isLoaded()) {
         return Future.succeededFuture();
       }
-      Map<String, Need> needs = needs(holder.current());
+      Map<String, Use> uses = byAddress(holder.current());
       List<Future<Boolean>> probes = new ArrayList<>();
-      for (String address : needs.keySet()) {
+      for (String address : uses.keySet()) {
         probes.add(served(address));
       }
       return Future.join(probes).transform(done -> {
         List<String> missing = new ArrayList<>();
         int i = 0;
-        for (Need need : needs.values()) {
+        for (Use need : uses.values()) {
           if (probes.get(i++).result()) {
             reported.remove(need.address());
             continue;
@@ -128,30 +131,35 @@ public final class PluginPresence {
         || !(ar.cause() instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS)));
   }
 
+  /** The plugin addresses the configuration names (ACL conditions, transports, authenticators), in that order. */
+  public static List<Use> uses(PosternConfig config) {
+    return List.copyOf(byAddress(config).values());
+  }
+
   /** The plugin addresses the configuration names, by address, each with the first place naming it. */
-  private static Map<String, Need> needs(PosternConfig config) {
-    Map<String, Need> needs = new LinkedHashMap<>();
+  private static Map<String, Use> byAddress(PosternConfig config) {
+    Map<String, Use> uses = new LinkedHashMap<>();
     String aclFile = ConfigLoader.display(config.configFile().resolveSibling(ConfigLoader.ACL_FILE));
     for (Acl acl : config.acls().values()) {
       for (AclRule rule : acl.rules()) {
         for (AclCondition c : rule.conditions()) {
           if ((c instanceof NegatedCondition n ? n.inner() : c) instanceof PluginCondition p) {
-            needs.putIfAbsent(p.address(), new Need(p.address(), "ACL condition \"plugin: " + p.name() + "\" in "
+            uses.putIfAbsent(p.address(), new Use(p.address(), "ACL condition \"plugin: " + p.name() + "\" in "
                 + acl.name() + " (" + aclFile + ":" + rule.line() + ")", "the condition defers"));
           }
         }
       }
     }
     for (PluginTransportOptions t : config.delivery().pluginTransports().values()) {
-      needs.putIfAbsent(t.address(), new Need(t.address(), "transport \"" + t.name() + "\" (driver: plugin)",
+      uses.putIfAbsent(t.address(), new Use(t.address(), "transport \"" + t.name() + "\" (driver: plugin)",
           "its deliveries are deferred"));
     }
     for (AuthenticatorConfig a : config.auth().authenticators()) {
       if (a.plugin()) {
-        needs.putIfAbsent(a.address(), new Need(a.address(), "authenticator \"" + a.name() + "\" (driver: plugin, "
+        uses.putIfAbsent(a.address(), new Use(a.address(), "authenticator \"" + a.name() + "\" (driver: plugin, "
             + a.publicName() + ")", "AUTH " + a.publicName() + " fails with 454 4.7.0"));
       }
     }
-    return needs;
+    return uses;
   }
 }
