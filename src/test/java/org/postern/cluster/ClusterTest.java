@@ -357,8 +357,9 @@ class ClusterTest {
           "generation " + refusedGeneration + " from node2.test.example refused")
           && n.stderr().contains("tls_privatekey without tls_certificate"));
       assertEquals(original, read(n.configFile()), n.name() + " kept its files");
-      assertTrue(read(n.dir.resolve("log/mainlog")).contains("configuration refused, generation " + before
-          + " stays in force"), n.name() + "'s main log");
+      // The main log is written asynchronously: its line may follow the stderr one.
+      Await.until(n.name() + "'s main log", 10_000, () -> read(n.dir.resolve("log/mainlog"))
+          .contains("configuration refused, generation " + before + " stays in force"));
     }
     ChildPostern.Result status = ChildPostern.run(node(1).dir, node(1).configFile(), "", "--cluster-status");
     assertEquals(0, status.exit(), status.toString());
