@@ -87,6 +87,11 @@ public final class Addresses {
    */
   public static final String PLUGINS_CHANGED = "postern.plugins.changed";
   /**
+   * Published (node-local) after each check of the plugin addresses the configuration names (after
+   * the start, each configuration change and each plugin change): {@link PluginPresenceCheck}.
+   */
+  public static final String PLUGINS_CHECKED = "postern.plugins.checked";
+  /**
    * Ask this node to re-read its configuration now (node-local: SIGHUP); clustered, a change it
    * finds becomes the cluster's generation.
    */

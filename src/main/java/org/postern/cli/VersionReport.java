@@ -3,6 +3,7 @@ package org.postern.cli;
 import org.postern.auth.PasswordSchemes;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.config.PosternConfig;
+import org.postern.plugins.PluginPresence;
 
 import javax.net.ssl.SSLContext;
 import java.io.IOException;
@@ -14,7 +15,7 @@ import java.util.Properties;
 
 /**
  * What {@code -bV} prints, as Exim's {@code -bV} does: the versions of what Postern runs on, the
- * TLS engine, the drivers the configuration uses and the password schemes it can check, then the
+ * TLS engine, the drivers the configuration uses, the plugin addresses it names and the password schemes it can check, then the
  * configuration file it read.
  */
 final class VersionReport {
@@ -38,7 +39,12 @@ final class VersionReport {
     lines.add("Authenticators: " + (authenticators.isEmpty() ? "none" : String.join(" ", authenticators)));
     List<String> transports = new ArrayList<>(List.of("maildir"));
     config.delivery().transports().keySet().forEach(name -> transports.add(name + " (smtp)"));
+    config.delivery().pluginTransports().keySet().forEach(name -> transports.add(name + " (plugin)"));
     lines.add("Transports: " + String.join(" ", transports));
+    // Served only when verticles.json deploys a plugin on them; the daemon reports the unserved ones.
+    List<PluginPresence.Use> plugins = PluginPresence.uses(config);
+    lines.add("Plugin addresses:" + (plugins.isEmpty() ? " none" : ""));
+    plugins.forEach(use -> lines.add("  " + use.address() + ": " + use.what()));
     lines.add("Password schemes: " + String.join(" ", PasswordSchemes.names()));
     lines.add("Configuration file is " + configFile + " (generation " + config.generation() + "): OK");
     return lines;

@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.postern.plugins.DeploymentEntry;
 import org.postern.plugins.PluginDeployments;
+import org.postern.plugins.PluginPresence;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -69,7 +70,9 @@ public final class VerticleDeployer {
   /**
    * As above; with {@code plugins}, the plugin entries ({@link PluginDeployments#isPlugin}) are
    * deployed through it, whatever {@code include} says, and one that does not start is logged and
-   * left out instead of failing the deployment. Without, every entry is deployed as a core verticle.
+   * left out instead of failing the deployment, and once all are deployed {@link PluginPresence} reports
+   * the plugin addresses the configuration names that nobody serves (and does again after each
+   * configuration or plugin change). Without, every entry is deployed as a core verticle.
    */
   public static Future<Void> deploy(Vertx vertx, JsonArray verticles, Path configFile, Predicate<String> include,
                                     Map<String, Supplier<? extends Deployable>> suppliers, PluginDeployments plugins) {
@@ -100,7 +103,7 @@ public final class VerticleDeployer {
             });
       });
     }
-    return chain;
+    return plugins == null ? chain : chain.compose(v -> PluginPresence.watch(vertx));
   }
 
   /**

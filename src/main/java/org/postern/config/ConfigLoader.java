@@ -588,7 +588,7 @@ public final class ConfigLoader {
   }
 
   /** Path as the administrator wrote it, relative to the working directory where possible. */
-  static String display(Path p) {
+  public static String display(Path p) {
     Path abs = p.toAbsolutePath().normalize();
     Path cwd = Path.of("").toAbsolutePath();
     return abs.startsWith(cwd) ? cwd.relativize(abs).toString() : abs.toString();
