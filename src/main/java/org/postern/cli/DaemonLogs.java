@@ -4,7 +4,6 @@ import io.vertx.core.Vertx;
 import org.postern.bus.Addresses;
 import org.postern.config.ConfigHolder;
 import org.postern.log.MainLog;
-import org.slf4j.LoggerFactory;
 
 /**
  * The daemon's log files: it alone rotates them, as {@code log_rotate_size} and
@@ -19,14 +18,10 @@ final class DaemonLogs {
     ConfigHolder holder = ConfigHolder.of(vertx);
     MainLog.rotation(holder.current().logRotation());
     vertx.eventBus().consumer(Addresses.CONFIG_CHANGED, m -> MainLog.rotation(holder.current().logRotation()));
-    try {
-      sun.misc.Signal.handle(new sun.misc.Signal("USR1"), s -> {
-        MainLog.reopen();
-        // The first line in the new file says why it begins there.
-        MainLog.write("log files reopened on SIGUSR1");
-      });
-    } catch (IllegalArgumentException | UnsupportedOperationException e) {
-      LoggerFactory.getLogger(DaemonLogs.class).warn("SIGUSR1 log reopen not available: {}", e.getMessage());
-    }
+    DaemonSignal.on("USR1", "log reopen", () -> {
+      MainLog.reopen();
+      // The first line in the new file says why it begins there.
+      MainLog.write("log files reopened on SIGUSR1");
+    });
   }
 }

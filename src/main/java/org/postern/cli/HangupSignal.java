@@ -13,14 +13,10 @@ final class HangupSignal {
   }
 
   static void install(Vertx vertx) {
-    try {
-      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> {
-        // Before the reload: the operator (and a test) can tell a reload the signal caused from the watcher's.
-        LOG.info("SIGHUP received: re-reading the configuration");
-        vertx.eventBus().request(Addresses.CONFIG_RELOAD, null);
-      });
-    } catch (IllegalArgumentException | UnsupportedOperationException e) {
-      LOG.warn("SIGHUP reload not available: {}", e.getMessage());
-    }
+    DaemonSignal.on("HUP", "reload", () -> {
+      // Before the reload: the operator (and a test) can tell a reload the signal caused from the watcher's.
+      LOG.info("SIGHUP received: re-reading the configuration");
+      vertx.eventBus().request(Addresses.CONFIG_RELOAD, null);
+    });
   }
 }
