@@ -83,6 +83,13 @@ public final class QueueListing {
           .append(size(e.size())).append(' ')
           .append(e.id())
           .append(" <").append(e.sender()).append('>');
+      // Postern's marks (Exim's -bp has none): what a relay hop must offer for this message.
+      if (e.smtpUtf8()) {
+        sb.append(" SMTPUTF8");
+      }
+      if (e.requireTls()) {
+        sb.append(" REQUIRETLS");
+      }
       if (e.frozen()) {
         sb.append(" *** frozen ***");
       }

@@ -214,7 +214,7 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
         + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
         + " P=" + session.protocol() + session.tlsForLog() + " S=" + content.size()
-        + messageIdForLog(content.messageIdHeader());
+        + messageIdForLog(content.messageIdHeader()) + (t.requireTls() ? " REQUIRETLS" : "");
     if (frozenByAcl) {
       log += "\n" + id + " frozen by ACL";
     } else if (quarantined) {
@@ -246,7 +246,7 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     }
     return new Envelope(e.id(), f.sender() != null ? f.sender() : e.sender(), rcpts, e.receivedAt(),
         e.hostAddress(), e.hostPort(), e.heloName(), e.protocol(), e.interfaceAddress(), e.interfacePort(),
-        e.authenticatedId(), e.bodyType(), e.size(), e.frozen(), e.warningsSent());
+        e.authenticatedId(), e.bodyType(), e.size(), e.frozen(), e.warningsSent(), e.smtpUtf8(), e.requireTls());
   }
 
   /**
@@ -306,6 +306,6 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     }
     return new Envelope(id, t.sender().address(), rcpts, System.currentTimeMillis(), session.hostAddress(),
         session.hostPort(), session.heloName(), session.protocol(), session.interfaceAddress(),
-        session.interfacePort(), null, t.bodyType(), size, frozen);
+        session.interfacePort(), null, t.bodyType(), size, frozen, 0, t.smtpUtf8(), t.requireTls());
   }
 }

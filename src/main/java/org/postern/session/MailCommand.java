@@ -15,7 +15,7 @@ import org.postern.smtp.SmtpReply;
 import java.util.Locale;
 import java.util.Map;
 
-/** MAIL FROM (RFC 5321 4.1.1.2) with SIZE (RFC 1870) and BODY (RFC 6152). */
+/** MAIL FROM (RFC 5321 4.1.1.2) with SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531) and REQUIRETLS (RFC 8689). */
 final class MailCommand extends PolicedCommand<String, MailCommand.Request> implements SmtpCommand {
   static final SmtpReply HELO_FIRST = Replies.BAD_SEQUENCE.withText("EHLO or HELO first");
   private static final SmtpReply NESTED = Replies.BAD_SEQUENCE.withText("Sender already given");
@@ -85,10 +85,21 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
           // RFC 4954 5: only an authenticated, trusted client may vouch for another sender.
           authSender = session.authenticated() ? decoded : "<>";
         }
+        case MailExtensions.SMTPUTF8, MailExtensions.REQUIRETLS -> {
+          SmtpReply refusal = MailExtensions.parameterRefusal(session, p.getKey(), value);
+          if (refusal != null) {
+            return Parsed.reply(refusal);
+          }
+        }
         default -> {
           return Parsed.reply(Replies.PARAMETER_UNRECOGNIZED.withText("Unsupported MAIL parameter " + p.getKey()));
         }
       }
+    }
+    SmtpReply badAddress = MailExtensions.addressRefusal(sender,
+        sender.parameters().containsKey(MailExtensions.SMTPUTF8), true);
+    if (badAddress != null) {
+      return Parsed.reply(badAddress);
     }
     return Parsed.request(new Request(sender, size, body, authSender));
   }
@@ -127,6 +138,8 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
   Future<SessionResponse> accepted(SmtpSession session, Request mail, AclVerdict verdict) {
     session.transaction().sender(mail.sender(), mail.declaredSize(), mail.bodyType());
     session.transaction().authenticatedSender(mail.authenticatedSender());
+    session.transaction().extensions(mail.sender().parameters().containsKey(MailExtensions.SMTPUTF8),
+        mail.sender().parameters().containsKey(MailExtensions.REQUIRETLS));
     return done(Replies.SENDER_OK);
   }
 
