@@ -34,7 +34,7 @@ public final class InternationalDomain {
     }
     IDNA.Info info = new IDNA.Info();
     StringBuilder out = IDNA2008.nameToASCII(domain, new StringBuilder(), info);
-    return info.hasErrors() ? null : out.toString();
+    return info.hasErrors() || toUnicode(out.toString()) == null ? null : out.toString();
   }
 
   /**
@@ -49,8 +49,26 @@ public final class InternationalDomain {
     }
     IDNA.Info info = new IDNA.Info();
     StringBuilder out = IDNA2008.nameToUnicode(domain, new StringBuilder(), info);
-    return info.hasErrors() ? null : out.toString();
+    return info.hasErrors() || !isIdna2008(out) ? null : out.toString();
   }
+
+  /**
+   * UTS #46 still accepts what IDNA2003 allowed and IDNA2008 does not (symbols such as U+2665,
+   * "NV8" in its table). RFC 5892 2.1-2.3 derive PVALID from these general categories; the
+   * CONTEXTJ joiners are judged by ICU (CHECK_CONTEXTJ) and the few CONTEXTO and exceptional
+   * code points of RFC 5892 2.6 and Appendix A are let through for ICU's mapping to have decided.
+   */
+  private static boolean isIdna2008(CharSequence unicode) {
+    return unicode.codePoints().allMatch(c -> c == '.' || c == '-' || c < 0x80 && Character.isLetterOrDigit(c)
+        || CONTEXT_AND_EXCEPTIONS.indexOf(c) >= 0 || switch (Character.getType(c)) {
+          case Character.LOWERCASE_LETTER, Character.OTHER_LETTER, Character.MODIFIER_LETTER,
+               Character.NON_SPACING_MARK, Character.SPACING_COMBINING_MARK, Character.DECIMAL_DIGIT_NUMBER -> true;
+          default -> false;
+        });
+  }
+
+  /** ZWNJ, ZWJ, MIDDLE DOT, GREEK KERAIA, HEBREW GERESH and GERSHAYIM, KATAKANA MIDDLE DOT (RFC 5892). */
+  private static final String CONTEXT_AND_EXCEPTIONS = "\u200c\u200d\u00b7\u0375\u05f3\u05f4\u30fb";
 
   /**
    * The form domain lists compare: U-labels where the name is a valid IDN, otherwise the name

@@ -213,7 +213,7 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     session.messageAccepted();
     String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
         + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
-        + " P=" + session.protocol() + session.tlsForLog() + " S=" + content.size()
+        + " P=" + envelope.protocol() + session.tlsForLog() + " S=" + content.size()
         + messageIdForLog(content.messageIdHeader()) + (t.requireTls() ? " REQUIRETLS" : "");
     if (frozenByAcl) {
       log += "\n" + id + " frozen by ACL";
