@@ -149,7 +149,7 @@ class SmtpUtf8ReceiveTest {
     MimeMessage message = new MimeMessage(session);
     message.setFrom(new InternetAddress("jürgen@bücher.example"));
     // Decomposed "u" + U+0308: the folder is the NFC name of the passwd entry all the same.
-    message.setRecipient(Message.RecipientType.TO, new InternetAddress("ju\u0308rgen@xn--bcher-kva.example"));
+    message.setRecipient(Message.RecipientType.TO, new InternetAddress("ju\u0308rgen@bücher.example"));
     message.setSubject("Grüße aus Zürich", "UTF-8");
     message.setHeader("Subject", "Grüße aus Zürich");
     message.setText("Schöne Grüße\r\n", "UTF-8");

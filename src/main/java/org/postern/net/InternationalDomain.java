@@ -62,7 +62,7 @@ public final class InternationalDomain {
     return unicode.codePoints().allMatch(c -> c == '.' || c == '-' || c < 0x80 && Character.isLetterOrDigit(c)
         || CONTEXT_AND_EXCEPTIONS.indexOf(c) >= 0 || switch (Character.getType(c)) {
           case Character.LOWERCASE_LETTER, Character.OTHER_LETTER, Character.MODIFIER_LETTER,
-               Character.NON_SPACING_MARK, Character.SPACING_COMBINING_MARK, Character.DECIMAL_DIGIT_NUMBER -> true;
+               Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.DECIMAL_DIGIT_NUMBER -> true;
           default -> false;
         });
   }

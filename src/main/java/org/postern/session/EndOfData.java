@@ -305,7 +305,7 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
       rcpts.add(new Envelope.Recipient(r.address(), r.dequotedLocalPart(), r.domain(), Envelope.Recipient.State.PENDING));
     }
     return new Envelope(id, t.sender().address(), rcpts, System.currentTimeMillis(), session.hostAddress(),
-        session.hostPort(), session.heloName(), session.protocol(), session.interfaceAddress(),
+        session.hostPort(), session.heloName(), session.protocol(t), session.interfaceAddress(),
         session.interfacePort(), null, t.bodyType(), size, frozen, 0, t.smtpUtf8(), t.requireTls());
   }
 }

@@ -192,7 +192,12 @@ public final class SmtpSession {
    * {@code utf8} prefix once MAIL had SMTPUTF8 ({@code utf8esmtps}).
    */
   public String protocol() {
-    String base = (transaction.smtpUtf8() ? "utf8" : "") + (esmtp ? "esmtp" : "smtp") + (tls != null ? "s" : "")
+    return protocol(transaction);
+  }
+
+  /** {@link #protocol()} for a transaction the session has already let go of (at the end of DATA). */
+  String protocol(Transaction t) {
+    String base = (t.smtpUtf8() ? "utf8" : "") + (esmtp ? "esmtp" : "smtp") + (tls != null ? "s" : "")
         + (authenticatedId != null ? "a" : "");
     return local ? "local-" + base : base;
   }
