@@ -167,6 +167,18 @@ class SmtpUtf8ReceiveTest {
     assertTrue(stored.endsWith(sent.toString(StandardCharsets.UTF_8)), stored);
   }
 
+  @Test
+  void requireTlsIsNeitherOfferedNorTakenOutsideTls() throws Exception {
+    try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
+      c.reply();
+      assertFalse(c.command("EHLO client.example").lines().contains("REQUIRETLS"));
+      assertRefused(c.command("MAIL FROM:<a@example.org> REQUIRETLS"), 530, "5.7.10");
+      assertRefused(c.command("MAIL FROM:<a@example.org> REQUIRETLS=yes"), 501, "5.5.4");
+      assertEquals(250, c.command("MAIL FROM:<a@example.org>").code());
+    }
+    assertTrue(server.spoolFiles().isEmpty());
+  }
+
   private static byte[] bytes(String latin1) {
     return latin1.getBytes(StandardCharsets.ISO_8859_1);
   }

@@ -23,13 +23,24 @@ import java.util.List;
  * @param recovering a delivery cut short by a crash may be repeated: look for an earlier copy
  * @param recipients distinct, in envelope order
  * @param hosts      for a remote transport, in the order to try; empty for a local one
+ * @param smtpUtf8   the message came with SMTPUTF8 (RFC 6531): a next hop must offer it to take a
+ *                   UTF-8 address
+ * @param requireTls the message came with REQUIRETLS (RFC 8689): verified TLS and REQUIRETLS at the
+ *                   next hop, or a permanent 5.7.10
  */
 public record DeliveryRequest(String id, String transport, String dataFile, String sender, long size, boolean eightBit,
-                              long receivedAt, boolean recovering, List<String> recipients, List<RemoteHost> hosts)
+                              long receivedAt, boolean recovering, List<String> recipients, List<RemoteHost> hosts,
+                              boolean smtpUtf8, boolean requireTls)
     implements BusRecord {
   public DeliveryRequest {
     recipients = List.copyOf(recipients);
     hosts = List.copyOf(hosts);
+  }
+
+  /** A request for a message without SMTPUTF8 or REQUIRETLS. */
+  public DeliveryRequest(String id, String transport, String dataFile, String sender, long size, boolean eightBit,
+                         long receivedAt, boolean recovering, List<String> recipients, List<RemoteHost> hosts) {
+    this(id, transport, dataFile, sender, size, eightBit, receivedAt, recovering, recipients, hosts, false, false);
   }
 
   @Override
@@ -38,7 +49,8 @@ public record DeliveryRequest(String id, String transport, String dataFile, Stri
     hosts.forEach(x -> h.add(x.toJson()));
     return new JsonObject().put("id", id).put("transport", transport).put("data_file", dataFile)
         .put("sender", sender).put("size", size).put("eight_bit", eightBit).put("received_at", receivedAt)
-        .put("recovering", recovering).put("recipients", new JsonArray(recipients)).put("hosts", h);
+        .put("recovering", recovering).put("recipients", new JsonArray(recipients)).put("hosts", h)
+        .put("smtputf8", smtpUtf8).put("requiretls", requireTls);
   }
 
   public static DeliveryRequest fromJson(JsonObject j) {
@@ -50,6 +62,7 @@ public record DeliveryRequest(String id, String transport, String dataFile, Stri
     return new DeliveryRequest(j.getString("id"), j.getString("transport"), j.getString("data_file"),
         j.getString("sender", ""), j.getLong("size", 0L), j.getBoolean("eight_bit", false),
         j.getLong("received_at", 0L), j.getBoolean("recovering", false),
-        j.getJsonArray("recipients", new JsonArray()).stream().map(String::valueOf).toList(), hosts);
+        j.getJsonArray("recipients", new JsonArray()).stream().map(String::valueOf).toList(), hosts,
+        j.getBoolean("smtputf8", false), j.getBoolean("requiretls", false));
   }
 }

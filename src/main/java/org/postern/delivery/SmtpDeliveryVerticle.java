@@ -73,7 +73,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
       return;
     }
     OutboundMessage message = new OutboundMessage(request.sender(), request.recipients(),
-        Path.of(request.dataFile()), request.size(), request.eightBit());
+        Path.of(request.dataFile()), request.size(), request.eightBit(), request.smtpUtf8(), request.requireTls());
     Attempt attempt = new Attempt(c.generation() + "|" + request.transport(), options, message);
     tls(c.generation(), request.transport(), options)
         .compose(tls -> tryHosts(attempt, tls, request.hosts(), 0, true))
@@ -148,8 +148,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
     SmtpClientConnection reused = mayReuse ? pool.take(key) : null;
     Future<SmtpClientConnection> connection = reused != null ? Future.succeededFuture(reused)
         : SmtpClientConnection.open(vertx, client(attempt.options.interfaceAddress()), host, attempt.options, tls);
-    OutboundMessage m = new OutboundMessage(attempt.message.sender(), open, attempt.message.dataFile(),
-        attempt.message.size(), attempt.message.eightBit());
+    OutboundMessage m = attempt.message.forRecipients(open);
     return connection.compose(conn -> conn.send(m).map(result -> {
       pool.release(key, conn);
       return result;
