@@ -339,6 +339,22 @@ class BdatTest {
     }
   }
 
+  /** A chunk is content: {@code smtp_data_timeout} bounds it, as it bounds DATA, and nothing is kept. */
+  @Test
+  void aChunkTrickledInCompleteLinesIsCutOffAtTheDataDeadline() throws Exception {
+    try (PosternTestServer server = PosternTestServer.create().option("smtp_receive_timeout", "1s")
+        .option("smtp_data_timeout", "2s").start(); SmtpTestClient c = open(server)) {
+      MainLogFile log = MAIN_LOG.fromNow();
+      transaction(c);
+      c.send("BDAT 1000000 LAST\r\nSubject: endless\r\n\r\n");
+      long ms = DataPhaseTest.trickleUntilCutOff(c, "x\r\n");
+      assertTrue(ms >= 1500 && ms < 6000, "cut off after " + ms + " ms");
+      log.await(5000, "SMTP data timeout on connection from " + c.hostForLog());
+      server.awaitSpoolEmpty(5000);
+      assertTrue(server.mailbox("alice").isEmpty());
+    }
+  }
+
   /** {@code bare_lf: reject} holds for chunks too: a bare LF relayed on with DATA could forge a line. */
   @Test
   void bareLineEndsInChunksAreRefusedAsInData() throws Exception {
