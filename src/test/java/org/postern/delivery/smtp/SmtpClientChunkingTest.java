@@ -84,6 +84,14 @@ class SmtpClientChunkingTest {
   }
 
   @Test
+  void hostsTryChunkingDefaultsToEveryHostAndABadListIsRefused() throws Exception {
+    assertTrue(options(dir, "port: 25\n").hostsTryChunking().matches("192.0.2.1", null), "Exim's default: *");
+    org.postern.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+        org.postern.config.ConfigException.class, () -> options(dir, "hosts_try_chunking: 300.1.2.3/99\n"));
+    assertTrue(e.getMessage().contains("hosts_try_chunking"), e.getMessage());
+  }
+
+  @Test
   void aRefusedBdatFailsOrDefersTheRecipients(Vertx vertx) throws Exception {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().chunking(true)
         .reply(ScriptedSmtpServer.Step.DOT, 552));
