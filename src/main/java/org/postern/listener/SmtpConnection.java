@@ -36,10 +36,9 @@ import java.util.List;
  * One SMTP connection's I/O: frames bytes with {@link SmtpLineDecoder}, hands each command to the
  * session state machine over the event bus strictly in order, batches the replies of a pipelined
  * group into one write, streams DATA and BDAT chunks into the spool and commits the message before
- * the 250. It decides no
- * policy: every reply comes from the session. It talks to one session instance for its whole life,
- * the one on its own event loop when there is one ({@link InstanceDirectory}), and tells it at the
- * end why the connection closed.
+ * the 250. It decides no policy: every reply comes from the session. It talks to one session
+ * instance for its whole life, the one on its own event loop when there is one
+ * ({@link InstanceDirectory}), and tells it at the end why the connection closed.
  */
 public final class SmtpConnection {
   private static final Logger LOG = LoggerFactory.getLogger(SmtpConnection.class);
@@ -284,7 +283,7 @@ public final class SmtpConnection {
     }
     contentSize += chunk.length();
     if (tooBig || contentSize > sizeLimit) {
-      // Keep reading to the final dot so the session stays usable, but store nothing more.
+      // Keep reading to the final dot (the chunk's end) so the session stays usable, but store nothing more.
       tooBig = true;
       return;
     }
@@ -334,12 +333,12 @@ public final class SmtpConnection {
     if (closed) {
       return;
     }
-    String reply = response.reply().render();
     if (response.action() == SessionAction.CHUNK) {
       // The chunk follows the command at once: the reply, and any synchronization check, wait for its end.
       readChunk(response);
       return;
     }
+    String reply = response.reply().render();
     if (enforceSync && response.syncPoint() && decoder.buffered() > 0) {
       MainLog.writeRejection("SMTP protocol synchronization error (next input sent too soon: pipelining was not advertised"
           + " or the command ends a group): rejected from " + hostForLog());
