@@ -390,13 +390,8 @@ public final class SmtpLineDecoder {
           if (c == CR) {
             st = S_CR;
           } else {
-            sawBareLf = true;
-            lineEnds++;
-            if (norm) {
-              out = append(out, b, run, i);
-              out.appendByte(CR);
-              run = i;
-            }
+            out = bareLf(out, b, run, i);
+            run = norm ? i : run;
           }
           i++;
         }
@@ -435,12 +430,8 @@ public final class SmtpLineDecoder {
             st = S_DOT_CR;
           } else {
             if (c == LF) {
-              sawBareLf = true;
-              lineEnds++;
-              if (norm) {
-                out = append(out, b, run, i);
-                out.appendByte(CR);
-              }
+              // The run starts at this LF already: nothing before it to copy.
+              out = bareLf(out, b, run, i);
             }
             i++;
             st = S_MID;
@@ -520,13 +511,8 @@ public final class SmtpLineDecoder {
       if (c == CR) {
         cr = true;
       } else if (c == LF) {
-        sawBareLf = true;
-        lineEnds++;
-        if (norm) {
-          out = append(out, b, run, i);
-          out.appendByte(CR);
-          run = i;
-        }
+        out = bareLf(out, b, run, i);
+        run = norm ? i : run;
       }
     }
     chunkCr = cr;
@@ -535,6 +521,16 @@ public final class SmtpLineDecoder {
     chunkLeft -= lim - start;
     start = lim;
     return new DataChunk(out);
+  }
+
+  /**
+   * A bare LF at {@code b[i]}: flagged and counted; when normalising, the content before it is
+   * copied out and a CR added, so the caller's run restarts at the LF. Returns the output so far.
+   */
+  private Buffer bareLf(Buffer out, byte[] b, int run, int i) {
+    sawBareLf = true;
+    lineEnds++;
+    return normalize ? append(out, b, run, i).appendByte(CR) : out;
   }
 
   private Event finishData() {
