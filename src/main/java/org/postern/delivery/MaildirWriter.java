@@ -61,7 +61,7 @@ final class MaildirWriter {
       throw e;
     }
     Files.move(tmpFile, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    DirectorySync.force(fresh);
+    DirectorySync.of(fresh).sync();
     return target;
   }
 

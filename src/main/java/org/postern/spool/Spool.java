@@ -5,6 +5,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,7 +31,7 @@ public final class Spool implements Shareable {
 
   public Spool(Path spoolDirectory) {
     this.input = spoolDirectory.resolve("input");
-    this.directorySync = new DirectorySync(input);
+    this.directorySync = DirectorySync.of(input);
   }
 
   public Path inputDirectory() {
@@ -71,9 +74,26 @@ public final class Spool implements Shareable {
    * First half of a commit: the envelope in its temporary file, fsynced. Until
    * {@link #publishEnvelope} renames it, the message does not exist.
    */
-  public void prepareEnvelope(Envelope envelope) throws IOException {
+  private void prepareEnvelope(Envelope envelope) throws IOException {
     DurableFile.write(input.resolve(checked(envelope.id()) + "-T"),
         envelope.toJson().encode().getBytes(StandardCharsets.UTF_8), false);
+  }
+
+  /**
+   * Commits a new message whose content was written to {@code content} but not yet synced: the
+   * envelope is written beside it, both are synced together ({@link PairedSync}), then published.
+   * On return the message is durable and exists; {@code content} is left open for the caller.
+   */
+  public void commit(FileChannel content, Envelope envelope) throws IOException {
+    try (FileChannel temp = FileChannel.open(input.resolve(checked(envelope.id()) + "-T"), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer buf = ByteBuffer.wrap(envelope.toJson().encode().getBytes(StandardCharsets.UTF_8));
+      while (buf.hasRemaining()) {
+        temp.write(buf);
+      }
+      PairedSync.force(temp, content);
+    }
+    publishEnvelope(envelope.id());
   }
 
   /** Second half of a commit: the rename that makes the message exist, then the directory fsync. */

@@ -90,8 +90,8 @@ public final class SpoolWriter {
   }
 
   /**
-   * Writes what is left, fsyncs the content, then commits the envelope (fsync, rename, directory
-   * fsync). Succeeds only once the message is durable: then, and only then, may 250 be sent.
+   * Writes what is left, then commits it with the envelope ({@link Spool#commit}: both synced
+   * together, the rename, the directory fsync). Succeeds only once the message is durable: then, and only then, may 250 be sent.
    * {@code lateHeaders} (header lines that the data ACL added, each ending in CRLF; may be empty)
    * go in first, after Postern's own header lines. A message still in memory takes them for free;
    * a spilled one is rewritten once, before the fsync.
@@ -115,11 +115,9 @@ public final class SpoolWriter {
         if (rewrite) {
           insertIntoFile(lateHeaders);
         }
-        channel.force(false);
+        spool.commit(channel, envelope);
         channel.close();
         channel = null;
-        spool.prepareEnvelope(envelope);
-        spool.publishEnvelope(envelope.id());
         return null;
       } catch (IOException | RuntimeException e) {
         java.nio.file.Files.deleteIfExists(spool.inputDirectory().resolve(envelope.id() + "-T"));
