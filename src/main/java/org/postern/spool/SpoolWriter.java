@@ -81,6 +81,8 @@ public final class SpoolWriter {
     pending = Buffer.buffer(0);
     tail = tail.compose(v -> workers.<Void>executeBlocking(() -> {
       writeOut(chunk);
+      // A reused file may be longer than this message: a filter must see this message only.
+      channel.truncate(channel.position());
       channel.close();
       channel = null;
       reopen = true;
@@ -180,8 +182,7 @@ public final class SpoolWriter {
       channel = FileChannel.open(spool.dataFile(id), StandardOpenOption.WRITE, StandardOpenOption.READ);
       channel.position(channel.size());
     } else if (channel == null) {
-      channel = FileChannel.open(spool.dataFile(id), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-          StandardOpenOption.READ);
+      channel = spool.openNewData(id);
     }
     ByteBuffer buf = ByteBuffer.wrap(chunk.getBytes());
     while (buf.hasRemaining()) {
