@@ -2,6 +2,7 @@ package org.postern.cli;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.Addresses;
@@ -20,6 +21,7 @@ import org.postern.plugins.PluginDeployments;
 import org.postern.queue.AddressRouting;
 import org.postern.queue.MessageActions;
 import org.postern.queue.MessageViews;
+import org.postern.metrics.NodeMeters;
 import org.postern.queue.QueueListing;
 import org.postern.spool.MessageIds;
 import org.postern.spool.Spool;
@@ -294,7 +296,7 @@ public final class PosternCommand implements Callable<Integer> {
     if (isDaemon() && (cluster || config.cluster() != null)) {
       return runClusterDaemon(config);
     }
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = NodeMeters.vertx(new VertxOptions());
     ConfigHolder.of(vertx).set(config);
     JsonArray list = VerticleDeployer.read(verticles);
     if (queueMode) {
