@@ -150,14 +150,17 @@ public final class QueueVerticle extends VerticleBase {
 
   private void flush(Message<JsonObject> msg) {
     QueueFlushRequest request = QueueFlushRequest.fromJson(msg.body());
+    RunTally tally = request.waitForDeliveries() && msg.replyAddress() != null ? new RunTally(vertx) : null;
     runQueue(QueueRunFilter.of(request)).onComplete(ar -> {
       if (msg.replyAddress() == null) {
         return;
       }
       int started = ar.succeeded() ? ar.result().started() : 0;
-      Future<Void> done = ar.succeeded() && request.waitForDeliveries() ? ar.result().finished()
-          : Future.succeededFuture();
-      done.onComplete(d -> msg.reply(new QueueFlushReply(started).toJson()));
+      if (tally == null || ar.failed()) {
+        msg.reply(new QueueFlushReply(started).toJson());
+        return;
+      }
+      ar.result().finished().onComplete(d -> msg.reply(tally.end(started, ar.result().ids()).toJson()));
     });
   }
 
@@ -166,8 +169,9 @@ public final class QueueVerticle extends VerticleBase {
    *
    * @param started how many messages were selected and started
    * @param finished completes when every one of them has been attempted
+   * @param ids      the messages selected
    */
-  public record Runs(int started, Future<Void> finished) {
+  public record Runs(int started, Future<Void> finished, List<String> ids) {
   }
 
   /**
@@ -201,7 +205,7 @@ public final class QueueVerticle extends VerticleBase {
         }
         runs.add(deliver(id, filter));
       }
-      return new Runs(started, Future.join(runs).mapEmpty());
+      return new Runs(started, Future.join(runs).mapEmpty(), ids);
     });
   }
 
