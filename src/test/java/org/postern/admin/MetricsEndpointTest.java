@@ -9,10 +9,13 @@ import org.postern.spool.Spool;
 import org.postern.testing.Await;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
+import org.postern.testing.TestPki;
+import org.postern.testing.TlsSmtp;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -112,6 +115,43 @@ class MetricsEndpointTest {
       expect(delivered, 1, "postern_deliveries_total", "transport", "maildir", "outcome", "delivered");
       expect(delivered, 0, "postern_queue_messages");
     }
+  }
+
+  @Test
+  void tlsSessionsAndAuthOutcomesAreCountedByProtocolCipherAndMechanism() throws Exception {
+    TestPki pki = TestPki.shared();
+    PosternTestServer s = PosternTestServer.create().users("alice:{PLAIN}s3cret-metrics");
+    Path certs = s.root().resolve("certs");
+    TestPki.ServerFiles files = pki.writeServer(certs, "server", pki.server());
+    s.option("tls_certificate", "\"" + files.certificate().toAbsolutePath() + "\"")
+        .option("tls_privatekey", "\"" + files.key().toAbsolutePath() + "\"")
+        .option("tls_on_connect_ports", "\"\"")
+        .option("smtp_auth_failure_delay", "0s");
+    start(s);
+    String protocol;
+    String cipher;
+    try (TlsSmtp c = TlsSmtp.connect(server.port())) {
+      c.ehlo("client.example");
+      c.startTls(pki.clientContext());
+      protocol = c.session().getProtocol();
+      cipher = c.session().getCipherSuite();
+      c.ehlo("client.example");
+      TlsSmtp.expect(535, c.command("AUTH PLAIN " + plain("alice", "wrong")));
+      TlsSmtp.expect(235, c.command("AUTH PLAIN " + plain("alice", "s3cret-metrics")));
+      TlsSmtp.expect(221, c.command("QUIT"));
+    }
+    try (AdminHttp http = admin()) {
+      Exposition e = Await.value(10_000, () -> scrape(http),
+          x -> x.sum("postern_auth_attempts_total") == 2 && x.sum("postern_tls_sessions_total") == 1);
+      expect(e, 1, "postern_tls_sessions_total", "listener", "smtp", "protocol", protocol, "cipher", cipher);
+      expect(e, 1, "postern_auth_attempts_total", "mechanism", "PLAIN", "result", "failure");
+      expect(e, 1, "postern_auth_attempts_total", "mechanism", "PLAIN", "result", "success");
+      assertEquals(0, e.sum("postern_tls_failures_total"), e::toString);
+    }
+  }
+
+  private static String plain(String user, String password) {
+    return Base64.getEncoder().encodeToString(("\0" + user + "\0" + password).getBytes(StandardCharsets.UTF_8));
   }
 
   @Test
