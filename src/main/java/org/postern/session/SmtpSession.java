@@ -448,6 +448,11 @@ public final class SmtpSession {
     }
   }
 
+  /** {@code dsn_advertise_hosts}: EHLO offers DSN (RFC 3461), and only then are its parameters accepted. */
+  boolean offersDsn() {
+    return esmtp() && config.dsnAdvertiseHosts().matches(hostAddress(), null);
+  }
+
   /** False after {@code control = no_pipelining}: EHLO does not offer PIPELINING. */
   boolean pipeliningOffered() {
     return !noPipelining;
