@@ -1,5 +1,6 @@
 package org.postern.session;
 
+import io.vertx.core.json.JsonObject;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 import org.postern.smtp.XText;
@@ -24,6 +25,17 @@ final class DsnParameters {
   /** MAIL's DSN parameters; either may be null. */
   record Mail(String ret, String envid) {
     static final Mail NONE = new Mail(null, null);
+
+    /** Exim's {@code $dsn_ret} and {@code $dsn_envid}, when given. */
+    JsonObject addVariables(JsonObject variables) {
+      if (ret != null) {
+        variables.put("dsn_ret", ret);
+      }
+      if (envid != null) {
+        variables.put("dsn_envid", envid);
+      }
+      return variables;
+    }
   }
 
   /** RCPT's DSN parameters: NOTIFY upper-cased, ORCPT decoded ({@code rfc822;addr}); either may be null. */

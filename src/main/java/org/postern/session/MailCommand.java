@@ -116,7 +116,7 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
 
   @Override
   JsonObject variables(SmtpSession session, Request mail) {
-    return session.variables().put("sender_address", mail.sender().address());
+    return mail.dsn().addVariables(session.variables().put("sender_address", mail.sender().address()));
   }
 
   @Override

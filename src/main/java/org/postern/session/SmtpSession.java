@@ -336,6 +336,7 @@ public final class SmtpSession {
         v.put("authenticated_sender", transaction.authenticatedSender());
       }
       v.put("recipients_count", transaction.recipients().size());
+      transaction.dsn().addVariables(v);
     }
     return v;
   }

@@ -33,6 +33,8 @@ class DsnParametersTest {
   private static PosternTestServer server;
   /** dsn_advertise_hosts excludes the client (127.0.0.1). */
   private static PosternTestServer noDsn;
+  /** A rcpt ACL that shows $dsn_ret and $dsn_envid. */
+  private static PosternTestServer variables;
 
   @BeforeAll
   static void start() throws Exception {
@@ -40,11 +42,14 @@ class DsnParametersTest {
     server = PosternTestServer.create().option("smtp_max_synprot_errors", "100").startSessions();
     noDsn = PosternTestServer.create().option("smtp_max_synprot_errors", "100")
         .option("dsn_advertise_hosts", "\"192.0.2.1\"").startSessions();
+    variables = PosternTestServer.create().acl("acl_check_rcpt:\n"
+        + "  - deny: { condition: \"${if eq{$dsn_envid}{id 1}}\", message: \"ret=$dsn_ret envid=$dsn_envid\" }\n"
+        + "  - accept: { }\n").withoutOption("acl_smtp_expn").withoutOption("acl_smtp_etrn").startSessions();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    PosternTestServer.closeAll(server, noDsn);
+    PosternTestServer.closeAll(server, noDsn, variables);
   }
 
   private static void assertNothingSpooled(PosternTestServer s) throws Exception {
@@ -170,6 +175,16 @@ class DsnParametersTest {
     assertFalse(e.recipients().get(0).notifies("SUCCESS"));
     // And it is written back without DSN keys.
     assertFalse(e.toJson().containsKey("dsn_ret"));
+  }
+
+  @Test
+  void aclsSeeDsnRetAndDsnEnvid() throws Exception {
+    try (CheckedSmtp s = CheckedSmtp.inMemory(variables)) {
+      s.ehlo("client.example");
+      s.expect(SENDER + " RET=FULL ENVID=id+201", 250, "2.1.0");
+      assertReason(s.expect(RCPT, 550, "5.7.1"), "ret=FULL envid=id 1");
+    }
+    assertNothingSpooled(variables);
   }
 
   private static void assertReason(Reply r, String reason) {
