@@ -385,8 +385,13 @@ public final class SmtpClientConnection {
     if (message.eightBit() && capabilities.has("8BITMIME")) {
       mail.append(" BODY=8BITMIME");
     }
+    boolean dsn = capabilities.has("DSN");
+    if (dsn) {
+      mail.append(DsnParametersOut.mail(message.dsn()));
+    }
     String mailCommand = mail.toString();
-    List<String> rcptCommands = recipients.stream().map(r -> "RCPT TO:<" + r + ">").toList();
+    List<String> rcptCommands = recipients.stream()
+        .map(r -> "RCPT TO:<" + r + ">" + (dsn ? DsnParametersOut.rcpt(message.dsn(), r) : "")).toList();
     boolean pipelining = capabilities.has("PIPELINING")
         && !options.hostsAvoidPipelining().matches(host.address(), host.name());
     Duration timeout = options.commandTimeout();
@@ -416,7 +421,7 @@ public final class SmtpClientConnection {
           needsReset = true;
           return Future.succeededFuture();
         }
-        return data(message, accepted, results);
+        return data(message, accepted, results, dsn);
       });
     });
   }
@@ -444,7 +449,9 @@ public final class SmtpClientConnection {
     return reader.next(stages.get(i), timeout).compose(r -> drain(stages, i + 1, timeout));
   }
 
-  private Future<Void> data(OutboundMessage message, List<String> accepted, Map<String, RecipientResult> results) {
+  /** @param dsnPassedOn the server offered DSN and got the RFC 3461 parameters: it reports to the sender now */
+  private Future<Void> data(OutboundMessage message, List<String> accepted, Map<String, RecipientResult> results,
+                            boolean dsnPassedOn) {
     return command("DATA", "DATA", options.commandTimeout()).compose(reply -> {
       if (reply.code() != 354) {
         needsReset = true;
@@ -456,7 +463,7 @@ public final class SmtpClientConnection {
       return stream(message).compose(v -> reader.next("end of data", options.finalTimeout())).compose(end -> {
         for (String r : accepted) {
           results.put(r, end.isPositive()
-              ? new RecipientResult(r, DeliveryStatus.DELIVERED, end.code(), end.enhanced(), end.toString())
+              ? new RecipientResult(r, DeliveryStatus.DELIVERED, end.code(), end.enhanced(), end.toString(), dsnPassedOn)
               : refused(r, end, "end of data"));
         }
         return Future.succeededFuture();
