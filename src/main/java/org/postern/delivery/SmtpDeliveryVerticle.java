@@ -82,7 +82,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
   }
 
   /** The connection a result came from: the host, its TLS facts (null in clear) and the authenticator (or null). */
-  private record Answer(RemoteHost host, String tls, String authenticator) {
+  private record Answer(RemoteHost host, String tls, String authenticator, boolean chunking) {
   }
 
   /** What one request has learnt so far. */
@@ -121,13 +121,14 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
         Answer a = answers.get(r);
         out.add(new DeliveryResult.Recipient(r, rr.status(), rr.code(), rr.enhanced(), rr.text(),
             a == null ? null : a.host(), a == null ? null : a.tls(), a == null ? null : a.authenticator(),
-            rr.dsnPassedOn()));
+            a != null && a.chunking(), rr.dsnPassedOn()));
       }
       return new DeliveryResult(out, hostProblems);
     }
 
     void answered(RemoteHost host, MessageResult result) {
-      Answer a = new Answer(host, result.tls() == null ? null : result.tls().logText(), result.authenticator());
+      Answer a = new Answer(host, result.tls() == null ? null : result.tls().logText(), result.authenticator(),
+          result.chunking());
       result.recipients().forEach(r -> {
         results.put(r.address(), r);
         answers.put(r.address(), a);

@@ -323,6 +323,7 @@ final class RemoteDeliveries {
             MainLog.write(a.id() + " => " + address + tags + h
                 + (r.tls() == null ? "" : " " + r.tls())
                 + (r.authenticator() == null ? "" : " A=" + r.authenticator())
+                + (r.chunking() ? " K" : "")
                 + " C=\"" + text.replace("\"", "\\\"") + "\"");
             retry.recordSuccess(RetryDatabase.addressKey(address));
             if (host != null) {

@@ -211,9 +211,10 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     boolean frozen = frozenByAcl || quarantined;
     Envelope envelope = filtered(envelope(session, t, id, content.size(), frozen), f);
     session.messageAccepted();
+    // Exim's K: the message came in BDAT chunks.
     String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
         + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
-        + " P=" + session.protocol() + session.tlsForLog() + " S=" + content.size()
+        + " P=" + session.protocol() + session.tlsForLog() + (t.chunked() ? " K" : "") + " S=" + content.size()
         + messageIdForLog(content.messageIdHeader());
     if (frozenByAcl) {
       log += "\n" + id + " frozen by ACL";

@@ -80,6 +80,9 @@ final class HeloCommand extends PolicedCommand<String, String> implements SmtpCo
     if (session.offersDsn()) {
       lines.add("DSN");
     }
+    if (session.offersChunking()) {
+      lines.add("CHUNKING");
+    }
     lines.add("HELP");
     if (session.offersStartTls()) {
       lines.add("STARTTLS");

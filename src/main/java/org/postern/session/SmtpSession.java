@@ -269,6 +269,16 @@ public final class SmtpSession {
         && config.tls().advertiseHosts().matches(hostAddress(), null);
   }
 
+  /** {@code chunking_advertise_hosts}: EHLO lists CHUNKING, and BDAT is accepted, for these hosts. */
+  boolean offersChunking() {
+    return config.chunkingAdvertiseHosts().matches(hostAddress(), null);
+  }
+
+  /** CHUNKING was in the reply to the last EHLO: only then is BDAT a command here (Exim). */
+  boolean chunkingAdvertised() {
+    return esmtp && offersChunking();
+  }
+
   /** RFC 3207 4.2: after the handshake the client starts again from the greeting. */
   void tlsStarted(JsonObject facts) {
     this.tls = facts;

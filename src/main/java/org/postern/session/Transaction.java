@@ -25,6 +25,8 @@ final class Transaction {
   private boolean discardedByFilter;
   /** Bytes of Postern's own header lines at the start of the data file (Received and ACL headers). */
   private int prefixLength;
+  /** The message is arriving in BDAT chunks (RFC 3030): DATA may not follow, nor anything but BDAT, RSET, NOOP, QUIT. */
+  private boolean chunked;
 
   boolean hasSender() {
     return sender != null;
@@ -120,5 +122,13 @@ final class Transaction {
 
   void prefixLength(int bytes) {
     this.prefixLength = bytes;
+  }
+
+  boolean chunked() {
+    return chunked;
+  }
+
+  void chunked(boolean on) {
+    this.chunked = on;
   }
 }

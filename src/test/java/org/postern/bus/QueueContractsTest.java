@@ -42,7 +42,9 @@ class QueueContractsTest {
         new QueueFlushReply(3), SMTP_REQUEST, SMTP_RESULT,
         new DeliveryRequest("id", "maildir", "/d", "", 10, false, 5, true, List.of("admin"), List.of()),
         new DeliveryResult(List.of(DeliveryResult.Recipient.local("admin", DeliveryStatus.DEFERRED, 451, "4.3.0",
-            "java.io.IOException: No space left on device")), List.of()));
+            "java.io.IOException: No space left on device")), List.of()),
+        new DeliveryResult(List.of(new DeliveryResult.Recipient("bob@remote.example", DeliveryStatus.DELIVERED, 250,
+            "2.0.0", "250 2.0.0 OK", MX, null, null, true)), List.of()));
     for (BusRecord r : records) {
       JsonObject json = new JsonObject(r.toJson().encode());
       assertEquals(r, codec(r.getClass()).decodeFromWire(0, wire(r)), "wire");
@@ -80,6 +82,8 @@ class QueueContractsTest {
         SMTP_RESULT.toJson());
     assertThrows(IllegalArgumentException.class, () -> DeliveryResult.fromJson(new JsonObject(
         "{\"results\":[{\"address\":\"x\",\"status\":\"maybe\"}]}")));
+    assertEquals(true, new DeliveryResult.Recipient("b@x", DeliveryStatus.DELIVERED, 250, "2.0.0", "ok", null, null,
+        null, true).toJson().getBoolean("chunking"), "chunking: true, as documented");
   }
 
   @Test
