@@ -12,17 +12,24 @@ import org.postern.testing.MainLogFile;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.ScriptedServers;
 import org.postern.testing.ScriptedSmtpServer;
+import org.postern.testing.SettableClock;
 import org.postern.testing.SmtpTestClient;
+
+import io.vertx.core.json.JsonObject;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.postern.queue.RelayTesting.TRANSPORTS;
 import static org.postern.queue.RelayTesting.awaitLog;
 import static org.postern.queue.RelayTesting.manualroute;
@@ -89,6 +96,29 @@ class DsnRelayTest {
       assertEquals("dns; 127.0.0.1", groups.get(1).get("Remote-MTA"));
       assertEquals("smtp; 250 2.0.0 OK id=scripted1", groups.get(1).get("Diagnostic-Code"));
       assertEquals("text/rfc822-headers", parts.getBodyPart(2).getContentType().split(";")[0]);
+    }
+  }
+
+  @Test
+  void aRecipientWhoseNotifyLacksDelayIsNotInTheDelayWarning() throws Exception {
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().rcpt("bob@remote.example", 451)
+        .rcpt("carol@remote.example", 451));
+    Instant t0 = Instant.now();
+    SettableClock clock = new SettableClock(t0);
+    try (PosternTestServer server = PosternTestServer.create()
+        .option("routers", manualroute("127.0.0.1::" + remote.port())).option("transports", TRANSPORTS)
+        .replace(QueueVerticle.class.getName(), () -> new QueueVerticle(clock)).start()) {
+      String id = send(server, "<alice@test.example>", "<bob@remote.example> NOTIFY=FAILURE",
+          "<carol@remote.example> NOTIFY=DELAY,FAILURE");
+      awaitLog(id, " == carol@remote.example", "451 4.2.0");
+      // delay_warning 24h: past it, a queue run warns the sender.
+      clock.set(t0.plus(Duration.ofHours(25)));
+      RelayTesting.runUntilStarted(server, new JsonObject().put("wait", true));
+      List<Path> mail = server.awaitMailbox("alice", 1, 20_000);
+      RelayTesting.Report warning = RelayTesting.report(mail.get(0));
+      assertTrue(warning.subject().startsWith("Warning: message " + id + " delayed"), warning.subject());
+      assertTrue(warning.status().contains("Final-Recipient: rfc822; carol@remote.example"), warning.status());
+      assertFalse(warning.status().contains("bob@remote.example"), warning.status());
     }
   }
 
