@@ -266,6 +266,8 @@ public final class ConfigLoader {
     }
     DeliverySettings delivery = DeliverySettings.parse(main, primaryHostname, base, hostLists, domainLists);
     AdminSettings admin = AdminSettings.parse(main, base);
+    // Exim leaves dsn_advertise_hosts unset (no DSN); Postern offers it to everyone.
+    HostList dsnAdvertise = hostListOption(main, "dsn_advertise_hosts", "*", hostLists);
     main.rejectUnknown();
 
     LocalUsers users = LocalUsers.parse(display(files.get(2)), texts.get(files.get(2)),
@@ -278,7 +280,7 @@ public final class ConfigLoader {
         pluginTimeouts, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
         Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, proxy, admin, pluginDirectory, cluster, localhostNumber,
-        replicated(files, texts), nodeText);
+        replicated(files, texts), nodeText, dsnAdvertise);
   }
 
   /** The replicated files' texts as parsed, main file first; absent passwd or aliases are empty. */

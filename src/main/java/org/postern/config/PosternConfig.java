@@ -37,6 +37,7 @@ import java.util.Map;
  * @param sources          the replicated files' texts as parsed (main file, acl.yaml, passwd, aliases),
  *                         with {@code listFiles} what a configuration generation is made of
  * @param nodeSettings     node.yaml's text ("" without one): node-local, not part of {@code generation}
+ * @param dsnAdvertiseHosts {@code dsn_advertise_hosts}: the hosts offered DSN (RFC 3461) in EHLO
  */
 public record PosternConfig(
     String generation,
@@ -85,7 +86,8 @@ public record PosternConfig(
     ClusterSettings cluster,
     Integer localhostNumber,
     Map<Path, String> sources,
-    String nodeSettings) implements AclSettings {
+    String nodeSettings,
+    HostList dsnAdvertiseHosts) implements AclSettings {
 
   @Override
   public String aclForStage(AclStage stage) {

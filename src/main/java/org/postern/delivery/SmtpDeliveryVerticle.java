@@ -73,7 +73,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
       return;
     }
     OutboundMessage message = new OutboundMessage(request.sender(), request.recipients(),
-        Path.of(request.dataFile()), request.size(), request.eightBit());
+        Path.of(request.dataFile()), request.size(), request.eightBit(), request.dsn());
     Attempt attempt = new Attempt(c.generation() + "|" + request.transport(), options, message);
     tls(c.generation(), request.transport(), options)
         .compose(tls -> tryHosts(attempt, tls, request.hosts(), 0, true))
@@ -121,7 +121,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
         Answer a = answers.get(r);
         out.add(new DeliveryResult.Recipient(r, rr.status(), rr.code(), rr.enhanced(), rr.text(),
             a == null ? null : a.host(), a == null ? null : a.tls(), a == null ? null : a.authenticator(),
-            a != null && a.chunking()));
+            a != null && a.chunking(), rr.dsnPassedOn()));
       }
       return new DeliveryResult(out, hostProblems);
     }
@@ -151,7 +151,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
     Future<SmtpClientConnection> connection = reused != null ? Future.succeededFuture(reused)
         : SmtpClientConnection.open(vertx, client(attempt.options.interfaceAddress()), host, attempt.options, tls);
     OutboundMessage m = new OutboundMessage(attempt.message.sender(), open, attempt.message.dataFile(),
-        attempt.message.size(), attempt.message.eightBit());
+        attempt.message.size(), attempt.message.eightBit(), attempt.message.dsn());
     return connection.compose(conn -> conn.send(m).map(result -> {
       pool.release(key, conn);
       return result;

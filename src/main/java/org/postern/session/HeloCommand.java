@@ -77,6 +77,9 @@ final class HeloCommand extends PolicedCommand<String, String> implements SmtpCo
       lines.add("PIPELINING");
     }
     lines.add("ENHANCEDSTATUSCODES");
+    if (session.offersDsn()) {
+      lines.add("DSN");
+    }
     if (session.offersChunking()) {
       lines.add("CHUNKING");
     }

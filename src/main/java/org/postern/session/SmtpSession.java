@@ -346,6 +346,7 @@ public final class SmtpSession {
         v.put("authenticated_sender", transaction.authenticatedSender());
       }
       v.put("recipients_count", transaction.recipients().size());
+      transaction.dsn().addVariables(v);
     }
     return v;
   }
@@ -456,6 +457,11 @@ public final class SmtpSession {
     if (c == org.postern.policy.AclControl.SUBMISSION) {
       t.submissionDomain(org.postern.policy.AclControl.option(control, "domain"));
     }
+  }
+
+  /** {@code dsn_advertise_hosts}: EHLO offers DSN (RFC 3461), and only then are its parameters accepted. */
+  boolean offersDsn() {
+    return esmtp() && config.dsnAdvertiseHosts().matches(hostAddress(), null);
   }
 
   /** False after {@code control = no_pipelining}: EHLO does not offer PIPELINING. */

@@ -17,6 +17,7 @@ final class Transaction {
   private String bodyType = "7BIT";
   private String messageId;
   private String authenticatedSender;
+  private DsnParameters.Mail dsn = DsnParameters.Mail.NONE;
   private final List<String> addedHeaders = new ArrayList<>();
   private final java.util.Set<org.postern.policy.AclControl> controls = java.util.EnumSet.noneOf(org.postern.policy.AclControl.class);
   private String submissionDomain;
@@ -69,6 +70,15 @@ final class Transaction {
 
   void authenticatedSender(String value) {
     this.authenticatedSender = value;
+  }
+
+  /** MAIL's RET= and ENVID= (RFC 3461). */
+  DsnParameters.Mail dsn() {
+    return dsn;
+  }
+
+  void dsn(DsnParameters.Mail value) {
+    this.dsn = value;
   }
 
   String messageId() {

@@ -72,6 +72,7 @@ public final class ScriptedSmtpServer {
   private boolean pipelining = true;
   private boolean size = true;
   private boolean eightBitMime = true;
+  private boolean dsn;
   private boolean chunking;
   private boolean requireTls;
   private boolean ehloRefused;
@@ -173,6 +174,12 @@ public final class ScriptedSmtpServer {
    */
   public ScriptedSmtpServer chunking(boolean on) {
     this.chunking = on;
+    return this;
+  }
+
+  /** Offers DSN (RFC 3461) in EHLO; off by default. */
+  public ScriptedSmtpServer dsn(boolean on) {
+    this.dsn = on;
     return this;
   }
 
@@ -499,6 +506,9 @@ public final class ScriptedSmtpServer {
       }
       if (pipelining) {
         lines.add("PIPELINING");
+      }
+      if (dsn) {
+        lines.add("DSN");
       }
       if (startTls && !tls) {
         lines.add("STARTTLS");

@@ -388,8 +388,13 @@ public final class SmtpClientConnection {
     if (message.eightBit() && capabilities.has("8BITMIME")) {
       mail.append(" BODY=8BITMIME");
     }
+    boolean dsn = capabilities.has("DSN");
+    if (dsn) {
+      mail.append(DsnParametersOut.mail(message.dsn()));
+    }
     String mailCommand = mail.toString();
-    List<String> rcptCommands = recipients.stream().map(r -> "RCPT TO:<" + r + ">").toList();
+    List<String> rcptCommands = recipients.stream()
+        .map(r -> "RCPT TO:<" + r + ">" + (dsn ? DsnParametersOut.rcpt(message.dsn(), r) : "")).toList();
     boolean pipelining = capabilities.has("PIPELINING")
         && !options.hostsAvoidPipelining().matches(host.address(), host.name());
     Duration timeout = options.commandTimeout();
@@ -476,7 +481,9 @@ public final class SmtpClientConnection {
       }
       for (String r : accepted) {
         results.put(r, reply.isPositive()
-            ? new RecipientResult(r, DeliveryStatus.DELIVERED, reply.code(), reply.enhanced(), reply.toString())
+            // A server that offered DSN got the RFC 3461 parameters with MAIL and RCPT: it reports from now on.
+            ? new RecipientResult(r, DeliveryStatus.DELIVERED, reply.code(), reply.enhanced(), reply.toString(),
+                capabilities.has("DSN"))
             : refused(r, reply, stage));
       }
       return Future.succeededFuture();
