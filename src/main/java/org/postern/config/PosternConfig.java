@@ -20,8 +20,9 @@ import java.util.Map;
  * @param generation short hash of every file's content, logged so operators can see nodes converge
  * @param smtpReceiveTimeout Exim's {@code smtp_receive_timeout}: each command line and each data line
  *                           must arrive within it
- * @param smtpDataTimeout    {@code smtp_data_timeout} (a Postern option): the whole DATA content must
- *                           arrive within it
+ * @param smtpDataTimeout    {@code smtp_data_timeout} (a Postern option): the whole DATA content, and
+ *                           each BDAT chunk, must arrive within it
+ * @param chunkingAdvertiseHosts {@code chunking_advertise_hosts}: the hosts offered CHUNKING (RFC 3030)
  * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
  * @param aclPluginTimeouts  {@code acl_plugin_timeouts}: per plugin name, how long its condition waits
  * @param logRotation        {@code log_rotate_size} and {@code log_keep_days}: how the daemon cuts its logs
@@ -36,6 +37,7 @@ import java.util.Map;
  * @param sources          the replicated files' texts as parsed (main file, acl.yaml, passwd, aliases),
  *                         with {@code listFiles} what a configuration generation is made of
  * @param nodeSettings     node.yaml's text ("" without one): node-local, not part of {@code generation}
+ * @param dsnAdvertiseHosts {@code dsn_advertise_hosts}: the hosts offered DSN (RFC 3461) in EHLO
  * @param extensions       {@code smtputf8_advertise_hosts} and {@code requiretls_advertise_hosts}
  */
 public record PosternConfig(
@@ -62,6 +64,7 @@ public record PosternConfig(
     LogRate connectionErrorLogRate,
     boolean smtpEnforceSync,
     BareLineEnds bareLineEnds,
+    HostList chunkingAdvertiseHosts,
     boolean queueOnly,
     Duration aclPluginTimeout,
     Map<String, Duration> aclPluginTimeouts,
@@ -85,6 +88,7 @@ public record PosternConfig(
     Integer localhostNumber,
     Map<Path, String> sources,
     String nodeSettings,
+    HostList dsnAdvertiseHosts,
     ExtensionAdvertising extensions) implements AclSettings {
 
   @Override

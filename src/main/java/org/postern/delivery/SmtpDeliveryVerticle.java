@@ -73,7 +73,8 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
       return;
     }
     OutboundMessage message = new OutboundMessage(request.sender(), request.recipients(),
-        Path.of(request.dataFile()), request.size(), request.eightBit(), request.smtpUtf8(), request.requireTls());
+        Path.of(request.dataFile()), request.size(), request.eightBit(), request.dsn(), request.smtpUtf8(),
+        request.requireTls());
     Attempt attempt = new Attempt(c.generation() + "|" + request.transport(), options, message);
     tls(c.generation(), request.transport(), options)
         .compose(tls -> tryHosts(attempt, tls, request.hosts(), 0, true))
@@ -82,7 +83,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
   }
 
   /** The connection a result came from: the host, its TLS facts (null in clear) and the authenticator (or null). */
-  private record Answer(RemoteHost host, String tls, String authenticator) {
+  private record Answer(RemoteHost host, String tls, String authenticator, boolean chunking) {
   }
 
   /** What one request has learnt so far. */
@@ -120,13 +121,15 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
         }
         Answer a = answers.get(r);
         out.add(new DeliveryResult.Recipient(r, rr.status(), rr.code(), rr.enhanced(), rr.text(),
-            a == null ? null : a.host(), a == null ? null : a.tls(), a == null ? null : a.authenticator()));
+            a == null ? null : a.host(), a == null ? null : a.tls(), a == null ? null : a.authenticator(),
+            a != null && a.chunking(), rr.dsnPassedOn()));
       }
       return new DeliveryResult(out, hostProblems);
     }
 
     void answered(RemoteHost host, MessageResult result) {
-      Answer a = new Answer(host, result.tls() == null ? null : result.tls().logText(), result.authenticator());
+      Answer a = new Answer(host, result.tls() == null ? null : result.tls().logText(), result.authenticator(),
+          result.chunking());
       result.recipients().forEach(r -> {
         results.put(r.address(), r);
         answers.put(r.address(), a);

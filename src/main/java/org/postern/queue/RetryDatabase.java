@@ -81,7 +81,7 @@ public final class RetryDatabase {
     this.lockFile = directory.resolveSibling("retry.lockfile").toAbsolutePath().normalize();
     this.monitor = MONITORS.computeIfAbsent(lockFile, f -> new Object());
     this.dataExpire = dataExpire;
-    this.directorySync = new DirectorySync(directory);
+    this.directorySync = DirectorySync.of(directory);
   }
 
   public Path directory() {

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.postern.bus.DeliveryDsn;
 import org.postern.bus.DeliveryStatus;
 import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.TestPki;
@@ -59,7 +60,8 @@ class NextHopRequirementsTest {
                              boolean requireTls, String... recipients) throws Exception {
     Path data = dataFile(dir, "m", BODY);
     return deliver(vertx, client, host(server), options(dir, yaml),
-        new OutboundMessage(sender, List.of(recipients), data, Files.size(data), true, utf8, requireTls));
+        new OutboundMessage(sender, List.of(recipients), data, Files.size(data), true, DeliveryDsn.NONE, utf8,
+            requireTls));
   }
 
   /** The scripted server reads lines as ISO-8859-1: its view of the UTF-8 octets sent. */
