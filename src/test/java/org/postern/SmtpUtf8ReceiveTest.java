@@ -179,6 +179,29 @@ class SmtpUtf8ReceiveTest {
     assertTrue(server.spoolFiles().isEmpty());
   }
 
+  @Test
+  void requireTlsInsideTlsIsOfferedAndMarksTheMessage() throws Exception {
+    MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+    javax.net.ssl.SSLContext trusting = javax.net.ssl.SSLContext.getInstance("TLS");
+    trusting.init(null, new javax.net.ssl.TrustManager[] {new org.postern.testing.TrustEverything()}, null);
+    String id;
+    try (org.postern.testing.TlsSmtp c = org.postern.testing.TlsSmtp.connect(queued.port())) {
+      c.ehlo("client.example");
+      c.startTls(trusting);
+      assertTrue(org.postern.testing.TlsSmtp.keywords(c.ehlo("client.example")).contains("REQUIRETLS"));
+      org.postern.testing.TlsSmtp.expect(250, c.command("MAIL FROM:<a@example.org> REQUIRETLS"));
+      org.postern.testing.TlsSmtp.expect(250, c.command("RCPT TO:<alice@test.example>"));
+      org.postern.testing.TlsSmtp.expect(354, c.command("DATA"));
+      SmtpTestClient.Reply ok = c.command("Subject: t\r\n\r\nhi\r\n.");
+      org.postern.testing.TlsSmtp.expect(250, ok);
+      id = ok.text().replaceAll(".*id=", "");
+    }
+    Envelope e = new Spool(queued.root().resolve("spool")).readEnvelope(id);
+    assertTrue(e.requireTls());
+    assertTrue(QueueListing.list(List.of(e), java.time.Instant.now()).contains("<a@example.org> REQUIRETLS"));
+    log.await(10_000, id + " <= a@example.org", " REQUIRETLS");
+  }
+
   private static byte[] bytes(String latin1) {
     return latin1.getBytes(StandardCharsets.ISO_8859_1);
   }
