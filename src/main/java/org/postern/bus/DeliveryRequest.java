@@ -24,10 +24,14 @@ import java.util.List;
  * @param recipients distinct, in envelope order
  * @param hosts      for a remote transport, in the order to try; empty for a local one
  * @param dsn        the RFC 3461 parameters to pass on to a next hop that offers DSN
+ * @param smtpUtf8   the message came with SMTPUTF8 (RFC 6531): a next hop must offer it to take a
+ *                   UTF-8 address
+ * @param requireTls the message came with REQUIRETLS (RFC 8689): verified TLS and REQUIRETLS at the
+ *                   next hop, or a permanent 5.7.10
  */
 public record DeliveryRequest(String id, String transport, String dataFile, String sender, long size, boolean eightBit,
                               long receivedAt, boolean recovering, List<String> recipients, List<RemoteHost> hosts,
-                              DeliveryDsn dsn)
+                              DeliveryDsn dsn, boolean smtpUtf8, boolean requireTls)
     implements BusRecord {
   public DeliveryRequest {
     recipients = List.copyOf(recipients);
@@ -41,6 +45,13 @@ public record DeliveryRequest(String id, String transport, String dataFile, Stri
     this(id, transport, dataFile, sender, size, eightBit, receivedAt, recovering, recipients, hosts, DeliveryDsn.NONE);
   }
 
+  /** A request for a message without SMTPUTF8 or REQUIRETLS. */
+  public DeliveryRequest(String id, String transport, String dataFile, String sender, long size, boolean eightBit,
+                         long receivedAt, boolean recovering, List<String> recipients, List<RemoteHost> hosts,
+                         DeliveryDsn dsn) {
+    this(id, transport, dataFile, sender, size, eightBit, receivedAt, recovering, recipients, hosts, dsn, false, false);
+  }
+
   @Override
   public JsonObject toJson() {
     JsonArray h = new JsonArray();
@@ -50,6 +61,12 @@ public record DeliveryRequest(String id, String transport, String dataFile, Stri
         .put("recovering", recovering).put("recipients", new JsonArray(recipients)).put("hosts", h);
     if (!dsn.isEmpty()) {
       j.put("dsn", dsn.toJson());
+    }
+    if (smtpUtf8) {
+      j.put("smtputf8", true);
+    }
+    if (requireTls) {
+      j.put("requiretls", true);
     }
     return j;
   }
@@ -64,6 +81,7 @@ public record DeliveryRequest(String id, String transport, String dataFile, Stri
         j.getString("sender", ""), j.getLong("size", 0L), j.getBoolean("eight_bit", false),
         j.getLong("received_at", 0L), j.getBoolean("recovering", false),
         j.getJsonArray("recipients", new JsonArray()).stream().map(String::valueOf).toList(), hosts,
-        DeliveryDsn.fromJson(j.getJsonObject("dsn")));
+        DeliveryDsn.fromJson(j.getJsonObject("dsn")), j.getBoolean("smtputf8", false),
+        j.getBoolean("requiretls", false));
   }
 }

@@ -268,6 +268,9 @@ public final class ConfigLoader {
     AdminSettings admin = AdminSettings.parse(main, base);
     // Exim leaves dsn_advertise_hosts unset (no DSN); Postern offers it to everyone.
     HostList dsnAdvertise = hostListOption(main, "dsn_advertise_hosts", "*", hostLists);
+    ExtensionAdvertising extensions = new ExtensionAdvertising(
+        hostListOption(main, "smtputf8_advertise_hosts", "*", hostLists),
+        hostListOption(main, "requiretls_advertise_hosts", "*", hostLists));
     main.rejectUnknown();
 
     LocalUsers users = LocalUsers.parse(display(files.get(2)), texts.get(files.get(2)),
@@ -280,7 +283,7 @@ public final class ConfigLoader {
         pluginTimeouts, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
         Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, proxy, admin, pluginDirectory, cluster, localhostNumber,
-        replicated(files, texts), nodeText, dsnAdvertise);
+        replicated(files, texts), nodeText, dsnAdvertise, extensions);
   }
 
   /** The replicated files' texts as parsed, main file first; absent passwd or aliases are empty. */

@@ -56,23 +56,38 @@ public final class LocalUsers {
     return accounts.values();
   }
 
+  /**
+   * What a user name and its maildir folder may hold: ASCII letters, digits and {@code ._+=-} as
+   * always, and for SMTPUTF8 local parts (RFC 6531) any Unicode letter, mark or digit; names are
+   * kept as {@link #key} makes them, so a folder name is NFC-normalised, lower-case UTF-8.
+   */
+  public static final String MAILBOX_NAME = "[\\p{L}\\p{M}\\p{N}._+=-]+";
+
+  /**
+   * The form names are compared and folders named in: NFC (RFC 6532 3.1 asks for normalised
+   * UTF-8; a client may send {@code ü} precomposed or as {@code u} + U+0308) and lower-case.
+   */
+  static String key(String name) {
+    return java.text.Normalizer.normalize(name, java.text.Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
+  }
+
   /** True when mail for this local part can be accepted: a mailbox or an alias. */
   public boolean exists(String localPart) {
-    String key = localPart.toLowerCase(Locale.ROOT);
+    String key = key(localPart);
     return accounts.containsKey(key) || aliases.containsKey(key);
   }
 
   public boolean isAlias(String localPart) {
-    return aliases.containsKey(localPart.toLowerCase(Locale.ROOT));
+    return aliases.containsKey(key(localPart));
   }
 
   public Account account(String name) {
-    return accounts.get(name.toLowerCase(Locale.ROOT));
+    return accounts.get(key(name));
   }
 
   /** The members of one alias as written (for EXPN), or an empty list. */
   public List<String> aliasMembers(String localPart) {
-    return aliases.getOrDefault(localPart.toLowerCase(Locale.ROOT), List.of());
+    return aliases.getOrDefault(key(localPart), List.of());
   }
 
   /**
@@ -85,7 +100,7 @@ public final class LocalUsers {
     Set<String> mailboxes = new LinkedHashSet<>();
     Set<String> remote = new LinkedHashSet<>();
     Set<String> unknown = new LinkedHashSet<>();
-    expand(localPart.toLowerCase(Locale.ROOT), new LinkedHashSet<>(), mailboxes, remote, unknown);
+    expand(key(localPart), new LinkedHashSet<>(), mailboxes, remote, unknown);
     return new Resolution(List.copyOf(mailboxes), List.copyOf(remote), List.copyOf(unknown));
   }
 
@@ -107,7 +122,7 @@ public final class LocalUsers {
       if (m.indexOf('@') >= 0) {
         remote.add(m);
       } else {
-        expand(m.toLowerCase(Locale.ROOT), seen, mailboxes, remote, unknown);
+        expand(key(m), seen, mailboxes, remote, unknown);
       }
     }
     seen.remove(name);
@@ -125,11 +140,11 @@ public final class LocalUsers {
         continue;
       }
       int colon = line.indexOf(':');
-      String name = (colon < 0 ? line : line.substring(0, colon)).toLowerCase(Locale.ROOT);
-      if (!name.matches("[a-z0-9._+=-]+")) {
+      String name = key(colon < 0 ? line : line.substring(0, colon));
+      if (!name.matches(MAILBOX_NAME)) {
         // Without a colon the "name" may be a mistyped password: never echo it then.
         throw new ConfigException(file, i + 1, colon < 0 ? null : name,
-            colon < 0 ? "no ':' after the user name" : "invalid user name (letters, digits and ._+=- only)");
+            colon < 0 ? "no ':' after the user name" : "invalid user name (letters, digits, marks and ._+=- only)");
       }
       String rest = colon < 0 ? "" : line.substring(colon + 1);
       int end = rest.indexOf(':');
@@ -184,7 +199,7 @@ public final class LocalUsers {
       if (colon <= 0) {
         throw new ConfigException(file, i + 1, null, "expected \"name: member, member\"");
       }
-      String name = line.substring(0, colon).strip().toLowerCase(Locale.ROOT);
+      String name = key(line.substring(0, colon).strip());
       if (out.containsKey(name)) {
         throw new ConfigException(file, i + 1, name, "alias defined twice");
       }

@@ -38,6 +38,7 @@ import java.util.Map;
  *                         with {@code listFiles} what a configuration generation is made of
  * @param nodeSettings     node.yaml's text ("" without one): node-local, not part of {@code generation}
  * @param dsnAdvertiseHosts {@code dsn_advertise_hosts}: the hosts offered DSN (RFC 3461) in EHLO
+ * @param extensions       {@code smtputf8_advertise_hosts} and {@code requiretls_advertise_hosts}
  */
 public record PosternConfig(
     String generation,
@@ -87,7 +88,8 @@ public record PosternConfig(
     Integer localhostNumber,
     Map<Path, String> sources,
     String nodeSettings,
-    HostList dsnAdvertiseHosts) implements AclSettings {
+    HostList dsnAdvertiseHosts,
+    ExtensionAdvertising extensions) implements AclSettings {
 
   @Override
   public String aclForStage(AclStage stage) {

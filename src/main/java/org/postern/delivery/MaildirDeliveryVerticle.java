@@ -24,7 +24,6 @@ import java.util.List;
  */
 public final class MaildirDeliveryVerticle extends VerticleBase {
   public static final String ADDRESS = Addresses.DELIVER_PREFIX + "maildir";
-  private static final String MAILBOX_NAME = "[a-z0-9._+=-]+";
   private ConfigHolder config;
   private WorkerExecutor workers;
 
@@ -44,7 +43,7 @@ public final class MaildirDeliveryVerticle extends VerticleBase {
     List<Future<DeliveryResult.Recipient>> attempts = new ArrayList<>();
     for (String name : request.recipients()) {
       attempts.add(workers.executeBlocking(() -> {
-        if (!name.matches(MAILBOX_NAME) || name.startsWith(".")) {
+        if (!name.matches(org.postern.config.LocalUsers.MAILBOX_NAME) || name.startsWith(".")) {
           return DeliveryResult.Recipient.local(name, DeliveryStatus.FAILED, 550, "5.1.1", "invalid mailbox name");
         }
         MaildirWriter.deliver(c.maildirDirectory().resolve(name), c.primaryHostname(), request.id(), received,

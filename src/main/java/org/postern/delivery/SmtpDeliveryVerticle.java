@@ -73,7 +73,8 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
       return;
     }
     OutboundMessage message = new OutboundMessage(request.sender(), request.recipients(),
-        Path.of(request.dataFile()), request.size(), request.eightBit(), request.dsn());
+        Path.of(request.dataFile()), request.size(), request.eightBit(), request.dsn(), request.smtpUtf8(),
+        request.requireTls());
     Attempt attempt = new Attempt(c.generation() + "|" + request.transport(), options, message);
     tls(c.generation(), request.transport(), options)
         .compose(tls -> tryHosts(attempt, tls, request.hosts(), 0, true))
@@ -150,8 +151,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
     SmtpClientConnection reused = mayReuse ? pool.take(key) : null;
     Future<SmtpClientConnection> connection = reused != null ? Future.succeededFuture(reused)
         : SmtpClientConnection.open(vertx, client(attempt.options.interfaceAddress()), host, attempt.options, tls);
-    OutboundMessage m = new OutboundMessage(attempt.message.sender(), open, attempt.message.dataFile(),
-        attempt.message.size(), attempt.message.eightBit(), attempt.message.dsn());
+    OutboundMessage m = attempt.message.forRecipients(open);
     return connection.compose(conn -> conn.send(m).map(result -> {
       pool.release(key, conn);
       return result;

@@ -14,7 +14,7 @@ public final class VariableNames {
       "sender_address", "recipients_count", "local_part", "domain", "recipient", "message_id", "message_size",
       "authenticated_id", "authenticated_sender", "tls_cipher", "tls_peerdn", "tls_sni",
       "tls_certificate_verified", "tls_protocol", "tls_bits", "tls_cipher_suite", "tls_certificate_error",
-      "auth1", "auth2", "auth3", "authenticator", "reason", "etrn_argument", "message_headers", "recipients",
+      "message_smtputf8", "auth1", "auth2", "auth3", "authenticator", "reason", "etrn_argument", "message_headers", "recipients",
       // A connection through a hosts_proxy load balancer (Exim's Proxies chapter).
       "proxy_session", "proxy_local_address", "proxy_local_port", "proxy_external_address", "proxy_external_port",
       // Set by the session for per-connection and per-message state (ratelimit per_conn, per_mail).

@@ -1,5 +1,6 @@
 package org.postern.lists;
 
+import org.postern.net.InternationalDomain;
 import org.postern.net.IpAddresses;
 
 import java.net.InetAddress;
@@ -28,7 +29,9 @@ import java.util.regex.Pattern;
  * separator, or one item per element with {@link #parse(List, String, Function)}. Items are tried
  * from left to right and the first match decides; when none matches the answer is "no", unless
  * the last item was negated, in which case it is "yes" (so {@code !example.com} means every
- * domain but that one). All comparisons are case-insensitive.
+ * domain but that one). All comparisons are case-insensitive, and a domain's U-label and A-label
+ * forms ({@code bücher.example}, {@code xn--bcher-kva.example}) are the same domain (RFC 6531 3.2):
+ * domains and items are compared in NFC U-label form, which is also what a {@code ^regex} sees.
  *
  * <p>Item kinds:
  *
@@ -140,7 +143,7 @@ public final class DomainList {
    */
   public boolean matches(String domain) {
     Objects.requireNonNull(domain, "domain");
-    return ListItem.matches(items, domain.toLowerCase(Locale.ROOT));
+    return ListItem.matches(items, InternationalDomain.comparable(domain));
   }
 
   /**
@@ -215,7 +218,7 @@ public final class DomainList {
       return d -> p.matcher(d).find();
     }
     if (text.startsWith("*")) {
-      String suffix = text.substring(1).toLowerCase(Locale.ROOT);
+      String suffix = suffixKey(text.substring(1));
       checkLiteral(suffix);
       return d -> d.endsWith(suffix);
     }
@@ -223,7 +226,7 @@ public final class DomainList {
       if (primaryHostname == null || primaryHostname.isEmpty()) {
         throw new IllegalArgumentException("'@' used but no primary host name is configured");
       }
-      String host = primaryHostname.toLowerCase(Locale.ROOT);
+      String host = InternationalDomain.comparable(primaryHostname);
       return host::equals;
     }
     if (text.startsWith("@")) {
@@ -234,8 +237,16 @@ public final class DomainList {
       throw new IllegalArgumentException("lookups are not supported in domain lists");
     }
     checkLiteral(text);
-    String literal = text.toLowerCase(Locale.ROOT);
+    String literal = InternationalDomain.comparable(text);
     return literal::equals;
+  }
+
+  /** A {@code *suffix} item in the U-label form {@link #matches} compares, its leading dot kept. */
+  private static String suffixKey(String suffix) {
+    if (suffix.startsWith(".") && suffix.length() > 1) {
+      return "." + InternationalDomain.comparable(suffix.substring(1));
+    }
+    return InternationalDomain.comparable(suffix);
   }
 
   /** A domain never contains these; finding one means a typo such as a missing separator. */

@@ -86,6 +86,13 @@ public final class QueueListing {
       // RFC 3461's values after the address (Exim's -bp shows none), so that scripts reading the first fields still work.
       appendIfSet(sb, " RET=", e.dsnRet());
       appendIfSet(sb, " ENVID=", e.dsnEnvid());
+      // Postern's marks, as the DSN values: what a relay hop must offer for this message.
+      if (e.smtpUtf8()) {
+        sb.append(" SMTPUTF8");
+      }
+      if (e.requireTls()) {
+        sb.append(" REQUIRETLS");
+      }
       if (e.frozen()) {
         sb.append(" *** frozen ***");
       }

@@ -214,8 +214,8 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     // Exim's K: the message came in BDAT chunks.
     String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
         + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
-        + " P=" + session.protocol() + session.tlsForLog() + (t.chunked() ? " K" : "") + " S=" + content.size()
-        + messageIdForLog(content.messageIdHeader());
+        + " P=" + envelope.protocol() + session.tlsForLog() + (t.chunked() ? " K" : "") + " S=" + content.size()
+        + messageIdForLog(content.messageIdHeader()) + (t.requireTls() ? " REQUIRETLS" : "");
     if (frozenByAcl) {
       log += "\n" + id + " frozen by ACL";
     } else if (quarantined) {
@@ -247,7 +247,8 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     }
     return new Envelope(e.id(), f.sender() != null ? f.sender() : e.sender(), rcpts, e.receivedAt(),
         e.hostAddress(), e.hostPort(), e.heloName(), e.protocol(), e.interfaceAddress(), e.interfacePort(),
-        e.authenticatedId(), e.bodyType(), e.size(), e.frozen(), e.warningsSent()).withDsn(e.dsnRet(), e.dsnEnvid());
+        e.authenticatedId(), e.bodyType(), e.size(), e.frozen(), e.warningsSent(), e.dsnRet(), e.dsnEnvid(),
+        e.smtpUtf8(), e.requireTls());
   }
 
   /**
@@ -309,7 +310,8 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
           dsn.notifyEvents(), dsn.orcpt()));
     }
     return new Envelope(id, t.sender().address(), rcpts, System.currentTimeMillis(), session.hostAddress(),
-        session.hostPort(), session.heloName(), session.protocol(), session.interfaceAddress(),
-        session.interfacePort(), null, t.bodyType(), size, frozen).withDsn(t.dsn().ret(), t.dsn().envid());
+        session.hostPort(), session.heloName(), session.protocol(t), session.interfaceAddress(),
+        session.interfacePort(), null, t.bodyType(), size, frozen, 0, t.dsn().ret(), t.dsn().envid(),
+        t.smtpUtf8(), t.requireTls());
   }
 }

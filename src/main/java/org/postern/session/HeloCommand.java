@@ -87,6 +87,12 @@ final class HeloCommand extends PolicedCommand<String, String> implements SmtpCo
     if (session.offersStartTls()) {
       lines.add("STARTTLS");
     }
+    if (session.offersSmtpUtf8()) {
+      lines.add("SMTPUTF8");
+    }
+    if (session.offersRequireTls()) {
+      lines.add("REQUIRETLS");
+    }
     if (session.offersAuth()) {
       String mechanisms = session.config().auth().authenticators().stream().filter(session::offersMechanism)
           .map(a -> a.publicName()).collect(java.util.stream.Collectors.joining(" "));

@@ -16,7 +16,8 @@ import org.postern.smtp.XText;
 import java.util.Locale;
 import java.util.Map;
 
-/** MAIL FROM (RFC 5321 4.1.1.2) with SIZE (RFC 1870), BODY (RFC 6152), AUTH (RFC 4954) and RET/ENVID (RFC 3461). */
+/** MAIL FROM (RFC 5321 4.1.1.2) with SIZE (RFC 1870), BODY (RFC 6152), AUTH (RFC 4954), RET/ENVID (RFC 3461),
+ * SMTPUTF8 (RFC 6531) and REQUIRETLS (RFC 8689). */
 final class MailCommand extends PolicedCommand<String, MailCommand.Request> implements SmtpCommand {
   static final SmtpReply HELO_FIRST = Replies.BAD_SEQUENCE.withText("EHLO or HELO first");
   private static final SmtpReply NESTED = Replies.BAD_SEQUENCE.withText("Sender already given");
@@ -91,10 +92,21 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
           // RFC 4954 5: only an authenticated, trusted client may vouch for another sender.
           authSender = session.authenticated() ? decoded : "<>";
         }
+        case MailExtensions.SMTPUTF8, MailExtensions.REQUIRETLS -> {
+          SmtpReply refusal = MailExtensions.parameterRefusal(session, p.getKey(), value);
+          if (refusal != null) {
+            return Parsed.reply(refusal);
+          }
+        }
         default -> {
           return Parsed.reply(Replies.PARAMETER_UNRECOGNIZED.withText("Unsupported MAIL parameter " + p.getKey()));
         }
       }
+    }
+    SmtpReply badAddress = MailExtensions.addressRefusal(sender,
+        sender.parameters().containsKey(MailExtensions.SMTPUTF8), true);
+    if (badAddress != null) {
+      return Parsed.reply(badAddress);
     }
     DsnParameters.Result<DsnParameters.Mail> dsnParameters = dsn
         ? DsnParameters.mail(sender.parameters()) : DsnParameters.Result.ok(DsnParameters.Mail.NONE);
@@ -139,6 +151,8 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
     session.transaction().sender(mail.sender(), mail.declaredSize(), mail.bodyType());
     session.transaction().authenticatedSender(mail.authenticatedSender());
     session.transaction().dsn(mail.dsn());
+    session.transaction().extensions(mail.sender().parameters().containsKey(MailExtensions.SMTPUTF8),
+        mail.sender().parameters().containsKey(MailExtensions.REQUIRETLS));
     return done(Replies.SENDER_OK);
   }
 

@@ -37,6 +37,10 @@ final class RcptCommand extends PolicedCommand<String, MailPath> implements Smtp
     } catch (MailPathException e) {
       return Parsed.reply(e.kind() == MailPathException.Kind.BAD_PARAMETER ? MailCommand.MALFORMED_PARAMETER : BAD_RECIPIENT);
     }
+    SmtpReply badAddress = MailExtensions.addressRefusal(parsed, session.transaction().smtpUtf8(), false);
+    if (badAddress != null) {
+      return Parsed.reply(badAddress);
+    }
     boolean dsn = session.offersDsn();
     for (String key : parsed.parameters().keySet()) {
       if (!dsn || !DsnParameters.isRcptParameter(key)) {

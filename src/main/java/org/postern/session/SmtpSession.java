@@ -187,10 +187,29 @@ public final class SmtpSession {
         authenticatedId, startedAt);
   }
 
-  /** Exim's {@code $received_protocol}, with RFC 3848 names for network sessions. */
+  /**
+   * Exim's {@code $received_protocol}, with RFC 3848 names for network sessions; Exim's
+   * {@code utf8} prefix once MAIL had SMTPUTF8 ({@code utf8esmtps}).
+   */
   public String protocol() {
-    String base = (esmtp ? "esmtp" : "smtp") + (tls != null ? "s" : "") + (authenticatedId != null ? "a" : "");
+    return protocol(transaction);
+  }
+
+  /** {@link #protocol()} for a transaction the session has already let go of (at the end of DATA). */
+  String protocol(Transaction t) {
+    String base = (t.smtpUtf8() ? "utf8" : "") + (esmtp ? "esmtp" : "smtp") + (tls != null ? "s" : "")
+        + (authenticatedId != null ? "a" : "");
     return local ? "local-" + base : base;
+  }
+
+  /** Exim's {@code smtputf8_advertise_hosts}. */
+  boolean offersSmtpUtf8() {
+    return config.extensions().smtpUtf8Hosts().matches(hostAddress(), null);
+  }
+
+  /** RFC 8689 4: REQUIRETLS only inside TLS, to {@code requiretls_advertise_hosts}. */
+  boolean offersRequireTls() {
+    return tls != null && config.extensions().requireTlsHosts().matches(hostAddress(), null);
   }
 
   /** TLS facts ({@code tls_cipher}, {@code tls_peerdn}, ...) once the session is encrypted, else null. */
@@ -346,6 +365,7 @@ public final class SmtpSession {
         v.put("authenticated_sender", transaction.authenticatedSender());
       }
       v.put("recipients_count", transaction.recipients().size());
+      v.put("message_smtputf8", transaction.smtpUtf8());
       transaction.dsn().addVariables(v);
     }
     return v;

@@ -18,6 +18,8 @@ final class Transaction {
   private String messageId;
   private String authenticatedSender;
   private DsnParameters.Mail dsn = DsnParameters.Mail.NONE;
+  private boolean smtpUtf8;
+  private boolean requireTls;
   private final List<String> addedHeaders = new ArrayList<>();
   private final java.util.Set<org.postern.policy.AclControl> controls = java.util.EnumSet.noneOf(org.postern.policy.AclControl.class);
   private String submissionDomain;
@@ -70,6 +72,20 @@ final class Transaction {
 
   void authenticatedSender(String value) {
     this.authenticatedSender = value;
+  }
+
+  /** MAIL had SMTPUTF8 (RFC 6531) and REQUIRETLS (RFC 8689). */
+  void extensions(boolean utf8, boolean tlsRequired) {
+    this.smtpUtf8 = utf8;
+    this.requireTls = tlsRequired;
+  }
+
+  boolean smtpUtf8() {
+    return smtpUtf8;
+  }
+
+  boolean requireTls() {
+    return requireTls;
   }
 
   /** MAIL's RET= and ENVID= (RFC 3461). */

@@ -17,11 +17,15 @@ import java.util.Locale;
  * @param protocol       Exim's {@code $received_protocol}: smtp, esmtp, local-esmtp, ...
  * @param dsnRet         RFC 3461 {@code RET=}: {@code FULL}, {@code HDRS}, or null when not given
  * @param dsnEnvid       RFC 3461 {@code ENVID=}, xtext-decoded, or null when not given
+ * @param smtpUtf8       the client gave {@code SMTPUTF8} on MAIL (RFC 6531): addresses and header
+ *                       fields may hold UTF-8, and a next hop must offer SMTPUTF8 to take it
+ * @param requireTls     the client gave {@code REQUIRETLS} on MAIL (RFC 8689): every relay hop must
+ *                       use verified TLS and offer REQUIRETLS
  */
 public record Envelope(String id, String sender, List<Recipient> recipients, long receivedAt, String hostAddress,
                        int hostPort, String heloName, String protocol, String interfaceAddress, int interfacePort,
                        String authenticatedId, String bodyType, long size, boolean frozen, int warningsSent,
-                       String dsnRet, String dsnEnvid) {
+                       String dsnRet, String dsnEnvid, boolean smtpUtf8, boolean requireTls) {
 
   /**
    * One envelope recipient and how far its delivery went.
@@ -104,26 +108,37 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
         interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, null, null);
   }
 
+  /** Before SMTPUTF8 and REQUIRETLS: neither given. */
+  public Envelope(String id, String sender, List<Recipient> recipients, long receivedAt, String hostAddress,
+                  int hostPort, String heloName, String protocol, String interfaceAddress, int interfacePort,
+                  String authenticatedId, String bodyType, long size, boolean frozen, int warningsSent,
+                  String dsnRet, String dsnEnvid) {
+    this(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
+        interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, dsnRet, dsnEnvid, false, false);
+  }
+
   /** The same message with RFC 3461's {@code RET=} and {@code ENVID=} (either may be null). */
   public Envelope withDsn(String ret, String envid) {
     return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
-        interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, ret, envid);
+        interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, ret, envid, smtpUtf8,
+        requireTls);
   }
 
   public Envelope withRecipients(List<Recipient> r) {
     return new Envelope(id, sender, r, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
-        interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, dsnRet, dsnEnvid);
+        interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, dsnRet, dsnEnvid, smtpUtf8,
+        requireTls);
   }
 
   public Envelope withFrozen(boolean f) {
     return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
-        interfacePort, authenticatedId, bodyType, size, f, warningsSent, dsnRet, dsnEnvid);
+        interfacePort, authenticatedId, bodyType, size, f, warningsSent, dsnRet, dsnEnvid, smtpUtf8, requireTls);
   }
 
   /** Exim's {@code delay_warning}: how many "still not delivered" warnings the sender has had. */
   public Envelope withWarningsSent(int n) {
     return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
-        interfacePort, authenticatedId, bodyType, size, frozen, n, dsnRet, dsnEnvid);
+        interfacePort, authenticatedId, bodyType, size, frozen, n, dsnRet, dsnEnvid, smtpUtf8, requireTls);
   }
 
   public JsonObject toJson() {
@@ -140,6 +155,12 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
     if (dsnEnvid != null) {
       j.put("dsn_envid", dsnEnvid);
     }
+    if (smtpUtf8) {
+      j.put("smtputf8", true);
+    }
+    if (requireTls) {
+      j.put("requiretls", true);
+    }
     return j;
   }
 
@@ -154,6 +175,6 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
         j.getString("protocol", "smtp"), j.getString("interface_address"), j.getInteger("interface_port", 0),
         j.getString("authenticated_id"), j.getString("body_type", "7BIT"), j.getLong("size", 0L),
         j.getBoolean("frozen", false), j.getInteger("warnings_sent", 0), j.getString("dsn_ret"),
-        j.getString("dsn_envid"));
+        j.getString("dsn_envid"), j.getBoolean("smtputf8", false), j.getBoolean("requiretls", false));
   }
 }

@@ -34,6 +34,17 @@ class DomainListTest {
         Arguments.of("example.com", "example.co", false),
         Arguments.of("example.com", "", false),
         Arguments.of("bücher.example", "BÜCHER.example", true),
+        // U-label and A-label forms of one domain are the same domain (RFC 6531 3.2), both ways
+        Arguments.of("bücher.example", "xn--bcher-kva.example", true),
+        Arguments.of("xn--bcher-kva.example", "bücher.example", true),
+        Arguments.of("XN--BCHER-KVA.example", "BÜCHER.example", true),
+        Arguments.of("*.bücher.example", "www.xn--bcher-kva.example", true),
+        Arguments.of("*.xn--bcher-kva.example", "www.bücher.example", true),
+        Arguments.of("!xn--bcher-kva.example : *", "bücher.example", false),
+        Arguments.of("!bücher.example : *", "xn--bcher-kva.example", false),
+        Arguments.of("xn--bcher-kva.example", "bucher.example", false),
+        // NFC: a decomposed "u" + U+0308 is the precomposed one
+        Arguments.of("bücher.example", "bu\u0308cher.example", true),
         // wildcards are plain suffix matches
         Arguments.of("*.example.com", "a.example.com", true),
         Arguments.of("*.example.com", "A.B.Example.COM", true),

@@ -76,6 +76,7 @@ public final class ScriptedSmtpServer {
   private boolean chunking;
   private boolean requireTls;
   private boolean ehloRefused;
+  private final List<String> extraExtensions = new java.util.concurrent.CopyOnWriteArrayList<>();
   private TestPki.Credential certificate;
   private List<String> ciphers = List.of();
   private boolean askClientCertificate;
@@ -184,6 +185,12 @@ public final class ScriptedSmtpServer {
   }
 
   /** Answers 500 to EHLO (the client must fall back to HELO). */
+  /** Lists these keywords (SMTPUTF8, REQUIRETLS, ...) in every EHLO reply; the commands are still taken as any other. */
+  public ScriptedSmtpServer advertise(String... keywords) {
+    extraExtensions.addAll(List.of(keywords));
+    return this;
+  }
+
   public ScriptedSmtpServer refuseEhlo() {
     this.ehloRefused = true;
     return this;
@@ -516,6 +523,7 @@ public final class ScriptedSmtpServer {
       if (!mechanisms.isEmpty()) {
         lines.add("AUTH " + String.join(" ", mechanisms));
       }
+      lines.addAll(extraExtensions);
       lines.add("HELP");
       StringBuilder sb = new StringBuilder();
       for (int i = 0; i < lines.size(); i++) {

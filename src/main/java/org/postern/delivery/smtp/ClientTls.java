@@ -94,14 +94,14 @@ public final class ClientTls {
     Object chain = session.getValue(ServerCertificateTrustManager.VERDICT);
     String verdict = !authorities ? ServerCertificateTrustManager.NO_AUTHORITIES
         : leaf == null ? "no server certificate" : chain == null ? "certificate not checked" : chain.toString();
-    if ("ok".equals(verdict) && options.tlsVerifyCertHostnames().matches(host.address(), host.name())) {
-      String name = host.nameOrAddress();
-      if (!CertificateNames.matches(leaf, name)) {
-        verdict = "certificate name mismatch: \"" + name + "\"";
-      }
+    String name = host.nameOrAddress();
+    boolean nameMatched = "ok".equals(verdict) && CertificateNames.matches(leaf, name);
+    if ("ok".equals(verdict) && !nameMatched
+        && options.tlsVerifyCertHostnames().matches(host.address(), host.name())) {
+      verdict = "certificate name mismatch: \"" + name + "\"";
     }
     String dn = leaf == null ? null : leaf.getSubjectX500Principal().getName(X500Principal.RFC2253);
-    return new TlsSummary(cipher, "ok".equals(verdict), dn, verdict);
+    return new TlsSummary(cipher, "ok".equals(verdict), dn, verdict, nameMatched);
   }
 
   private static X509TrustManager authorities(String spec) throws IOException, GeneralSecurityException {

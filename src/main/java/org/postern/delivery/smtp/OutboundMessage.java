@@ -14,9 +14,11 @@ import java.util.List;
  * @param size       message size in bytes (for {@code SIZE=})
  * @param eightBit   the body is 8-bit ({@code BODY=8BITMIME} when the server offers it)
  * @param dsn        the RFC 3461 parameters, passed on when the server offers DSN
+ * @param smtpUtf8   received with SMTPUTF8: {@code SMTPUTF8} on MAIL when the server offers it
+ * @param requireTls received with REQUIRETLS (RFC 8689): only over verified TLS to a server offering it
  */
 public record OutboundMessage(String sender, List<String> recipients, Path dataFile, long size, boolean eightBit,
-                              DeliveryDsn dsn) {
+                              DeliveryDsn dsn, boolean smtpUtf8, boolean requireTls) {
   public OutboundMessage {
     recipients = List.copyOf(recipients);
     dsn = dsn == null ? DeliveryDsn.NONE : dsn;
@@ -28,5 +30,16 @@ public record OutboundMessage(String sender, List<String> recipients, Path dataF
   /** A message without DSN parameters. */
   public OutboundMessage(String sender, List<String> recipients, Path dataFile, long size, boolean eightBit) {
     this(sender, recipients, dataFile, size, eightBit, DeliveryDsn.NONE);
+  }
+
+  /** A message without SMTPUTF8 or REQUIRETLS. */
+  public OutboundMessage(String sender, List<String> recipients, Path dataFile, long size, boolean eightBit,
+                         DeliveryDsn dsn) {
+    this(sender, recipients, dataFile, size, eightBit, dsn, false, false);
+  }
+
+  /** The same message for fewer recipients (those still open after a host). */
+  public OutboundMessage forRecipients(List<String> open) {
+    return new OutboundMessage(sender, open, dataFile, size, eightBit, dsn, smtpUtf8, requireTls);
   }
 }

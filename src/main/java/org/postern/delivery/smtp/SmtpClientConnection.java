@@ -379,9 +379,15 @@ public final class SmtpClientConnection {
    * {@code results}; a recipient accepted at RCPT but not yet settled has a null status there,
    * so a later connection problem defers it.
    */
-  private Future<Void> transaction(OutboundMessage message, List<String> recipients,
+  private Future<Void> transaction(OutboundMessage message, List<String> forMessage,
                                    Map<String, RecipientResult> results) {
-    StringBuilder mail = new StringBuilder("MAIL FROM:<").append(message.sender()).append('>');
+    NextHopRequirements hop = NextHopRequirements.of(message, forMessage, capabilities, tlsSummary);
+    hop.refused().forEach(r -> results.put(r.address(), r));
+    List<String> recipients = List.copyOf(hop.wire().keySet());
+    if (recipients.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    StringBuilder mail = new StringBuilder("MAIL FROM:<").append(hop.sender()).append('>');
     if (capabilities.has("SIZE")) {
       mail.append(" SIZE=").append(message.size() + options.sizeAddition());
     }
@@ -392,9 +398,15 @@ public final class SmtpClientConnection {
     if (dsn) {
       mail.append(DsnParametersOut.mail(message.dsn()));
     }
+    if (hop.smtpUtf8()) {
+      mail.append(" SMTPUTF8");
+    }
+    if (message.requireTls()) {
+      mail.append(" REQUIRETLS");
+    }
     String mailCommand = mail.toString();
     List<String> rcptCommands = recipients.stream()
-        .map(r -> "RCPT TO:<" + r + ">" + (dsn ? DsnParametersOut.rcpt(message.dsn(), r) : "")).toList();
+        .map(r -> "RCPT TO:<" + hop.wire().get(r) + ">" + (dsn ? DsnParametersOut.rcpt(message.dsn(), r) : "")).toList();
     boolean pipelining = capabilities.has("PIPELINING")
         && !options.hostsAvoidPipelining().matches(host.address(), host.name());
     Duration timeout = options.commandTimeout();

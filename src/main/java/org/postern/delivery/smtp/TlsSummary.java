@@ -8,8 +8,10 @@ package org.postern.delivery.smtp;
  *                 (and its name matched, where {@code tls_verify_cert_hostnames} asks for it)
  * @param peerDn   {@code DN=}: subject of the server certificate (RFC 2253), or null
  * @param verdict  why verification failed ("ok" when it did not), for diagnostics
+ * @param nameMatched the chain verified and the certificate names the host, whatever
+ *                 {@code tls_verify_cert_hostnames} says: what REQUIRETLS (RFC 8689 4.2.1) asks for
  */
-public record TlsSummary(String cipher, boolean verified, String peerDn, String verdict) {
+public record TlsSummary(String cipher, boolean verified, String peerDn, String verdict, boolean nameMatched) {
   /** {@code X=... CV=yes DN="..."}. */
   public String logText() {
     return "X=" + cipher + " CV=" + (verified ? "yes" : "no") + (peerDn == null ? "" : " DN=\"" + peerDn + "\"");
