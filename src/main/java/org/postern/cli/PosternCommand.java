@@ -294,7 +294,7 @@ public final class PosternCommand implements Callable<Integer> {
     if (isDaemon() && (cluster || config.cluster() != null)) {
       return runClusterDaemon(config);
     }
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = NativeTransport.vertx();
     ConfigHolder.of(vertx).set(config);
     JsonArray list = VerticleDeployer.read(verticles);
     if (queueMode) {
@@ -456,6 +456,7 @@ public final class PosternCommand implements Callable<Integer> {
       vertx.close();
       return 1;
     }
+    NativeTransport.log(vertx);
     var ports = vertx.sharedData().<String, Integer>getLocalMap(ListenerVerticle.PORTS);
     config.listeners().forEach(l -> org.slf4j.LoggerFactory.getLogger(PosternCommand.class)
         .info("listening for SMTP ({}) on {}:{}", l.name(), l.address(), ports.getOrDefault(l.name(), l.port())));
