@@ -505,7 +505,7 @@ class DataPhaseTest {
    * CRLF), from a Vert.x periodic timer until the server answers; returns how long that took after
    * the first byte. The answer must be the 421 timeout, and the connection must then be closed.
    */
-  private static long trickleUntilCutOff(SmtpTestClient c, String text) throws Exception {
+  static long trickleUntilCutOff(SmtpTestClient c, String text) throws Exception {
     io.vertx.core.Vertx clock = io.vertx.core.Vertx.vertx();
     try {
       boolean lines = text.endsWith("\r\n");

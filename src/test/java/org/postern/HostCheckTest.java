@@ -159,6 +159,23 @@ class HostCheckTest {
     assertNothingKept();
   }
 
+  /** BDAT through the fake session: chunks read exactly, the same replies as for real, nothing kept. */
+  @Test
+  void bdatChunksAreCheckedAndNothingIsKept() throws Exception {
+    String session = "EHLO client.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<alice@test.example>\r\n"
+        + "BDAT 13\r\nSubject: bh\r\nBDAT 15 LAST\r\n\r\n.\r\nQUIT\r\nhi\r\nQUIT\r\n";
+    Result r = ChildPostern.run(server.root(), config, session.getBytes(StandardCharsets.US_ASCII), "-bh", "192.0.2.1");
+    assertEquals(0, r.exit(), r::toString);
+    List<String> lines = replies(r);
+    assertTrue(lines.contains("250-CHUNKING"), r::toString);
+    assertTrue(lines.contains("250 2.0.0 13 byte chunk received"), r::toString);
+    assertTrue(lines.get(lines.size() - 2).startsWith("250 2.0.0 OK id="), r::toString);
+    assertTrue(lines.get(lines.size() - 1).startsWith("221 "), "the QUIT in the chunk was data: " + r);
+    assertEquals(1, lines.stream().filter(l -> l.startsWith("221 ")).count(), r::toString);
+    assertTrue(r.stderr().contains("not kept or delivered"), r::toString);
+    assertNothingKept();
+  }
+
   private void assertNothingKept() throws Exception {
     assertEquals(List.of(), server.mailbox("alice"));
     assertEquals(List.of(), server.spoolFiles());

@@ -39,7 +39,7 @@ class LayeringTest {
       // Sockets and the SMTP state machine.
       List.of("listener", "session"),
       // Entry points and operations.
-      List.of("cli", "admin", "cluster", "plugins"));
+      List.of("cli", "admin", "cluster", "plugins", "metrics"));
 
   @ArchTest
   static final ArchRule TOP_LEVEL_PACKAGES_ARE_FREE_OF_CYCLES =

@@ -632,6 +632,33 @@ class QueueCommandLineTest {
     assertTrue(mainLog().contains(first + " Completed"), this::logOrEmpty);
   }
 
+  @Test
+  void dashVPrintsEachDeliveryAndTheRunsSummary() throws Exception {
+    Envelope e = spool.readEnvelope(second);
+    List<Envelope.Recipient> rcpts = new ArrayList<>(e.recipients());
+    rcpts.add(new Envelope.Recipient("nobody@test.example", "nobody", "test.example", Envelope.Recipient.State.PENDING));
+    spool.writeEnvelope(e.withRecipients(rcpts));
+    Result r = postern("-qf", "-v");
+    assertEquals(0, r.exit(), r::toString);
+    List<String> lines = r.stdout().lines().toList();
+    assertEquals(List.of(first + " => alice@test.example R=localuser T=maildir",
+            first + " => bob@test.example R=localuser T=maildir",
+            second + " => alice@test.example R=localuser T=maildir",
+            second + " ** nobody@test.example: Unrouteable address").stream().sorted().toList(),
+        lines.subList(0, lines.size() - 1).stream().sorted().toList(), r::toString);
+    assertEquals("queue run: 2 messages; recipients: 3 delivered, 0 deferred, 1 failed", lines.get(lines.size() - 1),
+        r::toString);
+  }
+
+  @Test
+  void aQueueRunPrintsNothingWhenNotAskedAndNotOnATerminal() throws Exception {
+    // The child's standard output is a pipe, as under cron: Exim's silence.
+    Result r = postern("-q");
+    assertEquals(0, r.exit(), r::toString);
+    assertEquals("", r.stdout(), r::toString);
+    assertEquals(2, server.mailbox("alice").size(), this::logOrEmpty);
+  }
+
   private String logOrEmpty() {
     try {
       return "main log:\n" + mainLog();

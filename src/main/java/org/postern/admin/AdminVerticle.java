@@ -11,13 +11,15 @@ import org.postern.bus.Addresses;
 import org.postern.config.AdminSettings;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
+import org.postern.metrics.NodeMeters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The admin HTTP API and status page ({@code vertx-web}), off unless {@code admin_listener} is
  * configured: {@code GET /health}, {@code /ready}, {@code /config}, {@code POST /config/reload},
- * the queue ({@link QueueApi}), {@code GET /sessions} ({@link SessionsApi}),
+ * the queue ({@link QueueApi}), {@code GET /sessions} ({@link SessionsApi}), {@code GET /metrics}
+ * ({@link NodeMeters}, this node's meters),
  * {@code GET /log/recent} ({@link RecentDeliveries}) and the page at {@code /}; access as
  * {@link AdminAccess} says. It follows the configuration in force: a changed {@code admin_listener}
  * rebinds, a changed {@code admin_token_file} applies to the next request. The bound port is in
@@ -81,9 +83,18 @@ public final class AdminVerticle extends VerticleBase {
     router.post("/config/reload").handler(this::reload);
     new QueueApi(vertx, config).mount(router);
     router.get("/sessions").handler(new SessionsApi(vertx)::handle);
+    router.get("/metrics").handler(this::metrics);
     router.get("/log/recent").handler(new RecentDeliveries(vertx)::handle);
     router.get("/*").handler(StaticHandler.create("admin").setCachingEnabled(false));
     return router;
+  }
+
+  /** Prometheus text format; the token rules are those of every other endpoint ({@link AdminAccess}). */
+  private void metrics(RoutingContext ctx) {
+    NodeMeters.of(vertx).scrape()
+        .onSuccess(text -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            .end(text))
+        .onFailure(e -> AdminJson.error(ctx, 500, "cannot read the queue: " + e.getMessage()));
   }
 
   private void showConfig(RoutingContext ctx) {

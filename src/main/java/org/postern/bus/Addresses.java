@@ -65,6 +65,8 @@ public final class Addresses {
    * {@link DeliveryWaiting}, as JSON.
    */
   public static final String DELIVERY_WAITING = "postern.event.delivery.waiting";
+  /** Published (node-local) when a limit refused a connection: {@link ConnectionRefused}, as JSON. */
+  public static final String CONNECTION_REFUSED = "postern.event.connection.refused";
   /** Published (node-local) after each scan of the TLS certificate files: {@link TlsScan}, as JSON. */
   public static final String TLS_SCANNED = "postern.event.tls.scanned";
   /** Published (cluster-wide) after a configuration generation was accepted: {@code {generation}}. */

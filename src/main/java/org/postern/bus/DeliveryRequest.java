@@ -23,22 +23,35 @@ import java.util.List;
  * @param recovering a delivery cut short by a crash may be repeated: look for an earlier copy
  * @param recipients distinct, in envelope order
  * @param hosts      for a remote transport, in the order to try; empty for a local one
+ * @param dsn        the RFC 3461 parameters to pass on to a next hop that offers DSN
  */
 public record DeliveryRequest(String id, String transport, String dataFile, String sender, long size, boolean eightBit,
-                              long receivedAt, boolean recovering, List<String> recipients, List<RemoteHost> hosts)
+                              long receivedAt, boolean recovering, List<String> recipients, List<RemoteHost> hosts,
+                              DeliveryDsn dsn)
     implements BusRecord {
   public DeliveryRequest {
     recipients = List.copyOf(recipients);
     hosts = List.copyOf(hosts);
+    dsn = dsn == null ? DeliveryDsn.NONE : dsn;
+  }
+
+  /** A request without DSN parameters. */
+  public DeliveryRequest(String id, String transport, String dataFile, String sender, long size, boolean eightBit,
+                         long receivedAt, boolean recovering, List<String> recipients, List<RemoteHost> hosts) {
+    this(id, transport, dataFile, sender, size, eightBit, receivedAt, recovering, recipients, hosts, DeliveryDsn.NONE);
   }
 
   @Override
   public JsonObject toJson() {
     JsonArray h = new JsonArray();
     hosts.forEach(x -> h.add(x.toJson()));
-    return new JsonObject().put("id", id).put("transport", transport).put("data_file", dataFile)
+    JsonObject j = new JsonObject().put("id", id).put("transport", transport).put("data_file", dataFile)
         .put("sender", sender).put("size", size).put("eight_bit", eightBit).put("received_at", receivedAt)
         .put("recovering", recovering).put("recipients", new JsonArray(recipients)).put("hosts", h);
+    if (!dsn.isEmpty()) {
+      j.put("dsn", dsn.toJson());
+    }
+    return j;
   }
 
   public static DeliveryRequest fromJson(JsonObject j) {
@@ -50,6 +63,7 @@ public record DeliveryRequest(String id, String transport, String dataFile, Stri
     return new DeliveryRequest(j.getString("id"), j.getString("transport"), j.getString("data_file"),
         j.getString("sender", ""), j.getLong("size", 0L), j.getBoolean("eight_bit", false),
         j.getLong("received_at", 0L), j.getBoolean("recovering", false),
-        j.getJsonArray("recipients", new JsonArray()).stream().map(String::valueOf).toList(), hosts);
+        j.getJsonArray("recipients", new JsonArray()).stream().map(String::valueOf).toList(), hosts,
+        DeliveryDsn.fromJson(j.getJsonObject("dsn")));
   }
 }

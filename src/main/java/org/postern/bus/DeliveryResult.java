@@ -31,9 +31,25 @@ public record DeliveryResult(List<Recipient> recipients, List<HostProblem> hostP
    * @param host          the host that gave the result, or null (a local transport, or no host answered)
    * @param tls           {@code X=... CV=... DN=...} of the connection, or null when in clear or local
    * @param authenticator the client authenticator used ({@code A=}), or null
+   * @param chunking      the message went with BDAT (RFC 3030 CHUNKING; Exim's {@code K})
+   * @param dsnPassedOn   delivered to a next hop that offers DSN (RFC 3461), which now reports to the
+   *                      sender; false for a local delivery or a next hop without DSN
    */
   public record Recipient(String address, DeliveryStatus status, int code, String enhanced, String text,
-                          RemoteHost host, String tls, String authenticator) {
+                          RemoteHost host, String tls, String authenticator, boolean chunking,
+                          boolean dsnPassedOn) {
+    /** A result of a message sent with DATA, or of no transfer at all. */
+    public Recipient(String address, DeliveryStatus status, int code, String enhanced, String text,
+                     RemoteHost host, String tls, String authenticator) {
+      this(address, status, code, enhanced, text, host, tls, authenticator, false);
+    }
+
+    /** A result with no DSN passed on. */
+    public Recipient(String address, DeliveryStatus status, int code, String enhanced, String text,
+                     RemoteHost host, String tls, String authenticator, boolean chunking) {
+      this(address, status, code, enhanced, text, host, tls, authenticator, chunking, false);
+    }
+
     /** A local transport's result: no host, no TLS, no authenticator. */
     public static Recipient local(String address, DeliveryStatus status, int code, String enhanced, String text) {
       return new Recipient(address, status, code, enhanced, text, null, null, null);
@@ -51,6 +67,12 @@ public record DeliveryResult(List<Recipient> recipients, List<HostProblem> hostP
       if (authenticator != null) {
         j.put("authenticator", authenticator);
       }
+      if (chunking) {
+        j.put("chunking", true);
+      }
+      if (dsnPassedOn) {
+        j.put("dsn_passed_on", true);
+      }
       return j;
     }
 
@@ -58,7 +80,8 @@ public record DeliveryResult(List<Recipient> recipients, List<HostProblem> hostP
       JsonObject host = j.getJsonObject("host");
       return new Recipient(j.getString("address"), DeliveryStatus.fromWire(j.getString("status")),
           j.getInteger("code", 0), j.getString("enhanced"), j.getString("text", ""),
-          host == null ? null : RemoteHost.fromJson(host), j.getString("tls"), j.getString("authenticator"));
+          host == null ? null : RemoteHost.fromJson(host), j.getString("tls"), j.getString("authenticator"),
+          j.getBoolean("chunking", false), j.getBoolean("dsn_passed_on", false));
     }
   }
 

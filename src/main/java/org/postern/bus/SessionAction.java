@@ -10,6 +10,12 @@ public enum SessionAction {
   CLOSE,
   /** Write the reply (354), then receive the message content into the spool. */
   DATA,
+  /**
+   * BDAT (RFC 3030): read the chunk that follows the command (into the spool, or dropped when the
+   * command was refused), then write the reply; after the last chunk the reply comes from
+   * {@code postern.session.data} instead.
+   */
+  CHUNK,
   /** Write the reply (220) with the TLS upgrade, then report the handshake on {@code postern.session.tls}. */
   STARTTLS,
   /** End of DATA accepted: commit the spooled message with the given envelope, then write the reply. */

@@ -10,7 +10,7 @@ import org.postern.spool.Envelope;
  *
  * @param syncPoint the command must have been the last of its pipelining group: any input already
  *                  waiting is a synchronization error (Exim's {@code smtp_enforce_sync})
- * @param facts     what the action needs: {@link DataStart} for {@link SessionAction#DATA},
+ * @param facts     what the action needs: {@link DataStart} for {@link SessionAction#DATA}, {@link Chunk} for {@link SessionAction#CHUNK},
  *                  {@link Commit} for {@link SessionAction#COMMIT}, {@link Closing} for
  *                  {@link SessionAction#CLOSE} (derived when null: 221 is QUIT, anything else an ACL
  *                  drop), optionally {@link LineLimit} for {@link SessionAction#CONTINUE}; else null
@@ -19,7 +19,7 @@ import org.postern.spool.Envelope;
 public record SessionResponse(SmtpReply reply, SessionAction action, boolean syncPoint, Facts facts, String log) {
 
   /** What an action needs besides the reply; each kind belongs to one action. */
-  public sealed interface Facts permits DataStart, Commit, Closing, LineLimit {
+  public sealed interface Facts permits DataStart, Chunk, Commit, Closing, LineLimit {
   }
 
   /**
@@ -33,6 +33,24 @@ public record SessionResponse(SmtpReply reply, SessionAction action, boolean syn
    */
   public record DataStart(String messageId, String received, long sizeLimit, boolean normalizeBareLineEnds)
       implements Facts {
+  }
+
+  /**
+   * A BDAT command (RFC 3030): the chunk of {@code octets} that follows it is read before the reply
+   * is written, whatever the verdict, so the stream stays in step.
+   *
+   * @param octets the chunk size the command announced
+   * @param last   {@code BDAT ... LAST}: the message ends with this chunk
+   * @param store  the chunk is part of the message; false when the command was refused (the chunk
+   *               is read and dropped, and the reply is the refusal)
+   * @param start  for the first chunk of a message, where it goes (as DATA's 354 gives); else null
+   */
+  public record Chunk(long octets, boolean last, boolean store, DataStart start) implements Facts {
+    public Chunk {
+      if (octets < 0) {
+        throw new IllegalArgumentException("negative chunk size " + octets);
+      }
+    }
   }
 
   /**
@@ -59,6 +77,7 @@ public record SessionResponse(SmtpReply reply, SessionAction action, boolean syn
     }
     boolean fits = switch (action) {
       case DATA -> facts instanceof DataStart;
+      case CHUNK -> facts instanceof Chunk;
       case COMMIT -> facts instanceof Commit;
       case CLOSE -> facts instanceof Closing;
       case CONTINUE -> facts == null || facts instanceof LineLimit;
@@ -86,6 +105,10 @@ public record SessionResponse(SmtpReply reply, SessionAction action, boolean syn
     return new SessionResponse(reply, SessionAction.DATA, false, data, null);
   }
 
+  public static SessionResponse chunk(SmtpReply reply, Chunk chunk) {
+    return new SessionResponse(reply, SessionAction.CHUNK, false, chunk, null);
+  }
+
   public static SessionResponse commit(SmtpReply reply, Commit commit, String log) {
     return new SessionResponse(reply, SessionAction.COMMIT, false, commit, log);
   }
@@ -105,6 +128,11 @@ public record SessionResponse(SmtpReply reply, SessionAction action, boolean syn
   /** The DATA facts; {@link ClassCastException} for another action. */
   public DataStart dataStart() {
     return (DataStart) facts;
+  }
+
+  /** The BDAT facts; {@link ClassCastException} for another action. */
+  public Chunk chunk() {
+    return (Chunk) facts;
   }
 
   /** The commit facts; {@link ClassCastException} for another action. */
@@ -131,8 +159,13 @@ public record SessionResponse(SmtpReply reply, SessionAction action, boolean syn
       json.put("log", log);
     }
     if (facts instanceof DataStart d) {
-      json.put("data", new JsonObject().put("message_id", d.messageId()).put("received", d.received())
-          .put("size_limit", d.sizeLimit()).put("normalize_bare_line_ends", d.normalizeBareLineEnds()));
+      json.put("data", dataJson(d));
+    } else if (facts instanceof Chunk c) {
+      JsonObject chunk = new JsonObject().put("octets", c.octets()).put("last", c.last()).put("store", c.store());
+      if (c.start() != null) {
+        chunk.put("data", dataJson(c.start()));
+      }
+      json.put("chunk", chunk);
     } else if (facts instanceof Commit c) {
       json.put("commit", new JsonObject().put("envelope", c.envelope().toJson())
           .put("late_headers", c.lateHeaders()).put("queue_only", c.queueOnly()));
@@ -147,11 +180,15 @@ public record SessionResponse(SmtpReply reply, SessionAction action, boolean syn
   public static SessionResponse fromJson(JsonObject json) {
     SessionAction action = SessionAction.fromWire(json.getString("action", "continue"));
     JsonObject data = json.getJsonObject("data");
+    JsonObject chunk = json.getJsonObject("chunk");
     JsonObject commit = json.getJsonObject("commit");
     Facts facts = null;
     if (data != null) {
-      facts = new DataStart(data.getString("message_id"), data.getString("received", ""),
-          data.getLong("size_limit", 0L), data.getBoolean("normalize_bare_line_ends", false));
+      facts = dataStart(data);
+    } else if (chunk != null) {
+      JsonObject start = chunk.getJsonObject("data");
+      facts = new Chunk(chunk.getLong("octets", 0L), chunk.getBoolean("last", false), chunk.getBoolean("store", false),
+          start == null ? null : dataStart(start));
     } else if (commit != null) {
       facts = new Commit(Envelope.fromJson(commit.getJsonObject("envelope")), commit.getString("late_headers", ""),
           commit.getBoolean("queue_only", false));
@@ -162,5 +199,15 @@ public record SessionResponse(SmtpReply reply, SessionAction action, boolean syn
     }
     return new SessionResponse(SmtpReply.fromJson(json.getJsonObject("reply")), action,
         json.getBoolean("sync", false), facts, json.getString("log"));
+  }
+
+  private static JsonObject dataJson(DataStart d) {
+    return new JsonObject().put("message_id", d.messageId()).put("received", d.received())
+        .put("size_limit", d.sizeLimit()).put("normalize_bare_line_ends", d.normalizeBareLineEnds());
+  }
+
+  private static DataStart dataStart(JsonObject data) {
+    return new DataStart(data.getString("message_id"), data.getString("received", ""),
+        data.getLong("size_limit", 0L), data.getBoolean("normalize_bare_line_ends", false));
   }
 }

@@ -14,8 +14,8 @@ final class NativeTransport {
   private NativeTransport() {
   }
 
-  static Vertx vertx() {
-    return Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+  static VertxOptions options() {
+    return new VertxOptions().setPreferNativeTransport(true);
   }
 
   static void log(Vertx vertx) {

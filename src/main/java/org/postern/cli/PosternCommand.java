@@ -2,9 +2,11 @@ package org.postern.cli;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.postern.bus.Addresses;
+import org.postern.bus.QueueFlushReply;
 import org.postern.cluster.ClusterCommands;
 import org.postern.cluster.ClusterNode;
 import org.postern.cluster.ClusterVerticle;
@@ -20,6 +22,7 @@ import org.postern.plugins.PluginDeployments;
 import org.postern.queue.AddressRouting;
 import org.postern.queue.MessageActions;
 import org.postern.queue.MessageViews;
+import org.postern.metrics.NodeMeters;
 import org.postern.queue.QueueListing;
 import org.postern.spool.MessageIds;
 import org.postern.spool.Spool;
@@ -131,6 +134,10 @@ public final class PosternCommand implements Callable<Integer> {
 
   @Option(names = "-q", description = "Run the queue once in this process, respecting retry times.")
   boolean queueRun;
+
+  @Option(names = "-v", description = "With a queue run (-q, -qf, -qff, -R, -M): print each delivery (=>, ==, **)"
+      + " as it happens and the run's summary line (printed anyway when standard output is a terminal).")
+  boolean verbose;
 
   @Option(names = "-qf", description = "Run the queue once in this process, retry times ignored.")
   boolean forcedQueueRun;
@@ -294,7 +301,8 @@ public final class PosternCommand implements Callable<Integer> {
     if (isDaemon() && (cluster || config.cluster() != null)) {
       return runClusterDaemon(config);
     }
-    Vertx vertx = NativeTransport.vertx();
+    // Only the daemon serves /metrics: a queue run or a local session has no one to scrape it.
+    Vertx vertx = isDaemon() ? NodeMeters.vertx(NativeTransport.options()) : Vertx.vertx(NativeTransport.options());
     ConfigHolder.of(vertx).set(config);
     JsonArray list = VerticleDeployer.read(verticles);
     if (queueMode) {
@@ -408,8 +416,14 @@ public final class PosternCommand implements Callable<Integer> {
     try {
       await(VerticleDeployer.deploy(vertx, local(list), configFile, name -> !QUEUE_RUN_EXCLUDED.contains(name),
           Map.of(), plugins(vertx, config)));
+      if (verbose) {
+        QueueRunReport.echo(vertx, System.out);
+      }
       try {
-        await(request.send(vertx, queueTimeoutSeconds * 1000));
+        QueueFlushReply reply = await(request.send(vertx, queueTimeoutSeconds * 1000));
+        if (QueueRunReport.wanted(verbose)) {
+          System.out.println(QueueRunReport.summary(reply));
+        }
       } catch (io.vertx.core.eventbus.ReplyException e) {
         System.err.println("postern: " + switch (e.failureType()) {
           case NO_HANDLERS -> "queue runner did not answer: nothing consumes " + Addresses.QUEUE_FLUSH;
@@ -586,6 +600,7 @@ public final class PosternCommand implements Callable<Integer> {
             : QueueRunRequest.queue(forcedQueueRun || thawingQueueRun, thawingQueueRun)).request().toJson();
       }
       int status = 0;
+      QueueFlushReply total = new QueueFlushReply(0);
       for (JsonObject answer : await(commands.eachNode(request, queueTimeoutSeconds * 1000))) {
         String node = answer.getString("node");
         if (answer.containsKey("error")) {
@@ -595,7 +610,11 @@ public final class PosternCommand implements Callable<Integer> {
           System.out.print("node " + node + ":\n" + answer.getString(ClusterCommands.LIST));
         } else {
           System.out.println("node " + node + ": " + answer.getInteger("started", 0) + " started");
+          total = total.plus(QueueFlushReply.fromJson(answer));
         }
+      }
+      if (queueMode() && QueueRunReport.wanted(verbose)) {
+        System.out.println(QueueRunReport.summary(total));
       }
       return status;
     } finally {

@@ -32,12 +32,13 @@ record QueueRunRequest(QueueFlushRequest request) {
   }
 
   /**
-   * Sends the request to the queue of this process and yields how many deliveries it started. Fails
+   * Sends the request to the queue of this process and yields its reply: how many messages it
+   * started and the outcomes of their recipients. Fails
    * when nobody consumes the address or no reply came within {@code timeoutMs}.
    */
-  Future<Integer> send(Vertx vertx, long timeoutMs) {
+  Future<QueueFlushReply> send(Vertx vertx, long timeoutMs) {
     return vertx.eventBus().<JsonObject>request(Addresses.QUEUE_FLUSH, request.toJson(),
             new DeliveryOptions().setLocalOnly(true).setSendTimeout(timeoutMs))
-        .map(reply -> QueueFlushReply.fromJson(reply.body()).started());
+        .map(reply -> QueueFlushReply.fromJson(reply.body()));
   }
 }

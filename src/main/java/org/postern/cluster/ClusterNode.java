@@ -6,6 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import org.postern.config.ClusterSettings;
+import org.postern.metrics.NodeMeters;
 import org.postern.policy.WindowStore;
 
 import java.util.List;
@@ -29,8 +30,8 @@ public final class ClusterNode {
     NodeLocalRegistrations manager = new NodeLocalRegistrations(HazelcastSettings.of(settings, tool));
     EventBusOptions bus = new EventBusOptions().setHost(settings.host()).setPort(0)
         .setClusterPublicHost(settings.host());
-    return Vertx.builder().with(new VertxOptions().setEventBusOptions(bus)).withClusterManager(manager)
-        .buildClustered().map(v -> new ClusterNode(v, manager));
+    return NodeMeters.clustered(new VertxOptions().setEventBusOptions(bus), manager)
+        .map(v -> new ClusterNode(v, manager));
   }
 
   public Vertx vertx() {

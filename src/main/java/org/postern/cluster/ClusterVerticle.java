@@ -87,8 +87,8 @@ public final class ClusterVerticle extends VerticleBase {
     });
     bus.<JsonObject>localConsumer(Addresses.CLUSTER_QUEUE_FLUSH, msg -> new ClusterCommands(node)
         .eachNode(msg.body(), msg.body().getBoolean("wait", false) ? 3_600_000 : 30_000)
-        .onSuccess(answers -> msg.reply(new QueueFlushReply(answers.stream()
-            .mapToInt(a -> a.getInteger("started", 0)).sum()).toJson()))
+        .onSuccess(answers -> msg.reply(answers.stream().map(QueueFlushReply::fromJson)
+            .reduce(new QueueFlushReply(0), QueueFlushReply::plus).toJson()))
         .onFailure(e -> msg.fail(500, e.getMessage())));
     return claimLocalhostNumber(config)
         .compose(v -> joinGeneration(config))

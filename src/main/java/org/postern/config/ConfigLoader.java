@@ -235,6 +235,7 @@ public final class ConfigLoader {
       case "normalize" -> BareLineEnds.NORMALIZE;
       default -> throw main.error("bare_lf", "expected reject or normalize, got \"" + bareLf + "\"");
     };
+    HostList chunkingHosts = hostListOption(main, "chunking_advertise_hosts", "*", hostLists, listFiles);
 
     boolean queueOnly = main.bool("queue_only", false);
     Duration pluginTimeout = main.duration("acl_plugin_timeout", Duration.ofSeconds(5));
@@ -266,6 +267,8 @@ public final class ConfigLoader {
     }
     DeliverySettings delivery = DeliverySettings.parse(main, primaryHostname, base, hostLists, domainLists);
     AdminSettings admin = AdminSettings.parse(main, base);
+    // Exim leaves dsn_advertise_hosts unset (no DSN); Postern offers it to everyone.
+    HostList dsnAdvertise = hostListOption(main, "dsn_advertise_hosts", "*", hostLists);
     main.rejectUnknown();
 
     LocalUsers users = LocalUsers.parse(display(files.get(2)), texts.get(files.get(2)),
@@ -274,11 +277,11 @@ public final class ConfigLoader {
     return new PosternConfig(generation(files, texts, listFiles.contents()), configFile, primaryHostname, banner, listeners,
         spool, maildir, logDir, domainLists.get("local_domains"), hostLists.get("relay_from_hosts"),
         Map.copyOf(hostLists), Map.copyOf(domainLists), sizeLimit, recipientsMax, unknownMax, synprotMax, 512,
-        receiveTimeout, acceptMax, acceptMaxPerHost, errorLogRate, enforceSync, bareLineEnds, queueOnly, pluginTimeout,
+        receiveTimeout, acceptMax, acceptMaxPerHost, errorLogRate, enforceSync, bareLineEnds, chunkingHosts, queueOnly, pluginTimeout,
         pluginTimeouts, Map.copyOf(stages),
         Map.copyOf(acls), users, tls, auth, dns, Map.copyOf(addressLists), Map.copyOf(localPartLists),
         Map.copyOf(listFiles.contents()), delivery, dataTimeout, storage, logRotation, proxy, admin, pluginDirectory, cluster, localhostNumber,
-        replicated(files, texts), nodeText);
+        replicated(files, texts), nodeText, dsnAdvertise);
   }
 
   /** The replicated files' texts as parsed, main file first; absent passwd or aliases are empty. */

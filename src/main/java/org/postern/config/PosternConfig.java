@@ -20,8 +20,9 @@ import java.util.Map;
  * @param generation short hash of every file's content, logged so operators can see nodes converge
  * @param smtpReceiveTimeout Exim's {@code smtp_receive_timeout}: each command line and each data line
  *                           must arrive within it
- * @param smtpDataTimeout    {@code smtp_data_timeout} (a Postern option): the whole DATA content must
- *                           arrive within it
+ * @param smtpDataTimeout    {@code smtp_data_timeout} (a Postern option): the whole DATA content, and
+ *                           each BDAT chunk, must arrive within it
+ * @param chunkingAdvertiseHosts {@code chunking_advertise_hosts}: the hosts offered CHUNKING (RFC 3030)
  * @param storage            {@code check_spool_space}, {@code check_log_space} and their inode twins
  * @param aclPluginTimeouts  {@code acl_plugin_timeouts}: per plugin name, how long its condition waits
  * @param logRotation        {@code log_rotate_size} and {@code log_keep_days}: how the daemon cuts its logs
@@ -36,6 +37,7 @@ import java.util.Map;
  * @param sources          the replicated files' texts as parsed (main file, acl.yaml, passwd, aliases),
  *                         with {@code listFiles} what a configuration generation is made of
  * @param nodeSettings     node.yaml's text ("" without one): node-local, not part of {@code generation}
+ * @param dsnAdvertiseHosts {@code dsn_advertise_hosts}: the hosts offered DSN (RFC 3461) in EHLO
  */
 public record PosternConfig(
     String generation,
@@ -61,6 +63,7 @@ public record PosternConfig(
     LogRate connectionErrorLogRate,
     boolean smtpEnforceSync,
     BareLineEnds bareLineEnds,
+    HostList chunkingAdvertiseHosts,
     boolean queueOnly,
     Duration aclPluginTimeout,
     Map<String, Duration> aclPluginTimeouts,
@@ -83,7 +86,8 @@ public record PosternConfig(
     ClusterSettings cluster,
     Integer localhostNumber,
     Map<Path, String> sources,
-    String nodeSettings) implements AclSettings {
+    String nodeSettings,
+    HostList dsnAdvertiseHosts) implements AclSettings {
 
   @Override
   public String aclForStage(AclStage stage) {

@@ -40,6 +40,8 @@ import java.util.function.Function;
  * @param hostsTryAuth           {@code hosts_try_auth}: authenticate when possible, go on unauthenticated on failure
  * @param hostsRequireAuth       {@code hosts_require_auth}: authenticate or defer
  * @param hostsAvoidPipelining   {@code hosts_avoid_pipelining}: never pipeline to these
+ * @param hostsTryChunking       {@code hosts_try_chunking}: send with BDAT (RFC 3030) to these when they
+ *                               offer CHUNKING, else DATA (*)
  * @param hostsMaxTry            {@code hosts_max_try}: hosts (IP addresses) tried for one delivery, not
  *                               counting those whose retry time has not come (5)
  * @param maxRcpt                {@code max_rcpt}: recipients per transaction (100)
@@ -53,7 +55,8 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
                                    HostList tlsVerifyHosts, HostList tlsTryVerifyHosts,
                                    HostList tlsVerifyCertHostnames, List<String> tlsRequireCiphers,
                                    Path tlsCertificate, Path tlsPrivateKey, String tlsSni, HostList hostsTryAuth,
-                                   HostList hostsRequireAuth, HostList hostsAvoidPipelining, int hostsMaxTry, int maxRcpt,
+                                   HostList hostsRequireAuth, HostList hostsAvoidPipelining,
+                                   HostList hostsTryChunking, int hostsMaxTry, int maxRcpt,
                                    int connectionMaxMessages, long sizeAddition,
                                    List<ClientAuthenticator> authenticators) {
 
@@ -141,6 +144,7 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
       throw section.error("hosts_require_auth", "no client authenticator is configured (client_send, client_name)");
     }
     HostList avoidPipelining = hosts(section, "hosts_avoid_pipelining", "", namedLists);
+    HostList tryChunking = hosts(section, "hosts_try_chunking", "*", namedLists);
     int hostsMaxTry = section.integer("hosts_max_try", 5, 1, 1000);
     int maxRcpt = section.integer("max_rcpt", 100, 1, 100_000);
     int maxMessages = section.integer("connection_max_messages", 500, 1, 1_000_000);
@@ -148,7 +152,7 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
     section.rejectUnknown();
     return new SmtpTransportOptions(port, smtps, interfaceAddress, helo, connect, command, data, fin, avoidTls,
         requireTls, tryClear, ca, verifyHosts, tryVerify, hostnames, ciphers, cert, key, sni, tryAuth, requireAuth,
-        avoidPipelining, hostsMaxTry, maxRcpt, maxMessages, sizeAddition, authenticators);
+        avoidPipelining, tryChunking, hostsMaxTry, maxRcpt, maxMessages, sizeAddition, authenticators);
   }
 
   /** Defaults only, for callers (and tests) that build options in code. */
@@ -156,7 +160,7 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
     return new SmtpTransportOptions(25, false, null, heloData, Duration.ofMinutes(5), Duration.ofMinutes(5),
         Duration.ofMinutes(5), Duration.ofMinutes(10), HostList.of(""), HostList.of(""), true, null, HostList.of(""),
         HostList.of("*"), HostList.of("*"), List.of(), null, null, null, HostList.of(""), HostList.of(""),
-        HostList.of(""), 5, 100, 500, 1024, List.of());
+        HostList.of(""), HostList.of("*"), 5, 100, 500, 1024, List.of());
   }
 
   private static Duration positive(YamlSection s, String option, Duration def) throws ConfigException {

@@ -73,7 +73,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
       return;
     }
     OutboundMessage message = new OutboundMessage(request.sender(), request.recipients(),
-        Path.of(request.dataFile()), request.size(), request.eightBit());
+        Path.of(request.dataFile()), request.size(), request.eightBit(), request.dsn());
     Attempt attempt = new Attempt(c.generation() + "|" + request.transport(), options, message);
     tls(c.generation(), request.transport(), options)
         .compose(tls -> tryHosts(attempt, tls, request.hosts(), 0, true))
@@ -82,7 +82,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
   }
 
   /** The connection a result came from: the host, its TLS facts (null in clear) and the authenticator (or null). */
-  private record Answer(RemoteHost host, String tls, String authenticator) {
+  private record Answer(RemoteHost host, String tls, String authenticator, boolean chunking) {
   }
 
   /** What one request has learnt so far. */
@@ -120,13 +120,15 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
         }
         Answer a = answers.get(r);
         out.add(new DeliveryResult.Recipient(r, rr.status(), rr.code(), rr.enhanced(), rr.text(),
-            a == null ? null : a.host(), a == null ? null : a.tls(), a == null ? null : a.authenticator()));
+            a == null ? null : a.host(), a == null ? null : a.tls(), a == null ? null : a.authenticator(),
+            a != null && a.chunking(), rr.dsnPassedOn()));
       }
       return new DeliveryResult(out, hostProblems);
     }
 
     void answered(RemoteHost host, MessageResult result) {
-      Answer a = new Answer(host, result.tls() == null ? null : result.tls().logText(), result.authenticator());
+      Answer a = new Answer(host, result.tls() == null ? null : result.tls().logText(), result.authenticator(),
+          result.chunking());
       result.recipients().forEach(r -> {
         results.put(r.address(), r);
         answers.put(r.address(), a);
@@ -149,7 +151,7 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
     Future<SmtpClientConnection> connection = reused != null ? Future.succeededFuture(reused)
         : SmtpClientConnection.open(vertx, client(attempt.options.interfaceAddress()), host, attempt.options, tls);
     OutboundMessage m = new OutboundMessage(attempt.message.sender(), open, attempt.message.dataFile(),
-        attempt.message.size(), attempt.message.eightBit());
+        attempt.message.size(), attempt.message.eightBit(), attempt.message.dsn());
     return connection.compose(conn -> conn.send(m).map(result -> {
       pool.release(key, conn);
       return result;

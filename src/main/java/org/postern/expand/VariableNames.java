@@ -19,6 +19,8 @@ public final class VariableNames {
       "proxy_session", "proxy_local_address", "proxy_local_port", "proxy_external_address", "proxy_external_port",
       // Set by the session for per-connection and per-message state (ratelimit per_conn, per_mail).
       "connection_id", "transaction_number",
+      // MAIL's RFC 3461 RET= and ENVID=, as Exim's $dsn_ret and $dsn_envid.
+      "dsn_ret", "dsn_envid",
       // Set by a ratelimit condition for the rest of the ACL.
       "sender_rate", "sender_rate_limit", "sender_rate_period",
       // One MIME part, in the MIME ACL.

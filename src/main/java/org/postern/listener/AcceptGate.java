@@ -7,7 +7,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.net.NetServer;
+import org.postern.bus.Addresses;
+import org.postern.bus.ConnectionRefused;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.listener.ConnectionLimiter.Admission;
@@ -50,9 +54,12 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
   private final ConfigHolder config;
   private final ConnectionLimiter limiter;
   private final ConnectionErrorLog errors;
+  /** Where a refusal is published ({@link ConnectionRefused}), for the metrics. */
+  private final EventBus bus;
 
-  AcceptGate(boolean tls, ConfigHolder config, ConnectionLimiter limiter, ConnectionErrorLog errors) {
+  AcceptGate(boolean tls, ConfigHolder config, ConnectionLimiter limiter, ConnectionErrorLog errors, EventBus bus) {
     this.tls = tls;
+    this.bus = bus;
     this.config = config;
     this.limiter = limiter;
     this.errors = errors;
@@ -143,6 +150,13 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
           + c.smtpAcceptMaxPerHost() + ")";
       default -> "too many TLS handshakes in progress (tls_handshake_max=" + c.tls().handshakeMax() + ")";
     }, c.connectionErrorLogRate());
+    String limit = switch (verdict) {
+      case TOO_MANY -> "smtp_accept_max";
+      case TOO_MANY_FROM_HOST -> "smtp_accept_max_per_host";
+      default -> "tls_handshake_max";
+    };
+    bus.publish(Addresses.CONNECTION_REFUSED, new ConnectionRefused(limit).toJson(),
+        new DeliveryOptions().setLocalOnly(true));
   }
 
   /**

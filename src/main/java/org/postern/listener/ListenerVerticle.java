@@ -83,7 +83,7 @@ public final class ListenerVerticle extends VerticleBase {
         profiles.applyTo(options);
       }
       NetServer server = vertx.createNetServer(options);
-      AcceptGate gate = new AcceptGate(onConnect, config, limiter, errors);
+      AcceptGate gate = new AcceptGate(onConnect, config, limiter, errors, vertx.eventBus());
       server.connectHandler(socket -> accept(l, socket, gate, onConnect));
       if (onConnect) {
         tlsServers.add(server);

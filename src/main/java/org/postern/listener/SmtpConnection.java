@@ -10,6 +10,7 @@ import org.postern.bus.Addresses;
 import org.postern.bus.EnqueueRequest;
 import org.postern.bus.CloseReason;
 import org.postern.bus.InstanceDirectory;
+import org.postern.bus.SessionAction;
 import org.postern.bus.SessionAddresses;
 import org.postern.bus.SessionClose;
 import org.postern.bus.SessionCommand;
@@ -34,10 +35,10 @@ import java.util.List;
 /**
  * One SMTP connection's I/O: frames bytes with {@link SmtpLineDecoder}, hands each command to the
  * session state machine over the event bus strictly in order, batches the replies of a pipelined
- * group into one write, streams DATA into the spool and commits it before the 250. It decides no
- * policy: every reply comes from the session. It talks to one session instance for its whole life,
- * the one on its own event loop when there is one ({@link InstanceDirectory}), and tells it at the
- * end why the connection closed.
+ * group into one write, streams DATA and BDAT chunks into the spool and commits the message before
+ * the 250. It decides no policy: every reply comes from the session. It talks to one session
+ * instance for its whole life, the one on its own event loop when there is one
+ * ({@link InstanceDirectory}), and tells it at the end why the connection closed.
  */
 public final class SmtpConnection {
   private static final Logger LOG = LoggerFactory.getLogger(SmtpConnection.class);
@@ -81,8 +82,10 @@ public final class SmtpConnection {
   private long lineStart = System.nanoTime();
   /** The decoder's line count when {@link #lineStart} was last moved. */
   private long lineEndsSeen;
-  /** True from the 354 to the final dot: {@link #dataStart} bounds the whole content then. */
+  /** True from the 354 to the final dot, and through each BDAT chunk: {@link #dataStart} bounds the content then. */
   private boolean dataTimed;
+  /** The BDAT being read (its chunk follows it), or null. */
+  private SessionResponse chunk;
   private long dataStart;
   private long timer = -1;
   private Runnable onClose = () -> { };
@@ -255,6 +258,8 @@ public final class SmtpConnection {
       content(chunk.content());
     } else if (event instanceof SmtpLineDecoder.DataEnd) {
       endOfData();
+    } else if (event instanceof SmtpLineDecoder.ChunkEnd) {
+      chunkEnd();
     } else {
       command(SessionCommand.tooLong(id));
     }
@@ -272,9 +277,13 @@ public final class SmtpConnection {
   }
 
   private void content(Buffer chunk) {
+    if (this.chunk != null && !this.chunk.chunk().store()) {
+      // A refused BDAT: its chunk is read so the stream stays in step, and dropped.
+      return;
+    }
     contentSize += chunk.length();
     if (tooBig || contentSize > sizeLimit) {
-      // Keep reading to the final dot so the session stays usable, but store nothing more.
+      // Keep reading to the final dot (the chunk's end) so the session stays usable, but store nothing more.
       tooBig = true;
       return;
     }
@@ -297,6 +306,14 @@ public final class SmtpConnection {
   private void endOfData() {
     busy = true;
     dataTimed = false;
+    if (chunk != null) {
+      // The last chunk need not end its line; the message stored does.
+      chunk = null;
+      String completion = decoder.lineCompletion();
+      if (!completion.isEmpty()) {
+        content(Buffer.buffer(completion));
+      }
+    }
     SessionData request = new SessionData(id, writer.id(), contentSize, tooBig, decoder.sawBareLf(),
         decoder.sawBareCr(), headers.value("Message-ID"), headers.text(),
         mime != null && !tooBig ? mime.parts() : null, headers.received());
@@ -314,6 +331,11 @@ public final class SmtpConnection {
 
   private void handleResponse(SessionResponse response) {
     if (closed) {
+      return;
+    }
+    if (response.action() == SessionAction.CHUNK) {
+      // The chunk follows the command at once: the reply, and any synchronization check, wait for its end.
+      readChunk(response);
       return;
     }
     String reply = response.reply().render();
@@ -368,6 +390,17 @@ public final class SmtpConnection {
 
   /** 354: the content streams into a new spool file, behind the Received header. */
   private void startData(SessionResponse.DataStart data, String reply) {
+    openMessage(data);
+    decoder.startData();
+    dataTimed = true;
+    dataStart = System.nanoTime();
+    append(reply);
+    flush();
+    resumeWith(null);
+  }
+
+  /** A new spool file for the message DATA or the first BDAT chunk starts, behind the Received header. */
+  private void openMessage(SessionResponse.DataStart data) {
     writer = new SpoolWriter(spool.workers(), spool.spool(), data.messageId());
     headers = new HeaderSection();
     mime = config.aclForStage(AclStage.MIME) != null ? new MimeScanner() : null;
@@ -376,12 +409,41 @@ public final class SmtpConnection {
     contentSize = 0;
     tooBig = false;
     decoder.normalizeBareLineEnds(data.normalizeBareLineEnds());
-    decoder.startData();
+  }
+
+  /**
+   * BDAT: the chunk that follows is read in CHUNK mode, into the message (the same path as DATA's
+   * content: size limit, header scan, MIME parts, back-pressure) or, for a refused command, to be
+   * dropped. {@code smtp_data_timeout} bounds each chunk.
+   */
+  private void readChunk(SessionResponse response) {
+    SessionResponse.Chunk facts = response.chunk();
+    chunk = response;
+    boolean first = facts.start() != null;
+    if (first) {
+      openMessage(facts.start());
+    }
+    decoder.startChunk(facts.octets(), first);
     dataTimed = true;
     dataStart = System.nanoTime();
-    append(reply);
-    flush();
     resumeWith(null);
+  }
+
+  /**
+   * The chunk was read. The end of the last one, or of one that took the message past
+   * {@code message_size_limit} (RFC 3030 4.2: refused at once, 552), is the end of DATA; for any
+   * other the session's reply goes out now.
+   */
+  private void chunkEnd() {
+    SessionResponse response = chunk;
+    SessionResponse.Chunk facts = response.chunk();
+    if (facts.store() && (facts.last() || tooBig)) {
+      endOfData();
+      return;
+    }
+    chunk = null;
+    dataTimed = false;
+    handleResponse(new SessionResponse(response.reply(), SessionAction.CONTINUE, response.syncPoint(), null, response.log()));
   }
 
   /** The message is accepted: commit it to the spool (fsync) before the 250 goes out, then queue it. */
@@ -540,8 +602,9 @@ public final class SmtpConnection {
     }
     if (remaining <= 0) {
       if (!closed) {
-        CloseReason reason = writer != null ? CloseReason.DATA_TIMEOUT : CloseReason.COMMAND_TIMEOUT;
-        MainLog.write("SMTP " + (writer != null ? "data" : "command") + " timeout on connection from " + hostForLog());
+        boolean data = decoder.mode() != SmtpLineDecoder.Mode.COMMAND;
+        CloseReason reason = data ? CloseReason.DATA_TIMEOUT : CloseReason.COMMAND_TIMEOUT;
+        MainLog.write("SMTP " + (data ? "data" : "command") + " timeout on connection from " + hostForLog());
         abortMessage();
         write(Replies.TIMEOUT);
         shutdown(reason);

@@ -25,11 +25,13 @@ public final class SmtpLineDecoder {
     /** Bytes are SMTP command lines. */
     COMMAND,
     /** Bytes are message content following a 354 reply. */
-    DATA
+    DATA,
+    /** Bytes are a BDAT chunk (RFC 3030): an exact octet count, no dot processing. */
+    CHUNK
   }
 
   /** Events produced by {@link #next()}. */
-  public sealed interface Event permits Line, LineTooLong, DataChunk, DataEnd {}
+  public sealed interface Event permits Line, LineTooLong, DataChunk, DataEnd, ChunkEnd {}
 
   /**
    * A command line without its terminator.
@@ -46,7 +48,7 @@ public final class SmtpLineDecoder {
   public record LineTooLong() implements Event {}
 
   /**
-   * Message content, already dot-unstuffed, CRLFs kept. Never empty.
+   * Message content, CRLFs kept: dot-unstuffed in DATA mode, verbatim in CHUNK mode. Never empty.
    *
    * @param content a chunk of the message, owned by the receiver
    */
@@ -58,12 +60,19 @@ public final class SmtpLineDecoder {
    */
   public record DataEnd() implements Event {}
 
+  /**
+   * The octets a BDAT command announced were all consumed; the decoder is back in COMMAND mode.
+   * Whatever follows, dots and CRLF.CRLF included, is the next command (CVE-2017-16944).
+   */
+  public record ChunkEnd() implements Event {}
+
   private static final byte CR = '\r';
   private static final byte LF = '\n';
   private static final byte DOT = '.';
 
   private static final LineTooLong LINE_TOO_LONG = new LineTooLong();
   private static final DataEnd DATA_END = new DataEnd();
+  private static final ChunkEnd CHUNK_END = new ChunkEnd();
 
   // DATA scanner states. Only S_LINE_START (start of data or after a real CRLF) lets a dot be
   // special; that single rule is what keeps bare line ends from forging a terminator.
@@ -100,8 +109,14 @@ public final class SmtpLineDecoder {
   private boolean sawBareLf;
   private boolean sawBareCr;
   private boolean normalize;
-  /** Line terminators consumed, in both modes: the connection times each line against it. */
+  /** Line terminators consumed, in every mode: the connection times each line against it. */
   private long lineEnds;
+  /** CHUNK mode: octets of the current chunk not yet consumed. */
+  private long chunkLeft;
+  /** CHUNK mode: the last content byte was a CR (already emitted); kept across the chunks of a message. */
+  private boolean chunkCr;
+  /** CHUNK mode: the message's content so far is empty or ends with an LF. */
+  private boolean chunkLineStart = true;
 
   /**
    * Creates a decoder in COMMAND mode.
@@ -163,7 +178,11 @@ public final class SmtpLineDecoder {
    * @return the next event, or {@code null} when more bytes are needed
    */
   public Event next() {
-    Event e = mode == Mode.COMMAND ? nextCommand() : nextData();
+    Event e = switch (mode) {
+      case COMMAND -> nextCommand();
+      case DATA -> nextData();
+      case CHUNK -> nextChunk();
+    };
     if (start == end) {
       resetEmpty();
     }
@@ -186,9 +205,47 @@ public final class SmtpLineDecoder {
   }
 
   /**
+   * Switches to CHUNK mode for the {@code octets} that follow a BDAT command (RFC 3030): they are
+   * emitted verbatim as {@link DataChunk}s, then {@link ChunkEnd}, whatever they contain. Bare line
+   * ends are flagged (and normalised when asked) as in DATA mode; the state they need (a CR at the
+   * end of one chunk, the flags) carries over from chunk to chunk of one message.
+   *
+   * @param octets     the chunk size, 0 or more
+   * @param newMessage the chunk is the first of a message: the bare line end flags are reset
+   * @throws IllegalArgumentException if {@code octets < 0}
+   */
+  public void startChunk(long octets, boolean newMessage) {
+    if (octets < 0) {
+      throw new IllegalArgumentException("negative chunk size: " + octets);
+    }
+    mode = Mode.CHUNK;
+    chunkLeft = octets;
+    discarding = false;
+    scanned = 0;
+    if (newMessage) {
+      chunkCr = false;
+      chunkLineStart = true;
+      sawBareLf = false;
+      sawBareCr = false;
+    }
+  }
+
+  /**
+   * What ends the last line of a message received in chunks, which need not end with CRLF: nothing
+   * when the content is empty or ends with a line end, LF after a final CR, else CRLF. (Exim, too,
+   * adds the missing newline.)
+   *
+   * @return the bytes to append after the last chunk
+   */
+  public String lineCompletion() {
+    return chunkCr ? "\n" : chunkLineStart ? "" : "\r\n";
+  }
+
+  /**
    * Returns the current mode.
    *
-   * @return COMMAND, or DATA between {@link #startData()} and the {@link DataEnd} event
+   * @return COMMAND; DATA between {@link #startData()} and the {@link DataEnd} event; CHUNK between
+   *         {@link #startChunk} and the {@link ChunkEnd} event
    */
   public Mode mode() {
     return mode;
@@ -333,13 +390,8 @@ public final class SmtpLineDecoder {
           if (c == CR) {
             st = S_CR;
           } else {
-            sawBareLf = true;
-            lineEnds++;
-            if (norm) {
-              out = append(out, b, run, i);
-              out.appendByte(CR);
-              run = i;
-            }
+            out = bareLf(out, b, run, i);
+            run = norm ? i : run;
           }
           i++;
         }
@@ -378,12 +430,8 @@ public final class SmtpLineDecoder {
             st = S_DOT_CR;
           } else {
             if (c == LF) {
-              sawBareLf = true;
-              lineEnds++;
-              if (norm) {
-                out = append(out, b, run, i);
-                out.appendByte(CR);
-              }
+              // The run starts at this LF already: nothing before it to copy.
+              out = bareLf(out, b, run, i);
             }
             i++;
             st = S_MID;
@@ -425,6 +473,64 @@ public final class SmtpLineDecoder {
       return finishData();
     }
     return hasContent ? new DataChunk(out) : null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // CHUNK mode
+
+  private Event nextChunk() {
+    if (chunkLeft == 0) {
+      mode = Mode.COMMAND;
+      scanned = 0;
+      return CHUNK_END;
+    }
+    if (start == end) {
+      return null;
+    }
+    final byte[] b = buf;
+    final boolean norm = normalize;
+    final int lim = start + (int) Math.min(end - start, chunkLeft);
+    Buffer out = null;
+    int run = start;
+    boolean cr = chunkCr;
+    for (int i = start; i < lim; i++) {
+      byte c = b[i];
+      if (cr) {
+        cr = false;
+        if (c == LF) {
+          lineEnds++;
+          continue;
+        }
+        sawBareCr = true;
+        if (norm) {
+          out = append(out, b, run, i);
+          out.appendByte(LF);
+          run = i;
+        }
+      }
+      if (c == CR) {
+        cr = true;
+      } else if (c == LF) {
+        out = bareLf(out, b, run, i);
+        run = norm ? i : run;
+      }
+    }
+    chunkCr = cr;
+    chunkLineStart = b[lim - 1] == LF;
+    out = append(out, b, run, lim);
+    chunkLeft -= lim - start;
+    start = lim;
+    return new DataChunk(out);
+  }
+
+  /**
+   * A bare LF at {@code b[i]}: flagged and counted; when normalising, the content before it is
+   * copied out and a CR added, so the caller's run restarts at the LF. Returns the output so far.
+   */
+  private Buffer bareLf(Buffer out, byte[] b, int run, int i) {
+    sawBareLf = true;
+    lineEnds++;
+    return normalize ? append(out, b, run, i).appendByte(CR) : out;
   }
 
   private Event finishData() {

@@ -9,6 +9,8 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -47,15 +49,22 @@ public final class BounceMessage {
     boolean full = attachment != request.originalHeaders();
     Buffer attached = crlf(attachment);
 
-    String text = failed ? failureText(request, full) : delayText(request);
+    String text = switch (request.kind()) {
+      case FAILED -> failureText(request, full);
+      case DELAYED -> delayText(request);
+      case SUCCEEDED -> successText(request);
+    };
     String status = deliveryStatus(request);
     String boundary = boundary(request.messageId(), attached, text, status);
 
     StringBuilder head = new StringBuilder(1024);
     head.append(fold("From", "Mail Delivery System <Mailer-Daemon@" + host + ">"));
     head.append(fold("To", "<" + clean(env.sender()) + ">"));
-    head.append(fold("Subject", failed ? "Mail delivery failed: returning message to sender"
-        : "Warning: message " + clean(env.id()) + " delayed " + delayWords(request.delay())));
+    head.append(fold("Subject", switch (request.kind()) {
+      case FAILED -> "Mail delivery failed: returning message to sender";
+      case DELAYED -> "Warning: message " + clean(env.id()) + " delayed " + delayWords(request.delay());
+      case SUCCEEDED -> "Delivery Status Notification";
+    }));
     head.append(fold("Auto-Submitted", "auto-replied"));
     head.append(fold("Message-ID", "<E" + clean(request.messageId()) + "@" + host + ">"));
     head.append(fold("Date", RFC5322.format(request.date())));
@@ -114,7 +123,9 @@ public final class BounceMessage {
   }
 
   private static Buffer attachment(BounceRequest r) {
-    if (r.returnMessage() && r.originalMessage() != null && r.originalMessage().length() <= r.returnSizeLimit()) {
+    // RFC 3461 4.3: RET=HDRS asks for the headers only, whatever bounce_return_message says.
+    if (r.returnMessage() && !"HDRS".equals(r.original().dsnRet()) && r.originalMessage() != null
+        && r.originalMessage().length() <= r.returnSizeLimit()) {
       return r.originalMessage();
     }
     return r.originalHeaders();
@@ -131,7 +142,7 @@ public final class BounceMessage {
       lines.add("  " + clean(f.address()));
       explain(f, lines);
     }
-    if (r.returnMessage() && !full && r.originalMessage() != null) {
+    if (r.returnMessage() && !full && !"HDRS".equals(r.original().dsnRet())) {
       lines.add("");
       lines.add("The message is larger than bounce_return_size_limit (" + r.returnSizeLimit()
           + " bytes), so only its headers are returned.");
@@ -166,6 +177,23 @@ public final class BounceMessage {
     return join(lines);
   }
 
+  /** Exim's wording of a success DSN. */
+  private static String successText(BounceRequest r) {
+    List<String> lines = new ArrayList<>();
+    lines.add("This message was created automatically by mail delivery software.");
+    lines.add("");
+    lines.add("Your message has been successfully delivered to the following addresses:");
+    lines.add("");
+    for (BounceRequest.FailedRecipient f : r.recipients()) {
+      lines.add("  " + clean(f.address()));
+      if (f.remoteHost() != null) {
+        lines.add("    relayed to host " + clean(f.remoteHost())
+            + ", which does not offer delivery status notifications (RFC 3461)");
+      }
+    }
+    return join(lines);
+  }
+
   /** Exim's per-address explanation: host, the command, then the reply. */
   private static void explain(BounceRequest.FailedRecipient f, List<String> lines) {
     if (f.remoteHost() != null) {
@@ -186,19 +214,31 @@ public final class BounceMessage {
 
   private static String deliveryStatus(BounceRequest r) {
     Envelope env = r.original();
-    boolean failed = r.kind() == BounceRequest.Kind.FAILED;
     StringBuilder sb = new StringBuilder(1024);
+    // RFC 3464 2.2.1: the ENVID of RFC 3461, when the sender gave one.
+    if (env.dsnEnvid() != null) {
+      sb.append(fold("Original-Envelope-Id", clean(env.dsnEnvid())));
+    }
     sb.append(fold("Reporting-MTA", "dns; " + clean(r.primaryHostname())));
     sb.append(fold("X-Postern-Queue-ID", clean(env.id())));
     if (env.heloName() != null && !env.heloName().isEmpty()) {
       sb.append(fold("Received-From-MTA", "dns; " + clean(env.heloName())));
     }
     sb.append(fold("Arrival-Date", RFC5322.format(Instant.ofEpochMilli(env.receivedAt()))));
+    Map<String, String> orcpts = originalRecipients(env);
     for (BounceRequest.FailedRecipient f : r.recipients()) {
       sb.append(CRLF);
+      String orcpt = orcpts.get(MessageAttempt.unique(f.address()));
+      if (orcpt != null) {
+        sb.append(fold("Original-Recipient", clean(orcpt)));
+      }
       sb.append(fold("Final-Recipient", "rfc822; " + clean(f.address())));
-      sb.append(fold("Action", failed ? "failed" : "delayed"));
-      sb.append(fold("Status", status(f, failed)));
+      sb.append(fold("Action", switch (r.kind()) {
+        case FAILED -> "failed";
+        case DELAYED -> "delayed";
+        case SUCCEEDED -> f.remoteHost() == null ? "delivered" : "relayed";
+      }));
+      sb.append(fold("Status", status(f, r.kind())));
       if (f.remoteHost() != null) {
         sb.append(fold("Remote-MTA", "dns; " + clean(f.remoteHost())));
       }
@@ -214,12 +254,27 @@ public final class BounceMessage {
     return sb.toString();
   }
 
+  /** RFC 3461 ORCPT of each envelope recipient that has one, by {@link MessageAttempt#unique} address. */
+  private static Map<String, String> originalRecipients(Envelope env) {
+    Map<String, String> out = new HashMap<>();
+    for (Envelope.Recipient r : env.recipients()) {
+      if (r.dsnOrcpt() != null) {
+        out.putIfAbsent(MessageAttempt.unique(r.address()), r.dsnOrcpt());
+      }
+    }
+    return out;
+  }
+
   /**
    * The RFC 3463 status: the one the server gave when its class fits the action (5 for failed,
-   * 4 for delayed), else the generic {@code 5.0.0} / {@code 4.0.0}.
+   * 4 for delayed, 2 for delivered or relayed), else the generic {@code 5.0.0} / {@code 4.0.0} / {@code 2.0.0}.
    */
-  static String status(BounceRequest.FailedRecipient f, boolean failed) {
-    char wanted = failed ? '5' : '4';
+  static String status(BounceRequest.FailedRecipient f, BounceRequest.Kind kind) {
+    char wanted = switch (kind) {
+      case FAILED -> '5';
+      case DELAYED -> '4';
+      case SUCCEEDED -> '2';
+    };
     String e = f.enhancedStatus();
     if (e != null && ENHANCED.matcher(e).matches() && e.charAt(0) == wanted) {
       return e;

@@ -17,6 +17,8 @@ import java.util.List;
  *   <li>A frozen bounce is discarded after {@code ignore_bounce_errors_after} (Exim default 10w).</li>
  *   <li>Delay warnings follow {@code delay_warning} (Exim default 24h): a list of times since
  *       arrival, the last one repeating; none for {@code <>} senders.</li>
+ *   <li>RFC 3461 {@code NOTIFY=}: a recipient is in a failure report, a delay warning or a success
+ *       report only when its NOTIFY asks for that event (without NOTIFY: failures and delays).</li>
  * </ul>
  */
 public final class BouncePolicy {
@@ -44,6 +46,20 @@ public final class BouncePolicy {
   /** {@link FailureAction#BOUNCE} for ordinary mail, {@link FailureAction#FREEZE} for a failed bounce. */
   public static FailureAction onPermanentFailure(Envelope envelope) {
     return shouldBounce(envelope) ? FailureAction.BOUNCE : FailureAction.FREEZE;
+  }
+
+  /**
+   * The recipients of {@code reports} whose NOTIFY asks for {@code event} ({@code SUCCESS},
+   * {@code FAILURE}, {@code DELAY}); a recipient not in the envelope (an alias's target) takes the default.
+   */
+  public static List<BounceRequest.FailedRecipient> notified(Envelope envelope,
+                                                           List<BounceRequest.FailedRecipient> reports, String event) {
+    java.util.Map<String, Envelope.Recipient> byAddress = new java.util.HashMap<>();
+    envelope.recipients().forEach(r -> byAddress.putIfAbsent(MessageAttempt.unique(r.address()), r));
+    return reports.stream().filter(f -> {
+      Envelope.Recipient r = byAddress.get(MessageAttempt.unique(f.address()));
+      return r == null ? !event.equals("SUCCESS") : r.notifies(event);
+    }).toList();
   }
 
   /** True when a frozen bounce has been queued longer than {@code ignore_bounce_errors_after}: it goes. */

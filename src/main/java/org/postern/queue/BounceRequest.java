@@ -11,7 +11,7 @@ import java.util.Objects;
 /**
  * Everything a delivery status notification is made from.
  *
- * @param kind             a failure report (Exim's bounce) or a delay warning
+ * @param kind             a failure report (Exim's bounce), a delay warning or a success report (RFC 3461 NOTIFY=SUCCESS)
  * @param original         the envelope of the message being reported on
  * @param recipients       the recipients it is about, with their diagnostics
  * @param originalHeaders  the original header section (see {@link BounceMessage#headerSection})
@@ -35,7 +35,12 @@ public record BounceRequest(Kind kind, Envelope original, List<FailedRecipient> 
     /** Permanent failure: {@code Action: failed}, status 5.x.x. */
     FAILED,
     /** Delay warning: {@code Action: delayed}, status 4.x.x. */
-    DELAYED
+    DELAYED,
+    /**
+     * Success (RFC 3461 {@code NOTIFY=SUCCESS}): {@code Action: delivered} for a local delivery,
+     * {@code Action: relayed} for one handed to a next hop that does not offer DSN; status 2.0.0.
+     */
+    SUCCEEDED
   }
 
   public BounceRequest {
@@ -72,16 +77,26 @@ public record BounceRequest(Kind kind, Envelope original, List<FailedRecipient> 
         DEFAULT_RETURN_SIZE_LIMIT, primaryHostname, messageId, date, delay);
   }
 
-  /** The same request, attaching the whole message when it is at most {@code sizeLimit} bytes. */
+  /** A success report for recipients delivered here or relayed to a next hop without DSN. */
+  public static BounceRequest success(Envelope original, List<FailedRecipient> recipients, Buffer originalHeaders,
+                                      String primaryHostname, String messageId, Instant date) {
+    return new BounceRequest(Kind.SUCCEEDED, original, recipients, originalHeaders, null, false,
+        DEFAULT_RETURN_SIZE_LIMIT, primaryHostname, messageId, date, null);
+  }
+
+  /**
+   * The same request, attaching the whole message when it is at most {@code sizeLimit} bytes;
+   * {@code wholeMessage} null means it was larger, not read, and only the headers go back.
+   */
   public BounceRequest returningMessage(Buffer wholeMessage, long sizeLimit) {
     return new BounceRequest(kind, original, recipients, originalHeaders, wholeMessage, true, sizeLimit,
         primaryHostname, messageId, date, delay);
   }
 
   /**
-   * One recipient and why it failed (or is delayed).
+   * One recipient being reported on, and why it failed (is delayed, was delivered).
    *
-   * @param remoteHost     name of the remote MTA that answered, or null for a local reason
+   * @param remoteHost     name of the remote MTA that answered, or null for a local reason (or delivery)
    * @param remoteAddress  its IP address, or null
    * @param afterCommand   the SMTP command the reply answered, e.g. {@code RCPT TO:<bob@example.net>}, or null
    * @param replyCode      the SMTP reply code, 0 for a local reason

@@ -41,8 +41,31 @@ public final class BounceSpooler {
                                String hostname, Instant now) throws IOException {
     String id = MessageIds.next();
     Buffer headers = BounceMessage.headerSection(head(spool, original.id()));
-    return write(spool, original, id, BounceMessage.build(BounceRequest.failure(original, failed, headers, hostname,
-        id, now)), now);
+    return write(spool, original, id, BounceMessage.build(returning(spool, original,
+        BounceRequest.failure(original, failed, headers, hostname, id, now))), now);
+  }
+
+  /** Spools a success report (RFC 3461 {@code NOTIFY=SUCCESS}) for recipients delivered or relayed without DSN. */
+  static Envelope spoolSuccess(Spool spool, Envelope original, List<BounceRequest.FailedRecipient> succeeded,
+                               String hostname, Instant now) throws IOException {
+    String id = MessageIds.next();
+    Buffer headers = BounceMessage.headerSection(head(spool, original.id()));
+    return write(spool, original, id, BounceMessage.build(returning(spool, original,
+        BounceRequest.success(original, succeeded, headers, hostname, id, now))), now);
+  }
+
+  /**
+   * RFC 3461 4.3 {@code RET=FULL}: the whole message goes back when it is within Exim's
+   * {@code bounce_return_size_limit}; a larger one is not read, and only its headers go back.
+   */
+  private static BounceRequest returning(Spool spool, Envelope original, BounceRequest request) throws IOException {
+    if (!"FULL".equals(original.dsnRet())) {
+      return request;
+    }
+    java.nio.file.Path data = spool.dataFile(original.id());
+    long limit = BounceRequest.DEFAULT_RETURN_SIZE_LIMIT;
+    Buffer whole = java.nio.file.Files.size(data) <= limit ? Buffer.buffer(java.nio.file.Files.readAllBytes(data)) : null;
+    return request.returningMessage(whole, limit);
   }
 
   /** Spools a delay warning (RFC 3464 {@code Action: delayed}) for the recipients still waiting. */

@@ -124,7 +124,7 @@ public final class MessageActions {
     if (!envelope.sender().isEmpty()) {
       Instant now = Instant.now();
       List<BounceRequest.FailedRecipient> failed = envelope.recipients().stream()
-          .filter(r -> r.state() == Envelope.Recipient.State.PENDING)
+          .filter(r -> r.state() == Envelope.Recipient.State.PENDING && r.notifies("FAILURE"))
           .map(r -> BounceRequest.FailedRecipient.local(r.address(), CANCELLED, now)).toList();
       if (!failed.isEmpty()) {
         Envelope bounce = BounceSpooler.spool(spool, envelope, failed, primaryHostname, now);

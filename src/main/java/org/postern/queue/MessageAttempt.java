@@ -40,6 +40,8 @@ final class MessageAttempt {
   /** Every address in the envelope, lower-cased: an alias target already there is not added again. */
   private final Set<String> addresses = new HashSet<>();
   private final Map<String, BounceRequest.FailedRecipient> failures = new LinkedHashMap<>();
+  /** Deliveries to report to the sender (RFC 3461 NOTIFY=SUCCESS), in the order they happened. */
+  private final List<BounceRequest.FailedRecipient> successes = new ArrayList<>();
   private boolean frozen;
   private int warningsSent;
   private long changes;
@@ -141,6 +143,18 @@ final class MessageAttempt {
 
   List<BounceRequest.FailedRecipient> failures() {
     return List.copyOf(failures.values());
+  }
+
+  /**
+   * A delivery the sender may want to hear of ({@code Action: delivered}, or {@code relayed} when
+   * it names a remote host); whether NOTIFY asks for it is decided when the report is made.
+   */
+  void succeeded(BounceRequest.FailedRecipient delivery) {
+    successes.add(delivery);
+  }
+
+  List<BounceRequest.FailedRecipient> successes() {
+    return List.copyOf(successes);
   }
 
   /** Every pending copy of {@code address} is delivered. */

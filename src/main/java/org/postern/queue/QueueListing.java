@@ -83,6 +83,9 @@ public final class QueueListing {
           .append(size(e.size())).append(' ')
           .append(e.id())
           .append(" <").append(e.sender()).append('>');
+      // RFC 3461's values after the address (Exim's -bp shows none), so that scripts reading the first fields still work.
+      appendIfSet(sb, " RET=", e.dsnRet());
+      appendIfSet(sb, " ENVID=", e.dsnEnvid());
       if (e.frozen()) {
         sb.append(" *** frozen ***");
       }
@@ -90,12 +93,21 @@ public final class QueueListing {
       for (Envelope.Recipient r : e.recipients()) {
         boolean done = r.state() != Envelope.Recipient.State.PENDING;
         if (!done || showDone) {
-          sb.append("        ").append(done ? "D" : " ").append(' ').append(r.address()).append('\n');
+          sb.append("        ").append(done ? "D" : " ").append(' ').append(r.address());
+          appendIfSet(sb, " NOTIFY=", r.dsnNotify());
+          appendIfSet(sb, " ORCPT=", r.dsnOrcpt());
+          sb.append('\n');
         }
       }
       sb.append('\n');
     }
     return sb.toString();
+  }
+
+  private static void appendIfSet(StringBuilder sb, String name, String value) {
+    if (value != null) {
+      sb.append(name).append(PrintableText.escape(value));
+    }
   }
 
   /**

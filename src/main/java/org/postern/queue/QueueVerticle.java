@@ -150,14 +150,17 @@ public final class QueueVerticle extends VerticleBase {
 
   private void flush(Message<JsonObject> msg) {
     QueueFlushRequest request = QueueFlushRequest.fromJson(msg.body());
+    RunTally tally = request.waitForDeliveries() && msg.replyAddress() != null ? new RunTally(vertx) : null;
     runQueue(QueueRunFilter.of(request)).onComplete(ar -> {
       if (msg.replyAddress() == null) {
         return;
       }
       int started = ar.succeeded() ? ar.result().started() : 0;
-      Future<Void> done = ar.succeeded() && request.waitForDeliveries() ? ar.result().finished()
-          : Future.succeededFuture();
-      done.onComplete(d -> msg.reply(new QueueFlushReply(started).toJson()));
+      if (tally == null || ar.failed()) {
+        msg.reply(new QueueFlushReply(started).toJson());
+        return;
+      }
+      ar.result().finished().onComplete(d -> msg.reply(tally.end(started, ar.result().ids()).toJson()));
     });
   }
 
@@ -166,8 +169,9 @@ public final class QueueVerticle extends VerticleBase {
    *
    * @param started how many messages were selected and started
    * @param finished completes when every one of them has been attempted
+   * @param ids      the messages selected
    */
-  public record Runs(int started, Future<Void> finished) {
+  public record Runs(int started, Future<Void> finished, List<String> ids) {
   }
 
   /**
@@ -201,7 +205,7 @@ public final class QueueVerticle extends VerticleBase {
         }
         runs.add(deliver(id, filter));
       }
-      return new Runs(started, Future.join(runs).mapEmpty());
+      return new Runs(started, Future.join(runs).mapEmpty(), ids);
     });
   }
 
@@ -354,6 +358,7 @@ public final class QueueVerticle extends VerticleBase {
       }
       if (failure == null && !deferred) {
         a.delivered(r.address());
+        a.succeeded(BounceRequest.FailedRecipient.local(r.address(), "delivered", clock.instant()));
       } else if (!deferred) {
         a.fail(BounceRequest.FailedRecipient.remote(r.address(), null, null, null, failure.code(),
             failure.enhanced(), failure.text(), clock.instant()));
@@ -371,14 +376,25 @@ public final class QueueVerticle extends VerticleBase {
       Envelope bounce = null;
       if (!a.failures().isEmpty()) {
         if (BouncePolicy.onPermanentFailure(a.message()) == BouncePolicy.FailureAction.BOUNCE) {
-          bounce = BounceSpooler.spool(spool, a.message(), a.failures(), c.primaryHostname(), clock.instant());
-          MainLog.write(BounceSpooler.arrivalLogLine(bounce, a.id()));
-          events.bounced(a.id(), bounce.id());
+          // RFC 3461 NOTIFY=NEVER (or without FAILURE): failed all the same, but nobody is told.
+          List<BounceRequest.FailedRecipient> told = BouncePolicy.notified(a.message(), a.failures(), "FAILURE");
+          if (!told.isEmpty()) {
+            bounce = BounceSpooler.spool(spool, a.message(), told, c.primaryHostname(), clock.instant());
+            MainLog.write(BounceSpooler.arrivalLogLine(bounce, a.id()));
+            events.bounced(a.id(), bounce.id());
+          }
           a.markFailed();
         } else {
           a.freeze();
           MainLog.write(a.id() + " *** Frozen (delivery error message)");
         }
+      }
+      Envelope success = null;
+      List<BounceRequest.FailedRecipient> delivered = BouncePolicy.shouldBounce(a.message())
+          ? BouncePolicy.notified(a.message(), a.successes(), "SUCCESS") : List.of();
+      if (!delivered.isEmpty()) {
+        success = BounceSpooler.spoolSuccess(spool, a.message(), delivered, c.primaryHostname(), clock.instant());
+        MainLog.write(BounceSpooler.arrivalLogLine(success, a.id()) + " (success DSN)");
       }
       Envelope warning = null;
       if (bounce == null && !a.complete() && !a.frozen()) {
@@ -397,11 +413,15 @@ public final class QueueVerticle extends VerticleBase {
         spool.writeEnvelope(a.envelope());
       }
       a.lock().close();
-      return bounce != null ? bounce : warning;
-    }, false)).compose(report -> {
-      if (report != null) {
-        deliver(report.id(), QueueRunFilter.ALL);
+      List<Envelope> reports = new ArrayList<>(2);
+      for (Envelope report : new Envelope[] {bounce != null ? bounce : warning, success}) {
+        if (report != null) {
+          reports.add(report);
+        }
       }
+      return reports;
+    }, false)).compose(reports -> {
+      reports.forEach(report -> deliver(report.id(), QueueRunFilter.ALL));
       return Future.succeededFuture();
     });
   }
@@ -436,7 +456,13 @@ public final class QueueVerticle extends VerticleBase {
     }
     List<BounceRequest.FailedRecipient> waiting = new ArrayList<>();
     for (Envelope.Recipient r : a.pending()) {
-      waiting.add(BounceRequest.FailedRecipient.local(r.address(), "still being retried", now));
+      // RFC 3461: a recipient whose NOTIFY does not list DELAY is not warned about.
+      if (r.notifies("DELAY")) {
+        waiting.add(BounceRequest.FailedRecipient.local(r.address(), "still being retried", now));
+      }
+    }
+    if (waiting.isEmpty()) {
+      return null;
     }
     Envelope warning = BounceSpooler.spoolDelayWarning(spool, e, waiting, c.primaryHostname(), now, age);
     MainLog.write(BounceSpooler.arrivalLogLine(warning, e.id()) + " (delay warning " + (a.warningsSent() + 1) + ")");

@@ -6,6 +6,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import org.postern.bus.Addresses;
+import org.postern.bus.DeliveryDsn;
 import org.postern.bus.DeliveryRequest;
 import org.postern.bus.DeliveryResult;
 import org.postern.bus.DeliveryStatus;
@@ -29,11 +30,14 @@ import org.postern.spool.Spool;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -223,6 +227,24 @@ final class RemoteDeliveries {
         new DeliveryOptions().setLocalOnly(true));
   }
 
+  /** The RFC 3461 parameters of the message and of these recipients, for the transport to pass on. */
+  private static DeliveryDsn dsn(Envelope e, List<String> recipients) {
+    Set<String> wanted = new HashSet<>(recipients);
+    Map<String, String> notify = new HashMap<>();
+    Map<String, String> orcpt = new HashMap<>();
+    for (Envelope.Recipient r : e.recipients()) {
+      if (wanted.contains(r.address())) {
+        if (r.dsnNotify() != null) {
+          notify.putIfAbsent(r.address(), r.dsnNotify());
+        }
+        if (r.dsnOrcpt() != null) {
+          orcpt.putIfAbsent(r.address(), r.dsnOrcpt());
+        }
+      }
+    }
+    return new DeliveryDsn(e.dsnRet(), e.dsnEnvid(), notify, orcpt);
+  }
+
   /**
    * Asks the group's transport: {@code smtp} by reference, a plugin transport ({@code driver: plugin})
    * in JSON on its address, within its timeout. A transport that does not answer defers every
@@ -232,7 +254,7 @@ final class RemoteDeliveries {
     Envelope e = a.message();
     DeliveryRequest request = new DeliveryRequest(a.id(), g.router().transport(), spool.dataFile(a.id()).toString(),
         e.sender(), e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), false, g.recipients(),
-        g.hosts());
+        g.hosts(), dsn(e, g.recipients()));
     PluginTransportOptions plugin = c.delivery().pluginTransports().get(g.router().transport());
     Future<DeliveryResult> result = plugin == null
         ? vertx.eventBus().<DeliveryResult>request(SmtpDeliveryVerticle.ADDRESS, request,
@@ -280,6 +302,7 @@ final class RemoteDeliveries {
     String tags = " R=" + g.router().name() + " T=" + g.router().transport();
     RetryRules rules = c.delivery().retryRules();
     List<String> delivered = new ArrayList<>();
+    List<BounceRequest.FailedRecipient> relayed = new ArrayList<>();
     List<BounceRequest.FailedRecipient> failed = new ArrayList<>();
     return workers.<Void>executeBlocking(() -> {
       boolean hostsGiveUp = !reply.hostProblems().isEmpty();
@@ -300,6 +323,7 @@ final class RemoteDeliveries {
             MainLog.write(a.id() + " => " + address + tags + h
                 + (r.tls() == null ? "" : " " + r.tls())
                 + (r.authenticator() == null ? "" : " A=" + r.authenticator())
+                + (r.chunking() ? " K" : "")
                 + " C=\"" + text.replace("\"", "\\\"") + "\"");
             retry.recordSuccess(RetryDatabase.addressKey(address));
             if (host != null) {
@@ -307,6 +331,13 @@ final class RemoteDeliveries {
             }
             event(MessageEvent.Kind.DELIVERED, a, address, g, host, code, text);
             delivered.add(address);
+            if (!r.dsnPassedOn()) {
+              // RFC 3461 6.2.1: a next hop without DSN cannot report success, so this MTA says "relayed".
+              // The text is the whole reply; the report puts the code before it itself.
+              relayed.add(BounceRequest.FailedRecipient.remote(address, host == null ? null : host.nameOrAddress(),
+                  host == null ? null : host.address(), null, code, r.enhanced(),
+                  text.startsWith(code + " ") ? text.substring(String.valueOf(code).length() + 1) : text, now));
+            }
           }
           case FAILED -> {
             MainLog.write(a.id() + " ** " + address + tags + h + ": " + text);
@@ -343,6 +374,7 @@ final class RemoteDeliveries {
     }, false).compose(v -> {
       failed.forEach(a::fail);
       delivered.forEach(a::deliveredRemotely);
+      relayed.forEach(a::succeeded);
       return a.save(workers, spool);
     });
   }

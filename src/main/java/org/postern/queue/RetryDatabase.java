@@ -81,7 +81,7 @@ public final class RetryDatabase {
     this.lockFile = directory.resolveSibling("retry.lockfile").toAbsolutePath().normalize();
     this.monitor = MONITORS.computeIfAbsent(lockFile, f -> new Object());
     this.dataExpire = dataExpire;
-    this.directorySync = new DirectorySync(directory);
+    this.directorySync = DirectorySync.of(directory);
   }
 
   public Path directory() {
@@ -191,7 +191,9 @@ public final class RetryDatabase {
     }
     return locked(lock -> {
       RetryRecord old = lookup(key, now).orElse(null);
-      Instant first = old == null ? now : old.firstFailed();
+      // Another process may have read its clock before this one and taken the lock after it: the
+      // history starts at the earliest failure either saw, not at whichever wrote first.
+      Instant first = old == null || now.isBefore(old.firstFailed()) ? now : old.firstFailed();
       Instant last = old == null ? now : old.lastTry();
       Instant predicted = old == null ? now : old.nextTry();
       RetrySchedule.Outcome outcome = rule.schedule().next(first, last, predicted, now, messageArrival,

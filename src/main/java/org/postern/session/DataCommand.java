@@ -27,15 +27,26 @@ final class DataCommand extends PolicedCommand<String, Transaction> implements S
     if (!argument.isBlank()) {
       return Parsed.reply(Replies.SYNTAX_ERROR.withText("DATA takes no argument"));
     }
+    SmtpReply outOfSequence = sequenceError(session);
+    if (outOfSequence != null) {
+      return Parsed.response(SessionResponse.reply(outOfSequence).syncPoint(true));
+    }
+    return Parsed.request(session.transaction());
+  }
+
+  /**
+   * What DATA and the first BDAT of a message answer when the transaction has no sender or no
+   * recipient; null when the message may start.
+   */
+  static SmtpReply sequenceError(SmtpSession session) {
     Transaction t = session.transaction();
     if (!t.hasSender()) {
-      return Parsed.response(SessionResponse.reply(session.greeted()
-          ? Replies.BAD_SEQUENCE.withText("MAIL first") : MailCommand.HELO_FIRST).syncPoint(true));
+      return session.greeted() ? Replies.BAD_SEQUENCE.withText("MAIL first") : MailCommand.HELO_FIRST;
     }
     if (t.acceptedCount() == 0) {
-      return Parsed.response(SessionResponse.reply(NO_RECIPIENTS).syncPoint(true));
+      return NO_RECIPIENTS;
     }
-    return Parsed.request(t);
+    return null;
   }
 
   @Override
@@ -45,6 +56,15 @@ final class DataCommand extends PolicedCommand<String, Transaction> implements S
 
   @Override
   Future<SessionResponse> accepted(SmtpSession session, Transaction t, AclVerdict verdict) {
+    SessionResponse.DataStart data = begin(session, t);
+    return Future.succeededFuture(SessionResponse.startData(Replies.START_DATA, data).syncPoint(true));
+  }
+
+  /**
+   * The message starts (the 354 of DATA, the first chunk of BDAT): its id, and what the listener
+   * writes before the content (the Received header and the headers ACLs added so far).
+   */
+  static SessionResponse.DataStart begin(SmtpSession session, Transaction t) {
     String id = MessageIds.next();
     t.messageId(id);
     session.inData(true);
@@ -53,10 +73,8 @@ final class DataCommand extends PolicedCommand<String, Transaction> implements S
     if (session.filtering()) {
       t.prefixLength(prefix.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
     }
-    SessionResponse.DataStart data = new SessionResponse.DataStart(id, prefix,
-        session.config().messageSizeLimit(),
+    return new SessionResponse.DataStart(id, prefix, session.config().messageSizeLimit(),
         session.config().bareLineEnds() == org.postern.config.BareLineEnds.NORMALIZE);
-    return Future.succeededFuture(SessionResponse.startData(Replies.START_DATA, data).syncPoint(true));
   }
 
   /** Header lines as they go into the message: each ended by CRLF. */

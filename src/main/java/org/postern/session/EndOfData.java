@@ -211,9 +211,10 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     boolean frozen = frozenByAcl || quarantined;
     Envelope envelope = filtered(envelope(session, t, id, content.size(), frozen), f);
     session.messageAccepted();
+    // Exim's K: the message came in BDAT chunks.
     String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
         + (session.isLocal() ? "" : " I=[" + session.interfaceAddress() + "]:" + session.interfacePort())
-        + " P=" + session.protocol() + session.tlsForLog() + " S=" + content.size()
+        + " P=" + session.protocol() + session.tlsForLog() + (t.chunked() ? " K" : "") + " S=" + content.size()
         + messageIdForLog(content.messageIdHeader());
     if (frozenByAcl) {
       log += "\n" + id + " frozen by ACL";
@@ -246,7 +247,7 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     }
     return new Envelope(e.id(), f.sender() != null ? f.sender() : e.sender(), rcpts, e.receivedAt(),
         e.hostAddress(), e.hostPort(), e.heloName(), e.protocol(), e.interfaceAddress(), e.interfacePort(),
-        e.authenticatedId(), e.bodyType(), e.size(), e.frozen(), e.warningsSent());
+        e.authenticatedId(), e.bodyType(), e.size(), e.frozen(), e.warningsSent()).withDsn(e.dsnRet(), e.dsnEnvid());
   }
 
   /**
@@ -302,10 +303,13 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
   private static Envelope envelope(SmtpSession session, Transaction t, String id, long size, boolean frozen) {
     List<Envelope.Recipient> rcpts = new ArrayList<>();
     for (MailPath r : t.recipients()) {
-      rcpts.add(new Envelope.Recipient(r.address(), r.dequotedLocalPart(), r.domain(), Envelope.Recipient.State.PENDING));
+      // Validated by RCPT: the parameters are those that were accepted.
+      DsnParameters.Rcpt dsn = DsnParameters.rcpt(r.parameters()).value();
+      rcpts.add(new Envelope.Recipient(r.address(), r.dequotedLocalPart(), r.domain(), Envelope.Recipient.State.PENDING,
+          dsn.notifyEvents(), dsn.orcpt()));
     }
     return new Envelope(id, t.sender().address(), rcpts, System.currentTimeMillis(), session.hostAddress(),
         session.hostPort(), session.heloName(), session.protocol(), session.interfaceAddress(),
-        session.interfacePort(), null, t.bodyType(), size, frozen);
+        session.interfacePort(), null, t.bodyType(), size, frozen).withDsn(t.dsn().ret(), t.dsn().envid());
   }
 }

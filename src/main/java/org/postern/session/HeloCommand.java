@@ -77,6 +77,12 @@ final class HeloCommand extends PolicedCommand<String, String> implements SmtpCo
       lines.add("PIPELINING");
     }
     lines.add("ENHANCEDSTATUSCODES");
+    if (session.offersDsn()) {
+      lines.add("DSN");
+    }
+    if (session.offersChunking()) {
+      lines.add("CHUNKING");
+    }
     lines.add("HELP");
     if (session.offersStartTls()) {
       lines.add("STARTTLS");

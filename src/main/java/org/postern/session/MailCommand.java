@@ -11,11 +11,12 @@ import org.postern.smtp.MailPath;
 import org.postern.smtp.MailPathException;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
+import org.postern.smtp.XText;
 
 import java.util.Locale;
 import java.util.Map;
 
-/** MAIL FROM (RFC 5321 4.1.1.2) with SIZE (RFC 1870) and BODY (RFC 6152). */
+/** MAIL FROM (RFC 5321 4.1.1.2) with SIZE (RFC 1870), BODY (RFC 6152), AUTH (RFC 4954) and RET/ENVID (RFC 3461). */
 final class MailCommand extends PolicedCommand<String, MailCommand.Request> implements SmtpCommand {
   static final SmtpReply HELO_FIRST = Replies.BAD_SEQUENCE.withText("EHLO or HELO first");
   private static final SmtpReply NESTED = Replies.BAD_SEQUENCE.withText("Sender already given");
@@ -30,7 +31,8 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
   }
 
   /** A syntactically valid MAIL: the sender and its parameters. */
-  record Request(MailPath sender, long declaredSize, String bodyType, String authenticatedSender) {
+  record Request(MailPath sender, long declaredSize, String bodyType, String authenticatedSender,
+                 DsnParameters.Mail dsn) {
   }
 
   @Override
@@ -57,8 +59,12 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
     if (!sender.parameters().isEmpty() && !session.esmtp()) {
       return Parsed.reply(Replies.PARAMETER_UNRECOGNIZED.withText("MAIL parameters need EHLO"));
     }
+    boolean dsn = session.offersDsn();
     for (Map.Entry<String, String> p : sender.parameters().entrySet()) {
       String value = p.getValue();
+      if (dsn && DsnParameters.isMailParameter(p.getKey())) {
+        continue;
+      }
       switch (p.getKey()) {
         case "SIZE" -> {
           // RFC 1870: 1*20DIGIT; anything longer than a long holds is over any limit.
@@ -78,7 +84,7 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
           body = v;
         }
         case "AUTH" -> {
-          String decoded = xtext(value);
+          String decoded = XText.decode(value);
           if (decoded == null) {
             return Parsed.reply(Replies.SYNTAX_ERROR.withText("Invalid AUTH= value (xtext)"));
           }
@@ -90,7 +96,12 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
         }
       }
     }
-    return Parsed.request(new Request(sender, size, body, authSender));
+    DsnParameters.Result<DsnParameters.Mail> dsnParameters = dsn
+        ? DsnParameters.mail(sender.parameters()) : DsnParameters.Result.ok(DsnParameters.Mail.NONE);
+    if (dsnParameters.refusal() != null) {
+      return Parsed.reply(dsnParameters.refusal());
+    }
+    return Parsed.request(new Request(sender, size, body, authSender, dsnParameters.value()));
   }
 
   /** Exim's check_spool_space/check_spool_inodes (and the log's), with SIZE= counted, before the ACL. */
@@ -105,7 +116,7 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
 
   @Override
   JsonObject variables(SmtpSession session, Request mail) {
-    return session.variables().put("sender_address", mail.sender().address());
+    return mail.dsn().addVariables(session.variables().put("sender_address", mail.sender().address()));
   }
 
   @Override
@@ -127,30 +138,8 @@ final class MailCommand extends PolicedCommand<String, MailCommand.Request> impl
   Future<SessionResponse> accepted(SmtpSession session, Request mail, AclVerdict verdict) {
     session.transaction().sender(mail.sender(), mail.declaredSize(), mail.bodyType());
     session.transaction().authenticatedSender(mail.authenticatedSender());
+    session.transaction().dsn(mail.dsn());
     return done(Replies.SENDER_OK);
-  }
-
-  /** RFC 3461 xtext: "+XX" hex escapes, printable ASCII otherwise; null when malformed. */
-  static String xtext(String value) {
-    if (value == null || value.isEmpty()) {
-      return null;
-    }
-    StringBuilder out = new StringBuilder(value.length());
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c == '+') {
-        if (i + 2 >= value.length() || !value.substring(i + 1, i + 3).matches("[0-9A-F]{2}")) {
-          return null;
-        }
-        out.append((char) Integer.parseInt(value.substring(i + 1, i + 3), 16));
-        i += 2;
-      } else if (c < 33 || c > 126 || c == '=') {
-        return null;
-      } else {
-        out.append(c);
-      }
-    }
-    return out.toString();
   }
 
   /** The ESMTP parameters as the client gave them, each after a space ({@code " SIZE=100 BODY=8BITMIME"}). */

@@ -24,7 +24,7 @@ import org.postern.smtp.SmtpReply;
  *   <li>{@link #policy}: the stage's ACL, through {@link SmtpSession#check}.</li>
  *   <li>{@link #decide}: the one place where a verdict becomes the reply, the main-log line and the
  *       action. {@code deny} and {@code defer} reply with the stage's refusal
- *       ({@link SmtpSession#refusal}) and go on ({@link #refusalAction}); {@code drop} replies the
+ *       ({@link SmtpSession#refusal}) and go on ({@link #refusalResponse}); {@code drop} replies the
  *       same and closes the connection, at every stage (Exim); {@code accept} and {@code discard}
  *       go to the command's state change.</li>
  *   <li>{@link #filtered}: when a session filter is deployed and the ACL accepted, the filters'
@@ -119,6 +119,11 @@ abstract class PolicedCommand<I, R> {
     return SessionAction.CONTINUE;
   }
 
+  /** The response to a {@code deny} or {@code defer} (of the ACL or a filter): the refusal, then {@link #refusalAction}. */
+  SessionResponse refusalResponse(R request, SmtpReply refusal, String log) {
+    return new SessionResponse(refusal, refusalAction(), false, null, log);
+  }
+
   /** Step 4. */
   private Future<SessionResponse> decide(SmtpSession session, R request, AclVerdict verdict) {
     if (!refusable()) {
@@ -153,8 +158,7 @@ abstract class PolicedCommand<I, R> {
       case REJECT, TEMPFAIL -> {
         SmtpReply refusal = SmtpSession.filterRefusal(f);
         AclVerdict as = AclVerdict.of(f.type() == FilterVerdict.Type.TEMPFAIL ? AclVerdict.Type.DEFER : AclVerdict.Type.DENY);
-        yield Future.succeededFuture(new SessionResponse(refusal, refusalAction(), false, null,
-            logRefusal(session, request, as, refusal)));
+        yield Future.succeededFuture(refusalResponse(request, refusal, logRefusal(session, request, as, refusal)));
       }
       case DISCARD -> accepted(session, request, verdict).map(r -> {
         if (filterHook() == FilterHook.HELO) {
@@ -172,7 +176,7 @@ abstract class PolicedCommand<I, R> {
     SmtpReply refusal = SmtpSession.refusal(stage, verdict);
     String log = logRefusal(session, request, verdict, refusal);
     if (verdict.type() != AclVerdict.Type.DROP) {
-      return new SessionResponse(refusal, refusalAction(), false, null, log);
+      return refusalResponse(request, refusal, log);
     }
     // Exim's line for a connection ended by drop (with log_selector +smtp_connection, here always).
     String closed = "SMTP connection from " + session.hostForLog() + " closed by DROP in ACL";

@@ -13,7 +13,7 @@ import org.postern.smtp.SmtpReply;
 
 import java.util.Locale;
 
-/** RCPT TO (RFC 5321 4.1.1.3): each recipient is put to the rcpt ACL. */
+/** RCPT TO (RFC 5321 4.1.1.3) with NOTIFY/ORCPT (RFC 3461): each recipient is put to the rcpt ACL. */
 final class RcptCommand extends PolicedCommand<String, MailPath> implements SmtpCommand {
   private static final SmtpReply MAIL_FIRST = Replies.BAD_SEQUENCE.withText("MAIL first");
   private static final SmtpReply BAD_RECIPIENT = SmtpReply.of(501, "5.1.3", "Bad recipient address syntax");
@@ -37,9 +37,17 @@ final class RcptCommand extends PolicedCommand<String, MailPath> implements Smtp
     } catch (MailPathException e) {
       return Parsed.reply(e.kind() == MailPathException.Kind.BAD_PARAMETER ? MailCommand.MALFORMED_PARAMETER : BAD_RECIPIENT);
     }
-    if (!parsed.parameters().isEmpty()) {
-      return Parsed.reply(Replies.PARAMETER_UNRECOGNIZED.withText(
-          "Unsupported RCPT parameter " + parsed.parameters().keySet().iterator().next()));
+    boolean dsn = session.offersDsn();
+    for (String key : parsed.parameters().keySet()) {
+      if (!dsn || !DsnParameters.isRcptParameter(key)) {
+        return Parsed.reply(Replies.PARAMETER_UNRECOGNIZED.withText("Unsupported RCPT parameter " + key));
+      }
+    }
+    if (dsn) {
+      SmtpReply bad = DsnParameters.rcpt(parsed.parameters()).refusal();
+      if (bad != null) {
+        return Parsed.reply(bad);
+      }
     }
     if (session.transaction().acceptedCount() >= session.config().recipientsMax()) {
       return Parsed.reply(Replies.TOO_MANY_RECIPIENTS);

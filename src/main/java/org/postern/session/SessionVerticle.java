@@ -48,6 +48,7 @@ public final class SessionVerticle extends VerticleBase {
       Map.entry("MAIL", new MailCommand()),
       Map.entry("RCPT", new RcptCommand()),
       Map.entry("DATA", new DataCommand()),
+      Map.entry("BDAT", new BdatCommand()),
       Map.entry("RSET", new RsetCommand()),
       Map.entry("NOOP", new NoopCommand()),
       Map.entry("QUIT", new QuitCommand()),
@@ -156,7 +157,8 @@ public final class SessionVerticle extends VerticleBase {
   }
 
   private Future<SessionResponse> dispatch(SmtpSession session, SessionCommand body) {
-    if (session.inData()) {
+    boolean betweenChunks = session.transaction().chunked();
+    if (session.inData() && !betweenChunks) {
       return MailCommand.done(Replies.BAD_SEQUENCE);
     }
     if (session.authExchange() != null) {
@@ -178,6 +180,10 @@ public final class SessionVerticle extends VerticleBase {
     int space = line.indexOf(' ');
     String verb = (space < 0 ? line : line.substring(0, space)).toUpperCase(Locale.ROOT);
     String argument = space < 0 ? "" : line.substring(space + 1);
+    if (betweenChunks && !BdatCommand.allowedBetweenChunks(verb)) {
+      // RFC 3030 4.2: DATA may not follow BDAT in a transaction, nor may anything but the next chunk.
+      return MailCommand.done(BdatCommand.ONLY_BDAT);
+    }
     if (session.isBatch() && BATCH_EQUIVALENTS.containsKey(verb)) {
       verb = BATCH_EQUIVALENTS.get(verb);
       argument = "";

@@ -269,6 +269,16 @@ public final class SmtpSession {
         && config.tls().advertiseHosts().matches(hostAddress(), null);
   }
 
+  /** {@code chunking_advertise_hosts}: EHLO lists CHUNKING, and BDAT is accepted, for these hosts. */
+  boolean offersChunking() {
+    return config.chunkingAdvertiseHosts().matches(hostAddress(), null);
+  }
+
+  /** CHUNKING was in the reply to the last EHLO: only then is BDAT a command here (Exim). */
+  boolean chunkingAdvertised() {
+    return esmtp && offersChunking();
+  }
+
   /** RFC 3207 4.2: after the handshake the client starts again from the greeting. */
   void tlsStarted(JsonObject facts) {
     this.tls = facts;
@@ -336,6 +346,7 @@ public final class SmtpSession {
         v.put("authenticated_sender", transaction.authenticatedSender());
       }
       v.put("recipients_count", transaction.recipients().size());
+      transaction.dsn().addVariables(v);
     }
     return v;
   }
@@ -446,6 +457,11 @@ public final class SmtpSession {
     if (c == org.postern.policy.AclControl.SUBMISSION) {
       t.submissionDomain(org.postern.policy.AclControl.option(control, "domain"));
     }
+  }
+
+  /** {@code dsn_advertise_hosts}: EHLO offers DSN (RFC 3461), and only then are its parameters accepted. */
+  boolean offersDsn() {
+    return esmtp() && config.dsnAdvertiseHosts().matches(hostAddress(), null);
   }
 
   /** False after {@code control = no_pipelining}: EHLO does not offer PIPELINING. */

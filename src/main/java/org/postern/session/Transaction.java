@@ -17,6 +17,7 @@ final class Transaction {
   private String bodyType = "7BIT";
   private String messageId;
   private String authenticatedSender;
+  private DsnParameters.Mail dsn = DsnParameters.Mail.NONE;
   private final List<String> addedHeaders = new ArrayList<>();
   private final java.util.Set<org.postern.policy.AclControl> controls = java.util.EnumSet.noneOf(org.postern.policy.AclControl.class);
   private String submissionDomain;
@@ -24,6 +25,8 @@ final class Transaction {
   private boolean discardedByFilter;
   /** Bytes of Postern's own header lines at the start of the data file (Received and ACL headers). */
   private int prefixLength;
+  /** The message is arriving in BDAT chunks (RFC 3030): DATA may not follow, nor anything but BDAT, RSET, NOOP, QUIT. */
+  private boolean chunked;
 
   boolean hasSender() {
     return sender != null;
@@ -69,6 +72,15 @@ final class Transaction {
     this.authenticatedSender = value;
   }
 
+  /** MAIL's RET= and ENVID= (RFC 3461). */
+  DsnParameters.Mail dsn() {
+    return dsn;
+  }
+
+  void dsn(DsnParameters.Mail value) {
+    this.dsn = value;
+  }
+
   String messageId() {
     return messageId;
   }
@@ -110,5 +122,13 @@ final class Transaction {
 
   void prefixLength(int bytes) {
     this.prefixLength = bytes;
+  }
+
+  boolean chunked() {
+    return chunked;
+  }
+
+  void chunked(boolean on) {
+    this.chunked = on;
   }
 }

@@ -15,15 +15,41 @@ import java.util.Locale;
  * @param receivedAt     epoch milliseconds of the 250 reply
  * @param hostAddress    client IP, "" for local submission ({@code -bs}, {@code -bS})
  * @param protocol       Exim's {@code $received_protocol}: smtp, esmtp, local-esmtp, ...
+ * @param dsnRet         RFC 3461 {@code RET=}: {@code FULL}, {@code HDRS}, or null when not given
+ * @param dsnEnvid       RFC 3461 {@code ENVID=}, xtext-decoded, or null when not given
  */
 public record Envelope(String id, String sender, List<Recipient> recipients, long receivedAt, String hostAddress,
                        int hostPort, String heloName, String protocol, String interfaceAddress, int interfacePort,
-                       String authenticatedId, String bodyType, long size, boolean frozen, int warningsSent) {
+                       String authenticatedId, String bodyType, long size, boolean frozen, int warningsSent,
+                       String dsnRet, String dsnEnvid) {
 
-  /** One envelope recipient and how far its delivery went. */
-  public record Recipient(String address, String localPart, String domain, State state) {
+  /**
+   * One envelope recipient and how far its delivery went.
+   *
+   * @param dsnNotify RFC 3461 {@code NOTIFY=} as given, upper-cased ({@code NEVER}, {@code SUCCESS,FAILURE}, ...),
+   *                  or null when not given (failures and delays are reported)
+   * @param dsnOrcpt  RFC 3461 {@code ORCPT=}, xtext-decoded ({@code rfc822;bob@example.net}), or null
+   */
+  public record Recipient(String address, String localPart, String domain, State state, String dsnNotify,
+                          String dsnOrcpt) {
     /** Delivery state of one recipient. */
     public enum State { PENDING, DELIVERED, FAILED }
+
+    /** A recipient without DSN parameters. */
+    public Recipient(String address, String localPart, String domain, State state) {
+      this(address, localPart, domain, state, null, null);
+    }
+
+    /**
+     * RFC 3461 4.1: whether the sender wants to hear of this event ({@code SUCCESS}, {@code FAILURE},
+     * {@code DELAY}); without NOTIFY, failures and delays are reported, successes not.
+     */
+    public boolean notifies(String event) {
+      if (dsnNotify == null) {
+        return !event.equals("SUCCESS");
+      }
+      return java.util.Arrays.asList(dsnNotify.split(",")).contains(event);
+    }
 
     /**
      * A pending recipient for an address the server made itself (a bounce's sender, an alias's
@@ -36,17 +62,25 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
     }
 
     public Recipient withState(State s) {
-      return new Recipient(address, localPart, domain, s);
+      return new Recipient(address, localPart, domain, s, dsnNotify, dsnOrcpt);
     }
 
     JsonObject toJson() {
-      return new JsonObject().put("address", address).put("local_part", localPart).put("domain", domain)
+      JsonObject j = new JsonObject().put("address", address).put("local_part", localPart).put("domain", domain)
           .put("state", state.name().toLowerCase());
+      if (dsnNotify != null) {
+        j.put("dsn_notify", dsnNotify);
+      }
+      if (dsnOrcpt != null) {
+        j.put("dsn_orcpt", dsnOrcpt);
+      }
+      return j;
     }
 
     static Recipient fromJson(JsonObject j) {
       return new Recipient(j.getString("address"), j.getString("local_part"), j.getString("domain"),
-          State.valueOf(j.getString("state", "pending").toUpperCase()));
+          State.valueOf(j.getString("state", "pending").toUpperCase()), j.getString("dsn_notify"),
+          j.getString("dsn_orcpt"));
     }
   }
 
@@ -62,30 +96,51 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
         interfacePort, authenticatedId, bodyType, size, frozen, 0);
   }
 
+  /** Before DSN: no {@code RET=}, no {@code ENVID=}. */
+  public Envelope(String id, String sender, List<Recipient> recipients, long receivedAt, String hostAddress,
+                  int hostPort, String heloName, String protocol, String interfaceAddress, int interfacePort,
+                  String authenticatedId, String bodyType, long size, boolean frozen, int warningsSent) {
+    this(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
+        interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, null, null);
+  }
+
+  /** The same message with RFC 3461's {@code RET=} and {@code ENVID=} (either may be null). */
+  public Envelope withDsn(String ret, String envid) {
+    return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
+        interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, ret, envid);
+  }
+
   public Envelope withRecipients(List<Recipient> r) {
     return new Envelope(id, sender, r, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
-        interfacePort, authenticatedId, bodyType, size, frozen, warningsSent);
+        interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, dsnRet, dsnEnvid);
   }
 
   public Envelope withFrozen(boolean f) {
     return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
-        interfacePort, authenticatedId, bodyType, size, f, warningsSent);
+        interfacePort, authenticatedId, bodyType, size, f, warningsSent, dsnRet, dsnEnvid);
   }
 
   /** Exim's {@code delay_warning}: how many "still not delivered" warnings the sender has had. */
   public Envelope withWarningsSent(int n) {
     return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
-        interfacePort, authenticatedId, bodyType, size, frozen, n);
+        interfacePort, authenticatedId, bodyType, size, frozen, n, dsnRet, dsnEnvid);
   }
 
   public JsonObject toJson() {
     JsonArray rcpts = new JsonArray();
     recipients.forEach(r -> rcpts.add(r.toJson()));
-    return new JsonObject().put("id", id).put("sender", sender).put("recipients", rcpts)
+    JsonObject j = new JsonObject().put("id", id).put("sender", sender).put("recipients", rcpts)
         .put("received_at", receivedAt).put("host_address", hostAddress).put("host_port", hostPort)
         .put("helo_name", heloName).put("protocol", protocol).put("interface_address", interfaceAddress)
         .put("interface_port", interfacePort).put("authenticated_id", authenticatedId)
         .put("body_type", bodyType).put("size", size).put("frozen", frozen).put("warnings_sent", warningsSent);
+    if (dsnRet != null) {
+      j.put("dsn_ret", dsnRet);
+    }
+    if (dsnEnvid != null) {
+      j.put("dsn_envid", dsnEnvid);
+    }
+    return j;
   }
 
   public static Envelope fromJson(JsonObject j) {
@@ -98,6 +153,7 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
         j.getString("host_address", ""), j.getInteger("host_port", 0), j.getString("helo_name"),
         j.getString("protocol", "smtp"), j.getString("interface_address"), j.getInteger("interface_port", 0),
         j.getString("authenticated_id"), j.getString("body_type", "7BIT"), j.getLong("size", 0L),
-        j.getBoolean("frozen", false), j.getInteger("warnings_sent", 0));
+        j.getBoolean("frozen", false), j.getInteger("warnings_sent", 0), j.getString("dsn_ret"),
+        j.getString("dsn_envid"));
   }
 }

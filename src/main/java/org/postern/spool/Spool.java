@@ -5,13 +5,15 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,15 +22,18 @@ import java.util.List;
  * {@code input/<id>-H} (the {@link Envelope}, JSON). The {@code -H} file is the commit point: it is
  * renamed into place only after both files are fsynced, and the directory is fsynced before the
  * 250, so a crash never leaves an acknowledged message missing nor a half message deliverable.
+ * Removed messages' files are not unlinked but kept in {@code free/} for new ones ({@link FilePool}).
  * Every method blocks: call from a worker.
  */
 public final class Spool implements Shareable {
   private final Path input;
   private final DirectorySync directorySync;
+  private final FilePool pool;
 
   public Spool(Path spoolDirectory) {
     this.input = spoolDirectory.resolve("input");
-    this.directorySync = new DirectorySync(input);
+    this.directorySync = DirectorySync.of(input);
+    this.pool = FilePool.of(spoolDirectory.resolve("free"));
   }
 
   public Path inputDirectory() {
@@ -68,12 +73,48 @@ public final class Spool implements Shareable {
   }
 
   /**
+   * Opens the {@code -D} file of a new message for writing from its start, a file from the pool of
+   * removed ones ({@link FilePool}) when there is one, so it may hold old bytes beyond what is written:
+   * {@link #commit} cuts them off, and whoever closes it before must {@link FileChannel#truncate} it.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException when the message's content exists already
+   */
+  public FileChannel openNewData(String id) throws IOException {
+    Path file = dataFile(id);
+    return pool.takeAs(file) ? FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.READ)
+        : FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+  }
+
+  /**
    * First half of a commit: the envelope in its temporary file, fsynced. Until
    * {@link #publishEnvelope} renames it, the message does not exist.
    */
-  public void prepareEnvelope(Envelope envelope) throws IOException {
+  private void prepareEnvelope(Envelope envelope) throws IOException {
     DurableFile.write(input.resolve(checked(envelope.id()) + "-T"),
         envelope.toJson().encode().getBytes(StandardCharsets.UTF_8), false);
+  }
+
+  /**
+   * Commits a new message whose content was written to {@code content} from its start, up to its
+   * position, but not yet synced: the content is cut at that position, the envelope is written beside it, both are synced together ({@link PairedSync}), then published.
+   * On return the message is durable and exists; {@code content} is left open for the caller.
+   */
+  public void commit(FileChannel content, Envelope envelope) throws IOException {
+    Path tempFile = input.resolve(checked(envelope.id()) + "-T");
+    boolean reused = pool.takeAs(tempFile);
+    try (FileChannel temp = reused ? FileChannel.open(tempFile, StandardOpenOption.WRITE)
+        : FileChannel.open(tempFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer buf = ByteBuffer.wrap(envelope.toJson().encode().getBytes(StandardCharsets.UTF_8));
+      while (buf.hasRemaining()) {
+        temp.write(buf);
+      }
+      temp.truncate(temp.position());
+      // A reused file may be longer than this message (its position is where the message ends).
+      content.truncate(content.position());
+      PairedSync.force(temp, content);
+    }
+    publishEnvelope(envelope.id());
   }
 
   /** Second half of a commit: the rename that makes the message exist, then the directory fsync. */
@@ -97,34 +138,31 @@ public final class Spool implements Shareable {
   }
 
   /**
-   * Removes a delivered message: the envelope first, so a crash halfway leaves an orphan, never a
-   * half message. Not fsynced: if a crash undoes the removal, the message is delivered again and
-   * the transports recognise their earlier copy (maildir names derive from the message id).
-   */
-  /**
    * Removes a message whose recipients are all done, durably: the envelope's removal is fsynced
    * (a group commit shared with concurrent commits), so a crash cannot bring the message back to
    * be delivered again. The content goes after it, unsynced: if a crash keeps it, it is an orphan
    * without envelope, removed later by {@link #removeOrphans}.
    */
   public void removeDelivered(String id) throws IOException {
-    Files.deleteIfExists(envelopeFile(id));
+    pool.recycle(envelopeFile(id));
     directorySync.sync();
-    Files.deleteIfExists(dataFile(id));
+    pool.recycle(dataFile(id));
   }
 
+  /**
+   * Removes a delivered message: the envelope first, so a crash halfway leaves an orphan, never a
+   * half message. Not fsynced: if a crash undoes the removal, the message is delivered again and
+   * the transports recognise their earlier copy (maildir names derive from the message id). Its
+   * files go to the {@link FilePool}.
+   */
   public void remove(String id) throws IOException {
-    Files.deleteIfExists(envelopeFile(id));
-    Files.deleteIfExists(dataFile(id));
+    pool.recycle(envelopeFile(id));
+    pool.recycle(dataFile(id));
   }
 
   /** Removes content that never got its envelope (the client never saw 250). */
   public void discardData(String id) throws IOException {
-    try {
-      Files.delete(dataFile(id));
-    } catch (NoSuchFileException ignored) {
-      // Nothing was spilled to disk yet.
-    }
+    pool.recycle(dataFile(id));
   }
 
   /** Ids of committed messages, oldest first. */

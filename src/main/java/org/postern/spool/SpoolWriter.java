@@ -81,6 +81,8 @@ public final class SpoolWriter {
     pending = Buffer.buffer(0);
     tail = tail.compose(v -> workers.<Void>executeBlocking(() -> {
       writeOut(chunk);
+      // A reused file may be longer than this message: a filter must see this message only.
+      channel.truncate(channel.position());
       channel.close();
       channel = null;
       reopen = true;
@@ -90,8 +92,8 @@ public final class SpoolWriter {
   }
 
   /**
-   * Writes what is left, fsyncs the content, then commits the envelope (fsync, rename, directory
-   * fsync). Succeeds only once the message is durable: then, and only then, may 250 be sent.
+   * Writes what is left, then commits it with the envelope ({@link Spool#commit}: both synced
+   * together, the rename, the directory fsync). Succeeds only once the message is durable: then, and only then, may 250 be sent.
    * {@code lateHeaders} (header lines that the data ACL added, each ending in CRLF; may be empty)
    * go in first, after Postern's own header lines. A message still in memory takes them for free;
    * a spilled one is rewritten once, before the fsync.
@@ -115,11 +117,9 @@ public final class SpoolWriter {
         if (rewrite) {
           insertIntoFile(lateHeaders);
         }
-        channel.force(false);
+        spool.commit(channel, envelope);
         channel.close();
         channel = null;
-        spool.prepareEnvelope(envelope);
-        spool.publishEnvelope(envelope.id());
         return null;
       } catch (IOException | RuntimeException e) {
         java.nio.file.Files.deleteIfExists(spool.inputDirectory().resolve(envelope.id() + "-T"));
@@ -182,8 +182,7 @@ public final class SpoolWriter {
       channel = FileChannel.open(spool.dataFile(id), StandardOpenOption.WRITE, StandardOpenOption.READ);
       channel.position(channel.size());
     } else if (channel == null) {
-      channel = FileChannel.open(spool.dataFile(id), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-          StandardOpenOption.READ);
+      channel = spool.openNewData(id);
     }
     ByteBuffer buf = ByteBuffer.wrap(chunk.getBytes());
     while (buf.hasRemaining()) {

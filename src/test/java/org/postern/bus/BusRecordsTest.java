@@ -138,6 +138,13 @@ class BusRecordsTest {
         SessionResponse::toJson, SessionResponse::fromJson);
     roundTrip(new SessionResponse(SmtpReply.of(550, "5.7.1", "no"), SessionAction.ABORT, false, null, "rejected"),
         SessionResponse::toJson, SessionResponse::fromJson);
+    roundTrip(SessionResponse.chunk(SmtpReply.of(250, "2.0.0", "100 byte chunk received"),
+            new SessionResponse.Chunk(100, false, true,
+                new SessionResponse.DataStart("1kAbcD-000001-Xy", "Received: from x\r\n", 1000, false))),
+        SessionResponse::toJson, SessionResponse::fromJson);
+    roundTrip(SessionResponse.chunk(SmtpReply.of(503, "5.5.1", "MAIL first"),
+            new SessionResponse.Chunk(9_000_000_000L, true, false, null)).syncPoint(true),
+        SessionResponse::toJson, SessionResponse::fromJson);
   }
 
   /** {@code close(reply)} keeps its meaning for the command classes: 221 is QUIT, anything else a drop. */
@@ -151,6 +158,8 @@ class BusRecordsTest {
   void factsMustFitTheAction() {
     SmtpReply ok = SmtpReply.of(250, "2.0.0", "OK");
     assertThrows(IllegalArgumentException.class, () -> new SessionResponse(ok, SessionAction.DATA, false, null, null));
+    assertThrows(IllegalArgumentException.class, () -> new SessionResponse(ok, SessionAction.CHUNK, false, null, null));
+    assertThrows(IllegalArgumentException.class, () -> new SessionResponse.Chunk(-1, true, true, null));
     assertThrows(IllegalArgumentException.class, () -> new SessionResponse(ok, SessionAction.CONTINUE, false,
         new SessionResponse.Closing(CloseReason.QUIT), null));
     assertThrows(IllegalArgumentException.class, () -> new SessionResponse(ok, SessionAction.STARTTLS, false,

@@ -39,10 +39,12 @@ class QueueContractsTest {
         new EnqueueRequest("1xXMqa-lXNrw2-0001", false), new EnqueueReply("1xXMqa-lXNrw2-0000", true),
         new QueueFlushRequest("test.example", true, false, List.of(), false, false),
         new QueueFlushRequest(null, false, true, List.of("a", "b"), true, true),
-        new QueueFlushReply(3), SMTP_REQUEST, SMTP_RESULT,
+        new QueueFlushReply(3), new QueueFlushReply(3, 4, 1, 2), SMTP_REQUEST, SMTP_RESULT,
         new DeliveryRequest("id", "maildir", "/d", "", 10, false, 5, true, List.of("admin"), List.of()),
         new DeliveryResult(List.of(DeliveryResult.Recipient.local("admin", DeliveryStatus.DEFERRED, 451, "4.3.0",
-            "java.io.IOException: No space left on device")), List.of()));
+            "java.io.IOException: No space left on device")), List.of()),
+        new DeliveryResult(List.of(new DeliveryResult.Recipient("bob@remote.example", DeliveryStatus.DELIVERED, 250,
+            "2.0.0", "250 2.0.0 OK", MX, null, null, true)), List.of()));
     for (BusRecord r : records) {
       JsonObject json = new JsonObject(r.toJson().encode());
       assertEquals(r, codec(r.getClass()).decodeFromWire(0, wire(r)), "wire");
@@ -60,7 +62,9 @@ class QueueContractsTest {
     assertEquals(new JsonObject("{\"domain\":\"example.org\",\"subdomains\":true}"),
         new QueueFlushRequest("Example.ORG", true, false, null, false, false).toJson());
     assertEquals(new QueueFlushRequest(null, false, false, List.of(), false, false), QueueFlushRequest.fromJson(null));
-    assertEquals(new JsonObject("{\"started\":2}"), new QueueFlushReply(2).toJson());
+    assertEquals(new JsonObject("{\"started\":2,\"delivered\":3,\"deferred\":1,\"failed\":0}"),
+        new QueueFlushReply(2, 3, 1, 0).toJson());
+    assertEquals(new QueueFlushReply(2), QueueFlushReply.fromJson(new JsonObject("{\"started\":2}")));
     assertEquals(new JsonObject("""
         {"id":"1xXMqa-lXNrw2-0000","transport":"remote_smtp","data_file":"/spool/input/1xXMqa-lXNrw2-0000-D",
          "sender":"alice@test.example","size":1234,"eight_bit":true,"received_at":1764000000123,"recovering":false,
@@ -80,6 +84,8 @@ class QueueContractsTest {
         SMTP_RESULT.toJson());
     assertThrows(IllegalArgumentException.class, () -> DeliveryResult.fromJson(new JsonObject(
         "{\"results\":[{\"address\":\"x\",\"status\":\"maybe\"}]}")));
+    assertEquals(true, new DeliveryResult.Recipient("b@x", DeliveryStatus.DELIVERED, 250, "2.0.0", "ok", null, null,
+        null, true).toJson().getBoolean("chunking"), "chunking: true, as documented");
   }
 
   @Test

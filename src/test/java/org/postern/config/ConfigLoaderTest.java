@@ -170,6 +170,15 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void chunkingAdvertiseHostsDefaultsToEveryHostAndABadListIsRefused() throws Exception {
+    assertTrue(load(BASE).chunkingAdvertiseHosts().matches("192.0.2.1", null), "Exim's default: *");
+    PosternConfig none = load(BASE + "chunking_advertise_hosts: \"\"\n");
+    assertFalse(none.chunkingAdvertiseHosts().matches("192.0.2.1", null));
+    ConfigException e = refused(conf(BASE + "chunking_advertise_hosts: +no_such_list\n"));
+    assertWhere(e, "postern.yaml", 5, "chunking_advertise_hosts");
+  }
+
+  @Test
   void generationChangesWithAnyFileAndIsStableOtherwise() throws Exception {
     Path main = conf(BASE);
     String g1 = ConfigLoader.load(main).generation();

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.postern.listener.SmtpLineDecoder.ChunkEnd;
 import org.postern.listener.SmtpLineDecoder.DataChunk;
 import org.postern.listener.SmtpLineDecoder.DataEnd;
 import org.postern.listener.SmtpLineDecoder.Event;
@@ -426,13 +427,16 @@ class SmtpLineDecoderTest {
 
   /**
    * Runs a simulated session over the given pieces, draining after every feed and switching to
-   * DATA after each DATA command, and renders everything observable as a string.
+   * DATA after each DATA command and to CHUNK mode after each {@code BDAT n [LAST]}, and renders
+   * everything observable as a string.
    */
   private static String transcript(List<byte[]> pieces, int maxLineLength, boolean normalize) {
     SmtpLineDecoder d = new SmtpLineDecoder(maxLineLength);
     d.normalizeBareLineEnds(normalize);
     StringBuilder sb = new StringBuilder();
     StringBuilder data = new StringBuilder();
+    boolean inMessage = false;
+    boolean last = false;
     for (byte[] piece : pieces) {
       d.feed(Buffer.buffer(piece));
       Event e;
@@ -443,6 +447,21 @@ class SmtpLineDecoderTest {
           if (s.equalsIgnoreCase("DATA")) {
             d.startData();
           }
+          java.util.regex.Matcher bdat = java.util.regex.Pattern.compile("BDAT (\\d+)( LAST)?").matcher(s);
+          if (bdat.matches()) {
+            d.startChunk(Long.parseLong(bdat.group(1)), !inMessage);
+            inMessage = true;
+            last = bdat.group(2) != null;
+          }
+        } else if (e instanceof ChunkEnd) {
+          sb.append("CHUNK[").append(escape(data.toString())).append("] lf=").append(d.sawBareLf())
+              .append(" cr=").append(d.sawBareCr()).append(" mode=").append(d.mode());
+          if (last) {
+            sb.append(" completion=").append(escape(d.lineCompletion()));
+            inMessage = false;
+          }
+          sb.append('\n');
+          data.setLength(0);
         } else if (e instanceof LineTooLong) {
           sb.append("TOO_LONG\n");
         } else if (e instanceof DataChunk chunk) {
@@ -478,6 +497,13 @@ class SmtpLineDecoderTest {
       "NOOP\r\n" + "L".repeat(40) + "\r\nRSET\r\n" + "M".repeat(14) + "\r\n" + "N".repeat(15) + "\n"
           + "O".repeat(15) + "\r\nQUIT\r\n",
       "DATA\r\n" + "long line in data is fine ".repeat(3) + "\r\n.\r\n" + "P".repeat(30) + "\nEND\r\n",
+      // BDAT (RFC 3030): exact counts, dots and CRLF.CRLF are content (CVE-2017-16944).
+      "BDAT 5\r\nab\r\n.BDAT 3 LAST\r\n.\r\nQUIT\r\n",
+      "BDAT 12 LAST\r\nx\r\n.\r\nRSET\r\nQUIT\r\n",
+      "BDAT 4\r\na\nb\rBDAT 2 LAST\r\n\ncNOOP\r\n",
+      "BDAT 0 LAST\r\nQUIT\r\nBDAT 3 LAST\r\nabcQUIT\r\n",
+      "BDAT 2\r\nx\rBDAT 1 LAST\r\nyDATA\r\n.\r\n",
+      "BDAT 40 LAST\r\n" + "Q".repeat(40) + "NOOP\r\n",
     };
     List<Arguments> args = new ArrayList<>();
     for (String s : sessions) {
@@ -541,6 +567,49 @@ class SmtpLineDecoderTest {
     feed(d, "ee\r\n.\r\n");
     assertEquals("ee\r\n", readData(d));
     assertEquals(6, d.lineEnds());
+  }
+
+  @Test
+  void chunkModeCountsOctetsExactlyAndKeepsDotsAndTerminators() {
+    SmtpLineDecoder d = new SmtpLineDecoder(16);
+    feed(d, "BDAT 12 LAST\r\nx\r\n.\r\nRSET\r\nQUIT\r\n");
+    assertLine(d.next(), "BDAT 12 LAST", false);
+    d.startChunk(12, true);
+    assertEquals(Mode.CHUNK, d.mode());
+    DataChunk chunk = assertInstanceOf(DataChunk.class, d.next());
+    assertEquals("x\r\n.\r\nRSET\r\n", str(chunk.content()));
+    assertInstanceOf(ChunkEnd.class, d.next());
+    assertEquals(Mode.COMMAND, d.mode());
+    assertLine(d.next(), "QUIT", false);
+    assertEquals("", d.lineCompletion());
+    // A chunk longer than any command line is still content, and BDAT 0 ends at once.
+    feed(d, "BDAT 0 LAST\r\n");
+    assertLine(d.next(), "BDAT 0 LAST", false);
+    d.startChunk(0, true);
+    assertInstanceOf(ChunkEnd.class, d.next());
+    assertThrows(IllegalArgumentException.class, () -> d.startChunk(-1, true));
+  }
+
+  @Test
+  void transcriptOfChunkedSessionIsAsExpected() {
+    String s = "BDAT 4\r\na\nb\rBDAT 2 LAST\r\n\ncNOOP\r\n";
+    assertEquals(
+        "LINE[BDAT 4]\n"
+            + "CHUNK[a\\nb\\r] lf=true cr=false mode=COMMAND\n"
+            + "LINE[BDAT 2 LAST]\n"
+            + "CHUNK[\\nc] lf=true cr=false mode=COMMAND completion=\\r\\n\n"
+            + "LINE[NOOP]\n"
+            + "END partial= mode=COMMAND buffered=0 lf=true cr=false lines=5",
+        transcript(List.of(bytes(s)), 512, false));
+    String t = "BDAT 2\r\nx\rBDAT 1 LAST\r\nyNOOP\r\n";
+    assertEquals(
+        "LINE[BDAT 2]\n"
+            + "CHUNK[x\\r] lf=false cr=false mode=COMMAND\n"
+            + "LINE[BDAT 1 LAST]\n"
+            + "CHUNK[\\ny] lf=false cr=true mode=COMMAND completion=\\r\\n\n"
+            + "LINE[NOOP]\n"
+            + "END partial= mode=COMMAND buffered=0 lf=false cr=true lines=3",
+        transcript(List.of(bytes(t)), 512, true), "a bare CR across chunks, normalised");
   }
 
   @Test

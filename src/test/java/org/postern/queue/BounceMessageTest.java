@@ -279,15 +279,15 @@ class BounceMessageTest {
 
   @Test
   void statusClassFollowsTheAction() {
-    assertEquals("5.1.1", BounceMessage.status(bob("x"), true));
-    assertEquals("4.0.0", BounceMessage.status(bob("x"), false));
+    assertEquals("5.1.1", BounceMessage.status(bob("x"), BounceRequest.Kind.FAILED));
+    assertEquals("4.0.0", BounceMessage.status(bob("x"), BounceRequest.Kind.DELAYED));
     BounceRequest.FailedRecipient temp = BounceRequest.FailedRecipient.remote("b@example.net", "mx", null, null,
         452, "4.2.2", "full", null);
-    assertEquals("5.0.0", BounceMessage.status(temp, true));
-    assertEquals("4.2.2", BounceMessage.status(temp, false));
+    assertEquals("5.0.0", BounceMessage.status(temp, BounceRequest.Kind.FAILED));
+    assertEquals("4.2.2", BounceMessage.status(temp, BounceRequest.Kind.DELAYED));
     BounceRequest.FailedRecipient junk = BounceRequest.FailedRecipient.remote("b@example.net", "mx", null, null,
         550, "5.1.1\r\nBcc: x", "no", null);
-    assertEquals("5.0.0", BounceMessage.status(junk, true));
+    assertEquals("5.0.0", BounceMessage.status(junk, BounceRequest.Kind.FAILED));
   }
 
   @Test

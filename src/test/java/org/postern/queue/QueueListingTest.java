@@ -73,6 +73,19 @@ class QueueListingTest {
   }
 
   @Test
+  void showsTheDsnValuesAfterTheAddresses() {
+    Envelope e = envelope("1abcDE-0000AB-Cd", "alice@example.org", Duration.ofMinutes(25), 2970, false,
+        new Recipient("bob@example.net", "bob", "example.net", State.PENDING, "SUCCESS,DELAY", "rfc822;b@x.example"),
+        rcpt("carol@example.net", State.PENDING)).withDsn("HDRS", "env 1");
+    assertEquals("""
+        25m  2.9K 1abcDE-0000AB-Cd <alice@example.org> RET=HDRS ENVID=env 1
+                  bob@example.net NOTIFY=SUCCESS,DELAY ORCPT=rfc822;b@x.example
+                  carol@example.net
+
+        """, QueueListing.list(List.of(e), CLOCK.instant()));
+  }
+
+  @Test
   void emptyQueue() {
     assertEquals("", QueueListing.list(List.of(), CLOCK.instant()));
     assertEquals("0\n", QueueListing.count(List.of()));

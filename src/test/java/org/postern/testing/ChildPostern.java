@@ -26,6 +26,8 @@ public final class ChildPostern implements AutoCloseable {
   private final Process process;
   private final Path stdout;
   private final Path stderr;
+  /** Started under a wrapper (strace): the JVM is the wrapper's child. */
+  private boolean wrapped;
   private Thread feeder;
   /** Marker for {@link #start}: stdin is a pipe left open. */
   private static final Path PIPE = Path.of("<pipe>");
@@ -134,12 +136,31 @@ public final class ChildPostern implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts the daemon under {@code strace -f}, recording the {@code syscalls} (strace's
+   * {@code -e trace=} list) of every thread with paths for descriptors ({@code -y}), entry times
+   * ({@code -ttt}) and durations ({@code -T}) into {@code trace}, and waits until it listens. The
+   * order of what the kernel was asked to do is then a fact a test can check (fsync before reply).
+   */
+  public static ChildPostern daemonTraced(Path root, Path config, int port, Path trace, String syscalls)
+      throws Exception {
+    List<String> strace = List.of("strace", "-f", "-qq", "--seccomp-bpf", "-y", "-ttt", "-T", "-s", "200",
+        "-e", "trace=" + syscalls, "-o", trace.toString());
+    return listening(launch(root, strace, List.of("-cp", classPath(), MAIN), Path.of("").toAbsolutePath(), config,
+        null), port);
+  }
+
   private static ChildPostern launch(Path root, List<String> launcher, Path directory, Path config, Path stdin,
                                      String... args) throws IOException {
+    return launch(root, List.of(), launcher, directory, config, stdin, args);
+  }
+
+  private static ChildPostern launch(Path root, List<String> wrapper, List<String> launcher, Path directory,
+                                     Path config, Path stdin, String... args) throws IOException {
     int run = RUNS.incrementAndGet();
     Path stdout = root.resolve("child-" + run + ".stdout");
     Path stderr = root.resolve("child-" + run + ".stderr");
-    List<String> cmd = new ArrayList<>();
+    List<String> cmd = new ArrayList<>(wrapper);
     cmd.add(javaBinary());
     cmd.add("-Xmx256m");
     cmd.add("-XX:TieredStopAtLevel=1");
@@ -161,7 +182,9 @@ public final class ChildPostern implements AutoCloseable {
     if (stdin == null) {
       p.getOutputStream().close();
     }
-    return new ChildPostern(p, stdout, stderr);
+    ChildPostern child = new ChildPostern(p, stdout, stderr);
+    child.wrapped = !wrapper.isEmpty();
+    return child;
   }
 
   /** Starts the daemon and waits (max 30 s) until {@code port} accepts connections. */
@@ -275,8 +298,16 @@ public final class ChildPostern implements AutoCloseable {
     return process;
   }
 
-  /** SIGKILL, and waits until the process is gone. */
+  /**
+   * SIGKILL, and waits until the process is gone. Under a wrapper, the JVM is killed and the wrapper
+   * left to end by itself: strace killed first would detach the JVM and leave it running, and
+   * killed at all would lose the end of its record.
+   */
   public void kill() throws InterruptedException {
+    if (wrapped) {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
   }

@@ -1,6 +1,8 @@
 package org.postern.testing;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.postern.metrics.NodeMeters;
 import io.vertx.core.json.JsonArray;
 import org.postern.cli.VerticleDeployer;
 import org.postern.listener.ListenerVerticle;
@@ -180,7 +182,7 @@ public final class PosternTestServer implements AutoCloseable {
 
   private void deploy(java.util.function.Predicate<String> include) throws Exception {
     Path config = writeConfig();
-    vertx = Vertx.vertx();
+    vertx = NodeMeters.vertx(new VertxOptions());
     JsonArray list = VerticleDeployer.read(Path.of("verticles.json"));
     for (int i = 0; i < list.size(); i++) {
       Integer count = instances.get(list.getJsonObject(i).getString("name"));

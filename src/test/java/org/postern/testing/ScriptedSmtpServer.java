@@ -72,6 +72,8 @@ public final class ScriptedSmtpServer {
   private boolean pipelining = true;
   private boolean size = true;
   private boolean eightBitMime = true;
+  private boolean dsn;
+  private boolean chunking;
   private boolean requireTls;
   private boolean ehloRefused;
   private TestPki.Credential certificate;
@@ -163,6 +165,21 @@ public final class ScriptedSmtpServer {
 
   public ScriptedSmtpServer eightBitMime(boolean on) {
     this.eightBitMime = on;
+    return this;
+  }
+
+  /**
+   * Offers CHUNKING (RFC 3030) and takes BDAT; off by default, when BDAT is an unknown command.
+   * A message sent in chunks is recorded as the exact bytes of its chunks.
+   */
+  public ScriptedSmtpServer chunking(boolean on) {
+    this.chunking = on;
+    return this;
+  }
+
+  /** Offers DSN (RFC 3461) in EHLO; off by default. */
+  public ScriptedSmtpServer dsn(boolean on) {
+    this.dsn = on;
     return this;
   }
 
@@ -287,6 +304,10 @@ public final class ScriptedSmtpServer {
     private final List<String> recipients = new ArrayList<>();
     private Buffer data;
     private int chunk;
+    /** Octets of a BDAT chunk still to come, whether it is the last one, and whether it is kept. */
+    private long chunkLeft;
+    private boolean chunkLast;
+    private boolean chunkKept;
     private Consumer<String> continuation;
 
     Session(NetSocket socket, int number) {
@@ -328,14 +349,30 @@ public final class ScriptedSmtpServer {
       chunk++;
       pending.appendBuffer(bytes);
       int start = 0;
-      for (int i = 0; i < pending.length() && !dead; i++) {
+      int i = 0;
+      while (i < pending.length() && !dead) {
+        if (chunkLeft > 0) {
+          int n = (int) Math.min(chunkLeft, pending.length() - start);
+          if (chunkKept) {
+            data.appendBuffer(pending.getBuffer(start, start + n));
+          }
+          start += n;
+          i = start;
+          chunkLeft -= n;
+          if (chunkLeft == 0) {
+            endOfChunk();
+          }
+          continue;
+        }
         if (pending.getByte(i) != '\n') {
+          i++;
           continue;
         }
         int end = i > start && pending.getByte(i - 1) == '\r' ? i - 1 : i;
         String line = pending.getString(start, end, "ISO-8859-1");
         Buffer raw = pending.getBuffer(start, i + 1);
         start = i + 1;
+        i = start;
         if (inData) {
           dataLine(line, raw);
         } else {
@@ -348,6 +385,34 @@ public final class ScriptedSmtpServer {
         }
       }
       pending = pending.getBuffer(start, pending.length());
+    }
+
+    /** BDAT n [LAST] (RFC 3030): the chunk is read whatever the answer. */
+    private void bdat(String line) {
+      String[] words = line.split(" ");
+      if (!chunking || words.length < 2 || !words[1].matches("[0-9]{1,18}")) {
+        reply(chunking ? "501 5.5.4 bad BDAT" : "500 5.5.1 unrecognized command");
+        return;
+      }
+      chunkLeft = Long.parseLong(words[1]);
+      chunkLast = words.length > 2 && words[2].equalsIgnoreCase("LAST");
+      chunkKept = !recipients.isEmpty();
+      if (chunkKept && data == null) {
+        data = Buffer.buffer();
+      }
+      if (chunkLeft == 0) {
+        endOfChunk();
+      }
+    }
+
+    private void endOfChunk() {
+      if (!chunkKept) {
+        reply("503 5.5.1 no valid recipients");
+      } else if (chunkLast) {
+        endOfData();
+      } else {
+        reply("250 2.0.0 chunk received");
+      }
     }
 
     private void dataLine(String line, Buffer raw) {
@@ -402,6 +467,7 @@ public final class ScriptedSmtpServer {
         case "MAIL" -> mail(line);
         case "RCPT" -> rcpt(line);
         case "DATA" -> data();
+        case "BDAT" -> bdat(line);
         case "RSET" -> {
           if (!intervene(Step.RSET)) {
             resetTransaction();
@@ -435,8 +501,14 @@ public final class ScriptedSmtpServer {
       if (eightBitMime) {
         lines.add("8BITMIME");
       }
+      if (chunking) {
+        lines.add("CHUNKING");
+      }
       if (pipelining) {
         lines.add("PIPELINING");
+      }
+      if (dsn) {
+        lines.add("DSN");
       }
       if (startTls && !tls) {
         lines.add("STARTTLS");
@@ -620,6 +692,7 @@ public final class ScriptedSmtpServer {
       sender = null;
       mailParameters = null;
       recipients.clear();
+      data = null;
     }
 
     private void reply(String line) {

@@ -13,9 +13,10 @@ import java.util.List;
  *                      connection unusable and defers the host; null when the server answered properly
  * @param tls           TLS facts, or null when the message went in clear
  * @param authenticator {@code A=}: the client authenticator used, or null
+ * @param chunking      the content went with BDAT (RFC 3030), Exim's {@code K}
  */
 public record MessageResult(List<RecipientResult> recipients, String hostProblem, TlsSummary tls,
-                            String authenticator) {
+                            String authenticator, boolean chunking) {
   public MessageResult {
     recipients = List.copyOf(recipients);
   }

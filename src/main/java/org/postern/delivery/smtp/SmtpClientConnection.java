@@ -53,6 +53,8 @@ public final class SmtpClientConnection {
   private volatile int messages;
   private volatile String hostProblem;
   private Promise<Void> streaming;
+  /** The last message went with BDAT (Exim's {@code K} on the delivery line). */
+  private boolean chunked;
 
   private SmtpClientConnection(Vertx vertx, Context context, NetSocket socket, RemoteHost host,
                                SmtpTransportOptions options, ClientTls tls) {
@@ -337,6 +339,7 @@ public final class SmtpClientConnection {
       return Future.succeededFuture(deferAll(message, hostProblem));
     }
     messages++;
+    chunked = false;
     Map<String, RecipientResult> results = new LinkedHashMap<>();
     Future<Void> ready = needsReset ? reset() : Future.succeededFuture();
     List<List<String>> chunks = new ArrayList<>();
@@ -360,7 +363,7 @@ public final class SmtpClientConnection {
         out.add(known != null && known.status() != null ? known
             : new RecipientResult(r, DeliveryStatus.DEFERRED, 0, null, problem));
       }
-      return Future.succeededFuture(new MessageResult(out, problem, tlsSummary, authenticator));
+      return Future.succeededFuture(new MessageResult(out, problem, tlsSummary, authenticator, chunked));
     });
   }
 
@@ -385,8 +388,13 @@ public final class SmtpClientConnection {
     if (message.eightBit() && capabilities.has("8BITMIME")) {
       mail.append(" BODY=8BITMIME");
     }
+    boolean dsn = capabilities.has("DSN");
+    if (dsn) {
+      mail.append(DsnParametersOut.mail(message.dsn()));
+    }
     String mailCommand = mail.toString();
-    List<String> rcptCommands = recipients.stream().map(r -> "RCPT TO:<" + r + ">").toList();
+    List<String> rcptCommands = recipients.stream()
+        .map(r -> "RCPT TO:<" + r + ">" + (dsn ? DsnParametersOut.rcpt(message.dsn(), r) : "")).toList();
     boolean pipelining = capabilities.has("PIPELINING")
         && !options.hostsAvoidPipelining().matches(host.address(), host.name());
     Duration timeout = options.commandTimeout();
@@ -444,42 +452,75 @@ public final class SmtpClientConnection {
     return reader.next(stages.get(i), timeout).compose(r -> drain(stages, i + 1, timeout));
   }
 
+  /**
+   * The message content, with BDAT (RFC 3030) when the server offers CHUNKING and the host is in
+   * {@code hosts_try_chunking}: one {@code BDAT <size> LAST} and the spool file's bytes exactly, no
+   * dot-stuffing; else DATA, dot-stuffed.
+   */
   private Future<Void> data(OutboundMessage message, List<String> accepted, Map<String, RecipientResult> results) {
-    return command("DATA", "DATA", options.commandTimeout()).compose(reply -> {
-      if (reply.code() != 354) {
-        needsReset = true;
-        for (String r : accepted) {
-          results.put(r, refused(r, reply.isPositive() ? new SmtpReply(451, null, reply.lines()) : reply, "DATA"));
-        }
+    boolean chunking = capabilities.has("CHUNKING") && options.hostsTryChunking().matches(host.address(), host.name());
+    chunked = chunking;
+    Future<SmtpReply> end = chunking ? bdat(message)
+        : command("DATA", "DATA", options.commandTimeout()).compose(reply -> {
+          if (reply.code() != 354) {
+            needsReset = true;
+            for (String r : accepted) {
+              results.put(r, refused(r, reply.isPositive() ? new SmtpReply(451, null, reply.lines()) : reply, "DATA"));
+            }
+            return Future.succeededFuture(null);
+          }
+          return stream(message, new DotStuffer()).compose(v -> reader.next("end of data", options.finalTimeout()));
+        });
+    String stage = chunking ? "BDAT" : "end of data";
+    return end.compose(reply -> {
+      if (reply == null) {
         return Future.succeededFuture();
       }
-      return stream(message).compose(v -> reader.next("end of data", options.finalTimeout())).compose(end -> {
-        for (String r : accepted) {
-          results.put(r, end.isPositive()
-              ? new RecipientResult(r, DeliveryStatus.DELIVERED, end.code(), end.enhanced(), end.toString())
-              : refused(r, end, "end of data"));
-        }
-        return Future.succeededFuture();
-      });
+      if (!reply.isPositive()) {
+        needsReset = true;
+      }
+      for (String r : accepted) {
+        results.put(r, reply.isPositive()
+            // A server that offered DSN got the RFC 3461 parameters with MAIL and RCPT: it reports from now on.
+            ? new RecipientResult(r, DeliveryStatus.DELIVERED, reply.code(), reply.enhanced(), reply.toString(),
+                capabilities.has("DSN"))
+            : refused(r, reply, stage));
+      }
+      return Future.succeededFuture();
     });
   }
 
+  /** {@code BDAT <size> LAST} and the spool file as it is; the reply is the end of data's (final_timeout). */
+  private Future<SmtpReply> bdat(OutboundMessage message) {
+    return vertx.fileSystem().props(message.dataFile().toString())
+        .recover(e -> Future.failedFuture(new HostDeferral("spool file unreadable: " + e.getMessage())))
+        .compose(props -> {
+          String command = "BDAT " + props.size() + " LAST";
+          LOG.debug("{} SMTP>> {}", host, command);
+          if (!reader.broken()) {
+            socket.write(command + "\r\n");
+          }
+          return stream(message, null);
+        })
+        .compose(v -> reader.next("BDAT", options.finalTimeout()));
+  }
+
   /**
-   * Streams the spool file, dot-stuffed, with back-pressure: reading pauses while the socket's
-   * write queue is full. {@code data_timeout} bounds each wait for the socket to drain.
+   * Streams the spool file, dot-stuffed for DATA ({@code stuffer}; null for BDAT, which sends the
+   * bytes as they are), with back-pressure: reading pauses while the socket's write queue is full.
+   * {@code data_timeout} bounds each wait for the socket to drain.
    */
-  private Future<Void> stream(OutboundMessage message) {
+  private Future<Void> stream(OutboundMessage message, DotStuffer stuffer) {
     return vertx.fileSystem().open(message.dataFile().toString(), new OpenOptions().setRead(true).setWrite(false))
         .recover(e -> Future.failedFuture(new HostDeferral("spool file unreadable: " + e.getMessage())))
         .compose(file -> {
           Promise<Void> done = Promise.promise();
           streaming = done;
-          DotStuffer stuffer = new DotStuffer();
           long[] timer = {-1};
           file.setReadBufferSize(READ_CHUNK);
           file.exceptionHandler(e -> done.tryFail(new HostDeferral("spool file read error: " + e.getMessage())));
           file.handler(chunk -> {
-            socket.write(stuffer.stuff(chunk));
+            socket.write(stuffer == null ? chunk : stuffer.stuff(chunk));
             if (socket.writeQueueFull()) {
               file.pause();
               timer[0] = vertx.setTimer(options.dataTimeout().toMillis(), id -> {
@@ -497,7 +538,9 @@ public final class SmtpClientConnection {
             }
           });
           file.endHandler(v -> {
-            socket.write(stuffer.terminator());
+            if (stuffer != null) {
+              socket.write(stuffer.terminator());
+            }
             done.tryComplete();
           });
           return done.future().eventually(() -> {
@@ -585,7 +628,7 @@ public final class SmtpClientConnection {
   private static MessageResult deferAll(OutboundMessage message, String reason) {
     return new MessageResult(message.recipients().stream()
         .map(r -> new RecipientResult(r, DeliveryStatus.DEFERRED, 0, null, reason)).toList(),
-        reason, null, null);
+        reason, null, null, false);
   }
 
   private static String connectFailure(Throwable e) {

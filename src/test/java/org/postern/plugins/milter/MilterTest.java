@@ -107,6 +107,34 @@ class MilterTest {
     }
   }
 
+  /** BDAT LAST is the end of DATA for the filters too: the milter sees the chunks' content and edits it. */
+  @Test
+  void aMessageSentInBdatChunksGoesThroughTheMilter() throws Exception {
+    Function<FakeMilter.Packet, List<byte[]>> script = p -> p.command() != 'E' ? null : List.of(
+        FakeMilter.packet('h', null, "X-Added", "by the milter"),
+        FakeMilter.packet('b', "replaced body\n".getBytes(StandardCharsets.UTF_8)),
+        FakeMilter.packet('a'));
+    try (PosternTestServer server = server(); FakeMilter m = milter(script);
+         SmtpTestClient c = SmtpTestClient.connect(server.port())) {
+      deploy(server, config(m.address()));
+      assertEquals(220, c.reply().code());
+      assertEquals(250, c.command("EHLO client.example").code());
+      assertEquals(250, c.command("MAIL FROM:<sender@example.org>").code());
+      assertEquals(250, c.command("RCPT TO:<alice@test.example>").code());
+      String content = MESSAGE.substring(0, MESSAGE.length() - 1);
+      int cut = content.indexOf("Subject:");
+      c.send("BDAT " + cut + "\r\n" + content.substring(0, cut));
+      assertEquals(250, c.reply().code());
+      c.send("BDAT " + (content.length() - cut) + " LAST\r\n" + content.substring(cut));
+      SmtpTestClient.Reply done = c.reply();
+      assertEquals(250, done.code(), done.toString());
+      assertEquals("hello milter\r\n", m.received('B').get(0).text());
+      String mail = delivered(server);
+      assertTrue(mail.contains("X-Added: by the milter\r\n"), mail);
+      assertTrue(mail.endsWith("\r\n\r\nreplaced body\r\n"), mail);
+    }
+  }
+
   @Test
   void headerAndBodyActionsAreAppliedToTheSpooledMessage() throws Exception {
     Function<FakeMilter.Packet, List<byte[]>> script = p -> p.command() != 'E' ? null : List.of(
