@@ -302,7 +302,7 @@ public final class PosternCommand implements Callable<Integer> {
       return runClusterDaemon(config);
     }
     // Only the daemon serves /metrics: a queue run or a local session has no one to scrape it.
-    Vertx vertx = isDaemon() ? NodeMeters.vertx(new VertxOptions()) : Vertx.vertx();
+    Vertx vertx = isDaemon() ? NodeMeters.vertx(NativeTransport.options()) : Vertx.vertx(NativeTransport.options());
     ConfigHolder.of(vertx).set(config);
     JsonArray list = VerticleDeployer.read(verticles);
     if (queueMode) {
@@ -470,6 +470,7 @@ public final class PosternCommand implements Callable<Integer> {
       vertx.close();
       return 1;
     }
+    NativeTransport.log(vertx);
     var ports = vertx.sharedData().<String, Integer>getLocalMap(ListenerVerticle.PORTS);
     config.listeners().forEach(l -> org.slf4j.LoggerFactory.getLogger(PosternCommand.class)
         .info("listening for SMTP ({}) on {}:{}", l.name(), l.address(), ports.getOrDefault(l.name(), l.port())));

@@ -5,7 +5,6 @@ import org.postern.config.AuthenticatorConfig;
 import org.postern.config.PosternConfig;
 import org.postern.plugins.PluginPresence;
 
-import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -31,7 +30,7 @@ final class VersionReport {
         + ", Vert.x " + artifactVersion("io.vertx", "vertx-core")
         + ", Netty " + artifactVersion("io.netty", "netty-common")
         + ", Bouncy Castle " + new org.bouncycastle.jce.provider.BouncyCastleProvider().getVersionStr());
-    lines.add("TLS engine: " + tlsEngine() + ", protocols " + String.join(" ", config.tls().protocols()));
+    lines.add("TLS engine: " + config.tls().engine().describe() + ", protocols " + String.join(" ", config.tls().protocols()));
     List<String> authenticators = new ArrayList<>();
     for (AuthenticatorConfig a : config.auth().authenticators()) {
       authenticators.add(a.name() + " (" + a.driver() + ", " + a.publicName() + ")");
@@ -48,16 +47,6 @@ final class VersionReport {
     lines.add("Password schemes: " + String.join(" ", PasswordSchemes.names()));
     lines.add("Configuration file is " + configFile + " (generation " + config.generation() + "): OK");
     return lines;
-  }
-
-  /** The JDK's TLS (JSSE) and its provider: the engine every listener and the smtp transport use. */
-  private static String tlsEngine() {
-    try {
-      SSLContext context = SSLContext.getDefault();
-      return "JSSE (" + context.getProvider().getName() + " " + context.getProvider().getVersionStr() + ")";
-    } catch (Exception e) {
-      return "JSSE (unavailable: " + e.getMessage() + ")";
-    }
   }
 
   /** The version in the artifact's Maven metadata, which the jar keeps; "unknown" when absent. */

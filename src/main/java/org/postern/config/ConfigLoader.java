@@ -13,6 +13,7 @@ import org.postern.lists.ListFiles;
 import org.postern.lists.LocalPartList;
 import org.postern.policy.Acl;
 import org.postern.policy.AclLists;
+import org.postern.tls.TlsEngine;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -367,10 +368,20 @@ public final class ConfigLoader {
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+    TlsEngine engine;
+    try {
+      engine = TlsEngine.parse(main.string("tls_engine", "auto"));
+    } catch (IllegalArgumentException e) {
+      throw main.error("tls_engine", e.getMessage());
+    }
+    if (engine == TlsEngine.OPENSSL && !TlsEngine.openSslAvailable()) {
+      throw main.error("tls_engine", "OpenSSL (netty-tcnative) is unavailable here: "
+          + TlsEngine.openSslUnavailableCause() + " (use auto or jdk)");
+    }
     List<String> ciphers;
     try {
       ciphers = org.postern.tls.CipherNames.toJsse(main.string("tls_require_ciphers",
-          org.postern.tls.CipherNames.INTERMEDIATE));
+          org.postern.tls.CipherNames.INTERMEDIATE), engine.supportedCipherSuites());
     } catch (IllegalArgumentException e) {
       throw main.error("tls_require_ciphers", e.getMessage());
     }
@@ -409,7 +420,7 @@ public final class ConfigLoader {
         key == null ? null : base.resolve(key).normalize(), verify, tryVerify,
         ca == null ? null : base.resolve(ca).normalize(), ciphers, List.copyOf(protocols),
         java.util.Set.copyOf(onConnect), base.resolve(main.string("tls_directory", "../data/tls")).normalize(),
-        handshake, handshakeMax);
+        handshake, handshakeMax, engine);
   }
 
   /** Reads {@code dns_servers}, {@code dns_timeout} and {@code dns_retry} from postern.yaml. */

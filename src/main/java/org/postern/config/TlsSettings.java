@@ -1,6 +1,7 @@
 package org.postern.config;
 
 import org.postern.lists.HostList;
+import org.postern.tls.TlsEngine;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,9 +23,10 @@ import java.util.Set;
  * @param directory          where the self-signed certificate is generated
  * @param handshakeTimeout   {@code tls_handshake_timeout}: a handshake not done by then is abandoned
  * @param handshakeMax       {@code tls_handshake_max}: TLS handshakes in progress at once per node, 0 = no limit
+ * @param engine             {@code tls_engine} (Postern's own): BoringSSL, JSSE, or BoringSSL when it loads
  */
 public record TlsSettings(HostList advertiseHosts, Path certificate, Path privateKey, HostList verifyHosts,
                           HostList tryVerifyHosts, Path verifyCertificates, List<String> cipherSuites,
                           List<String> protocols, Set<Integer> onConnectPorts, Path directory,
-                          Duration handshakeTimeout, int handshakeMax) {
+                          Duration handshakeTimeout, int handshakeMax, TlsEngine engine) {
 }

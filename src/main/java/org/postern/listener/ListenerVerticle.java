@@ -70,7 +70,9 @@ public final class ListenerVerticle extends VerticleBase {
           .setHost(l.address()).setPort(l.port())
           .setAcceptBacklog(1024)
           .setTcpNoDelay(true)
-          .setReuseAddress(true);
+          .setReuseAddress(true)
+          // STARTTLS (upgradeToSsl) and TLS-on-connect both take the server's engine.
+          .setSslEngineOptions(c.tls().engine().options());
       if (onConnect) {
         TlsProfiles profiles = tls.current();
         if (profiles == null) {

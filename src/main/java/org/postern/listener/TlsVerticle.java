@@ -63,6 +63,8 @@ public final class TlsVerticle extends VerticleBase {
   public Future<?> start() {
     ClientRenegotiation.refuse();
     config = ConfigHolder.of(vertx);
+    // Read once: the listeners take it when they start, so a change needs a restart.
+    LOG.info("TLS engine: {}", config.current().tls().engine().describe());
     state = TlsState.of(vertx);
     vertx.eventBus().localConsumer(Addresses.CONFIG_CHANGED, m -> reloadIfChanged());
     vertx.setPeriodic(1000, config().getLong("tls_scan_period_ms", 1000L), t -> reloadIfChanged());

@@ -2,6 +2,7 @@ package org.postern.config;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postern.tls.TlsEngine;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** TLS options are validated at load time, with file, line and option, like every other option. */
 class TlsConfigTest {
@@ -43,7 +45,9 @@ class TlsConfigTest {
   void opensslKeywordListsAreAcceptedAndTheDefaultIsForwardSecretAead() throws Exception {
     Path file = dir.resolve("postern.yaml");
     Files.writeString(dir.resolve("acl.yaml"), "");
-    Files.writeString(file, "primary_hostname: mx.test.example\ntls_require_ciphers: \"HIGH:!aNULL:!MD5:!kRSA\"\n");
+    // Keywords over the JDK's suites (BoringSSL has no SHA-256 CBC suites).
+    Files.writeString(file, "primary_hostname: mx.test.example\ntls_engine: jdk\n"
+        + "tls_require_ciphers: \"HIGH:!aNULL:!MD5:!kRSA\"\n");
     List<String> keywords = ConfigLoader.load(file).tls().cipherSuites();
     assertTrue(keywords.contains("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"), keywords.toString());
     assertTrue(keywords.stream().noneMatch(s -> s.startsWith("TLS_RSA_")), keywords.toString());
@@ -53,6 +57,23 @@ class TlsConfigTest {
         defaults.toString());
     assertTrue(defaults.stream().noneMatch(s -> s.contains("_CBC_") || s.startsWith("TLS_RSA_")),
         "no CBC (LUCKY13), no static RSA key exchange: " + defaults);
+  }
+
+  @Test
+  void defaultCiphersOnBoringSslLeaveOutTheDheSuitesItLacks() throws Exception {
+    assumeTrue(TlsEngine.openSslAvailable(), "netty-tcnative does not load here");
+    Path file = dir.resolve("postern.yaml");
+    Files.writeString(dir.resolve("acl.yaml"), "");
+    Files.writeString(file, "primary_hostname: mx.test.example\ntls_engine: openssl\n");
+    TlsSettings tls = ConfigLoader.load(file).tls();
+    assertEquals(TlsEngine.OPENSSL, tls.engine());
+    assertTrue(tls.cipherSuites().contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), tls.cipherSuites().toString());
+    assertTrue(tls.cipherSuites().stream().noneMatch(s -> s.contains("_DHE_")), tls.cipherSuites().toString());
+  }
+
+  @Test
+  void unknownTlsEngineIsRefused() throws Exception {
+    assertWhere(refused("tls_engine: gnutls\n"), 2, "tls_engine");
   }
 
   @Test

@@ -34,6 +34,9 @@ public final class PosternTestServer implements AutoCloseable {
   private int smtpPort;
   private boolean shippedMain;
 
+  /** System property naming the {@code tls_engine} of every test server; unset = the default (auto). */
+  public static final String TLS_ENGINE_PROPERTY = "postern.test.tls_engine";
+
   private PosternTestServer(Path root) {
     this.root = root;
     this.confDir = root.resolve("conf");
@@ -48,6 +51,11 @@ public final class PosternTestServer implements AutoCloseable {
       Files.copy(Path.of("conf", f), s.confDir.resolve(f));
     }
     s.options.put("primary_hostname", "mx.test.example");
+    // The build runs the TLS tests once per engine (pom.xml, execution tls-jdk): auto, then jdk.
+    String engine = System.getProperty(TLS_ENGINE_PROPERTY);
+    if (engine != null) {
+      s.options.put("tls_engine", engine);
+    }
     s.options.put("listeners", "{ smtp: { address: 127.0.0.1, port: 0 } }");
     s.options.put("domainlist", "{ local_domains: \"localhost : @ : test.example\" }");
     s.options.put("acl_smtp_rcpt", "acl_check_rcpt");
