@@ -230,7 +230,11 @@ public final class ListenerVerticle extends VerticleBase {
       ChannelHandlerContext vertxHandler = ((NetSocketInternal) socket).channelHandlerContext();
       vertxHandler.pipeline().addBefore(vertxHandler.name(), StartTlsGuard.NAME, new StartTlsGuard());
       try {
-        return socket.upgradeToSsl(profiles.forHost(host), null, reply).map(v -> TlsFacts.of(socket))
+        return socket.upgradeToSsl(profiles.forHost(host), null, reply)
+            .map(v -> {
+              PromptAck.now(vertxHandler.channel());
+              return TlsFacts.of(socket);
+            })
             .andThen(r -> limiter.endHandshake());
       } catch (RuntimeException e) {
         // A socket Vert.x cannot upgrade must get 454, not hang.
