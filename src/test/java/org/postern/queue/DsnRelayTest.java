@@ -138,19 +138,7 @@ class DsnRelayTest {
   }
 
   private static String send(PosternTestServer server, String mailFrom, String... rcpts) throws Exception {
-    try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
-      c.reply();
-      assertEquals(250, c.command("EHLO client.example").code());
-      SmtpTestClient.Reply mail = c.command("MAIL FROM:" + mailFrom);
-      assertEquals(250, mail.code(), mail.toString());
-      for (String r : rcpts) {
-        SmtpTestClient.Reply rcpt = c.command("RCPT TO:" + r);
-        assertEquals(250, rcpt.code(), rcpt.toString());
-      }
-      assertEquals(354, c.command("DATA").code());
-      SmtpTestClient.Reply done = c.command("Subject: relayed dsn\r\n\r\nthe body\r\n.");
-      assertEquals(250, done.code(), done.toString());
-      return done.text().substring(done.text().indexOf("id=") + 3).strip();
-    }
+    return SmtpTestClient.submit(server.port(), mailFrom, "Subject: relayed dsn\r\n\r\nthe body\r\n", rcpts);
   }
+
 }

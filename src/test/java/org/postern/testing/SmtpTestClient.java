@@ -81,6 +81,32 @@ public final class SmtpTestClient implements SmtpClientSide {
     out.flush();
   }
 
+  /**
+   * One whole transaction on a new connection: EHLO, {@code MAIL FROM:mailFrom} (parameters may
+   * follow the path), one RCPT per item, and {@code message} (dot-terminated here); each reply must
+   * be positive. Returns the queue id from the final 250.
+   */
+  public static String submit(int port, String mailFrom, String message, String... rcpts) throws IOException {
+    try (SmtpTestClient c = connect(port)) {
+      c.reply();
+      expectCode(250, c.command("EHLO client.example"));
+      expectCode(250, c.command("MAIL FROM:" + mailFrom));
+      for (String r : rcpts) {
+        expectCode(250, c.command("RCPT TO:" + r));
+      }
+      expectCode(354, c.command("DATA"));
+      Reply done = c.command(message + ".");
+      expectCode(250, done);
+      return done.text().substring(done.text().indexOf("id=") + 3).strip();
+    }
+  }
+
+  private static void expectCode(int code, Reply r) throws IOException {
+    if (r.code() != code) {
+      throw new IOException("expected " + code + ", got " + r);
+    }
+  }
+
   /** Sends one command line (CRLF added) and reads its reply. */
   public Reply command(String line) throws IOException {
     send(line + "\r\n");
