@@ -19,6 +19,7 @@ import org.postern.config.ListenerConfig;
 import org.postern.config.PosternConfig;
 import org.postern.listener.proxy.ProxyHeader;
 import org.postern.log.MainLog;
+import org.postern.net.PromptAck;
 import org.postern.smtp.Replies;
 import org.postern.spool.Spool;
 import org.postern.tls.TlsFacts;

@@ -4,8 +4,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
+
+import org.postern.net.PromptAck;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -170,6 +173,8 @@ final class MilterConnection {
   }
 
   private void received(Buffer bytes) {
+    // The milter's next write may be waiting for our ACK of this one (Nagle on its side).
+    PromptAck.now(((NetSocketInternal) socket).channelHandlerContext().channel());
     try {
       reader.add(bytes);
     } catch (MilterProtocolException e) {

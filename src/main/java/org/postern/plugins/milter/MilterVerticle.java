@@ -46,11 +46,8 @@ public final class MilterVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    // A milter answers end-of-message in two writes: with a delayed ACK on our side the second
-    // waits for Nagle on its side, ~40 ms a message; TCP_QUICKACK (epoll only; NIO ignores it) acks at once.
     clients = settings.milters().stream().map(m -> vertx.createNetClient(new NetClientOptions()
-        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, m.connectTimeout().toMillis())).setTcpNoDelay(true)
-        .setTcpQuickAck(true)))
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, m.connectTimeout().toMillis())).setTcpNoDelay(true)))
         .toList();
     FilterVerdict onFailure = switch (settings.strictest()) {
       case ACCEPT -> FilterVerdict.CONTINUE;
