@@ -12,10 +12,10 @@ of the process tree from /proc), which approximates the handshake's CPU cost whe
 plaintext runs. Bounded: at most 100000 sessions and 600 s per run. Loopback targets only.
 
 Engines: run one Postern per tls_engine (jdk, openssl), same RSA-2048 certificate, queue_only, and
-give both as targets. 2026-12-07 (400 sessions, 2 reps, medians, server CPU ms/session):
-jdk 113 / 260 / 329 sessions/s (15.4 / 6.1 / 4.6 ms), openssl 19 / 183 / 378 (13.3 / 5.7 / 3.6 ms)
-at c=1/10/50: BoringSSL costs less CPU, but at c=1 each session waits ~50 ms on something that
-is not CPU (not yet found; TCP_QUICKACK on the listener did not change it).
+give both as targets; figures in src/bench/README.md. This client leaves Nagle on, as Python's
+smtplib does: a server that sends nothing after the client's Finished (BoringSSL defers its TLS
+1.3 tickets) makes its EHLO wait for the server's delayed ACK unless the server acknowledges at
+once (Postern's PromptAck).
 """
 import argparse
 import os

@@ -178,6 +178,13 @@ class HotReloadTest {
       String acl = aclText();
       Files.delete(server.confDir().resolve("acl.yaml"));
       awaitLogged(seen, 1, "configuration refused");
+      // Exim's paniclog beside the main log has it too: an error that needs an admin.
+      Path paniclog = Path.of(System.getProperty("postern.log.dir", "target/test-logs"), "paniclog");
+      String missing = server.confDir().resolve("acl.yaml") + ": file not found";
+      Await.value(10_000, () -> Files.exists(paniclog) ? Files.readString(paniclog, StandardCharsets.UTF_8) : "",
+          text -> text.lines().anyMatch(l -> l.contains("configuration refused") && l.contains(missing)));
+      assertTrue(Files.readString(paniclog, StandardCharsets.UTF_8).lines()
+          .anyMatch(l -> l.contains("configuration refused") && l.contains(missing)), "paniclog: " + paniclog);
       // Each scan sees the file missing; a change elsewhere is one more refusal, not a scan's worth.
       String passwd = Files.readString(server.confDir().resolve("passwd"), StandardCharsets.UTF_8);
       writeConf("passwd", passwd + "carol:{PLAIN}x\n");
