@@ -1,9 +1,8 @@
 package org.postern.listener;
 
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.NetServerOptions;
-import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.ServerSSLOptions;
 import io.vertx.core.net.TrustOptions;
 import org.postern.config.TlsSettings;
@@ -11,6 +10,8 @@ import org.postern.tls.ClientCertificateTrustManager;
 import org.postern.tls.TlsCredentials;
 
 import javax.net.ssl.X509TrustManager;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
 import java.util.LinkedHashSet;
 import java.util.concurrent.TimeUnit;
 
@@ -29,13 +30,17 @@ import java.util.concurrent.TimeUnit;
 public record TlsProfiles(ServerSSLOptions none, ServerSSLOptions request, ServerSSLOptions require,
                           ServerSSLOptions onConnect, TlsCredentials credentials, TlsSettings settings) {
 
-  public static TlsProfiles build(TlsCredentials credentials, TlsSettings settings, X509TrustManager authorities) {
+  public static TlsProfiles build(TlsCredentials credentials, TlsSettings settings, X509TrustManager authorities)
+      throws IOException, GeneralSecurityException {
+    // One key manager for the four profiles: Vert.x caches a context per (key, trust) options pair,
+    // and the trust managers already tell the profiles apart.
+    KeyCertOptions keys = KeyCertOptions.wrap(credentials.keyManagerFactory(settings.engine()));
     boolean asks = !settings.verifyHosts().spec().isEmpty() || !settings.tryVerifyHosts().spec().isEmpty();
     return new TlsProfiles(
-        options(credentials, settings, authorities, ClientAuth.NONE, false),
-        options(credentials, settings, authorities, ClientAuth.REQUEST, false),
-        options(credentials, settings, authorities, ClientAuth.REQUIRED, true),
-        options(credentials, settings, authorities, asks ? ClientAuth.REQUEST : ClientAuth.NONE, false),
+        options(keys, settings, authorities, ClientAuth.NONE, false),
+        options(keys, settings, authorities, ClientAuth.REQUEST, false),
+        options(keys, settings, authorities, ClientAuth.REQUIRED, true),
+        options(keys, settings, authorities, asks ? ClientAuth.REQUEST : ClientAuth.NONE, false),
         credentials, settings);
   }
 
@@ -57,12 +62,10 @@ public record TlsProfiles(ServerSSLOptions none, ServerSSLOptions request, Serve
     return options;
   }
 
-  private static ServerSSLOptions options(TlsCredentials credentials, TlsSettings settings,
+  private static ServerSSLOptions options(KeyCertOptions keys, TlsSettings settings,
                                           X509TrustManager authorities, ClientAuth auth, boolean enforce) {
     ServerSSLOptions o = new ServerSSLOptions()
-        .setKeyCertOptions(new PemKeyCertOptions()
-            .setCertValue(Buffer.buffer(credentials.certificatePem()))
-            .setKeyValue(Buffer.buffer(credentials.keyPem())))
+        .setKeyCertOptions(keys)
         .setTrustOptions(TrustOptions.wrap(new ClientCertificateTrustManager(authorities, enforce)))
         .setClientAuth(auth)
         .setEnabledSecureTransportProtocols(new LinkedHashSet<>(settings.protocols()))

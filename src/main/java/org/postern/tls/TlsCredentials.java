@@ -1,5 +1,6 @@
 package org.postern.tls;
 
+import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -29,6 +30,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
@@ -37,6 +39,7 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import javax.net.ssl.KeyManagerFactory;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HexFormat;
@@ -102,6 +105,25 @@ public record TlsCredentials(String certificatePem, String keyPem, List<X509Cert
 
   private static TlsCredentials made(TlsCredentials c) {
     return new TlsCredentials(c.certificatePem, c.keyPem, c.chain, c.fingerprint, true);
+  }
+
+  /**
+   * A key-manager factory over this pair, made once per loaded pair. On {@code engine} OPENSSL it is
+   * netty's caching factory: given a plain factory, netty's BoringSSL engine converts the chain and
+   * the key to PEM and parses both again in every handshake (its certificate callback), and a
+   * freshly parsed RSA key also recomputes its Montgomery constants at its first signature; the
+   * caching factory converts once and hands every handshake the same native key. A reload builds a
+   * new factory, so a replaced certificate is never served from the cache.
+   */
+  public KeyManagerFactory keyManagerFactory(TlsEngine engine) throws IOException, GeneralSecurityException {
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    store.load(null, null);
+    char[] password = new char[0];
+    store.setKeyEntry("server", keyOf(this), password, chain.toArray(new X509Certificate[0]));
+    KeyManagerFactory plain = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    KeyManagerFactory factory = engine.resolve() == TlsEngine.OPENSSL ? new OpenSslCachingX509KeyManagerFactory(plain) : plain;
+    factory.init(store, password);
+    return factory;
   }
 
   private static PrivateKey keyOf(TlsCredentials c) throws IOException {
