@@ -112,6 +112,21 @@ class TlsRequiredNoRelayTest {
     }
   }
 
+  /** A failed handshake: retried in clear on a new connection, even where tls_tempfail_tryclear says no. */
+  @Test
+  void aFailedHandshakeGoesOnInClearForTheFieldEvenWithoutTlsTempfailTryclear() throws Exception {
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().brokenStartTls());
+    try (PosternTestServer server = relay(remote, "{ remote_smtp: { driver: smtp, hosts_require_tls: \"*\", "
+        + "tls_tempfail_tryclear: false, command_timeout: 5s } }")) {
+      String id = send(server, "alice@test.example", WAIVED, "bob@remote.example");
+      String line = awaitLog(id, " => bob@remote.example");
+      assertTrue(line.contains(" TLS-Required=No C=\"250 "), line);
+      assertFalse(line.contains(" X="), line);
+      assertEquals(2, remote.connections(), "the handshake's, then one in clear");
+      assertFalse(remote.envelopes().get(0).tls());
+    }
+  }
+
   /**
    * Two TLS-Required: No messages and one that needs TLS, queued for the same host and delivered one
    * after the other: the waived ones share a clear connection, the other never gets onto it.
