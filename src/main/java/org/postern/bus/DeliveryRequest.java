@@ -28,10 +28,13 @@ import java.util.List;
  *                   UTF-8 address
  * @param requireTls the message came with REQUIRETLS (RFC 8689): verified TLS and REQUIRETLS at the
  *                   next hop, or a permanent 5.7.10
+ * @param tlsRequiredNo the message carries {@code TLS-Required: No} (RFC 8689 5) and not REQUIRETLS: the
+ *                   sender asks that the transport's TLS policy ({@code hosts_require_tls}, certificate
+ *                   verification) not stop the delivery
  */
 public record DeliveryRequest(String id, String transport, String dataFile, String sender, long size, boolean eightBit,
                               long receivedAt, boolean recovering, List<String> recipients, List<RemoteHost> hosts,
-                              DeliveryDsn dsn, boolean smtpUtf8, boolean requireTls)
+                              DeliveryDsn dsn, boolean smtpUtf8, boolean requireTls, boolean tlsRequiredNo)
     implements BusRecord {
   public DeliveryRequest {
     recipients = List.copyOf(recipients);
@@ -52,6 +55,14 @@ public record DeliveryRequest(String id, String transport, String dataFile, Stri
     this(id, transport, dataFile, sender, size, eightBit, receivedAt, recovering, recipients, hosts, dsn, false, false);
   }
 
+  /** A request for a message without {@code TLS-Required: No}. */
+  public DeliveryRequest(String id, String transport, String dataFile, String sender, long size, boolean eightBit,
+                         long receivedAt, boolean recovering, List<String> recipients, List<RemoteHost> hosts,
+                         DeliveryDsn dsn, boolean smtpUtf8, boolean requireTls) {
+    this(id, transport, dataFile, sender, size, eightBit, receivedAt, recovering, recipients, hosts, dsn, smtpUtf8,
+        requireTls, false);
+  }
+
   @Override
   public JsonObject toJson() {
     JsonArray h = new JsonArray();
@@ -68,6 +79,9 @@ public record DeliveryRequest(String id, String transport, String dataFile, Stri
     if (requireTls) {
       j.put("requiretls", true);
     }
+    if (tlsRequiredNo) {
+      j.put("tls_required_no", true);
+    }
     return j;
   }
 
@@ -82,6 +96,6 @@ public record DeliveryRequest(String id, String transport, String dataFile, Stri
         j.getLong("received_at", 0L), j.getBoolean("recovering", false),
         j.getJsonArray("recipients", new JsonArray()).stream().map(String::valueOf).toList(), hosts,
         DeliveryDsn.fromJson(j.getJsonObject("dsn")), j.getBoolean("smtputf8", false),
-        j.getBoolean("requiretls", false));
+        j.getBoolean("requiretls", false), j.getBoolean("tls_required_no", false));
   }
 }

@@ -29,7 +29,9 @@ public record DeliveryResult(List<Recipient> recipients, List<HostProblem> hostP
    * @param enhanced      the enhanced status code (RFC 3463), or null
    * @param text          the explanation for the main log and the bounce, never containing credentials
    * @param host          the host that gave the result, or null (a local transport, or no host answered)
-   * @param tls           {@code X=... CV=... DN=...} of the connection, or null when in clear or local
+   * @param tls           the TLS fields of the {@code =>} line: {@code X=... CV=... DN=...} of the connection,
+ *                      then {@code TLS-Required=No} when the message went below the transport's TLS policy
+ *                      because it asked to (RFC 8689 5); null when in clear (and within policy) or local
    * @param authenticator the client authenticator used ({@code A=}), or null
    * @param chunking      the message went with BDAT (RFC 3030 CHUNKING; Exim's {@code K})
    * @param dsnPassedOn   delivered to a next hop that offers DSN (RFC 3461), which now reports to the

@@ -48,6 +48,10 @@ import java.util.function.Function;
  * @param connectionMaxMessages  {@code connection_max_messages}: messages per connection (500)
  * @param sizeAddition           {@code size_addition}: added to the size given in {@code SIZE=} (1024)
  * @param authenticators         client authenticators, tried in order
+ * @param honourTlsRequiredNo    {@code honour_tls_required_no} (Postern's; true, as RFC 8689 5 says): a
+ *                               message with {@code TLS-Required: No} is not held back by
+ *                               {@code hosts_require_tls}, {@code tls_verify_hosts} or
+ *                               {@code tls_tempfail_tryclear}
  */
 public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddress, String heloData, Duration connectTimeout, Duration commandTimeout,
                                    Duration dataTimeout, Duration finalTimeout, HostList hostsAvoidTls,
@@ -58,7 +62,7 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
                                    HostList hostsRequireAuth, HostList hostsAvoidPipelining,
                                    HostList hostsTryChunking, int hostsMaxTry, int maxRcpt,
                                    int connectionMaxMessages, long sizeAddition,
-                                   List<ClientAuthenticator> authenticators) {
+                                   List<ClientAuthenticator> authenticators, boolean honourTlsRequiredNo) {
 
   /** {@code tls_verify_certificates} value that selects the JDK's CA store. */
   public static final String SYSTEM_CA = "system";
@@ -149,10 +153,12 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
     int maxRcpt = section.integer("max_rcpt", 100, 1, 100_000);
     int maxMessages = section.integer("connection_max_messages", 500, 1, 1_000_000);
     long sizeAddition = section.size("size_addition", 1024);
+    boolean honourTlsRequiredNo = section.bool("honour_tls_required_no", true);
     section.rejectUnknown();
     return new SmtpTransportOptions(port, smtps, interfaceAddress, helo, connect, command, data, fin, avoidTls,
         requireTls, tryClear, ca, verifyHosts, tryVerify, hostnames, ciphers, cert, key, sni, tryAuth, requireAuth,
-        avoidPipelining, tryChunking, hostsMaxTry, maxRcpt, maxMessages, sizeAddition, authenticators);
+        avoidPipelining, tryChunking, hostsMaxTry, maxRcpt, maxMessages, sizeAddition, authenticators,
+        honourTlsRequiredNo);
   }
 
   /** Defaults only, for callers (and tests) that build options in code. */
@@ -160,7 +166,7 @@ public record SmtpTransportOptions(int port, boolean smtps, String interfaceAddr
     return new SmtpTransportOptions(25, false, null, heloData, Duration.ofMinutes(5), Duration.ofMinutes(5),
         Duration.ofMinutes(5), Duration.ofMinutes(10), HostList.of(""), HostList.of(""), true, null, HostList.of(""),
         HostList.of("*"), HostList.of("*"), List.of(), null, null, null, HostList.of(""), HostList.of(""),
-        HostList.of(""), HostList.of("*"), 5, 100, 500, 1024, List.of());
+        HostList.of(""), HostList.of("*"), 5, 100, 500, 1024, List.of(), true);
   }
 
   private static Duration positive(YamlSection s, String option, Duration def) throws ConfigException {

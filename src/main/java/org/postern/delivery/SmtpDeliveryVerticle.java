@@ -72,10 +72,14 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
       msg.fail(400, options == null ? "no smtp transport named " + request.transport() : "no recipients");
       return;
     }
+    // RFC 8689 5 and 4.1: TLS-Required: No waives the TLS policy, unless REQUIRETLS (which wins) or the admin says no.
+    boolean waived = request.tlsRequiredNo() && !request.requireTls() && options.honourTlsRequiredNo();
     OutboundMessage message = new OutboundMessage(request.sender(), request.recipients(),
         Path.of(request.dataFile()), request.size(), request.eightBit(), request.dsn(), request.smtpUtf8(),
-        request.requireTls());
-    Attempt attempt = new Attempt(c.generation() + "|" + request.transport(), options, message);
+        request.requireTls(), waived);
+    // Connections spared the TLS policy are pooled apart: a message that needs the policy never meets one.
+    Attempt attempt = new Attempt(c.generation() + "|" + request.transport() + (waived ? "|tls-required-no" : ""),
+        options, message);
     tls(c.generation(), request.transport(), options)
         .compose(tls -> tryHosts(attempt, tls, request.hosts(), 0, true))
         .onFailure(e -> request.hosts().forEach(h -> attempt.hostProblem(h, e.getMessage())))
@@ -128,13 +132,25 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
     }
 
     void answered(RemoteHost host, MessageResult result) {
-      Answer a = new Answer(host, result.tls() == null ? null : result.tls().logText(), result.authenticator(),
-          result.chunking());
+      Answer a = new Answer(host, tlsLog(result), result.authenticator(), result.chunking());
       result.recipients().forEach(r -> {
         results.put(r.address(), r);
         answers.put(r.address(), a);
       });
     }
+  }
+
+  /**
+   * The TLS fields of the {@code =>} line: Exim's {@code X= CV= DN=}, and {@code TLS-Required=No} when
+   * the message went in clear or unverified only because it asked for that (RFC 8689 5), so an admin
+   * sees why {@code hosts_require_tls} or {@code tls_verify_hosts} did not hold it back.
+   */
+  private static String tlsLog(MessageResult result) {
+    String x = result.tls() == null ? null : result.tls().logText();
+    if (!result.belowPolicy()) {
+      return x;
+    }
+    return x == null ? "TLS-Required=No" : x + " TLS-Required=No";
   }
 
   /**
@@ -150,7 +166,8 @@ public final class SmtpDeliveryVerticle extends VerticleBase {
     String key = attempt.poolKey + "|" + host.address() + "|" + host.port();
     SmtpClientConnection reused = mayReuse ? pool.take(key) : null;
     Future<SmtpClientConnection> connection = reused != null ? Future.succeededFuture(reused)
-        : SmtpClientConnection.open(vertx, client(attempt.options.interfaceAddress()), host, attempt.options, tls);
+        : SmtpClientConnection.open(vertx, client(attempt.options.interfaceAddress()), host, attempt.options, tls,
+            attempt.message.tlsPolicyWaived());
     OutboundMessage m = attempt.message.forRecipients(open);
     return connection.compose(conn -> conn.send(m).map(result -> {
       pool.release(key, conn);

@@ -20,7 +20,10 @@ import java.util.regex.Pattern;
  * with a human explanation, a {@code message/delivery-status} part and the original headers
  * ({@code text/rfc822-headers}) or, when asked for and small enough, the whole original message
  * ({@code message/rfc822}). {@code Auto-Submitted: auto-replied} (RFC 3834) keeps well-behaved
- * software from answering it.
+ * software from answering it. About a message that came with SMTPUTF8 the report is RFC 6533's:
+ * {@code message/global-delivery-status}, a UTF-8 recipient as {@code Final-Recipient: utf-8; ...}
+ * (its characters as they are, RFC 6533 3's unitext), and the original as {@code message/global}
+ * or {@code message/global-headers}.
  *
  * <p>Every text that came from elsewhere (remote replies, host names, addresses) goes through
  * Exim's {@code string_printing} escape before it is written, so a CR or LF in a remote server's
@@ -54,7 +57,9 @@ public final class BounceMessage {
       case DELAYED -> delayText(request);
       case SUCCEEDED -> successText(request);
     };
-    String status = deliveryStatus(request);
+    // RFC 6533 6: a report about a message whose addresses or header fields may be UTF-8.
+    boolean global = env.smtpUtf8();
+    String status = deliveryStatus(request, global);
     String boundary = boundary(request.messageId(), attached, text, status);
 
     StringBuilder head = new StringBuilder(1024);
@@ -83,17 +88,23 @@ public final class BounceMessage {
     body.append("Content-Transfer-Encoding: 7bit").append(CRLF).append(CRLF);
     body.append(text);
     body.append(CRLF).append("--").append(boundary).append(CRLF);
-    body.append("Content-Type: message/delivery-status").append(CRLF).append(CRLF);
+    body.append("Content-Type: ").append(global ? "message/global-delivery-status" : "message/delivery-status")
+        .append(CRLF);
+    if (global && !isAscii(status)) {
+      body.append("Content-Transfer-Encoding: 8bit").append(CRLF);
+    }
+    body.append(CRLF);
     body.append(status);
     body.append(CRLF).append("--").append(boundary).append(CRLF);
-    body.append("Content-Type: ").append(full ? "message/rfc822" : "text/rfc822-headers").append(CRLF);
+    body.append("Content-Type: ").append(global ? (full ? "message/global" : "message/global-headers")
+        : (full ? "message/rfc822" : "text/rfc822-headers")).append(CRLF);
     if (hasEightBit(attached)) {
       body.append("Content-Transfer-Encoding: 8bit").append(CRLF);
     }
     body.append(CRLF);
 
     Buffer out = Buffer.buffer(head.length() + body.length() + attached.length() + 256);
-    out.appendString(head.toString(), "US-ASCII").appendString(body.toString(), "US-ASCII");
+    out.appendString(head.toString(), "US-ASCII").appendString(body.toString(), global ? "UTF-8" : "US-ASCII");
     out.appendBuffer(attached);
     if (attached.length() > 0 && attached.getByte(attached.length() - 1) != '\n') {
       out.appendString(CRLF);
@@ -212,7 +223,7 @@ public final class BounceMessage {
     return f.replyCode() > 0 ? f.replyCode() + " " + text : text;
   }
 
-  private static String deliveryStatus(BounceRequest r) {
+  private static String deliveryStatus(BounceRequest r, boolean global) {
     Envelope env = r.original();
     StringBuilder sb = new StringBuilder(1024);
     // RFC 3464 2.2.1: the ENVID of RFC 3461, when the sender gave one.
@@ -232,7 +243,7 @@ public final class BounceMessage {
       if (orcpt != null) {
         sb.append(fold("Original-Recipient", clean(orcpt)));
       }
-      sb.append(fold("Final-Recipient", "rfc822; " + clean(f.address())));
+      sb.append(fold("Final-Recipient", finalRecipient(f.address(), global)));
       sb.append(fold("Action", switch (r.kind()) {
         case FAILED -> "failed";
         case DELAYED -> "delayed";
@@ -252,6 +263,32 @@ public final class BounceMessage {
       }
     }
     return sb.toString();
+  }
+
+  /**
+   * RFC 3464 2.3.2's address type and address: {@code rfc822} for an ASCII address; in a global
+   * report (RFC 6533 3) {@code utf-8} for a UTF-8 one, written as utf-8-addr-unitext: UTF-8 as it
+   * is, and as {@code \x{HEX}} the characters it may not hold (controls, space, {@code \ + =}).
+   * In a classic report a UTF-8 address cannot occur unescaped: it is Exim-escaped ASCII.
+   */
+  static String finalRecipient(String address, boolean global) {
+    if (!global || isAscii(address)) {
+      return "rfc822; " + clean(address);
+    }
+    StringBuilder sb = new StringBuilder("utf-8; ");
+    address.codePoints().forEach(c -> {
+      if (c <= 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\\' || c == '+' || c == '='
+          || Character.getType(c) == Character.LINE_SEPARATOR || Character.getType(c) == Character.PARAGRAPH_SEPARATOR) {
+        sb.append("\\x{").append(Integer.toHexString(c).toUpperCase(Locale.ROOT)).append('}');
+      } else {
+        sb.appendCodePoint(c);
+      }
+    });
+    return sb.toString();
+  }
+
+  private static boolean isAscii(String s) {
+    return s.chars().allMatch(c -> c < 0x80);
   }
 
   /** RFC 3461 ORCPT of each envelope recipient that has one, by {@link MessageAttempt#unique} address. */

@@ -80,8 +80,9 @@ public final class BounceSpooler {
   private static Envelope write(Spool spool, Envelope original, String id, Buffer report, Instant now)
       throws IOException {
     DurableFile.write(spool.dataFile(id), report.getBytes(), true);
-    Envelope bounce = new Envelope(id, "", List.of(Envelope.Recipient.pending(original.sender())), now.toEpochMilli(), "", 0, null, "local", null, 0, null,
-        "7BIT", report.length(), false);
+    // A report about an SMTPUTF8 message is itself one (RFC 6533 6): its sender's address may be UTF-8.
+    Envelope bounce = new Envelope(id, "", List.of(Envelope.Recipient.pending(original.sender())), now.toEpochMilli(),
+        "", 0, null, "local", null, 0, null, "7BIT", report.length(), false, 0, null, null, original.smtpUtf8(), false);
     spool.writeEnvelope(bounce);
     return bounce;
   }

@@ -254,7 +254,7 @@ final class RemoteDeliveries {
     Envelope e = a.message();
     DeliveryRequest request = new DeliveryRequest(a.id(), g.router().transport(), spool.dataFile(a.id()).toString(),
         e.sender(), e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), false, g.recipients(),
-        g.hosts(), dsn(e, g.recipients()), e.smtpUtf8(), e.requireTls());
+        g.hosts(), dsn(e, g.recipients()), e.smtpUtf8(), e.requireTls(), e.tlsRequiredNo());
     PluginTransportOptions plugin = c.delivery().pluginTransports().get(g.router().transport());
     Future<DeliveryResult> result = plugin == null
         ? vertx.eventBus().<DeliveryResult>request(SmtpDeliveryVerticle.ADDRESS, request,

@@ -17,6 +17,7 @@ import org.postern.smtp.MailPath;
 import org.postern.smtp.MailPathException;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
+import org.postern.smtp.TlsRequiredField;
 import org.postern.spool.Envelope;
 import org.postern.spool.Spool;
 import org.slf4j.Logger;
@@ -209,7 +210,7 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     boolean frozenByAcl = t.controls().contains(AclControl.FREEZE);
     boolean quarantined = f.type() == FilterVerdict.Type.QUARANTINE;
     boolean frozen = frozenByAcl || quarantined;
-    Envelope envelope = filtered(envelope(session, t, id, content.size(), frozen), f);
+    Envelope envelope = filtered(envelope(session, t, id, content.size(), frozen, content.headers()), f);
     session.messageAccepted();
     // Exim's K: the message came in BDAT chunks.
     String log = id + " <= " + (sender(t).isEmpty() ? "<>" : sender(t)) + " " + session.hostForLog()
@@ -248,7 +249,7 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     return new Envelope(e.id(), f.sender() != null ? f.sender() : e.sender(), rcpts, e.receivedAt(),
         e.hostAddress(), e.hostPort(), e.heloName(), e.protocol(), e.interfaceAddress(), e.interfacePort(),
         e.authenticatedId(), e.bodyType(), e.size(), e.frozen(), e.warningsSent(), e.dsnRet(), e.dsnEnvid(),
-        e.smtpUtf8(), e.requireTls());
+        e.smtpUtf8(), e.requireTls(), e.tlsRequiredNo());
   }
 
   /**
@@ -301,7 +302,8 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     return t.sender().address();
   }
 
-  private static Envelope envelope(SmtpSession session, Transaction t, String id, long size, boolean frozen) {
+  private static Envelope envelope(SmtpSession session, Transaction t, String id, long size, boolean frozen,
+                                   String headers) {
     List<Envelope.Recipient> rcpts = new ArrayList<>();
     for (MailPath r : t.recipients()) {
       // Validated by RCPT: the parameters are those that were accepted.
@@ -312,6 +314,8 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     return new Envelope(id, t.sender().address(), rcpts, System.currentTimeMillis(), session.hostAddress(),
         session.hostPort(), session.heloName(), session.protocol(t), session.interfaceAddress(),
         session.interfacePort(), null, t.bodyType(), size, frozen, 0, t.dsn().ret(), t.dsn().envid(),
-        t.smtpUtf8(), t.requireTls());
+        t.smtpUtf8(), t.requireTls(),
+        // RFC 8689 4.1: with REQUIRETLS on MAIL the header field is ignored (and passed on as it is).
+        !t.requireTls() && TlsRequiredField.saysNo(headers));
   }
 }

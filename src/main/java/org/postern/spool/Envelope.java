@@ -21,11 +21,16 @@ import java.util.Locale;
  *                       fields may hold UTF-8, and a next hop must offer SMTPUTF8 to take it
  * @param requireTls     the client gave {@code REQUIRETLS} on MAIL (RFC 8689): every relay hop must
  *                       use verified TLS and offer REQUIRETLS
+ * @param tlsRequiredNo  the header section carried {@code TLS-Required: No} (RFC 8689 5) and the
+ *                       message did not come with REQUIRETLS (which wins, 4.1): the sender asks the
+ *                       transport's TLS policy to be ignored. Found once at receipt, so delivery
+ *                       never re-reads the {@code -D} file for it
  */
 public record Envelope(String id, String sender, List<Recipient> recipients, long receivedAt, String hostAddress,
                        int hostPort, String heloName, String protocol, String interfaceAddress, int interfacePort,
                        String authenticatedId, String bodyType, long size, boolean frozen, int warningsSent,
-                       String dsnRet, String dsnEnvid, boolean smtpUtf8, boolean requireTls) {
+                       String dsnRet, String dsnEnvid, boolean smtpUtf8, boolean requireTls,
+                       boolean tlsRequiredNo) {
 
   /**
    * One envelope recipient and how far its delivery went.
@@ -117,28 +122,38 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
         interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, dsnRet, dsnEnvid, false, false);
   }
 
+  /** Before {@code TLS-Required: No} was looked for: the header asked for nothing. */
+  public Envelope(String id, String sender, List<Recipient> recipients, long receivedAt, String hostAddress,
+                  int hostPort, String heloName, String protocol, String interfaceAddress, int interfacePort,
+                  String authenticatedId, String bodyType, long size, boolean frozen, int warningsSent,
+                  String dsnRet, String dsnEnvid, boolean smtpUtf8, boolean requireTls) {
+    this(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
+        interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, dsnRet, dsnEnvid, smtpUtf8, requireTls,
+        false);
+  }
+
   /** The same message with RFC 3461's {@code RET=} and {@code ENVID=} (either may be null). */
   public Envelope withDsn(String ret, String envid) {
     return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
         interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, ret, envid, smtpUtf8,
-        requireTls);
+        requireTls, tlsRequiredNo);
   }
 
   public Envelope withRecipients(List<Recipient> r) {
     return new Envelope(id, sender, r, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
         interfacePort, authenticatedId, bodyType, size, frozen, warningsSent, dsnRet, dsnEnvid, smtpUtf8,
-        requireTls);
+        requireTls, tlsRequiredNo);
   }
 
   public Envelope withFrozen(boolean f) {
     return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
-        interfacePort, authenticatedId, bodyType, size, f, warningsSent, dsnRet, dsnEnvid, smtpUtf8, requireTls);
+        interfacePort, authenticatedId, bodyType, size, f, warningsSent, dsnRet, dsnEnvid, smtpUtf8, requireTls, tlsRequiredNo);
   }
 
   /** Exim's {@code delay_warning}: how many "still not delivered" warnings the sender has had. */
   public Envelope withWarningsSent(int n) {
     return new Envelope(id, sender, recipients, receivedAt, hostAddress, hostPort, heloName, protocol, interfaceAddress,
-        interfacePort, authenticatedId, bodyType, size, frozen, n, dsnRet, dsnEnvid, smtpUtf8, requireTls);
+        interfacePort, authenticatedId, bodyType, size, frozen, n, dsnRet, dsnEnvid, smtpUtf8, requireTls, tlsRequiredNo);
   }
 
   public JsonObject toJson() {
@@ -161,6 +176,9 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
     if (requireTls) {
       j.put("requiretls", true);
     }
+    if (tlsRequiredNo) {
+      j.put("tls_required_no", true);
+    }
     return j;
   }
 
@@ -175,6 +193,7 @@ public record Envelope(String id, String sender, List<Recipient> recipients, lon
         j.getString("protocol", "smtp"), j.getString("interface_address"), j.getInteger("interface_port", 0),
         j.getString("authenticated_id"), j.getString("body_type", "7BIT"), j.getLong("size", 0L),
         j.getBoolean("frozen", false), j.getInteger("warnings_sent", 0), j.getString("dsn_ret"),
-        j.getString("dsn_envid"), j.getBoolean("smtputf8", false), j.getBoolean("requiretls", false));
+        j.getString("dsn_envid"), j.getBoolean("smtputf8", false), j.getBoolean("requiretls", false),
+        j.getBoolean("tls_required_no", false));
   }
 }

@@ -328,4 +328,30 @@ class BounceMessageTest {
         BounceRequest.failure(envelope(""), List.of(bob("x")), buffer(HEADERS), "h", "1abcDF-0000AB-Ce", NOW));
     assertEquals("no report is ever sent to the null sender <>", e.getMessage());
   }
+
+  /** RFC 6533: about an SMTPUTF8 message, the global report types and the utf-8 address type. */
+  @Test
+  void aReportAboutAnSmtpUtf8MessageIsGlobal() throws Exception {
+    Envelope base = envelope("alice@example.org");
+    Envelope utf8 = new Envelope(base.id(), base.sender(), base.recipients(), base.receivedAt(), base.hostAddress(),
+        base.hostPort(), base.heloName(), base.protocol(), base.interfaceAddress(), base.interfacePort(), null,
+        "8BITMIME", base.size(), false, 0, null, null, true, false);
+    String headers = "From: jürgen@bücher.example\r\nSubject: Grüße\r\n\r\n";
+    BounceRequest.FailedRecipient jurgen = BounceRequest.FailedRecipient.remote("jür gen+x=y@bücher.example", null,
+        null, null, 553, "5.6.7", "the address is UTF-8 and the next hop does not offer SMTPUTF8", NOW);
+    Buffer built = BounceMessage.build(BounceRequest.failure(utf8, List.of(jurgen, bob("no such user")),
+        Buffer.buffer(headers.getBytes(StandardCharsets.UTF_8)), "mx.postern.test", "1abcDF-0000AB-Ce", NOW));
+    Multipart parts = parts(parse(built));
+    assertTrue(parts.getBodyPart(1).isMimeType("message/global-delivery-status"), parts.getBodyPart(1).getContentType());
+    assertTrue(parts.getBodyPart(2).isMimeType("message/global-headers"), parts.getBodyPart(2).getContentType());
+    List<Map<String, String>> groups = fieldGroups(new String(raw(parts.getBodyPart(1)), StandardCharsets.UTF_8));
+    // utf-8-addr-unitext: UTF-8 as it is; space, "+" and "=" as \x{HEX}.
+    assertEquals("utf-8; jür\\x{20}gen\\x{2B}x\\x{3D}y@bücher.example", groups.get(1).get("Final-Recipient"));
+    assertEquals("5.6.7", groups.get(1).get("Status"));
+    assertEquals("rfc822; bob@example.net", groups.get(2).get("Final-Recipient"), "an ASCII address keeps rfc822");
+    assertArrayEquals(headers.getBytes(StandardCharsets.UTF_8), raw(parts.getBodyPart(2)));
+    assertEquals("utf-8; jü\\x{5C}b@c.example", BounceMessage.finalRecipient("jü\\b@c.example", true));
+    assertEquals("rfc822; j\\303\\274rgen@example.net", BounceMessage.finalRecipient("jürgen@example.net", false),
+        "a classic report never holds raw UTF-8");
+  }
 }

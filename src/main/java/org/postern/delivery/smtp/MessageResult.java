@@ -14,11 +14,21 @@ import java.util.List;
  * @param tls           TLS facts, or null when the message went in clear
  * @param authenticator {@code A=}: the client authenticator used, or null
  * @param chunking      the content went with BDAT (RFC 3030), Exim's {@code K}
+ * @param belowPolicy   the connection is below the transport's TLS policy (in clear although
+ *                      {@code hosts_require_tls} lists the host, or with a certificate that did not
+ *                      verify although {@code tls_verify_hosts} does): allowed only for a message with
+ *                      {@code TLS-Required: No}, and logged as {@code TLS-Required=No}
  */
 public record MessageResult(List<RecipientResult> recipients, String hostProblem, TlsSummary tls,
-                            String authenticator, boolean chunking) {
+                            String authenticator, boolean chunking, boolean belowPolicy) {
   public MessageResult {
     recipients = List.copyOf(recipients);
+  }
+
+  /** A result on a connection that meets the transport's TLS policy. */
+  public MessageResult(List<RecipientResult> recipients, String hostProblem, TlsSummary tls,
+                       String authenticator, boolean chunking) {
+    this(recipients, hostProblem, tls, authenticator, chunking, false);
   }
 
   /** The recipients with this status. */

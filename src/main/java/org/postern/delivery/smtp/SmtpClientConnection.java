@@ -45,6 +45,13 @@ public final class SmtpClientConnection {
   private final RemoteHost host;
   private final SmtpTransportOptions options;
   private final ClientTls tls;
+  /**
+   * Opened for messages with {@code TLS-Required: No} (RFC 8689 5): the transport's TLS policy does
+   * not stop the session, and only such messages may be sent on it.
+   */
+  private final boolean policyWaived;
+  /** The session is below the TLS policy it was spared (in clear, or unverified): see {@link MessageResult#belowPolicy()}. */
+  private boolean belowPolicy;
   private EhloCapabilities capabilities = EhloCapabilities.NONE;
   private TlsSummary tlsSummary;
   private String authenticator;
@@ -57,8 +64,9 @@ public final class SmtpClientConnection {
   private boolean chunked;
 
   private SmtpClientConnection(Vertx vertx, Context context, NetSocket socket, RemoteHost host,
-                               SmtpTransportOptions options, ClientTls tls) {
+                               SmtpTransportOptions options, ClientTls tls, boolean policyWaived) {
     this.vertx = vertx;
+    this.policyWaived = policyWaived;
     this.context = context;
     this.socket = socket;
     this.host = host;
@@ -90,13 +98,29 @@ public final class SmtpClientConnection {
    */
   public static Future<SmtpClientConnection> open(Vertx vertx, NetClient client, RemoteHost host,
                                                   SmtpTransportOptions options, ClientTls tls) {
-    boolean requireTls = options.hostsRequireTls().matches(host.address(), host.name());
-    return attempt(vertx, client, host, options, tls, true).recover(e -> {
-      if (e instanceof HostDeferral d && d.tlsFailure() && !requireTls && options.tlsTempfailTryclear()
-          && !options.smtps()) {
-        LOG.info("{}: {}; delivering unencrypted (not in hosts_require_tls)", host, d.getMessage());
-        return attempt(vertx, client, host, options, tls, false).map(c -> {
+    return open(vertx, client, host, options, tls, false);
+  }
+
+  /**
+   * Connects as {@link #open(Vertx, NetClient, RemoteHost, SmtpTransportOptions, ClientTls)} does, or,
+   * with {@code policyWaived}, for messages with {@code TLS-Required: No} (RFC 8689 5): STARTTLS is
+   * still tried when offered, but neither {@code hosts_require_tls}, {@code tls_verify_hosts} nor
+   * {@code tls_tempfail_tryclear} stops the session (an unverified certificate keeps TLS; a failed
+   * handshake goes on in clear). Such a connection takes only such messages ({@link #send}).
+   */
+  public static Future<SmtpClientConnection> open(Vertx vertx, NetClient client, RemoteHost host,
+                                                  SmtpTransportOptions options, ClientTls tls, boolean policyWaived) {
+    boolean policyRequires = options.hostsRequireTls().matches(host.address(), host.name());
+    boolean requireTls = policyRequires && !policyWaived;
+    return attempt(vertx, client, host, options, tls, true, policyWaived).recover(e -> {
+      if (e instanceof HostDeferral d && d.tlsFailure() && !requireTls
+          && (options.tlsTempfailTryclear() || policyWaived) && !options.smtps()) {
+        boolean below = policyRequires || !options.tlsTempfailTryclear();
+        LOG.info("{}: {}; delivering unencrypted ({})", host, d.getMessage(),
+            below ? "TLS-Required: No" : "not in hosts_require_tls");
+        return attempt(vertx, client, host, options, tls, false, policyWaived).map(c -> {
           c.tlsFallback = d.getMessage();
+          c.belowPolicy |= below;
           return c;
         });
       }
@@ -105,14 +129,15 @@ public final class SmtpClientConnection {
   }
 
   private static Future<SmtpClientConnection> attempt(Vertx vertx, NetClient client, RemoteHost host,
-                                                      SmtpTransportOptions options, ClientTls tls, boolean allowTls) {
+                                                      SmtpTransportOptions options, ClientTls tls, boolean allowTls,
+                                                      boolean policyWaived) {
     ConnectOptions connect = new ConnectOptions().setHost(host.address()).setPort(host.port())
         .setTimeout((int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
     return client.connect(connect)
         .recover(e -> Future.failedFuture(new HostDeferral(connectFailure(e))))
         .compose(socket -> {
           SmtpClientConnection c = new SmtpClientConnection(vertx, vertx.getOrCreateContext(), socket, host, options,
-              tls);
+              tls, policyWaived);
           Future<Void> session = options.smtps() ? c.implicitTls().compose(v -> c.startSession(false))
               : c.startSession(allowTls);
           return session.transform(ar -> {
@@ -211,21 +236,22 @@ public final class SmtpClientConnection {
       // protocol: smtps, encrypted from the start.
       return Future.succeededFuture();
     }
-    boolean require = options.hostsRequireTls().matches(host.address(), host.name());
+    boolean policyRequires = options.hostsRequireTls().matches(host.address(), host.name());
+    boolean require = policyRequires && !policyWaived;
     boolean avoid = options.hostsAvoidTls().matches(host.address(), host.name());
     if (avoid || !allowTls) {
       return require ? Future.failedFuture(new HostDeferral("TLS session required but host is in hosts_avoid_tls"))
-          : Future.succeededFuture();
+          : clear(policyRequires);
     }
     if (!capabilities.has("STARTTLS")) {
       return require ? Future.failedFuture(new HostDeferral("TLS session required but not offered"))
-          : Future.succeededFuture();
+          : clear(policyRequires);
     }
     return command("STARTTLS", "STARTTLS", options.commandTimeout()).compose(reply -> {
       if (reply.code() != 220) {
         // Exim goes on in clear on the same connection unless TLS is required.
         return require ? Future.failedFuture(new HostDeferral("TLS session required but STARTTLS refused: "
-            + describe(reply))) : Future.succeededFuture();
+            + describe(reply))) : clear(policyRequires);
       }
       // Nothing the server sent before the handshake can be trusted (STARTTLS response injection).
       reader.discardBuffered();
@@ -234,6 +260,12 @@ public final class SmtpClientConnection {
               + handshakeError(e), true)))
           .compose(v -> afterHandshake());
     });
+  }
+
+  /** The session goes on in clear; below policy when {@code hosts_require_tls} lists the host (then only for TLS-Required: No). */
+  private Future<Void> clear(boolean policyRequires) {
+    belowPolicy |= policyRequires;
+    return Future.succeededFuture();
   }
 
   /** {@code protocol: smtps}: the handshake comes first, before the server's banner (RFC 8314). */
@@ -248,7 +280,10 @@ public final class SmtpClientConnection {
   private Future<Void> verified() {
     TlsSummary summary = tls.summarize(socket, host, options);
     boolean mustVerify = options.tlsVerifyHosts().matches(host.address(), host.name());
-    if (mustVerify && !summary.verified()) {
+    if (mustVerify && !summary.verified() && policyWaived) {
+      // RFC 8689 5: an unverified certificate does not stop a TLS-Required: No message, and TLS is kept.
+      belowPolicy = true;
+    } else if (mustVerify && !summary.verified()) {
       return Future.failedFuture(new HostDeferral("TLS session: certificate verification failed: "
           + ReplyReader.printable(summary.verdict()), true));
     }
@@ -338,6 +373,11 @@ public final class SmtpClientConnection {
     if (hostProblem != null) {
       return Future.succeededFuture(deferAll(message, hostProblem));
     }
+    if (policyWaived && !message.tlsPolicyWaived()) {
+      // Only TLS-Required: No messages on a connection spared the TLS policy, whatever became of it:
+      // nothing is sent, and the connection stays for the messages it was opened for.
+      return Future.succeededFuture(deferAll(message, "connection opened for TLS-Required: No messages only"));
+    }
     messages++;
     chunked = false;
     Map<String, RecipientResult> results = new LinkedHashMap<>();
@@ -363,7 +403,8 @@ public final class SmtpClientConnection {
         out.add(known != null && known.status() != null ? known
             : new RecipientResult(r, DeliveryStatus.DEFERRED, 0, null, problem));
       }
-      return Future.succeededFuture(new MessageResult(out, problem, tlsSummary, authenticator, chunked));
+      return Future.succeededFuture(new MessageResult(out, problem, tlsSummary, authenticator, chunked,
+          belowPolicy));
     });
   }
 

@@ -136,6 +136,32 @@ class NextHopRequirementsTest {
     assertTrue(mail.line().endsWith(" REQUIRETLS"), mail.line());
   }
 
+  /**
+   * A connection opened for TLS-Required: No (RFC 8689 5) that went on in clear despite
+   * hosts_require_tls refuses, unsent, a message without the field, and still takes those with it.
+   */
+  @Test
+  void aConnectionSparedTheTlsPolicyTakesOnlyMessagesThatAskedForIt(Vertx vertx) throws Exception {
+    ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create());
+    Path data = dataFile(dir, "m", BODY);
+    org.postern.config.SmtpTransportOptions o = options(dir, "port: 25\nhosts_require_tls: \"*\"\n");
+    SmtpClientConnection c = SmtpClientTesting.await(SmtpClientConnection.open(vertx, client, host(server), o,
+        SmtpClientTesting.await(ClientTls.load(vertx, o)), true));
+    MessageResult needy = SmtpClientTesting.await(c.send(new OutboundMessage("a@example.org", List.of("bob@example.net"),
+        data, Files.size(data), false, DeliveryDsn.NONE, false, false, false)));
+    assertEquals(DeliveryStatus.DEFERRED, needy.recipients().get(0).status(), needy.toString());
+    assertEquals("connection opened for TLS-Required: No messages only", needy.hostProblem());
+    assertEquals(0, server.commands("MAIL").size(), "nothing of it was sent");
+    MessageResult waived = SmtpClientTesting.await(c.send(new OutboundMessage("a@example.org",
+        List.of("carol@example.net"), data, Files.size(data), false, DeliveryDsn.NONE, false, false, true)));
+    assertEquals(DeliveryStatus.DELIVERED, waived.recipients().get(0).status(), waived.toString());
+    assertTrue(waived.belowPolicy());
+    assertTrue(c.usable());
+    SmtpClientTesting.await(c.quit());
+    assertEquals(List.of("carol@example.net"), server.envelopes().get(0).recipients());
+    assertEquals(1, server.envelopes().size());
+  }
+
   private static void assertRequireTlsRefused(MessageResult r, ScriptedSmtpServer server) {
     RecipientResult bob = r.recipients().get(0);
     assertEquals(DeliveryStatus.FAILED, bob.status(), r.toString());
