@@ -65,6 +65,11 @@ class CommandLineLimitsTest {
     Envelope e = new Spool(server.root().resolve("spool")).readEnvelope(id);
     assertEquals(ORCPT, e.recipients().get(0).dsnOrcpt());
     assertEquals("SUCCESS,FAILURE,DELAY", e.recipients().get(0).dsnNotify());
+    // And -bp shows it whole.
+    org.postern.testing.ChildPostern.Result bp = org.postern.testing.ChildPostern.run(server.root(),
+        server.confDir().resolve("postern.yaml"), "", "-bp");
+    assertEquals(0, bp.exit(), bp::toString);
+    org.junit.jupiter.api.Assertions.assertTrue(bp.stdout().contains("ORCPT=" + ORCPT), bp::toString);
   }
 
   @Test
