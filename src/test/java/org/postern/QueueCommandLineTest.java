@@ -256,6 +256,33 @@ class QueueCommandLineTest {
     assertFalse(spool.readEnvelope(first).frozen());
   }
 
+  /**
+   * A message with RFC 3461 values: -Mvh puts Exim's -H lines for them (-dsn_envid as xtext,
+   * -dsn_ret 2 for HDRS, the counted recipient list with orcpt, length, flags) and a blank line
+   * before the header section, which follows byte for byte as before.
+   */
+  @Test
+  void mvhShowsTheDsnValuesAsEximsHFileDoes() throws Exception {
+    try (PosternTestServer dsn = PosternTestServer.create().option("queue_only", "true").start()) {
+      String id = org.postern.testing.SmtpTestClient.submit(dsn.port(), "<sender@example.net> RET=HDRS ENVID=QQ+2B1",
+          "Subject: dsn\r\n\r\nbody\r\n", "<alice@test.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Al+2Bice@test.example",
+          "<bob@test.example>", "<postmaster@test.example> NOTIFY=NEVER");
+      dsn.vertx().close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Path data = new Spool(dsn.root().resolve("spool")).dataFile(id);
+      String spooled = Files.readString(data, StandardCharsets.UTF_8);
+      String headers = spooled.substring(0, spooled.indexOf("\r\n\r\n") + 2);
+      Result h = ChildPostern.run(dsn.root(), dsn.confDir().resolve("postern.yaml"), "", "-Mvh", id);
+      assertEquals(0, h.exit(), h::toString);
+      assertEquals("-dsn_envid QQ+2B1\n"
+          + "-dsn_ret 2\n"
+          + "3\n"
+          + "alice@test.example rfc822;Al+2Bice@test.example 28,12  0,-1#3\n"
+          + "bob@test.example\n"
+          + "postmaster@test.example  0,2  0,-1#3\n"
+          + "\n" + headers, h.stdout(), h::toString);
+    }
+  }
+
   @Test
   void mvlPrintsTheMainLogLinesOfThatMessageUnchanged() throws Exception {
     assertEquals(0, postern("-Mf", first, second).exit());

@@ -372,7 +372,7 @@ public final class PosternCommand implements Callable<Integer> {
             : listUndelivered ? QueueListing.Kind.UNDELIVERED : QueueListing.Kind.COUNT, System.out);
       }
       if (showHeaders || showBodies || showMessages || showLogs) {
-        MessageViews.View view = showHeaders ? MessageViews.View.HEADERS : showBodies ? MessageViews.View.BODY
+        MessageViews.View view = showHeaders ? MessageViews.View.DSN_AND_HEADERS : showBodies ? MessageViews.View.BODY
             : showMessages ? MessageViews.View.WHOLE : MessageViews.View.LOG;
         return new MessageViews(spool, config.logDirectory().resolve(MainLog.FILE_NAME), System.out, System.err)
             .show(view, messageIds);

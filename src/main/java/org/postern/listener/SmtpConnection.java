@@ -21,6 +21,7 @@ import org.postern.bus.SessionResponse;
 import org.postern.bus.SessionTls;
 import org.postern.config.PosternConfig;
 import org.postern.log.MainLog;
+import org.postern.smtp.CommandLineLimits;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 import org.postern.spool.Envelope;
@@ -113,7 +114,9 @@ public final class SmtpConnection {
     this.config = config;
     this.hostCheck = facts.hostCheck();
     this.enforceSync = config.smtpEnforceSync() && !facts.local() && !hostCheck;
-    this.decoder = new SmtpLineDecoder(config.commandLineMax());
+    // Frame the longest line any verb may get (RFC 3461: RCPT +500...); the session holds each
+    // verb to its own limit for this client.
+    this.decoder = new SmtpLineDecoder(CommandLineLimits.ceiling(config.commandLineMax()));
     this.deliveries = trackDeliveries ? new ArrayList<>() : null;
   }
 

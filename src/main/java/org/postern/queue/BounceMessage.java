@@ -247,7 +247,8 @@ public final class BounceMessage {
       sb.append(fold("Action", switch (r.kind()) {
         case FAILED -> "failed";
         case DELAYED -> "delayed";
-        case SUCCEEDED -> f.remoteHost() == null ? "delivered" : "relayed";
+        case SUCCEEDED -> f.remoteHost() != null ? "relayed"
+            : BounceRequest.FailedRecipient.EXPANDED.equals(f.text()) ? "expanded" : "delivered";
       }));
       sb.append(fold("Status", status(f, r.kind())));
       if (f.remoteHost() != null) {

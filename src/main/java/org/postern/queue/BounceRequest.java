@@ -115,6 +115,14 @@ public record BounceRequest(Kind kind, Envelope original, List<FailedRecipient> 
           lastAttempt);
     }
 
+    /** The reason of an {@link #expanded} report. */
+    public static final String EXPANDED = "alias expanded";
+
+    /** RFC 3461 6.2.7.3: an alias expanded here to several recipients ({@code Action: expanded}). */
+    public static FailedRecipient expanded(String address, Instant when) {
+      return local(address, EXPANDED, when);
+    }
+
     /** A recipient that failed here, e.g. {@code Unrouteable address}. */
     public static FailedRecipient local(String address, String reason, Instant lastAttempt) {
       return new FailedRecipient(address, null, null, null, 0, null, reason, lastAttempt);

@@ -33,8 +33,13 @@ final class LocalRouting {
     return ROUTER;
   }
 
-  /** The routing decision for one message. */
-  record Plan(Map<String, Set<String>> mailboxesByRecipient, Set<String> unknown, List<Envelope.Recipient> added) {
+  /**
+   * The routing decision for one message. {@code expanded} holds the recipients an alias turned
+   * into several (RFC 3461 6.2.7.3: they report {@code Action: expanded} to NOTIFY=SUCCESS, their
+   * children do not); {@code added} the remote alias targets, with the DSN values they inherit.
+   */
+  record Plan(Map<String, Set<String>> mailboxesByRecipient, Set<String> unknown, List<Envelope.Recipient> added,
+              Set<String> expanded) {
     Set<String> allMailboxes() {
       Set<String> all = new LinkedHashSet<>();
       mailboxesByRecipient.values().forEach(all::addAll);
@@ -50,6 +55,7 @@ final class LocalRouting {
     Map<String, Set<String>> mailboxes = new LinkedHashMap<>();
     Set<String> unknown = new LinkedHashSet<>();
     List<Envelope.Recipient> added = new ArrayList<>();
+    Set<String> expanded = new LinkedHashSet<>();
     LocalUsers users = config.users();
     for (Envelope.Recipient r : recipients) {
       if (r.state() != Envelope.Recipient.State.PENDING || !config.localDomains().matches(r.domain())) {
@@ -61,10 +67,32 @@ final class LocalRouting {
         continue;
       }
       mailboxes.put(r.address(), new LinkedHashSet<>(resolution.mailboxes()));
+      boolean several = resolution.mailboxes().size() + resolution.remoteAddresses().size() > 1;
+      if (several) {
+        expanded.add(r.address());
+      }
+      String notify = several ? withoutSuccess(r.dsnNotify()) : r.dsnNotify();
       for (String target : resolution.remoteAddresses()) {
-        added.add(Envelope.Recipient.pending(target));
+        // RFC 3461 6.2.7.1/6.2.7.3: NOTIFY and ORCPT go on with the redirected recipient.
+        Envelope.Recipient child = Envelope.Recipient.pending(target);
+        added.add(new Envelope.Recipient(child.address(), child.localPart(), child.domain(), child.state(), notify,
+            r.dsnOrcpt()));
       }
     }
-    return new Plan(mailboxes, unknown, added);
+    return new Plan(mailboxes, unknown, added, expanded);
+  }
+
+  /**
+   * RFC 3461 6.2.7.3: after an expansion the success is reported here ({@code expanded}), so the
+   * new recipients do not ask for it again; with nothing else left they ask for nothing (NEVER),
+   * rather than for the failures and delays the sender did not want.
+   */
+  static String withoutSuccess(String notify) {
+    if (notify == null) {
+      return null;
+    }
+    String rest = java.util.Arrays.stream(notify.split(",")).filter(e -> !e.equals("SUCCESS"))
+        .collect(java.util.stream.Collectors.joining(","));
+    return rest.isEmpty() ? "NEVER" : rest;
   }
 }

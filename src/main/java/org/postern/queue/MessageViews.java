@@ -23,8 +23,12 @@ import java.util.List;
  * shows a message's headers and log lines through the same code.
  */
 public final class MessageViews {
-  /** What to print of each message. */
-  public enum View { HEADERS, BODY, WHOLE, LOG }
+  /**
+   * What to print of each message. {@code DSN_AND_HEADERS} is {@code -Mvh}'s: the header section,
+   * preceded, when the message carries RFC 3461 values, by those lines of Exim's {@code -H} file
+   * and a blank line (see {@link DsnSpoolLines}), as Exim's {@code -Mvh} shows its whole file.
+   */
+  public enum View { HEADERS, DSN_AND_HEADERS, BODY, WHOLE, LOG }
 
   private final Spool spool;
   private final Path mainLog;
@@ -61,12 +65,23 @@ public final class MessageViews {
       return false;
     }
     try (InputStream in = new BufferedInputStream(opened)) {
+      if (view == View.DSN_AND_HEADERS) {
+        String dsn;
+        try {
+          dsn = DsnSpoolLines.of(spool.readEnvelope(id));
+        } catch (NoSuchFileException removedMeanwhile) {
+          return false;
+        }
+        if (!dsn.isEmpty()) {
+          out.write((dsn + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+      }
       if (view == View.WHOLE) {
         in.transferTo(out);
         return true;
       }
       for (byte[] line = readLine(in); line != null && !isEmptyLine(line); line = readLine(in)) {
-        if (view == View.HEADERS) {
+        if (view == View.HEADERS || view == View.DSN_AND_HEADERS) {
           out.write(line);
         }
       }

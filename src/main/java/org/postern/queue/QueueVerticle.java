@@ -358,7 +358,13 @@ public final class QueueVerticle extends VerticleBase {
       }
       if (failure == null && !deferred) {
         a.delivered(r.address());
-        a.succeeded(BounceRequest.FailedRecipient.local(r.address(), "delivered", clock.instant()));
+        if (plan.expanded().contains(r.address())) {
+          // RFC 3461 6.2.7.3: one "expanded" report for the alias; its members do not report success.
+          a.succeeded(BounceRequest.FailedRecipient.expanded(r.address(), clock.instant()));
+        } else if (!mailboxes.isEmpty()) {
+          a.succeeded(BounceRequest.FailedRecipient.local(r.address(), "delivered", clock.instant()));
+        }
+        // else an alias to one remote address: that recipient, with this one's NOTIFY, reports.
       } else if (!deferred) {
         a.fail(BounceRequest.FailedRecipient.remote(r.address(), null, null, null, failure.code(),
             failure.enhanced(), failure.text(), clock.instant()));
@@ -377,9 +383,17 @@ public final class QueueVerticle extends VerticleBase {
       if (!a.failures().isEmpty()) {
         if (BouncePolicy.onPermanentFailure(a.message()) == BouncePolicy.FailureAction.BOUNCE) {
           // RFC 3461 NOTIFY=NEVER (or without FAILURE): failed all the same, but nobody is told.
-          List<BounceRequest.FailedRecipient> told = BouncePolicy.notified(a.message(), a.failures(), "FAILURE");
+          // The envelope as it is now: alias targets added in this attempt carry their own NOTIFY/ORCPT.
+          Envelope now = a.envelope();
+          List<BounceRequest.FailedRecipient> told = BouncePolicy.notified(now, a.failures(), "FAILURE");
+          if (told.size() < a.failures().size()) {
+            // Exim has no line for this; without one an admin cannot tell a withheld bounce from a lost one.
+            MainLog.write(a.id() + " no failure DSN for " + a.failures().stream().filter(f -> !told.contains(f))
+                .map(BounceRequest.FailedRecipient::address).collect(java.util.stream.Collectors.joining(", "))
+                + ": NOTIFY excludes FAILURE");
+          }
           if (!told.isEmpty()) {
-            bounce = BounceSpooler.spool(spool, a.message(), told, c.primaryHostname(), clock.instant());
+            bounce = BounceSpooler.spool(spool, now, told, c.primaryHostname(), clock.instant());
             MainLog.write(BounceSpooler.arrivalLogLine(bounce, a.id()));
             events.bounced(a.id(), bounce.id());
           }
@@ -391,9 +405,9 @@ public final class QueueVerticle extends VerticleBase {
       }
       Envelope success = null;
       List<BounceRequest.FailedRecipient> delivered = BouncePolicy.shouldBounce(a.message())
-          ? BouncePolicy.notified(a.message(), a.successes(), "SUCCESS") : List.of();
+          ? BouncePolicy.notified(a.envelope(), a.successes(), "SUCCESS") : List.of();
       if (!delivered.isEmpty()) {
-        success = BounceSpooler.spoolSuccess(spool, a.message(), delivered, c.primaryHostname(), clock.instant());
+        success = BounceSpooler.spoolSuccess(spool, a.envelope(), delivered, c.primaryHostname(), clock.instant());
         MainLog.write(BounceSpooler.arrivalLogLine(success, a.id()) + " (success DSN)");
       }
       Envelope warning = null;
@@ -447,7 +461,7 @@ public final class QueueVerticle extends VerticleBase {
    * envelope, or null when none is due.
    */
   private Envelope delayWarning(MessageAttempt a, PosternConfig c) throws java.io.IOException {
-    Envelope e = a.message();
+    Envelope e = a.envelope();
     java.time.Duration due = BouncePolicy.nextDelayWarning(e, c.delivery().delayWarning(), a.warningsSent());
     Instant now = clock.instant();
     java.time.Duration age = java.time.Duration.between(Instant.ofEpochMilli(e.receivedAt()), now);

@@ -10,6 +10,7 @@ import org.postern.bus.AuthStep;
 import org.postern.bus.CloseReason;
 import org.postern.bus.SessionResponse;
 import org.postern.config.AuthenticatorConfig;
+import org.postern.smtp.CommandLineLimits;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 
@@ -122,7 +123,7 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
   private Future<SessionResponse> abort(SmtpSession session, SmtpReply reply) {
     auth.cancel(session.id());
     session.authExchange(null);
-    return Future.succeededFuture(withLineLimit(SessionResponse.reply(reply), session.config().commandLineMax()));
+    return Future.succeededFuture(withLineLimit(SessionResponse.reply(reply), CommandLineLimits.ceiling(session.config().commandLineMax())));
   }
 
   private Future<SessionResponse> step(SmtpSession session, AuthenticatorConfig a, byte[] response, boolean first) {
@@ -135,12 +136,12 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
         session.authExchange(null);
         session.authenticated(a.name(), result.user());
         yield Future.succeededFuture(withLineLimit(SessionResponse.reply(SUCCEEDED),
-            session.config().commandLineMax()));
+            CommandLineLimits.ceiling(session.config().commandLineMax())));
       }
       case THROTTLED -> {
         session.authExchange(null);
         SmtpReply sent = reply(result, TEMPORARILY_REFUSED);
-        yield Future.succeededFuture(withLineLimit(SessionResponse.reply(sent), session.config().commandLineMax())
+        yield Future.succeededFuture(withLineLimit(SessionResponse.reply(sent), CommandLineLimits.ceiling(session.config().commandLineMax()))
             .withLog("AUTH refused for " + session.hostForLog() + ": " + sent + " ("
                 + (result.reason() == null ? "too many recent failures" : result.reason()) + ")"));
       }
@@ -151,7 +152,7 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
     }, e -> {
       session.authExchange(null);
       return Future.succeededFuture(withLineLimit(SessionResponse.reply(AUTH_UNAVAILABLE),
-          session.config().commandLineMax()));
+          CommandLineLimits.ceiling(session.config().commandLineMax())));
     });
   }
 
@@ -178,7 +179,7 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
         + (result.reason() == null ? "" : ": " + result.reason()) + (counted ? "" : " (not counted as a failure)");
     SessionResponse response = drop
         ? SessionResponse.close(TOO_MANY_FAILURES, CloseReason.BAD_COMMANDS).withLog(log + "; too many failures, connection dropped")
-        : withLineLimit(SessionResponse.reply(refused), session.config().commandLineMax()).withLog(log);
+        : withLineLimit(SessionResponse.reply(refused), CommandLineLimits.ceiling(session.config().commandLineMax())).withLog(log);
     long delay = session.config().auth().failureDelay().toMillis() << Math.min(failures - 1, 4);
     if (delay <= 0) {
       return Future.succeededFuture(response);

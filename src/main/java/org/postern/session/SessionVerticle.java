@@ -24,6 +24,7 @@ import org.postern.bus.SessionResponse;
 import org.postern.bus.SessionTls;
 import org.postern.config.ConfigHolder;
 import org.postern.log.MainLog;
+import org.postern.smtp.CommandLineLimits;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
 import org.slf4j.Logger;
@@ -180,6 +181,11 @@ public final class SessionVerticle extends VerticleBase {
     int space = line.indexOf(' ');
     String verb = (space < 0 ? line : line.substring(0, space)).toUpperCase(Locale.ROOT);
     String argument = space < 0 ? "" : line.substring(space + 1);
+    if (CommandLineLimits.wireLength(line) > session.commandLineLimit(verb)) {
+      // The decoder frames up to the longest any verb may get; this verb, for this client, may be
+      // shorter (RFC 3461/4954/6531 raise only MAIL and RCPT, and only when offered).
+      return MailCommand.done(Replies.LINE_TOO_LONG);
+    }
     if (betweenChunks && !BdatCommand.allowedBetweenChunks(verb)) {
       // RFC 3030 4.2: DATA may not follow BDAT in a transaction, nor may anything but the next chunk.
       return MailCommand.done(BdatCommand.ONLY_BDAT);

@@ -13,6 +13,7 @@ import org.postern.bus.SessionOpen;
 import org.postern.bus.SessionSummary;
 import org.postern.config.AuthenticatorConfig;
 import org.postern.config.PosternConfig;
+import org.postern.smtp.CommandLineLimits;
 import org.postern.smtp.MailPath;
 import org.postern.smtp.Replies;
 import org.postern.smtp.SmtpReply;
@@ -477,6 +478,16 @@ public final class SmtpSession {
     if (c == org.postern.policy.AclControl.SUBMISSION) {
       t.submissionDomain(org.postern.policy.AclControl.option(control, "domain"));
     }
+  }
+
+  /**
+   * The longest line {@code verb} may have in this session: RFC 5321's 512 octets, raised by the
+   * extensions EHLO offered to this client (see {@link CommandLineLimits}). AUTH counts as offered
+   * after a successful AUTH too, when EHLO no longer lists it but MAIL may still carry {@code AUTH=}.
+   */
+  int commandLineLimit(String verb) {
+    boolean auth = esmtp && (authenticatedId != null || offersAuth());
+    return CommandLineLimits.forVerb(verb, config.commandLineMax(), offersDsn(), auth, esmtp && offersSmtpUtf8());
   }
 
   /** {@code dsn_advertise_hosts}: EHLO offers DSN (RFC 3461), and only then are its parameters accepted. */

@@ -63,6 +63,22 @@ class DsnRelayTest {
     }
   }
 
+  /**
+   * An ORCPT at RFC 3461 4.2's 500 characters makes a RCPT line longer than RFC 5321's 512; the
+   * DSN extension's 500 extra octets let it in and the transport passes it on unchanged.
+   */
+  @Test
+  void aFiveHundredCharacterOrcptGoesOnToTheNextHop() throws Exception {
+    ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().dsn(true));
+    String orcpt = "rfc822;b@" + "x".repeat(491);
+    try (PosternTestServer server = relay(remote)) {
+      MainLogFile log = MainLogFile.ofTestJvm().fromNow();
+      String id = send(server, "<alice@test.example>", "<bob@remote.example> NOTIFY=FAILURE ORCPT=" + orcpt);
+      log.awaitCompleted(id, 20_000);
+      assertEquals(List.of("RCPT TO:<bob@remote.example> NOTIFY=FAILURE ORCPT=" + orcpt), lines(remote.commands("RCPT")));
+    }
+  }
+
   @Test
   void aNextHopWithoutDsnGetsNoParametersAndSuccessIsRelayed() throws Exception {
     ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create());

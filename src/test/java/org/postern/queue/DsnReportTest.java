@@ -114,6 +114,7 @@ class DsnReportTest {
     // The bounce would be spooled (and logged) before Completed.
     assertEquals(List.of(), log.lines(" <= <> R=" + id));
     assertEquals(1, log.lines(id + " ** nobody2@test.example").size());
+    assertEquals(1, log.lines(id + " no failure DSN for nobody2@test.example: NOTIFY excludes FAILURE").size());
   }
 
   private static String send(String mailFrom, String... rcpts) throws Exception {

@@ -149,8 +149,8 @@ class DsnParametersTest {
   }
 
   /**
-   * RFC 3461 4.2's 500 characters for ORCPT: the parser's limit (a RCPT line holding one is longer
-   * than the 512 octets the line decoder allows, so the live session refuses it as too long first).
+   * RFC 3461 4.2's 500 characters for ORCPT: the parser's limit (a RCPT line holding one fits in
+   * the 500 extra octets DSN gives RCPT; see {@link CommandLineLimitsTest}).
    */
   @Test
   void orcptLongerThan500IsRefused() {
