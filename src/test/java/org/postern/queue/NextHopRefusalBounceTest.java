@@ -14,10 +14,7 @@ import org.postern.testing.ScriptedServers;
 import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.SmtpTestClient;
 import org.postern.testing.TlsSmtp;
-import org.postern.testing.TrustEverything;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -85,20 +82,8 @@ class NextHopRefusalBounceTest {
   void aRequireTlsMessageAtAHopWithoutTlsIsBouncedWith5710() throws Exception {
     ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().advertise("REQUIRETLS"));
     try (PosternTestServer server = relay(remote)) {
-      SSLContext trusting = SSLContext.getInstance("TLS");
-      trusting.init(null, new TrustManager[] {new TrustEverything()}, null);
-      String id;
-      try (TlsSmtp c = TlsSmtp.connect(server.port())) {
-        c.ehlo("client.example");
-        c.startTls(trusting);
-        c.ehlo("client.example");
-        TlsSmtp.expect(250, c.command("MAIL FROM:<alice@test.example> REQUIRETLS"));
-        TlsSmtp.expect(250, c.command("RCPT TO:<bob@remote.example>"));
-        TlsSmtp.expect(354, c.command("DATA"));
-        SmtpTestClient.Reply ok = c.command("Subject: secret\r\n\r\nfor TLS only\r\n.");
-        TlsSmtp.expect(250, ok);
-        id = ok.text().replaceAll(".*id=", "");
-      }
+      String id = TlsSmtp.submitRequireTls(server.port(), "alice@test.example", "bob@remote.example",
+          "Subject: secret\r\n\r\nfor TLS only\r\n");
       awaitLog(id, " ** bob@remote.example", "REQUIRETLS: the next hop did not use TLS");
       awaitLog(id, " Completed");
       assertEquals(0, remote.commands("MAIL").size(), remote.commands().toString());

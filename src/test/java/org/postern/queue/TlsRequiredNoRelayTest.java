@@ -11,10 +11,7 @@ import org.postern.testing.ScriptedServers;
 import org.postern.testing.ScriptedSmtpServer;
 import org.postern.testing.TestPki;
 import org.postern.testing.TlsSmtp;
-import org.postern.testing.TrustEverything;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -155,20 +152,8 @@ class TlsRequiredNoRelayTest {
   void requireTlsWinsOverTheField() throws Exception {
     ScriptedSmtpServer remote = REMOTES.start(ScriptedSmtpServer.create().advertise("REQUIRETLS"));
     try (PosternTestServer server = relay(remote, "{ remote_smtp: { driver: smtp, command_timeout: 5s } }")) {
-      SSLContext trusting = SSLContext.getInstance("TLS");
-      trusting.init(null, new TrustManager[] {new TrustEverything()}, null);
-      String id;
-      try (TlsSmtp c = TlsSmtp.connect(server.port())) {
-        c.ehlo("client.example");
-        c.startTls(trusting);
-        c.ehlo("client.example");
-        TlsSmtp.expect(250, c.command("MAIL FROM:<alice@test.example> REQUIRETLS"));
-        TlsSmtp.expect(250, c.command("RCPT TO:<bob@remote.example>"));
-        TlsSmtp.expect(354, c.command("DATA"));
-        var ok = c.command(WAIVED + ".");
-        TlsSmtp.expect(250, ok);
-        id = ok.text().replaceAll(".*id=", "");
-      }
+      String id = TlsSmtp.submitRequireTls(server.port(), "alice@test.example", "bob@remote.example",
+          WAIVED);
       String line = awaitLog(id, " ** bob@remote.example");
       assertTrue(line.contains("REQUIRETLS: the next hop did not use TLS"), line);
       awaitLog(id, " Completed");

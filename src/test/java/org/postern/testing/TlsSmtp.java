@@ -7,6 +7,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.function.Consumer;
@@ -189,6 +191,32 @@ public final class TlsSmtp implements AutoCloseable {
       throw new IOException("no id in " + r);
     }
     return m.group(1);
+  }
+
+  /**
+   * One REQUIRETLS transaction (RFC 8689): EHLO, STARTTLS trusting any certificate, EHLO again,
+   * {@code MAIL ... REQUIRETLS}, one RCPT and {@code content} (dot-stuffed, without the final dot)
+   * as DATA; returns the queue id from the final 250.
+   */
+  public static String submitRequireTls(int port, String from, String to, String content)
+      throws IOException, GeneralSecurityException {
+    SSLContext trusting = SSLContext.getInstance("TLS");
+    trusting.init(null, new TrustManager[] {new TrustEverything()}, null);
+    try (TlsSmtp c = connect(port)) {
+      c.ehlo("client.example");
+      c.startTls(trusting);
+      c.ehlo("client.example");
+      expect(250, c.command("MAIL FROM:<" + from + "> REQUIRETLS"));
+      expect(250, c.command("RCPT TO:<" + to + ">"));
+      expect(354, c.command("DATA"));
+      Reply r = c.command(content + ".");
+      expect(250, r);
+      Matcher m = QUEUED_ID.matcher(r.text());
+      if (!m.find()) {
+        throw new IOException("no id in " + r);
+      }
+      return m.group(1);
+    }
   }
 
   public static void expect(int code, Reply r) throws IOException {
