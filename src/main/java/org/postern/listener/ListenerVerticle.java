@@ -229,14 +229,18 @@ public final class ListenerVerticle extends VerticleBase {
         return Future.failedFuture("TLS unavailable: too many TLS handshakes in progress");
       }
       ChannelHandlerContext vertxHandler = ((NetSocketInternal) socket).channelHandlerContext();
-      vertxHandler.pipeline().addBefore(vertxHandler.name(), StartTlsGuard.NAME, new StartTlsGuard());
+      StartTlsGuard guard = new StartTlsGuard();
+      vertxHandler.pipeline().addBefore(vertxHandler.name(), StartTlsGuard.NAME, guard);
       try {
         return socket.upgradeToSsl(profiles.forHost(host), null, reply)
             .map(v -> {
               PromptAck.now(vertxHandler.channel());
               return TlsFacts.of(socket);
             })
-            .andThen(r -> limiter.endHandshake());
+            .andThen(r -> {
+              guard.upgradeOver();
+              limiter.endHandshake();
+            });
       } catch (RuntimeException e) {
         // A socket Vert.x cannot upgrade must get 454, not hang.
         limiter.endHandshake();
