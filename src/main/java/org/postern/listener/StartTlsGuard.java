@@ -56,7 +56,9 @@ final class StartTlsGuard extends ChannelDuplexHandler {
       return;
     }
     if (!replySent || !(msg instanceof ByteBuf buf) || heldBytes + buf.readableBytes() > MAX_HELD) {
-      // Sent before the 220 could have been seen: plaintext injected after STARTTLS. Never let it reach the session.
+      // Sent before the 220 could have been seen: plaintext injected after STARTTLS. Never let it
+      // reach the session. (Held bytes only ever go to the SslHandler, so even a late injection is
+      // at worst a failed handshake; more than a ClientHello is not held at all.)
       ReferenceCountUtil.release(msg);
       return;
     }
