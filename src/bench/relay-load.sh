@@ -14,11 +14,14 @@
 #   The sink's JDK handshakes cost ~10 ms of CPU each, so with PF_TLS_REUSE=no it may be what
 #   bounds Postfix: check its CPU (one event loop) before trusting that figure.
 #   Usage: N=2000 C=10 TLS=1 PF_TLS_REUSE=yes src/bench/relay-load.sh
+# PROFILE=/tmp/x.collapsed: async-profiler (AP=/tmp/ap, with Attach.class beside it) is attached to
+#   Postern for the measured batch only and writes collapsed CPU stacks there.
+# JAR=/path/to/postern.jar runs another build (e.g. the "before" of a change) instead of target/.
 # Needs root, postfix (smtp-source, smtp-sink, postconf), bc and python3. Postern runs on 2525.
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 N=${N:-2000}; C=${C:-10}; SINK=2700; TLS=${TLS:-0}; PF_TLS_REUSE=${PF_TLS_REUSE:-no}
-BENCH=$REPO/../shared/bench; RUN=/tmp/postern-bench/postfix; SINKLOG=/tmp/postern-bench/tls-sink.log
+BENCH=${BENCH:-$REPO/../shared/bench}; [ -d $BENCH ] || BENCH=/work/shared/bench; RUN=/tmp/postern-bench/postfix; SINKLOG=/tmp/postern-bench/tls-sink.log
 TRANSPORT="{ driver: smtp }"
 if [ "$TLS" = 1 ]; then
   SINK=2701; TRANSPORT='{ driver: smtp, hosts_require_tls: "*" }'
@@ -52,13 +55,14 @@ transports:
 YAML
 sed -i 's/^smtp_accept_max_per_host:.*/smtp_accept_max_per_host: 0/; s/^remote_max_parallel:.*/remote_max_parallel: '$C'/' /tmp/relayq/conf/postern.yaml
 cd /tmp/relayq
-java -jar $REPO/target/postern.jar -C /tmp/relayq/conf/postern.yaml > /tmp/relayq/out.log 2>&1 &
+java -jar ${JAR:-$REPO/target/postern.jar} -C /tmp/relayq/conf/postern.yaml > /tmp/relayq/out.log 2>&1 &
 PPID_=$!
 for i in $(seq 1 100); do grep -q "listening for SMTP (smtp)" /tmp/relayq/out.log && break; sleep 0.2; done
 # One batch: COUNT messages queued, then released by ETRN and timed until no -H file is left.
 postern_batch() {
   smtp-source -s 20 -m $1 -l 10240 -f a@example.org -t x@relay.test 127.0.0.1:2525
   H=$(ls /tmp/relayq/data/spool/input | grep -c -- '-H$'); echo "postern queued: $H"
+  [ -n "${PROFILING:-}" ] && java -cp ${AP:-/tmp/ap} Attach $PPID_ ${AP:-/tmp/ap}/linux-x64/libasyncProfiler.so start,event=cpu,interval=1ms
   C0=$(awk '{print $14+$15}' /proc/$PPID_/stat)
   T0=$(date +%s.%N)
   python3 - <<PY
@@ -74,11 +78,13 @@ PY
   T1=$(date +%s.%N)
   PT=$(echo "$T1 - $T0" | bc -l)
   CPU=$(( $(awk '{print $14+$15}' /proc/$PPID_/stat) - C0 ))
+  [ -n "${PROFILING:-}" ] && java -cp ${AP:-/tmp/ap} Attach $PPID_ ${AP:-/tmp/ap}/linux-x64/libasyncProfiler.so stop,file=$PROFILING,collapsed
   echo "postern relayed $1 in $PT s: $(echo "$1 / $PT" | bc -l | cut -c1-7) msg/s (relay CPU $(echo "$CPU / 100" | bc -l | cut -c1-5) s)"
 }
 # WARM=n: a first batch of n messages, not counted, so the measured one runs on a JIT-compiled
 # JVM, as a daemon does after its first minutes (a fresh JVM spends most of its CPU compiling).
 if [ "${WARM:-0}" -gt 0 ]; then echo "warm-up:"; postern_batch $WARM; fi
+PROFILING=${PROFILE:-}
 postern_batch $N
 grep -c " => x@relay.test" /tmp/relayq/data/log/mainlog
 [ "$TLS" = 1 ] && echo "postern deliveries over TLS, by cipher:" && grep " => x@relay.test" /tmp/relayq/data/log/mainlog | grep -o " X=[^ ]*" | sort | uniq -c

@@ -293,19 +293,30 @@ public final class QueueVerticle extends VerticleBase {
     return remoteRecipients;
   }
 
+  private static final DeliveryResult NO_RESULTS = new DeliveryResult(List.of(), List.of());
+
   private Future<Void> deliverLocally(MessageAttempt a, PosternConfig c) {
     boolean maybeRepeated = recovering;
-    return workers.executeBlocking(() -> LocalRouting.plan(a.pending(), c), false).compose(plan -> {
+    return workers.executeBlocking(() -> {
+      LocalRouting.Plan plan = LocalRouting.plan(a.pending(), c);
+      if (plan.allMailboxes().isEmpty()) {
+        // Nothing for the maildir transport (a relayed message): the plan is applied in this worker call.
+        record(a, plan, NO_RESULTS, LocalRouting.routerName(c));
+        return null;
+      }
+      return plan;
+    }, false).compose(plan -> {
+      if (plan == null) {
+        return Future.succeededFuture();
+      }
       List<String> mailboxes = List.copyOf(plan.allMailboxes());
       Envelope e = a.message();
-      Future<DeliveryResult> results = mailboxes.isEmpty()
-          ? Future.succeededFuture(new DeliveryResult(List.of(), List.of()))
-          : vertx.eventBus().<DeliveryResult>request(MaildirDeliveryVerticle.ADDRESS,
-                  new DeliveryRequest(a.id(), LocalRouting.TRANSPORT, spool.dataFile(a.id()).toString(), e.sender(),
-                      e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), maybeRepeated, mailboxes,
-                      List.of()),
-                  new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
-              .map(Message::body);
+      Future<DeliveryResult> results = vertx.eventBus().<DeliveryResult>request(MaildirDeliveryVerticle.ADDRESS,
+              new DeliveryRequest(a.id(), LocalRouting.TRANSPORT, spool.dataFile(a.id()).toString(), e.sender(),
+                  e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), maybeRepeated, mailboxes,
+                  List.of()),
+              new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
+          .map(Message::body);
       return results.compose(r -> workers.<Void>executeBlocking(() -> {
         record(a, plan, r, LocalRouting.routerName(c));
         return null;

@@ -80,21 +80,14 @@ final class RemoteDeliveries {
   }
 
   Future<Void> deliver(MessageAttempt a, List<Envelope.Recipient> recipients, PosternConfig c) {
-    // Another process (-M, -q, a second daemon) may have written or cleared retry hints meanwhile.
-    return workers.executeBlocking(() -> {
-      retry.refresh();
-      return null;
-    }, false).recover(e -> {
-      LOG.warn("retry hints not read again, deciding on the last ones read: {}", e.toString());
-      return Future.succeededFuture();
-    }).compose(v -> deliverRefreshed(a, recipients, c));
-  }
-
-  private Future<Void> deliverRefreshed(MessageAttempt a, List<Envelope.Recipient> recipients, PosternConfig c) {
     permits.limit(c.delivery().remoteMaxParallel());
     Instant now = clock.instant();
     Instant arrival = Instant.ofEpochMilli(a.message().receivedAt());
-    return workers.executeBlocking(() -> byDueDomain(a, recipients, c, now, arrival), false).compose(byDomain -> {
+    // One worker hop for both: the hints read again, then the recipients whose retry time has come.
+    return workers.executeBlocking(() -> {
+      refreshRetryHints();
+      return byDueDomain(a, recipients, c, now, arrival);
+    }, false).compose(byDomain -> {
       List<Future<Void>> done = new ArrayList<>();
       for (Map.Entry<String, List<String>> e : byDomain.entrySet()) {
         done.add(router.route(c, e.getKey()).compose(d -> routed(a, e.getKey(), e.getValue(), d, c, now, arrival))
@@ -102,6 +95,15 @@ final class RemoteDeliveries {
       }
       return Future.join(done);
     }).transform(ar -> a.save(workers, spool));
+  }
+
+  /** Another process (-M, -q, a second daemon) may have written or cleared retry hints meanwhile. Blocking. */
+  private void refreshRetryHints() {
+    try {
+      retry.refresh();
+    } catch (Exception e) {
+      LOG.warn("retry hints not read again, deciding on the last ones read: {}", e.toString());
+    }
   }
 
   /** The recipients whose retry time has come, by domain; the others are logged. */

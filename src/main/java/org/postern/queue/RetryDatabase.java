@@ -107,15 +107,18 @@ public final class RetryDatabase {
    */
   public void refresh() throws IOException {
     synchronized (monitor) {
-      long current;
-      try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.READ)) {
-        current = ChangeCount.read(channel);
-      } catch (NoSuchFileException none) {
-        current = 0;
-      }
-      if (current != generation) {
+      if (changeCount() != generation) {
         locked(lock -> null); // reads them again, under the lock
       }
+    }
+  }
+
+  /** The change count in the lock file, read without the lock (0 when there is no file yet). */
+  private long changeCount() throws IOException {
+    try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.READ)) {
+      return ChangeCount.read(channel);
+    } catch (NoSuchFileException none) {
+      return 0;
     }
   }
 
@@ -209,6 +212,14 @@ public final class RetryDatabase {
 
   /** A delivery to the destination worked: its record goes. Blocking. */
   public void recordSuccess(String key) throws IOException {
+    synchronized (monitor) {
+      // The usual success, to a destination without a record: when the change count shows that no
+      // one changed the records since this object read them, there is nothing to remove, and the
+      // lock, the directory creation and the file look-up (twice per relayed message) are spared.
+      if (!records.containsKey(key) && changeCount() == generation) {
+        return;
+      }
+    }
     locked(lock -> {
       if (records.remove(key) != null || Files.exists(fileFor(key))) {
         Files.deleteIfExists(fileFor(key));

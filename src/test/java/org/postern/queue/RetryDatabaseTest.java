@@ -213,6 +213,15 @@ class RetryDatabaseTest {
   }
 
   @Test
+  void aSuccessClearsARecordAnotherProcessWroteAfterThisOneLastLooked() throws Exception {
+    RetryDatabase other = reopened(); // has read the records while there were none
+    db.recordFailure(HOST, RetryError.REFUSED, "Connection refused", T0, DEFAULT);
+    other.recordSuccess(HOST); // the change count tells it that its view is old
+    assertEquals(List.of(), jsonFiles());
+    assertTrue(reopened().lookup(HOST, T0).isEmpty());
+  }
+
+  @Test
   void aFailureAddsToTheHistoryAnotherProcessWrote() throws Exception {
     reopened().recordFailure(HOST, RetryError.REFUSED, "Connection refused", T0, DEFAULT);
     Instant later = T0.plusSeconds(900);

@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
@@ -17,7 +18,11 @@ import org.postern.smtp.SmtpReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -450,14 +455,21 @@ public final class SmtpClientConnection {
         .map(r -> "RCPT TO:<" + hop.wire().get(r) + ">" + (dsn ? DsnParametersOut.rcpt(message.dsn(), r) : "")).toList();
     boolean pipelining = capabilities.has("PIPELINING")
         && !options.hostsAvoidPipelining().matches(host.address(), host.name());
+    // RFC 2920 3.1: DATA may end the group, saving a round trip per message; BDAT goes after the replies.
+    boolean dataInGroup = pipelining && !chunking();
     Duration timeout = options.commandTimeout();
     Future<SmtpReply> mailReply;
     if (pipelining) {
-      // One write: MAIL and every RCPT (RFC 2920), then the replies in order.
+      // One write: MAIL, every RCPT and (without CHUNKING) DATA, then the replies in order.
       StringBuilder group = new StringBuilder(mailCommand).append("\r\n");
       rcptCommands.forEach(c -> group.append(c).append("\r\n"));
+      if (dataInGroup) {
+        group.append("DATA\r\n");
+      }
       logCommands(group.toString());
-      socket.write(group.toString());
+      if (!reader.broken()) {
+        socket.write(group.toString());
+      }
       mailReply = reader.next(mailCommand, timeout);
     } else {
       mailReply = command(mailCommand, mailCommand, timeout);
@@ -468,18 +480,41 @@ public final class SmtpClientConnection {
         for (String r : recipients) {
           results.put(r, refused(r, reply, mailCommand));
         }
-        // Pipelined RCPTs were sent anyway: read their replies to stay in step.
-        return pipelining ? drain(rcptCommands, 0, timeout) : Future.succeededFuture();
+        // Pipelined RCPTs (and DATA) were sent anyway: read their replies to stay in step.
+        return pipelining ? drain(rcptCommands, 0, timeout)
+            .compose(v -> dataInGroup ? reader.next("DATA", timeout).compose(this::endRefusedData)
+                : Future.succeededFuture()) : Future.succeededFuture();
       }
       return recipients(recipients, rcptCommands, 0, pipelining, results).compose(v -> {
         List<String> accepted = recipients.stream().filter(r -> results.get(r).status() == null).toList();
         if (accepted.isEmpty()) {
           needsReset = true;
-          return Future.succeededFuture();
+          return dataInGroup ? reader.next("DATA", timeout).compose(this::endRefusedData) : Future.succeededFuture();
         }
-        return data(message, accepted, results);
+        return data(message, accepted, results, dataInGroup ? reader.next("DATA", timeout) : null);
       });
     });
+  }
+
+  /**
+   * The reply to a pipelined DATA after every recipient (or MAIL) was refused: a server that says
+   * 354 all the same gets an empty message, ended at once (RFC 2920 3.1), which it must refuse
+   * for want of recipients; its answer is read and ignored, and RSET follows before the next one.
+   */
+  private Future<Void> endRefusedData(SmtpReply dataReply) {
+    if (dataReply.code() != 354) {
+      return Future.succeededFuture();
+    }
+    LOG.debug("{} SMTP>> . (no recipient accepted)", host);
+    if (!reader.broken()) {
+      socket.write(".\r\n");
+    }
+    return reader.next("end of data", options.finalTimeout()).mapEmpty();
+  }
+
+  /** BDAT (RFC 3030) for the content: the server offers CHUNKING and the host is in {@code hosts_try_chunking}. */
+  private boolean chunking() {
+    return capabilities.has("CHUNKING") && options.hostsTryChunking().matches(host.address(), host.name());
   }
 
   private Future<Void> recipients(List<String> recipients, List<String> commands, int i, boolean pipelined,
@@ -508,13 +543,15 @@ public final class SmtpClientConnection {
   /**
    * The message content, with BDAT (RFC 3030) when the server offers CHUNKING and the host is in
    * {@code hosts_try_chunking}: one {@code BDAT <size> LAST} and the spool file's bytes exactly, no
-   * dot-stuffing; else DATA, dot-stuffed.
+   * dot-stuffing; else DATA, dot-stuffed. {@code pipelinedData} is the reply to a DATA sent with
+   * MAIL and RCPT (RFC 2920 3.1), or null when DATA is still to be sent.
    */
-  private Future<Void> data(OutboundMessage message, List<String> accepted, Map<String, RecipientResult> results) {
-    boolean chunking = capabilities.has("CHUNKING") && options.hostsTryChunking().matches(host.address(), host.name());
+  private Future<Void> data(OutboundMessage message, List<String> accepted, Map<String, RecipientResult> results,
+                            Future<SmtpReply> pipelinedData) {
+    boolean chunking = chunking();
     chunked = chunking;
     Future<SmtpReply> end = chunking ? bdat(message)
-        : command("DATA", "DATA", options.commandTimeout()).compose(reply -> {
+        : (pipelinedData != null ? pipelinedData : command("DATA", "DATA", options.commandTimeout())).compose(reply -> {
           if (reply.code() != 354) {
             needsReset = true;
             for (String r : accepted) {
@@ -522,7 +559,7 @@ public final class SmtpClientConnection {
             }
             return Future.succeededFuture(null);
           }
-          return stream(message, new DotStuffer()).compose(v -> reader.next("end of data", options.finalTimeout()));
+          return content(message, new DotStuffer()).compose(v -> reader.next("end of data", options.finalTimeout()));
         });
     String stage = chunking ? "BDAT" : "end of data";
     return end.compose(reply -> {
@@ -545,6 +582,20 @@ public final class SmtpClientConnection {
 
   /** {@code BDAT <size> LAST} and the spool file as it is; the reply is the end of data's (final_timeout). */
   private Future<SmtpReply> bdat(OutboundMessage message) {
+    return smallContent(message).compose(content -> {
+      if (content == null) {
+        return bdatStreamed(message);
+      }
+      String command = "BDAT " + content.length() + " LAST";
+      LOG.debug("{} SMTP>> {}", host, command);
+      if (!reader.broken()) {
+        socket.write(Buffer.buffer(command + "\r\n").appendBuffer(content));
+      }
+      return reader.next("BDAT", options.finalTimeout());
+    });
+  }
+
+  private Future<SmtpReply> bdatStreamed(OutboundMessage message) {
     return vertx.fileSystem().props(message.dataFile().toString())
         .recover(e -> Future.failedFuture(new HostDeferral("spool file unreadable: " + e.getMessage())))
         .compose(props -> {
@@ -556,6 +607,48 @@ public final class SmtpClientConnection {
           return stream(message, null);
         })
         .compose(v -> reader.next("BDAT", options.finalTimeout()));
+  }
+
+  /**
+   * Sends the spool file dot-stuffed and its terminator: a small one ({@link #smallContent}) in one
+   * write, a larger one {@link #stream streamed}.
+   */
+  private Future<Void> content(OutboundMessage message, DotStuffer stuffer) {
+    return smallContent(message).compose(content -> {
+      if (content == null) {
+        return stream(message, stuffer);
+      }
+      Buffer out = stuffer.stuff(content).appendBuffer(stuffer.terminator());
+      if (!reader.broken()) {
+        socket.write(out);
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * The whole spool file when it has at most {@code READ_CHUNK} bytes, read in one blocking call
+   * (one worker hop, where streaming takes one each for open, every read, end and close); null
+   * when it is larger, to be streamed with back-pressure. The size in the envelope is a hint that
+   * spares larger files the extra open.
+   */
+  private Future<Buffer> smallContent(OutboundMessage message) {
+    if (message.size() > READ_CHUNK) {
+      return Future.succeededFuture(null);
+    }
+    return vertx.<Buffer>executeBlocking(() -> {
+      try (FileChannel channel = FileChannel.open(message.dataFile(), StandardOpenOption.READ)) {
+        long size = channel.size();
+        if (size > READ_CHUNK) {
+          return null;
+        }
+        ByteBuffer bytes = ByteBuffer.allocate((int) size);
+        while (bytes.hasRemaining() && channel.read(bytes) >= 0) {
+          // a regular file: read until full (or a shorter end, which the content is then)
+        }
+        return Buffer.buffer(Arrays.copyOf(bytes.array(), bytes.position()));
+      }
+    }, false).recover(e -> Future.failedFuture(new HostDeferral("spool file unreadable: " + e.getMessage())));
   }
 
   /**

@@ -136,7 +136,9 @@ class SmtpClientDeliveryTest {
         + " SIZE="), a.text());
     assertTrue(a.text().contains("552 5.1.0 sender refused"), a.text());
     assertTrue(server.envelopes().isEmpty());
-    assertEquals(0, server.commands("DATA").size());
+    // The pipelined DATA (RFC 2920 3.1) went with MAIL, and was refused: no content followed it.
+    assertEquals(1, server.commands("DATA").size());
+    assertEquals(0, server.commands("SUBJECT").size(), server.commands().toString());
   }
 
   @Test
@@ -227,8 +229,39 @@ class SmtpClientDeliveryTest {
   }
 
   @Test
-  void allRecipientsRefusedMeansNoDataAndRsetBeforeTheNextMessage(Vertx vertx) throws Exception {
+  void pipeliningSendsDataInTheSameWriteAsMailAndRecipients(Vertx vertx) throws Exception {
+    ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create());
+    MessageResult r = deliver(vertx, client, host(server), options,
+        message(dataFile(dir, "m", BODY), "a@x.example", "b@x.example"));
+    assertEquals(2, r.with(DeliveryStatus.DELIVERED).size());
+    List<ScriptedSmtpServer.Command> mail = server.commands("MAIL");
+    List<ScriptedSmtpServer.Command> data = server.commands("DATA");
+    assertEquals(1, data.size());
+    assertEquals(mail.get(0).chunk(), data.get(0).chunk(), "RFC 2920 3.1, DATA ends the group: " + server.commands());
+    assertEquals(BODY, server.envelopes().get(0).text());
+  }
+
+  @Test
+  void allRecipientsRefusedWithPipeliningMeansDataRefusedAndRsetBeforeTheNextMessage(Vertx vertx) throws Exception {
     ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().rcpt("bad@x.example", 550));
+    SmtpClientConnection c = await(SmtpClientConnection.open(vertx, client, host(server), options));
+    MessageResult first = await(c.send(message(dataFile(dir, "m1", BODY), "bad@x.example")));
+    assertEquals(DeliveryStatus.FAILED, first.recipients().get(0).status());
+    assertEquals(550, first.recipients().get(0).code());
+    MessageResult second = await(c.send(message(dataFile(dir, "m2", BODY), "good@x.example")));
+    assertEquals(DeliveryStatus.DELIVERED, second.recipients().get(0).status());
+    await(c.quit());
+    // The pipelined DATA of the first message got "554 no valid recipients" and nothing followed it.
+    assertEquals(2, server.commands("DATA").size(), server.commands().toString());
+    assertEquals(1, server.commands("RSET").size());
+    assertEquals(List.of("good@x.example"), server.envelopes().stream()
+        .flatMap(e -> e.recipients().stream()).toList());
+  }
+
+  @Test
+  void allRecipientsRefusedWithoutPipeliningMeansNoDataAndRsetBeforeTheNextMessage(Vertx vertx) throws Exception {
+    ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().pipelining(false)
+        .rcpt("bad@x.example", 550));
     SmtpClientConnection c = await(SmtpClientConnection.open(vertx, client, host(server), options));
     MessageResult first = await(c.send(message(dataFile(dir, "m1", BODY), "bad@x.example")));
     assertEquals(DeliveryStatus.FAILED, first.recipients().get(0).status());
@@ -237,6 +270,25 @@ class SmtpClientDeliveryTest {
     await(c.quit());
     assertEquals(1, server.commands("DATA").size(), "DATA only for the second message");
     assertEquals(1, server.commands("RSET").size());
+  }
+
+  @Test
+  void a354ToPipelinedDataAfterEveryRecipientWasRefusedGetsTheDotAlone(Vertx vertx) throws Exception {
+    // A server that says 354 with no recipient: the client ends the empty message at once and stays in step.
+    ScriptedSmtpServer server = started(vertx, ScriptedSmtpServer.create().rcpt("bad@x.example", 550)
+        .reply(Step.DATA, 354));
+    SmtpClientConnection c = await(SmtpClientConnection.open(vertx, client, host(server), options));
+    for (int i = 1; i <= 2; i++) {
+      MessageResult r = await(c.send(message(dataFile(dir, "m" + i, BODY), "bad@x.example")));
+      assertEquals(DeliveryStatus.FAILED, r.recipients().get(0).status());
+      assertEquals(550, r.recipients().get(0).code(), r.recipients().get(0).text());
+      assertNull(r.hostProblem());
+    }
+    assertTrue(c.usable());
+    await(c.quit());
+    assertEquals(2, server.commands(".").size(), server.commands().toString());
+    assertEquals(0, server.commands("SUBJECT").size(), "no content sent: " + server.commands());
+    assertEquals(1, server.commands("RSET").size(), server.commands().toString());
   }
 
   @Test
