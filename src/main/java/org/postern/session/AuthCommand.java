@@ -123,25 +123,24 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
   private Future<SessionResponse> abort(SmtpSession session, SmtpReply reply) {
     auth.cancel(session.id());
     session.authExchange(null);
-    return Future.succeededFuture(withLineLimit(SessionResponse.reply(reply), CommandLineLimits.ceiling(session.config().commandLineMax())));
+    return Future.succeededFuture(exchangeOver(session, SessionResponse.reply(reply)));
   }
 
   private Future<SessionResponse> step(SmtpSession session, AuthenticatorConfig a, byte[] response, boolean first) {
     AuthStep request = new AuthStep(session.id(), a.publicName(), first, response, session.config().generation(),
         session.variables());
     return auth.step(request).compose(result -> switch (result.status()) {
-      case CHALLENGE -> Future.succeededFuture(withLineLimit(SessionResponse.reply(
-          SmtpReply.of(334, null, Base64.getEncoder().encodeToString(result.challenge()))), RESPONSE_LINE_MAX));
+      case CHALLENGE -> Future.succeededFuture(SessionResponse.reply(
+          SmtpReply.of(334, null, Base64.getEncoder().encodeToString(result.challenge()))).withLineLimit(RESPONSE_LINE_MAX));
       case SUCCESS -> {
         session.authExchange(null);
         session.authenticated(a.name(), result.user());
-        yield Future.succeededFuture(withLineLimit(SessionResponse.reply(SUCCEEDED),
-            CommandLineLimits.ceiling(session.config().commandLineMax())));
+        yield Future.succeededFuture(exchangeOver(session, SessionResponse.reply(SUCCEEDED)));
       }
       case THROTTLED -> {
         session.authExchange(null);
         SmtpReply sent = reply(result, TEMPORARILY_REFUSED);
-        yield Future.succeededFuture(withLineLimit(SessionResponse.reply(sent), CommandLineLimits.ceiling(session.config().commandLineMax()))
+        yield Future.succeededFuture(exchangeOver(session, SessionResponse.reply(sent))
             .withLog("AUTH refused for " + session.hostForLog() + ": " + sent + " ("
                 + (result.reason() == null ? "too many recent failures" : result.reason()) + ")"));
       }
@@ -151,8 +150,7 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
       }
     }, e -> {
       session.authExchange(null);
-      return Future.succeededFuture(withLineLimit(SessionResponse.reply(AUTH_UNAVAILABLE),
-          CommandLineLimits.ceiling(session.config().commandLineMax())));
+      return Future.succeededFuture(exchangeOver(session, SessionResponse.reply(AUTH_UNAVAILABLE)));
     });
   }
 
@@ -179,7 +177,7 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
         + (result.reason() == null ? "" : ": " + result.reason()) + (counted ? "" : " (not counted as a failure)");
     SessionResponse response = drop
         ? SessionResponse.close(TOO_MANY_FAILURES, CloseReason.BAD_COMMANDS).withLog(log + "; too many failures, connection dropped")
-        : withLineLimit(SessionResponse.reply(refused), CommandLineLimits.ceiling(session.config().commandLineMax())).withLog(log);
+        : exchangeOver(session, SessionResponse.reply(refused)).withLog(log);
     long delay = session.config().auth().failureDelay().toMillis() << Math.min(failures - 1, 4);
     if (delay <= 0) {
       return Future.succeededFuture(response);
@@ -189,8 +187,9 @@ final class AuthCommand extends PolicedCommand<String, AuthCommand.Request> impl
     return later.future();
   }
 
-  private static SessionResponse withLineLimit(SessionResponse r, int limit) {
-    return r.withLineLimit(limit);
+  /** The exchange is over: the decoder frames command lines again, up to the longest a verb may get. */
+  private static SessionResponse exchangeOver(SmtpSession session, SessionResponse r) {
+    return r.withLineLimit(CommandLineLimits.ceiling(session.config().commandLineMax()));
   }
 
   private static Parsed<Request> sync(SmtpReply reply) {

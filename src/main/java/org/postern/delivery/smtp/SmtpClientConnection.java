@@ -467,9 +467,7 @@ public final class SmtpClientConnection {
         group.append("DATA\r\n");
       }
       logCommands(group.toString());
-      if (!reader.broken()) {
-        socket.write(group.toString());
-      }
+      send(Buffer.buffer(group.toString()));
       mailReply = reader.next(mailCommand, timeout);
     } else {
       mailReply = command(mailCommand, mailCommand, timeout);
@@ -506,9 +504,7 @@ public final class SmtpClientConnection {
       return Future.succeededFuture();
     }
     LOG.debug("{} SMTP>> . (no recipient accepted)", host);
-    if (!reader.broken()) {
-      socket.write(".\r\n");
-    }
+    send(Buffer.buffer(".\r\n"));
     return reader.next("end of data", options.finalTimeout()).mapEmpty();
   }
 
@@ -588,9 +584,7 @@ public final class SmtpClientConnection {
       }
       String command = "BDAT " + content.length() + " LAST";
       LOG.debug("{} SMTP>> {}", host, command);
-      if (!reader.broken()) {
-        socket.write(Buffer.buffer(command + "\r\n").appendBuffer(content));
-      }
+      send(Buffer.buffer(command + "\r\n").appendBuffer(content));
       return reader.next("BDAT", options.finalTimeout());
     });
   }
@@ -601,9 +595,7 @@ public final class SmtpClientConnection {
         .compose(props -> {
           String command = "BDAT " + props.size() + " LAST";
           LOG.debug("{} SMTP>> {}", host, command);
-          if (!reader.broken()) {
-            socket.write(command + "\r\n");
-          }
+          send(Buffer.buffer(command + "\r\n"));
           return stream(message, null);
         })
         .compose(v -> reader.next("BDAT", options.finalTimeout()));
@@ -619,9 +611,7 @@ public final class SmtpClientConnection {
         return stream(message, stuffer);
       }
       Buffer out = stuffer.stuff(content).appendBuffer(stuffer.terminator());
-      if (!reader.broken()) {
-        socket.write(out);
-      }
+      send(out);
       return Future.succeededFuture();
     });
   }
@@ -714,12 +704,16 @@ public final class SmtpClientConnection {
   }
 
   private Future<Void> write(String line) {
+    send(Buffer.buffer(line + "\r\n"));
+    return Future.succeededFuture();
+  }
+
+  private void send(Buffer bytes) {
     if (reader.broken()) {
       // The reader fails the following wait with the right text; do not write to a dead socket.
-      return Future.succeededFuture();
+      return;
     }
-    socket.write(line + "\r\n");
-    return Future.succeededFuture();
+    socket.write(bytes);
   }
 
   private void logCommands(String group) {
