@@ -3,12 +3,14 @@ package org.postern.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.postern.testing.Await;
 import org.postern.testing.ChildPostern;
 import org.postern.testing.PosternTestServer;
 
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,6 +94,52 @@ class DistributionFilesTest {
       Run m = run(missing);
       assertEquals(70, m.exit(), m.out());
       assertTrue(m.out().contains("postern.jar not found"), m.out());
+    }
+  }
+
+  /**
+   * The daemon gets the launcher's native-memory settings (src/bench/README.md, "Peak RSS under
+   * load"): the monitor-deflation and malloc-trim options on a JVM that takes them (this one does),
+   * and two glibc malloc arenas. Read from the running process, as the kernel sees it.
+   */
+  @Test
+  void theDaemonRunsWithTheLaunchersNativeMemorySettings() throws Exception {
+    int port = ChildPostern.freePort();
+    try (PosternTestServer files = PosternTestServer.create()
+        .option("listeners", "{ smtp: { address: 127.0.0.1, port: " + port + " } }")
+        .option("tls_on_connect_ports", "\"\"")) {
+      ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "-bd", "-C", files.writeConfig().toString());
+      pb.environment().put("POSTERN_JAR", manifestJar().toString());
+      pb.environment().remove("MALLOC_ARENA_MAX");
+      pb.redirectErrorStream(true).redirectOutput(dir.resolve("daemon.out").toFile());
+      Process daemon = pb.start();
+      try {
+        assertTrue(Await.holdsWithin(30_000, () -> answers(port)),
+            () -> "daemon did not listen: " + read(dir.resolve("daemon.out")));
+        Path proc = Path.of("/proc", Long.toString(daemon.pid()));
+        List<String> args = List.of(read(proc.resolve("cmdline")).split("\0"));
+        assertTrue(args.contains("-XX:AvgMonitorsPerThreadEstimate=64"), args::toString);
+        assertTrue(args.contains("-XX:TrimNativeHeapInterval=2000"), args::toString);
+        assertTrue(List.of(read(proc.resolve("environ")).split("\0")).contains("MALLOC_ARENA_MAX=2"));
+      } finally {
+        daemon.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static boolean answers(int port) {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      return s.getInputStream().read() == '2';
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static String read(Path file) {
+    try {
+      return new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+    } catch (IOException e) {
+      return e.toString();
     }
   }
 }
