@@ -50,6 +50,9 @@ public final class SmtpConnection {
    * all connections instead of one more object each (issue 15, memory per idle session).
    */
   private static final DeliveryOptions SESSION_BUS = new DeliveryOptions().setLocalOnly(true).setSendTimeout(120_000);
+  /** The enqueue notice after a commit; {@code -bs} waits for the reply, up to this long. */
+  private static final DeliveryOptions ENQUEUE_BUS = new DeliveryOptions().setLocalOnly(true).setSendTimeout(600_000);
+  private static final DeliveryOptions CLOSE_BUS = new DeliveryOptions().setLocalOnly(true);
   private static final SmtpReply TLS_UNAVAILABLE = SmtpReply.of(454, "4.7.0", "TLS not available due to local problem");
 
   private final Vertx vertx;
@@ -461,12 +464,13 @@ public final class SmtpConnection {
     w.commit(envelope, Buffer.buffer(commit.lateHeaders(), "UTF-8")).onComplete(r -> {
       if (r.succeeded()) {
         MainLog.write(log);
-        Future<?> delivery = vertx.eventBus().request(Addresses.QUEUE_ENQUEUE,
-            new EnqueueRequest(envelope.id(), commit.queueOnly()),
-            new DeliveryOptions().setLocalOnly(true)
-                .setSendTimeout(600_000));
+        EnqueueRequest notice = new EnqueueRequest(envelope.id(), commit.queueOnly());
         if (deliveries != null) {
-          deliveries.add(delivery);
+          deliveries.add(vertx.eventBus().request(Addresses.QUEUE_ENQUEUE, notice, ENQUEUE_BUS));
+        } else {
+          // Nobody waits for the first delivery attempt: a notice, not a request, so no reply
+          // handler, timer or reply message (a second hop between event loops) per message.
+          vertx.eventBus().send(Addresses.QUEUE_ENQUEUE, notice, ENQUEUE_BUS);
         }
         resumeWith(reply);
       } else {
@@ -588,7 +592,7 @@ public final class SmtpConnection {
     }
     channel.close();
     if (session != null) {
-      vertx.eventBus().send(session.close(), new SessionClose(id, reason), new DeliveryOptions().setLocalOnly(true));
+      vertx.eventBus().send(session.close(), new SessionClose(id, reason), CLOSE_BUS);
     }
     onClose.run();
   }
