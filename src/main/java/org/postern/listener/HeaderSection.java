@@ -23,32 +23,47 @@ final class HeaderSection {
   private int lineLength;
   /** How much of "received:" the current line starts with; -1 once it cannot be that field. */
   private int matched;
+  /** {@link #text()} once made, until more header bytes arrive. */
+  private String text;
 
   void add(Buffer chunk) {
     countReceived(chunk);
     if (complete) {
       return;
     }
+    text = null;
     int start = headers.length();
-    headers.appendBuffer(chunk, 0, Math.min(MAX - start, chunk.length()));
-    if (start == 0 && headers.length() > 0 && (headers.getByte(0) == '\n' || headers.getByte(0) == '\r')) {
+    int take = Math.min(MAX - start, chunk.length());
+    if (start == 0 && take > 0 && (chunk.getByte(0) == '\n' || chunk.getByte(0) == '\r')) {
       complete = true;
-      headers = Buffer.buffer();
       return;
     }
-    // The blank line may straddle two chunks: start a little before the new bytes.
-    for (int i = Math.max(0, start - 2); i < headers.length() - 1; i++) {
-      if (headers.getByte(i) != '\n') {
+    // Find the blank line before copying anything: only the header section is kept, so the body
+    // bytes of the chunk (most of a message) are not copied in and cut off again. The blank line
+    // may straddle two chunks: start a little before the new bytes.
+    int end = start + take;
+    for (int i = Math.max(0, start - 2); i < end - 1; i++) {
+      if (byteAt(chunk, start, i) != '\n') {
         continue;
       }
-      byte next = headers.getByte(i + 1);
-      if (next == '\n' || (next == '\r' && i + 2 < headers.length() && headers.getByte(i + 2) == '\n')) {
-        headers = headers.getBuffer(0, i + 1);
+      byte next = byteAt(chunk, start, i + 1);
+      if (next == '\n' || (next == '\r' && i + 2 < end && byteAt(chunk, start, i + 2) == '\n')) {
+        if (i + 1 <= start) {
+          headers = headers.getBuffer(0, i + 1);
+        } else {
+          headers.appendBuffer(chunk, 0, i + 1 - start);
+        }
         complete = true;
         return;
       }
     }
+    headers.appendBuffer(chunk, 0, take);
     complete = headers.length() >= MAX;
+  }
+
+  /** The byte at {@code i} of the section kept so far followed by {@code chunk} (which starts at {@code start}). */
+  private byte byteAt(Buffer chunk, int start, int i) {
+    return i < start ? headers.getByte(i) : chunk.getByte(i - start);
   }
 
   /** Received: fields in the header section (a folded line starts with a space, so never counts). */
@@ -79,24 +94,48 @@ final class HeaderSection {
 
   /** The header section seen so far (at most {@link #MAX} bytes), for header checks in the data ACL. */
   String text() {
-    return headers.toString(StandardCharsets.ISO_8859_1);
+    if (text == null) {
+      text = headers.toString(StandardCharsets.ISO_8859_1);
+    }
+    return text;
   }
 
-  /** The value of the first header with this name (unfolded, trimmed), or null. */
+  /**
+   * The value of the first header with this name (unfolded, trimmed), or null. Lines end at LF
+   * with an optional CR before it; a continuation line starts with a space or a tab (RFC 5322
+   * 2.2.3). Scans the text in place rather than splitting it into lines.
+   */
   String value(String name) {
-    String text = headers.toString(StandardCharsets.ISO_8859_1);
-    String prefix = name.toLowerCase(Locale.ROOT) + ":";
-    String[] lines = text.split("\r?\n", -1);
-    for (int i = 0; i < lines.length; i++) {
-      if (lines[i].toLowerCase(Locale.ROOT).startsWith(prefix)) {
-        StringBuilder v = new StringBuilder(lines[i].substring(prefix.length()));
-        for (int j = i + 1; j < lines.length && !lines[j].isEmpty()
-            && (lines[j].charAt(0) == ' ' || lines[j].charAt(0) == '\t'); j++) {
-          v.append(' ').append(lines[j].strip());
+    String s = text();
+    int n = s.length();
+    int prefix = name.length() + 1;
+    for (int at = 0; at < n; at = nextLine(s, at)) {
+      if (s.regionMatches(true, at, name, 0, name.length()) && at + name.length() < n
+          && s.charAt(at + name.length()) == ':') {
+        StringBuilder v = new StringBuilder(s.substring(at + prefix, lineEnd(s, at)));
+        for (int j = nextLine(s, at); j < n; j = nextLine(s, j)) {
+          int e = lineEnd(s, j);
+          if (e == j || (s.charAt(j) != ' ' && s.charAt(j) != '\t')) {
+            break;
+          }
+          v.append(' ').append(s.substring(j, e).strip());
         }
         return v.toString().strip();
       }
     }
     return null;
+  }
+
+  /** Where the line starting at {@code at} ends, before its CRLF or LF (or at the end of the text). */
+  private static int lineEnd(String s, int at) {
+    int lf = s.indexOf('\n', at);
+    int e = lf < 0 ? s.length() : lf;
+    return lf > at && s.charAt(lf - 1) == '\r' ? e - 1 : e;
+  }
+
+  /** The start of the line after the one starting at {@code at}, or the text's length. */
+  private static int nextLine(String s, int at) {
+    int lf = s.indexOf('\n', at);
+    return lf < 0 ? s.length() : lf + 1;
   }
 }

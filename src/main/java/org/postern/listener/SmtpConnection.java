@@ -1,10 +1,10 @@
 package org.postern.listener;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import org.postern.bus.AclStage;
 import org.postern.bus.Addresses;
 import org.postern.bus.EnqueueRequest;
@@ -50,6 +50,9 @@ public final class SmtpConnection {
    * all connections instead of one more object each (issue 15, memory per idle session).
    */
   private static final DeliveryOptions SESSION_BUS = new DeliveryOptions().setLocalOnly(true).setSendTimeout(120_000);
+  /** The enqueue notice after a commit; {@code -bs} waits for the reply, up to this long. */
+  private static final DeliveryOptions ENQUEUE_BUS = new DeliveryOptions().setLocalOnly(true).setSendTimeout(600_000);
+  private static final DeliveryOptions CLOSE_BUS = new DeliveryOptions().setLocalOnly(true);
   private static final SmtpReply TLS_UNAVAILABLE = SmtpReply.of(454, "4.7.0", "TLS not available due to local problem");
 
   private final Vertx vertx;
@@ -172,11 +175,7 @@ public final class SmtpConnection {
       fail(new IllegalStateException("no session verticle is deployed"));
       return;
     }
-    request(session.open(), facts).onComplete(r -> {
-      if (r.failed()) {
-        fail(r.cause());
-        return;
-      }
+    request(session.open(), facts, greeting -> {
       if (enforceSync && decoder.buffered() > 0) {
         // Talking before the banner: a bot that does not wait for replies (smtp_enforce_sync).
         MainLog.writeRejection("SMTP protocol synchronization error (input sent without waiting for greeting): rejected "
@@ -186,7 +185,7 @@ public final class SmtpConnection {
         return;
       }
       greeted = true;
-      handleResponse(r.result());
+      handleResponse(greeting);
     });
   }
 
@@ -274,13 +273,7 @@ public final class SmtpConnection {
 
   private void command(SessionCommand request) {
     busy = true;
-    request(session.command(), request).onComplete(r -> {
-      if (r.failed()) {
-        fail(r.cause());
-      } else {
-        handleResponse(r.result());
-      }
-    });
+    request(session.command(), request, this::handleResponse);
   }
 
   private void content(Buffer chunk) {
@@ -326,12 +319,15 @@ public final class SmtpConnection {
         mime != null && !tooBig ? mime.parts() : null, headers.received());
     mime = null;
     // A session filter (a milter) reads the content from the data file: write it out first.
-    Future<Void> onDisk = SessionFilters.of(vertx).isEmpty() ? Future.succeededFuture() : writer.flush();
-    onDisk.compose(v -> request(session.data(), request)).onComplete(r -> {
+    if (SessionFilters.of(vertx).isEmpty()) {
+      request(session.data(), request, this::handleResponse);
+      return;
+    }
+    writer.flush().onComplete(r -> {
       if (r.failed()) {
         fail(r.cause());
       } else {
-        handleResponse(r.result());
+        request(session.data(), request, this::handleResponse);
       }
     });
   }
@@ -461,12 +457,13 @@ public final class SmtpConnection {
     w.commit(envelope, Buffer.buffer(commit.lateHeaders(), "UTF-8")).onComplete(r -> {
       if (r.succeeded()) {
         MainLog.write(log);
-        Future<?> delivery = vertx.eventBus().request(Addresses.QUEUE_ENQUEUE,
-            new EnqueueRequest(envelope.id(), commit.queueOnly()),
-            new DeliveryOptions().setLocalOnly(true)
-                .setSendTimeout(600_000));
+        EnqueueRequest notice = new EnqueueRequest(envelope.id(), commit.queueOnly());
         if (deliveries != null) {
-          deliveries.add(delivery);
+          deliveries.add(vertx.eventBus().request(Addresses.QUEUE_ENQUEUE, notice, ENQUEUE_BUS));
+        } else {
+          // Nobody waits for the first delivery attempt: a notice, not a request, so no reply
+          // handler, timer or reply message (a second hop between event loops) per message.
+          vertx.eventBus().send(Addresses.QUEUE_ENQUEUE, notice, ENQUEUE_BUS);
         }
         resumeWith(reply);
       } else {
@@ -545,8 +542,17 @@ public final class SmtpConnection {
     }
   }
 
-  private Future<SessionResponse> request(String address, Object body) {
-    return vertx.eventBus().<SessionResponse>request(address, body, SESSION_BUS).map(Message::body);
+  /** A request to the session; its response goes to {@code then}, a failure ends the connection. */
+  private void request(String address, Object body, Handler<SessionResponse> then) {
+    // onComplete on the request itself: a mapped future per command was one more object and
+    // one more completion to dispatch.
+    vertx.eventBus().<SessionResponse>request(address, body, SESSION_BUS).onComplete(r -> {
+      if (r.failed()) {
+        fail(r.cause());
+      } else {
+        then.handle(r.result().body());
+      }
+    });
   }
 
   private void append(String reply) {
@@ -588,7 +594,7 @@ public final class SmtpConnection {
     }
     channel.close();
     if (session != null) {
-      vertx.eventBus().send(session.close(), new SessionClose(id, reason), new DeliveryOptions().setLocalOnly(true));
+      vertx.eventBus().send(session.close(), new SessionClose(id, reason), CLOSE_BUS);
     }
     onClose.run();
   }

@@ -184,7 +184,15 @@ public final class SmtpLineDecoder {
       case CHUNK -> nextChunk();
     };
     if (start == end) {
-      resetEmpty();
+      if (mode == Mode.COMMAND) {
+        resetEmpty();
+      } else {
+        // Content streams on: the next read comes at once, so the buffer is kept for it instead of
+        // a new one per read (one array per network read of every message, the largest garbage
+        // of the receive path). Events hold copies, never this array. Dropped at the end of DATA.
+        start = 0;
+        end = 0;
+      }
     }
     return e;
   }

@@ -49,16 +49,31 @@ final class AclClient {
     }
     AclCheck request = new AclCheck(stage, variables, config.generation(), trace);
     String local = instances.onLoopOf(vertx.getOrCreateContext());
-    Future<AclVerdict> answer = local != null
-        ? vertx.eventBus().<AclVerdict>request(local, request, options).map(Message::body)
-        : vertx.eventBus().<JsonObject>request(Addresses.ACL_CHECK, request.toJson(), options)
-            .map(msg -> AclVerdict.fromJson(msg.body()));
-    return answer
-        .recover(e -> {
-          LOG.warn("acl {} check failed, deferring: {}", stage.wire(), e.getMessage());
-          return Future.succeededFuture(AclVerdict.of(AclVerdict.Type.DEFER));
-        })
-        .compose(verdict -> delayed(verdict, trace));
+    Future<Message<Object>> answer = local != null
+        ? vertx.eventBus().request(local, request, options)
+        : vertx.eventBus().request(Addresses.ACL_CHECK, request.toJson(), options);
+    // One continuation for the answer, its failure and the delay: one future per check instead of three.
+    return answer.transform(r -> {
+      AclVerdict verdict = null;
+      Throwable cause = r.cause();
+      if (r.succeeded()) {
+        try {
+          verdict = verdict(r.result().body());
+        } catch (RuntimeException e) {
+          cause = e;
+        }
+      }
+      if (verdict == null) {
+        LOG.warn("acl {} check failed, deferring: {}", stage.wire(), cause.getMessage());
+        verdict = AclVerdict.of(AclVerdict.Type.DEFER);
+      }
+      return delayed(verdict, trace);
+    });
+  }
+
+  /** The local instance answers by reference, any other (or a plugin) in JSON. */
+  private static AclVerdict verdict(Object body) {
+    return body instanceof AclVerdict v ? v : AclVerdict.fromJson((JsonObject) body);
   }
 
   /** {@code delay =}: the reply waits on a timer, never on a thread. Exim skips it under {@code -bh}. */

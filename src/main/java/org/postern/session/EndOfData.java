@@ -89,9 +89,12 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
    */
   @Override
   Future<AclVerdict> policy(SmtpSession session, Content content) {
-    JsonObject vars = variables(session, content);
     JsonArray parts = content.mimeParts();
-    Future<AclVerdict> mime = parts == null || parts.isEmpty() ? Future.succeededFuture(null)
+    boolean mimeAsked = parts != null && !parts.isEmpty();
+    // No mime parts to check and no data ACL: the default verdict needs no variables (with the
+    // recipients list and the header text, the largest set a session builds).
+    JsonObject vars = mimeAsked || session.hasAcl(AclStage.DATA) ? variables(session, content) : null;
+    Future<AclVerdict> mime = !mimeAsked ? Future.succeededFuture(null)
         : mimeParts(session, vars, parts, 0);
     return mime.compose(refused -> refused != null ? Future.succeededFuture(refused)
             : session.check(AclStage.DATA, vars))
@@ -291,7 +294,14 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     if (id.startsWith("<") && id.endsWith(">")) {
       id = id.substring(1, id.length() - 1);
     }
-    return " id=" + id.replaceAll("[\\s\\p{Cntrl}]", "?");
+    // The same characters as the pattern [\s\p{Cntrl}] became '?' with, without compiling it per message.
+    StringBuilder out = new StringBuilder(id.length() + 4).append(" id=");
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      boolean blank = c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
+      out.append(blank || c < 0x20 || c == 0x7F ? '?' : c);
+    }
+    return out.toString();
   }
 
   private static SmtpReply okReply(String id) {

@@ -108,7 +108,7 @@ public final class SessionVerticle extends VerticleBase {
   private void open(Message<SessionOpen> msg) {
     SmtpSession session = new SmtpSession(config.current(), acl, filters, msg.body());
     sessions.put(session.id(), session);
-    session.check(AclStage.CONNECT, session.variables()).compose(verdict -> {
+    session.check(AclStage.CONNECT, session.hasAcl(AclStage.CONNECT) ? session.variables() : null).compose(verdict -> {
       if (verdict.accepted()) {
         return session.filtering() ? filteredGreeting(session) : Future.succeededFuture(greeting(session));
       }

@@ -438,7 +438,15 @@ public final class SmtpSession {
   private static final SmtpReply FILTER_REJECT = SmtpReply.of(550, "5.7.1", "Command rejected");
   private static final SmtpReply FILTER_TEMPFAIL = SmtpReply.of(451, "4.7.1", "Service unavailable - try again later");
 
-  /** Asks the stage's ACL, mapping a missing answer to a deferral. */
+  /** True when the configuration the session started with has an ACL for {@code stage}. */
+  boolean hasAcl(AclStage stage) {
+    return config.aclForStage(stage) != null;
+  }
+
+  /**
+   * Asks the stage's ACL, mapping a missing answer to a deferral. {@code variables} may be null
+   * for a stage without an ACL ({@link #hasAcl}): the default verdict reads none.
+   */
   Future<AclVerdict> check(AclStage stage, JsonObject variables) {
     return acl.check(config, stage, variables, facts.hostCheck()).map(verdict -> {
       if (verdict.set() != null) {

@@ -86,7 +86,11 @@ public record SmtpReply(int code, String enhanced, List<String> lines) {
   }
 
   private static List<String> splitLines(String text) {
-    // An ACL message may hold "\n" to ask for a multi-line reply, as Exim allows.
+    // An ACL message may hold "\n" to ask for a multi-line reply, as Exim allows. Most texts are
+    // one line (every "250 OK id=..." is made per message): no pattern for those.
+    if (text.indexOf('\n') < 0 && text.indexOf('\r') < 0) {
+      return List.of(text);
+    }
     return List.of(text.split("\r\n|\n|\r", -1));
   }
 

@@ -17,7 +17,7 @@ public final class TlsRequiredField {
 
   /** True when the header section (up to its blank line; CRLF or LF line ends) holds exactly one {@code TLS-Required: No}. */
   public static boolean saysNo(String headerSection) {
-    if (headerSection == null || headerSection.isEmpty()) {
+    if (headerSection == null || headerSection.isEmpty() || !mentionsField(headerSection)) {
       return false;
     }
     String[] lines = headerSection.split("\r?\n", -1);
@@ -41,6 +41,25 @@ public final class TlsRequiredField {
       no = isNo(value.toString());
     }
     return fields == 1 && no;
+  }
+
+  /**
+   * Does any line start with the field's name? Nearly no message has the field, and splitting
+   * every message's header section into lines to find that out was a cost per message.
+   */
+  private static boolean mentionsField(String headerSection) {
+    int n = headerSection.length();
+    for (int at = 0; at < n; ) {
+      if (headerSection.regionMatches(true, at, NAME, 0, NAME.length())) {
+        return true;
+      }
+      int lf = headerSection.indexOf('\n', at);
+      if (lf < 0) {
+        return false;
+      }
+      at = lf + 1;
+    }
+    return false;
   }
 
   /** [FWS] "No", then at most white space. */

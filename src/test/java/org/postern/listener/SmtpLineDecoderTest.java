@@ -67,6 +67,32 @@ class SmtpLineDecoderTest {
     return s.replace("\r", "\\r").replace("\n", "\\n").replace("\0", "\\0");
   }
 
+  /**
+   * The decoder keeps its buffer from one read to the next while content streams (issue 15): the
+   * chunks it returned earlier must still hold their bytes after later reads reuse that buffer.
+   */
+  @Test
+  void dataChunksKeepTheirBytesAfterLaterReadsReuseTheBuffer() {
+    SmtpLineDecoder d = new SmtpLineDecoder(512);
+    d.startData();
+    java.util.List<Buffer> chunks = new java.util.ArrayList<>();
+    StringBuilder sent = new StringBuilder();
+    for (int i = 0; i < 50; i++) {
+      String piece = "line " + i + " " + "abcdefghij".repeat(i % 7) + "\r\n" + (i % 5 == 0 ? "..stuffed\r\n" : "");
+      sent.append(piece.replace("\r\n..", "\r\n."));
+      feed(d, piece);
+      Event e;
+      while ((e = d.next()) != null) {
+        chunks.add(assertInstanceOf(DataChunk.class, e).content());
+      }
+    }
+    feed(d, ".\r\n");
+    assertInstanceOf(DataEnd.class, d.next());
+    StringBuilder got = new StringBuilder();
+    chunks.forEach(c -> got.append(str(c)));
+    assertEquals(escape(sent.toString()), escape(got.toString()));
+  }
+
   // ---------------------------------------------------------------------------------------------
   // COMMAND mode
 
