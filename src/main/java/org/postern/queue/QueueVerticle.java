@@ -279,7 +279,7 @@ public final class QueueVerticle extends VerticleBase {
    * Where an attempt goes after its first worker task: finished (the reports it spooled are to be
    * delivered), to the maildir transport over the bus, or to the remote transports.
    */
-  private record Step(MessageAttempt attempt, LocalRouting.Plan plan, List<Envelope.Recipient> remote,
+  private record Step(MessageAttempt attempt, LocalRouting.Plan plan, RemoteDeliveries.Due remote,
                       List<Envelope> reports) {
     static Step finished(List<Envelope> reports) {
       return new Step(null, null, null, reports);
@@ -325,19 +325,21 @@ public final class QueueVerticle extends VerticleBase {
       }
     }
     List<Envelope.Recipient> remoteRecipients = remoteRecipients(a, c);
-    return remoteRecipients.isEmpty() ? Step.finished(finishBlocking(a, c)) : new Step(a, null, remoteRecipients, null);
+    return remoteRecipients.isEmpty() ? Step.finished(finishBlocking(a, c))
+        : new Step(a, null, remote.due(a, remoteRecipients, c), null);
   }
 
   /** After the maildir transport answered over the bus: the remote recipients, then the end. */
   private Future<Void> afterLocal(MessageAttempt a, PosternConfig c) {
     return a.save(workers, spool)
         .compose(v -> workers.executeBlocking(() -> remoteRecipients(a, c), false))
-        .compose(remoteRecipients -> remoteRecipients.isEmpty() ? finish(a, c) : deliverRemotely(a, remoteRecipients, c));
+        .compose(remoteRecipients -> remoteRecipients.isEmpty() ? finish(a, c)
+            : remote.deliver(a, remoteRecipients, c).compose(v -> finish(a, c)));
   }
 
-  /** The remote deliveries, after the local results are on the spool (so a crash does not repeat them), then the end. */
-  private Future<Void> deliverRemotely(MessageAttempt a, List<Envelope.Recipient> remoteRecipients, PosternConfig c) {
-    return a.save(workers, spool).compose(v -> remote.deliver(a, remoteRecipients, c)).compose(v -> finish(a, c));
+  /** The due remote recipients, after the local results are on the spool (so a crash does not repeat them), then the end. */
+  private Future<Void> deliverRemotely(MessageAttempt a, RemoteDeliveries.Due due, PosternConfig c) {
+    return a.save(workers, spool).compose(v -> remote.deliver(a, due, c)).compose(v -> finish(a, c));
   }
 
   /** The pending recipients left for the remote routers; logs why they stay queued when there are none. */
