@@ -9,6 +9,14 @@
 # the maildir's new/; server CPU is that of the whole process tree over the same span.
 # Usage (from the repository, after mvn package):
 #   N=2000 CONCS="1 10 50" MODES="conn persist" REPS=2 src/bench/maildir-load.sh
+# JARS="base=/tmp/base.jar after=target/postern.jar": several Postern builds, each on its own port
+#   (PPORT, PPORT+10, ...) and data directory, interleaved cell by cell with Postfix (default: one,
+#   JAR or target/postern.jar). Every Postern runs through the launcher (src/dist/bin/postern -bd),
+#   so with the JVM flags the README's run command uses.
+# PROFILE=/tmp/prefix: async-profiler (AP=/tmp/ap, Attach.class beside it) is attached to each
+#   Postern after the warm-up and writes its collapsed CPU stacks to /tmp/prefix-NAME.collapsed at
+#   the end (the measured cells then include the profiler's own cost: use such a run for the
+#   profile, not for the figures).
 # Needs root, postfix (smtp-source), python3. Ports: PPORT (2710) for Postern, FPORT (2711).
 # ANCHOR_DIR: the shared anchor's postfix/ templates (default ../shared/bench/postfix beside the repository).
 set -u
@@ -16,10 +24,11 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 N=${N:-2000}; CONCS=${CONCS:-"1 10 50"}; MODES=${MODES:-"conn persist"}; REPS=${REPS:-2}
 PPORT=${PPORT:-2710}; FPORT=${FPORT:-2711}; WARM=${WARM:-2000}
 JAR=${JAR:-$REPO/target/postern.jar}
+JARS=${JARS:-"postern=$JAR"}
+AP=${AP:-/tmp/ap}; PROFILE=${PROFILE:-}
 SHARED=${ANCHOR_DIR:-$REPO/../shared/bench/postfix}
 RUN=/tmp/postern-bench/maildir-load
 PF=$RUN/postfix; PQ=$PF/queue; PBOX=$PF/maildir
-PN=$RUN/postern
 
 mkdir -p $RUN
 # --- Postfix: the shared anchor's configuration, delivering instead of holding.
@@ -39,15 +48,21 @@ virtual_minimum_uid = 1
 CF
 chown postfix $PF/data $PBOX
 postfix -c $PF/etc start >/dev/null || exit 1
-# --- Postern: the shipped configuration on its own port and data directory.
-[ -s $RUN/postern.pid ] && kill "$(cat $RUN/postern.pid)" 2>/dev/null
-rm -rf $PN && mkdir -p $PN && cp -r $REPO/conf $PN/
-sed -i "s/^  smtp: .*/  smtp:       { address: 127.0.0.1, port: $PPORT }/; /^  submission:/d; /^  smtps:/d; \
-  s/^tls_on_connect_ports:.*/tls_on_connect_ports: $((PPORT + 50))/; s/^smtp_accept_max_per_host:.*/smtp_accept_max_per_host: 0/" \
-  $PN/conf/postern.yaml
-(cd $PN && exec java -Xms64m -Xmx512m -XX:+UseG1GC -jar $JAR -C $PN/conf/postern.yaml > $PN/out.log 2>&1) &
-PERN=$!; echo $PERN > $RUN/postern.pid
-for i in $(seq 1 150); do grep -q "listening for SMTP" $PN/out.log && break; sleep 0.2; done
+# --- Postern: the shipped configuration on its own port and data directory, one per build.
+NAMES=(); PORTS=(); PIDS=(); i=0
+for spec in $JARS; do
+  name=${spec%%=*}; jar=${spec#*=}; [ "${jar#/}" = "$jar" ] && jar=$REPO/$jar
+  port=$((PPORT + 10 * i)); dir=$RUN/postern-$name
+  [ -s $dir.pid ] && kill "$(cat $dir.pid)" 2>/dev/null
+  rm -rf $dir && mkdir -p $dir && cp -r $REPO/conf $dir/
+  sed -i "s/^  smtp: .*/  smtp:       { address: 127.0.0.1, port: $port }/; /^  submission:/d; /^  smtps:/d; \
+    s/^tls_on_connect_ports:.*/tls_on_connect_ports: $((port + 50))/; s/^smtp_accept_max_per_host:.*/smtp_accept_max_per_host: 0/" \
+    $dir/conf/postern.yaml
+  (cd $dir && POSTERN_JAR=$jar exec $REPO/src/dist/bin/postern -bd -C $dir/conf/postern.yaml > $dir/out.log 2>&1) &
+  echo $! > $dir.pid
+  for t in $(seq 1 150); do grep -q "listening for SMTP" $dir/out.log && break; sleep 0.2; done
+  NAMES+=($name); PORTS+=($port); PIDS+=($(cat $dir.pid)); i=$((i + 1))
+done
 PFMASTER=$(tr -d ' ' < $PQ/pid/master.pid)
 
 # CPU seconds of a process tree (live processes and the children they reaped).
@@ -84,16 +99,29 @@ cell() {
   python3 -c "import sys; w=$t1-$t0; print('%-8s %-7s c=%-3s %8.1f msg/s  %6.2f s  %5.2f ms CPU/msg  delivered %d/%d' % ('$name','$mode',$c,$N/w,w,($cpu1-$cpu0)*1000/$N,$now-$before,$N))"
 }
 
-echo "maildir-load: N=$N CONCS='$CONCS' MODES='$MODES' REPS=$REPS postern pid $PERN, postfix master $PFMASTER"
+echo "maildir-load: N=$N CONCS='$CONCS' MODES='$MODES' REPS=$REPS posterns ${NAMES[*]} (pids ${PIDS[*]}), postfix master $PFMASTER"
 # Warm-up (both servers' JIT, caches, first maildir creation), not measured.
-smtp-source -s 10 -m $WARM -l 10240 -f sender@example.test -t admin@localhost 127.0.0.1:$PPORT
+for k in "${!NAMES[@]}"; do
+  smtp-source -s 10 -m $WARM -l 10240 -f sender@example.test -t admin@localhost 127.0.0.1:${PORTS[$k]}
+done
 smtp-source -s 10 -m $WARM -l 10240 -f sender@example.test -t user@example.test 127.0.0.1:$FPORT
+if [ -n "$PROFILE" ]; then
+  for k in "${!NAMES[@]}"; do
+    java -cp $AP Attach ${PIDS[$k]} $AP/linux-x64/libasyncProfiler.so start,event=cpu,interval=1ms
+  done
+fi
 for r in $(seq 1 $REPS); do
   for mode in $MODES; do
     for c in $CONCS; do
-      cell postern $PPORT admin@localhost $PN/data/maildir $PERN $c $mode
+      for k in "${!NAMES[@]}"; do
+        cell ${NAMES[$k]} ${PORTS[$k]} admin@localhost $RUN/postern-${NAMES[$k]}/data/maildir ${PIDS[$k]} $c $mode
+      done
       cell postfix $FPORT user@example.test $PBOX $PFMASTER $c $mode
     done
   done
 done
-kill $PERN; rm -f $RUN/postern.pid; postfix -c $PF/etc stop >/dev/null 2>&1
+for k in "${!NAMES[@]}"; do
+  [ -n "$PROFILE" ] && java -cp $AP Attach ${PIDS[$k]} $AP/linux-x64/libasyncProfiler.so stop,file=$PROFILE-${NAMES[$k]}.collapsed,collapsed
+  kill ${PIDS[$k]}; rm -f $RUN/postern-${NAMES[$k]}.pid
+done
+postfix -c $PF/etc stop >/dev/null 2>&1

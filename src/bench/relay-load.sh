@@ -16,7 +16,8 @@
 #   Usage: N=2000 C=10 TLS=1 PF_TLS_REUSE=yes src/bench/relay-load.sh
 # PROFILE=/tmp/x.collapsed: async-profiler (AP=/tmp/ap, with Attach.class beside it) is attached to
 #   Postern for the measured batch only and writes collapsed CPU stacks there.
-# JAR=/path/to/postern.jar runs another build (e.g. the "before" of a change) instead of target/.
+# JAR=/path/to/postern.jar runs another build (e.g. the "before" of a change) instead of target/;
+#   every build runs through src/dist/bin/postern -bd, with the launcher's JVM flags.
 # Needs root, postfix (smtp-source, smtp-sink, postconf), bc and python3. Postern runs on 2525.
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -55,7 +56,8 @@ transports:
 YAML
 sed -i 's/^smtp_accept_max_per_host:.*/smtp_accept_max_per_host: 0/; s/^remote_max_parallel:.*/remote_max_parallel: '$C'/' /tmp/relayq/conf/postern.yaml
 cd /tmp/relayq
-java -jar ${JAR:-$REPO/target/postern.jar} -C /tmp/relayq/conf/postern.yaml > /tmp/relayq/out.log 2>&1 &
+# Through the launcher, so with the JVM flags the README's run command uses (whichever JAR).
+POSTERN_JAR=${JAR:-$REPO/target/postern.jar} $REPO/src/dist/bin/postern -bd -C /tmp/relayq/conf/postern.yaml > /tmp/relayq/out.log 2>&1 &
 PPID_=$!
 for i in $(seq 1 100); do grep -q "listening for SMTP (smtp)" /tmp/relayq/out.log && break; sleep 0.2; done
 # One batch: COUNT messages queued, then released by ETRN and timed until no -H file is left.

@@ -12,7 +12,6 @@ import org.postern.bus.DeliveryStatus;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,25 +31,25 @@ public final class MaildirDeliveryVerticle extends VerticleBase {
     config = ConfigHolder.of(vertx);
     workers = vertx.createSharedWorkerExecutor("postern-delivery", 16);
     BusCodecs.register(vertx);
-    return vertx.eventBus().<DeliveryRequest>localConsumer(ADDRESS, this::deliver).completion();
+    return vertx.eventBus().<DeliveryRequest>localConsumer(ADDRESS, this::deliver).completion()
+        .onSuccess(v -> MaildirTransport.register(vertx, deploymentID()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    MaildirTransport.unregister(vertx, deploymentID());
+    return Future.succeededFuture();
   }
 
   private void deliver(Message<DeliveryRequest> msg) {
     PosternConfig c = config.current();
     DeliveryRequest request = msg.body();
-    Path data = Path.of(request.dataFile());
-    long received = request.receivedAt() / 1000;
+    // One worker task per mailbox: a message for many mailboxes is written into them in parallel.
     List<Future<DeliveryResult.Recipient>> attempts = new ArrayList<>();
     for (String name : request.recipients()) {
-      attempts.add(workers.executeBlocking(() -> {
-        if (!name.matches(org.postern.config.LocalUsers.MAILBOX_NAME) || name.startsWith(".")) {
-          return DeliveryResult.Recipient.local(name, DeliveryStatus.FAILED, 550, "5.1.1", "invalid mailbox name");
-        }
-        MaildirWriter.deliver(c.maildirDirectory().resolve(name), c.primaryHostname(), request.id(), received,
-            request.sender(), data, request.recovering());
-        return DeliveryResult.Recipient.local(name, DeliveryStatus.DELIVERED, 250, "2.0.0", "delivered");
-      }, false).recover(e -> Future.succeededFuture(
-          DeliveryResult.Recipient.local(name, DeliveryStatus.DEFERRED, 451, "4.3.0", String.valueOf(e)))));
+      attempts.add(workers.executeBlocking(() -> MaildirTransport.deliver(c, request, name), false)
+          .recover(e -> Future.succeededFuture(
+              DeliveryResult.Recipient.local(name, DeliveryStatus.DEFERRED, 451, "4.3.0", String.valueOf(e)))));
     }
     Future.join(attempts).onComplete(r ->
         msg.reply(new DeliveryResult(attempts.stream().map(Future::result).toList(), List.of())));

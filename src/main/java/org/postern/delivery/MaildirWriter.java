@@ -19,6 +19,13 @@ import java.nio.file.StandardOpenOption;
  * Blocking; run on a worker.
  */
 final class MaildirWriter {
+  /**
+   * Maildirs whose tmp/, new/ and cur/ this process has made or found: their three
+   * {@code createDirectories} (a stat each, and a lookup in a large parent) are skipped for every
+   * later delivery. A maildir removed meanwhile shows as a missing file, and is made again.
+   */
+  private static final java.util.Set<Path> KNOWN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private MaildirWriter() {
   }
 
@@ -31,12 +38,37 @@ final class MaildirWriter {
    */
   static Path deliver(Path maildir, String host, String messageId, long receivedSeconds, String returnPath,
                       Path content, boolean lookInCur) throws IOException {
+    if (KNOWN.add(maildir)) {
+      try {
+        makeDirectories(maildir);
+      } catch (IOException e) {
+        KNOWN.remove(maildir);
+        throw e;
+      }
+    }
+    try {
+      return write(maildir, host, messageId, receivedSeconds, returnPath, content, lookInCur);
+    } catch (java.nio.file.NoSuchFileException e) {
+      if (e.getFile() != null && e.getFile().equals(content.toString())) {
+        throw e;
+      }
+      // The maildir (or part of it) went away since this process last wrote into it.
+      makeDirectories(maildir);
+      return write(maildir, host, messageId, receivedSeconds, returnPath, content, lookInCur);
+    }
+  }
+
+  private static void makeDirectories(Path maildir) throws IOException {
+    Files.createDirectories(maildir.resolve("tmp"));
+    Files.createDirectories(maildir.resolve("new"));
+    Files.createDirectories(maildir.resolve("cur"));
+  }
+
+  private static Path write(Path maildir, String host, String messageId, long receivedSeconds, String returnPath,
+                            Path content, boolean lookInCur) throws IOException {
     Path tmp = maildir.resolve("tmp");
     Path fresh = maildir.resolve("new");
     Path cur = maildir.resolve("cur");
-    Files.createDirectories(tmp);
-    Files.createDirectories(fresh);
-    Files.createDirectories(cur);
     String base = receivedSeconds + ".M" + messageId + "." + host.replace("/", "\\057").replace(":", "\\072");
     byte[] header = ("Return-Path: <" + returnPath + ">\r\n").getBytes(StandardCharsets.UTF_8);
     try (FileChannel in = FileChannel.open(content, StandardOpenOption.READ)) {

@@ -19,6 +19,7 @@ import org.postern.bus.QueueFlushRequest;
 import org.postern.config.ConfigHolder;
 import org.postern.config.PosternConfig;
 import org.postern.delivery.MaildirDeliveryVerticle;
+import org.postern.delivery.MaildirTransport;
 import org.postern.dns.DnsResolvers;
 import org.postern.log.MainLog;
 import org.postern.spool.Envelope;
@@ -55,6 +56,11 @@ import java.util.Set;
 public final class QueueVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(QueueVerticle.class);
   private static final int MIN_MESSAGES_IN_PROGRESS = 16;
+  /**
+   * At most this many mailboxes are written inside the attempt's own worker task, one after the
+   * other; a message for more goes to the maildir transport, which writes them in parallel.
+   */
+  static final int INLINE_MAILBOXES = 4;
   /** Why a recipient in a remote domain stays queued when no remote router is configured. */
   static final String REMOTE_NOT_CONFIGURED = "remote delivery is not configured";
   private final Set<String> inFlight = new HashSet<>();
@@ -63,6 +69,12 @@ public final class QueueVerticle extends VerticleBase {
   private ConfigHolder config;
   private Spool spool;
   private WorkerExecutor workers;
+  /**
+   * The first task of each attempt, which may write maildir files and remove the message (fsyncs):
+   * the maildir transport's pool, so that as many messages as are in progress can wait on the disk
+   * at once and share its group commits, while the queue's own few workers stay free.
+   */
+  private WorkerExecutor attemptWorkers;
   private RetryDatabase retryDatabase;
   private RemoteDeliveries remote;
   private MessageEvents events;
@@ -93,6 +105,7 @@ public final class QueueVerticle extends VerticleBase {
     PosternConfig c = config.current();
     spool = new Spool(c.spoolDirectory());
     workers = vertx.createSharedWorkerExecutor("postern-queue", 4);
+    attemptWorkers = vertx.createSharedWorkerExecutor("postern-delivery", 16);
     retryDatabase = new RetryDatabase(c.spoolDirectory(), c.delivery().retryRules().dataExpire());
     events = new MessageEvents(vertx, clock);
     remote = new RemoteDeliveries(vertx, workers, spool, retryDatabase,
@@ -226,24 +239,30 @@ public final class QueueVerticle extends VerticleBase {
   private Future<Void> attemptLocked(String id, QueueRunFilter filter, PosternConfig c) {
     // Another process (postern -q, -M, -Mrm, a second daemon) may be on this message: its lock says so.
     MessageLock[] lock = new MessageLock[1];
-    return workers.executeBlocking(() -> {
+    boolean maybeRepeated = recovering;
+    boolean maildirHere = MaildirTransport.deployed(vertx);
+    // One worker task takes the message as far as it can go without waiting for anything but the
+    // disk: lock, read, route, the maildir deliveries, and (when nothing is left for a remote
+    // transport) the bounce and the removal. Each hand-off to a worker and back costs a wake-up and
+    // a context switch on both sides, which cost more than the work of a locally delivered message.
+    return attemptWorkers.<Step>executeBlocking(() -> {
           lock[0] = MessageLock.tryLock(spool, id).orElse(null);
           if (lock[0] == null || !spool.exists(id)) {
             return null;
           }
           Envelope envelope = spool.readEnvelope(id);
-          return new MessageAttempt(envelope, ReceivedHeaders.count(spool.dataFile(id)), filter.force(), lock[0]);
-        }, false)
-        .compose(a -> {
-          if (a == null || a.frozen() && !filter.thaw()) {
-            return Future.succeededFuture();
+          MessageAttempt a = new MessageAttempt(envelope, ReceivedHeaders.count(spool.dataFile(id)), filter.force(),
+              lock[0]);
+          if (a.frozen() && !filter.thaw()) {
+            return null;
           }
           if (a.frozen()) {
             a.thaw();
             MainLog.write(id + " Unfrozen by forced delivery");
           }
-          return attempt(a, c);
-        })
+          return start(a, c, maybeRepeated, maildirHere);
+        }, false)
+        .compose(step -> step == null ? Future.<Void>succeededFuture() : step.next(this, c))
         .recover(e -> {
           LOG.warn("{}: delivery attempt failed: {}", id, e.toString());
           return Future.succeededFuture();
@@ -257,25 +276,70 @@ public final class QueueVerticle extends VerticleBase {
   }
 
   /**
-   * Local deliveries, then remote ones, then the bounce and the spool. The work that grows with the
-   * recipients (routing, results, log lines) runs on a worker: a message may have 50,000.
+   * Where an attempt goes after its first worker task: finished (the reports it spooled are to be
+   * delivered), to the maildir transport over the bus, or to the remote transports.
    */
-  private Future<Void> attempt(MessageAttempt a, PosternConfig c) {
-    if (a.receivedHeaders() > c.delivery().receivedHeadersMax()) {
-      return workers.<Void>executeBlocking(() -> {
-        for (Envelope.Recipient r : a.pending()) {
-          MainLog.write(a.id() + " ** " + r.address() + ": " + ReceivedHeaders.LOOP);
-          events.recipient(MessageEvent.Kind.FAILED, a.id(), r.address(), null, null, null, 0, ReceivedHeaders.LOOP);
-          a.fail(BounceRequest.FailedRecipient.local(r.address(), ReceivedHeaders.LOOP, clock.instant()));
-        }
-        return null;
-      }, false).compose(v -> finish(a, c));
+  private record Step(MessageAttempt attempt, LocalRouting.Plan plan, RemoteDeliveries.Due remote,
+                      List<Envelope> reports) {
+    static Step finished(List<Envelope> reports) {
+      return new Step(null, null, null, reports);
     }
-    Future<Void> local = c.delivery().routesLocal() ? deliverLocally(a, c) : Future.succeededFuture();
-    return local.compose(v -> workers.executeBlocking(() -> remoteRecipients(a, c), false))
-        .compose(remoteRecipients -> remoteRecipients.isEmpty() ? Future.succeededFuture()
-            : remote.deliver(a, remoteRecipients, c))
-        .compose(v -> finish(a, c));
+
+    Future<Void> next(QueueVerticle q, PosternConfig c) {
+      if (reports != null) {
+        return q.deliverReports(reports);
+      }
+      if (plan != null) {
+        return q.deliverThroughBus(attempt, plan, c).compose(v -> q.afterLocal(attempt, c));
+      }
+      return q.deliverRemotely(attempt, remote, c);
+    }
+  }
+
+  /**
+   * The blocking start of an attempt. Local deliveries, then remote ones, then the bounce and the
+   * spool; the work that grows with the recipients (routing, results, log lines) runs on a worker:
+   * a message may have 50,000. A few mailboxes are written here, one after the other; more go to
+   * the transport over the bus, which writes them in parallel.
+   */
+  private Step start(MessageAttempt a, PosternConfig c, boolean maybeRepeated, boolean maildirHere)
+      throws java.io.IOException {
+    if (a.receivedHeaders() > c.delivery().receivedHeadersMax()) {
+      for (Envelope.Recipient r : a.pending()) {
+        MainLog.write(a.id() + " ** " + r.address() + ": " + ReceivedHeaders.LOOP);
+        events.recipient(MessageEvent.Kind.FAILED, a.id(), r.address(), null, null, null, 0, ReceivedHeaders.LOOP);
+        a.fail(BounceRequest.FailedRecipient.local(r.address(), ReceivedHeaders.LOOP, clock.instant()));
+      }
+      return Step.finished(finishBlocking(a, c));
+    }
+    if (c.delivery().routesLocal()) {
+      LocalRouting.Plan plan = LocalRouting.plan(a.pending(), c);
+      Set<String> mailboxes = plan.allMailboxes();
+      if (mailboxes.isEmpty()) {
+        // Nothing for the maildir transport (a relayed message).
+        record(a, plan, NO_RESULTS, LocalRouting.routerName(c));
+      } else if (maildirHere && mailboxes.size() <= INLINE_MAILBOXES) {
+        record(a, plan, MaildirTransport.deliver(c, request(a, mailboxes, maybeRepeated)), LocalRouting.routerName(c));
+      } else {
+        return new Step(a, plan, null, null);
+      }
+    }
+    List<Envelope.Recipient> remoteRecipients = remoteRecipients(a, c);
+    return remoteRecipients.isEmpty() ? Step.finished(finishBlocking(a, c))
+        : new Step(a, null, remote.due(a, remoteRecipients, c), null);
+  }
+
+  /** After the maildir transport answered over the bus: the remote recipients, then the end. */
+  private Future<Void> afterLocal(MessageAttempt a, PosternConfig c) {
+    return a.save(workers, spool)
+        .compose(v -> workers.executeBlocking(() -> remoteRecipients(a, c), false))
+        .compose(remoteRecipients -> remoteRecipients.isEmpty() ? finish(a, c)
+            : remote.deliver(a, remoteRecipients, c).compose(v -> finish(a, c)));
+  }
+
+  /** The due remote recipients, after the local results are on the spool (so a crash does not repeat them), then the end. */
+  private Future<Void> deliverRemotely(MessageAttempt a, RemoteDeliveries.Due due, PosternConfig c) {
+    return a.save(workers, spool).compose(v -> remote.deliver(a, due, c)).compose(v -> finish(a, c));
   }
 
   /** The pending recipients left for the remote routers; logs why they stay queued when there are none. */
@@ -295,33 +359,24 @@ public final class QueueVerticle extends VerticleBase {
 
   private static final DeliveryResult NO_RESULTS = new DeliveryResult(List.of(), List.of());
 
-  private Future<Void> deliverLocally(MessageAttempt a, PosternConfig c) {
-    boolean maybeRepeated = recovering;
-    return workers.executeBlocking(() -> {
-      LocalRouting.Plan plan = LocalRouting.plan(a.pending(), c);
-      if (plan.allMailboxes().isEmpty()) {
-        // Nothing for the maildir transport (a relayed message): the plan is applied in this worker call.
-        record(a, plan, NO_RESULTS, LocalRouting.routerName(c));
-        return null;
-      }
-      return plan;
-    }, false).compose(plan -> {
-      if (plan == null) {
-        return Future.succeededFuture();
-      }
-      List<String> mailboxes = List.copyOf(plan.allMailboxes());
-      Envelope e = a.message();
-      Future<DeliveryResult> results = vertx.eventBus().<DeliveryResult>request(MaildirDeliveryVerticle.ADDRESS,
-              new DeliveryRequest(a.id(), LocalRouting.TRANSPORT, spool.dataFile(a.id()).toString(), e.sender(),
-                  e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), maybeRepeated, mailboxes,
-                  List.of()),
-              new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
-          .map(Message::body);
-      return results.compose(r -> workers.<Void>executeBlocking(() -> {
-        record(a, plan, r, LocalRouting.routerName(c));
-        return null;
-      }, false));
-    }).compose(v -> a.save(workers, spool));
+  /** Mailbox names each written at most once, however many recipients lead to them, in a request to the transport. */
+  private DeliveryRequest request(MessageAttempt a, Set<String> mailboxes, boolean maybeRepeated) {
+    Envelope e = a.message();
+    return new DeliveryRequest(a.id(), LocalRouting.TRANSPORT, spool.dataFile(a.id()).toString(), e.sender(),
+        e.size(), "8BITMIME".equalsIgnoreCase(e.bodyType()), e.receivedAt(), maybeRepeated, List.copyOf(mailboxes),
+        List.of());
+  }
+
+  /** The maildir transport over the bus (many mailboxes, or a node where it runs as another verticle). */
+  private Future<Void> deliverThroughBus(MessageAttempt a, LocalRouting.Plan plan, PosternConfig c) {
+    Future<DeliveryResult> results = vertx.eventBus().<DeliveryResult>request(MaildirDeliveryVerticle.ADDRESS,
+            request(a, plan.allMailboxes(), recovering),
+            new DeliveryOptions().setLocalOnly(true).setSendTimeout(300_000))
+        .map(Message::body);
+    return results.compose(r -> workers.<Void>executeBlocking(() -> {
+      record(a, plan, r, LocalRouting.routerName(c));
+      return null;
+    }, false));
   }
 
   /**
@@ -389,66 +444,73 @@ public final class QueueVerticle extends VerticleBase {
    * marks them failed, and removes the message once no recipient is pending.
    */
   private Future<Void> finish(MessageAttempt a, PosternConfig c) {
-    return a.settled().compose(v -> workers.executeBlocking(() -> {
-      Envelope bounce = null;
-      if (!a.failures().isEmpty()) {
-        if (BouncePolicy.onPermanentFailure(a.message()) == BouncePolicy.FailureAction.BOUNCE) {
-          // RFC 3461 NOTIFY=NEVER (or without FAILURE): failed all the same, but nobody is told.
-          // The envelope as it is now: alias targets added in this attempt carry their own NOTIFY/ORCPT.
-          Envelope now = a.envelope();
-          List<BounceRequest.FailedRecipient> told = BouncePolicy.notified(now, a.failures(), "FAILURE");
-          if (told.size() < a.failures().size()) {
-            // Exim has no line for this; without one an admin cannot tell a withheld bounce from a lost one.
-            MainLog.write(a.id() + " no failure DSN for " + a.failures().stream().filter(f -> !told.contains(f))
-                .map(BounceRequest.FailedRecipient::address).collect(java.util.stream.Collectors.joining(", "))
-                + ": NOTIFY excludes FAILURE");
-          }
-          if (!told.isEmpty()) {
-            bounce = BounceSpooler.spool(spool, now, told, c.primaryHostname(), clock.instant());
-            MainLog.write(BounceSpooler.arrivalLogLine(bounce, a.id()));
-            events.bounced(a.id(), bounce.id());
-          }
-          a.markFailed();
-        } else {
-          a.freeze();
-          MainLog.write(a.id() + " *** Frozen (delivery error message)");
-        }
+    return a.settled().compose(v -> workers.executeBlocking(() -> finishBlocking(a, c), false))
+        .compose(this::deliverReports);
+  }
+
+  /** The reports spooled by an attempt (a bounce or delay warning, a success DSN) go out in their turn. */
+  private Future<Void> deliverReports(List<Envelope> reports) {
+    reports.forEach(report -> deliver(report.id(), QueueRunFilter.ALL));
+    return Future.succeededFuture();
+  }
+
+  /** {@link #finish}'s work, blocking: returns the reports it spooled. */
+  private List<Envelope> finishBlocking(MessageAttempt a, PosternConfig c) throws java.io.IOException {
+  Envelope bounce = null;
+  if (!a.failures().isEmpty()) {
+    if (BouncePolicy.onPermanentFailure(a.message()) == BouncePolicy.FailureAction.BOUNCE) {
+      // RFC 3461 NOTIFY=NEVER (or without FAILURE): failed all the same, but nobody is told.
+      // The envelope as it is now: alias targets added in this attempt carry their own NOTIFY/ORCPT.
+      Envelope now = a.envelope();
+      List<BounceRequest.FailedRecipient> told = BouncePolicy.notified(now, a.failures(), "FAILURE");
+      if (told.size() < a.failures().size()) {
+        // Exim has no line for this; without one an admin cannot tell a withheld bounce from a lost one.
+        MainLog.write(a.id() + " no failure DSN for " + a.failures().stream().filter(f -> !told.contains(f))
+            .map(BounceRequest.FailedRecipient::address).collect(java.util.stream.Collectors.joining(", "))
+            + ": NOTIFY excludes FAILURE");
       }
-      Envelope success = null;
-      List<BounceRequest.FailedRecipient> delivered = BouncePolicy.shouldBounce(a.message())
-          ? BouncePolicy.notified(a.envelope(), a.successes(), "SUCCESS") : List.of();
-      if (!delivered.isEmpty()) {
-        success = BounceSpooler.spoolSuccess(spool, a.envelope(), delivered, c.primaryHostname(), clock.instant());
-        MainLog.write(BounceSpooler.arrivalLogLine(success, a.id()) + " (success DSN)");
+      if (!told.isEmpty()) {
+        bounce = BounceSpooler.spool(spool, now, told, c.primaryHostname(), clock.instant());
+        MainLog.write(BounceSpooler.arrivalLogLine(bounce, a.id()));
+        events.bounced(a.id(), bounce.id());
       }
-      Envelope warning = null;
-      if (bounce == null && !a.complete() && !a.frozen()) {
-        warning = delayWarning(a, c);
-      }
-      if (a.complete() && !a.frozen()) {
-        // Local deliveries repeat harmlessly (the maildir name comes from the message id); remote ones would not.
-        if (a.hasRemoteDeliveries()) {
-          spool.removeDelivered(a.id());
-        } else {
-          spool.remove(a.id());
-        }
-        MainLog.write(a.id() + " Completed");
-        events.message(MessageEvent.Kind.COMPLETED, a.id());
-      } else if (a.dirty()) {
-        spool.writeEnvelope(a.envelope());
-      }
-      a.lock().close();
-      List<Envelope> reports = new ArrayList<>(2);
-      for (Envelope report : new Envelope[] {bounce != null ? bounce : warning, success}) {
-        if (report != null) {
-          reports.add(report);
-        }
-      }
-      return reports;
-    }, false)).compose(reports -> {
-      reports.forEach(report -> deliver(report.id(), QueueRunFilter.ALL));
-      return Future.succeededFuture();
-    });
+      a.markFailed();
+    } else {
+      a.freeze();
+      MainLog.write(a.id() + " *** Frozen (delivery error message)");
+    }
+  }
+  Envelope success = null;
+  List<BounceRequest.FailedRecipient> delivered = BouncePolicy.shouldBounce(a.message())
+      ? BouncePolicy.notified(a.envelope(), a.successes(), "SUCCESS") : List.of();
+  if (!delivered.isEmpty()) {
+    success = BounceSpooler.spoolSuccess(spool, a.envelope(), delivered, c.primaryHostname(), clock.instant());
+    MainLog.write(BounceSpooler.arrivalLogLine(success, a.id()) + " (success DSN)");
+  }
+  Envelope warning = null;
+  if (bounce == null && !a.complete() && !a.frozen()) {
+    warning = delayWarning(a, c);
+  }
+  if (a.complete() && !a.frozen()) {
+    // Local deliveries repeat harmlessly (the maildir name comes from the message id); remote ones would not.
+    if (a.hasRemoteDeliveries()) {
+      spool.removeDelivered(a.id());
+    } else {
+      spool.remove(a.id());
+    }
+    MainLog.write(a.id() + " Completed");
+    events.message(MessageEvent.Kind.COMPLETED, a.id());
+  } else if (a.dirty()) {
+    spool.writeEnvelope(a.envelope());
+  }
+  a.lock().close();
+  List<Envelope> reports = new ArrayList<>(2);
+  for (Envelope report : new Envelope[] {bounce != null ? bounce : warning, success}) {
+    if (report != null) {
+      reports.add(report);
+    }
+  }
+    return reports;
   }
 
   /** Exim's {@code ignore_bounce_errors_after}: an undeliverable bounce is not kept for ever. Blocking. */

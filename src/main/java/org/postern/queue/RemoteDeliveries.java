@@ -80,21 +80,35 @@ final class RemoteDeliveries {
   }
 
   Future<Void> deliver(MessageAttempt a, List<Envelope.Recipient> recipients, PosternConfig c) {
-    permits.limit(c.delivery().remoteMaxParallel());
+    return workers.executeBlocking(() -> due(a, recipients, c), false).compose(due -> deliver(a, due, c));
+  }
+
+  /**
+   * The recipients whose retry time has come, by domain, after reading the retry hints again; the
+   * others are logged. Blocking: the queue calls it in the worker task that read the message, so
+   * that a relayed message needs no worker hand-off of its own for it.
+   */
+  Due due(MessageAttempt a, List<Envelope.Recipient> recipients, PosternConfig c) {
     Instant now = clock.instant();
     Instant arrival = Instant.ofEpochMilli(a.message().receivedAt());
-    // One worker hop for both: the hints read again, then the recipients whose retry time has come.
-    return workers.executeBlocking(() -> {
-      refreshRetryHints();
-      return byDueDomain(a, recipients, c, now, arrival);
-    }, false).compose(byDomain -> {
-      List<Future<Void>> done = new ArrayList<>();
-      for (Map.Entry<String, List<String>> e : byDomain.entrySet()) {
-        done.add(router.route(c, e.getKey()).compose(d -> routed(a, e.getKey(), e.getValue(), d, c, now, arrival))
-            .onFailure(err -> LOG.warn("{}: delivery to {} not attempted: {}", a.id(), e.getValue(), err.toString())));
-      }
-      return Future.join(done);
-    }).transform(ar -> a.save(workers, spool));
+    refreshRetryHints();
+    return new Due(byDueDomain(a, recipients, c, now, arrival), now, arrival);
+  }
+
+  /** {@link #due}'s answer: the recipients to attempt by domain, and the instants it was decided on. */
+  record Due(Map<String, List<String>> byDomain, Instant now, Instant arrival) {
+  }
+
+  /** Routes and delivers the due recipients, then writes the envelope if it changed. */
+  Future<Void> deliver(MessageAttempt a, Due due, PosternConfig c) {
+    permits.limit(c.delivery().remoteMaxParallel());
+    List<Future<Void>> done = new ArrayList<>();
+    for (Map.Entry<String, List<String>> e : due.byDomain().entrySet()) {
+      done.add(router.route(c, e.getKey())
+          .compose(d -> routed(a, e.getKey(), e.getValue(), d, c, due.now(), due.arrival()))
+          .onFailure(err -> LOG.warn("{}: delivery to {} not attempted: {}", a.id(), e.getValue(), err.toString())));
+    }
+    return Future.join(done).transform(ar -> a.save(workers, spool));
   }
 
   /** Another process (-M, -q, a second daemon) may have written or cleared retry hints meanwhile. Blocking. */
