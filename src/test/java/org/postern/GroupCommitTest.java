@@ -25,13 +25,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The durability rule under group commit, proven from what the kernel was asked to do: the daemon
  * runs under {@code strace -f} while many sessions send at once and is killed with SIGKILL mid-load.
- * For every message that got 250 after DATA, the record must show its content ({@code -D}) and its
- * envelope ({@code -T}) synced before the rename that publishes the envelope as {@code -H}, then an
- * fsync of that directory that <em>began after the rename returned</em> and returned before the
- * 250 was written. A directory fsync shared by many sessions covers only the renames made before
- * it began; a session that rides on one already under way is not covered. A SIGKILL cannot show a
- * missing fsync (the page cache survives it), so the record is the proof; the spool after the kill
- * is checked too.
+ * The spool's commit rule ({@link org.postern.spool.Spool}): for every message that got 250 after
+ * DATA, the record must show a sync of its content ({@code -D}) and one of its envelope
+ * ({@code -T}, or {@code -H} once renamed) that each <em>began after the last write to that
+ * file</em>, and an fsync of the directory that <em>began after the rename</em> that publishes the
+ * envelope as {@code -H}, all returned before the 250 was written. They may run in any order and
+ * together (one round); the rename may come before the file syncs because the envelope is sealed
+ * (the content's length and checksum, its own checksum), which the spool after the kill must show
+ * too. A directory fsync shared by many sessions covers only the renames made before it began; a
+ * session that rides on one already under way is not covered. A SIGKILL cannot show a missing
+ * fsync (the page cache survives it), so the record is the proof; the spool after the kill is
+ * checked too.
  */
 class GroupCommitTest {
   private static final int CLIENTS = 16;
@@ -40,6 +44,7 @@ class GroupCommitTest {
   private static final Pattern DURATION = Pattern.compile("<(\\d+)\\.(\\d{6})>$");
   private static final Pattern RESUMED = Pattern.compile("^<\\.\\.\\. (\\w+) resumed>(.*)$");
   private static final Pattern SYNC = Pattern.compile("^f(?:data)?sync\\(\\d+<([^>]*)>\\) = 0");
+  private static final Pattern WRITE = Pattern.compile("^(?:write|writev|pwrite64|pwritev)\\(\\d+<([^>]*)>");
   private static final Pattern RENAME = Pattern.compile("^rename\\(\"([^\"]+)-T\", \"([^\"]+)-H\"\\) = 0");
   private static final Pattern REPLY = Pattern.compile("^(?:write|writev|sendmsg|sendto)\\(\\d+<(?:socket|TCP)[^>]*>.*"
       + "\"250 [0-9.]* ?OK id=([0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{4})");
@@ -73,6 +78,10 @@ class GroupCommitTest {
       List<String> lost = acked.stream().filter(id -> !spool.contains(id + "-D") || !spool.contains(id + "-H"))
           .sorted().toList();
       assertTrue(lost.isEmpty(), () -> "acknowledged, not in the spool after SIGKILL: " + lost);
+      Path input = server.spoolInput();
+      List<String> unsealed = acked.stream().filter(id -> !sealed(input, id)).sorted().toList();
+      assertTrue(unsealed.isEmpty(), () -> "acknowledged without the content's length and checksum in a sealed "
+          + "envelope: " + unsealed);
 
       List<String> problems = checkOrder(Files.readAllLines(trace, StandardCharsets.UTF_8));
       if (!problems.isEmpty()) {
@@ -93,9 +102,12 @@ class GroupCommitTest {
     Map<String, Call> renames = new HashMap<>();
     Map<String, Call> replies = new HashMap<>();
     Map<String, List<Call>> syncs = new HashMap<>();
+    Map<String, List<Call>> writes = new HashMap<>();
     for (Call c : calls) {
       Matcher m;
-      if ((m = RENAME.matcher(c.text())).find()) {
+      if ((m = WRITE.matcher(c.text())).find() && !m.group(1).startsWith("socket") && !m.group(1).startsWith("TCP")) {
+        writes.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(c);
+      } else if ((m = RENAME.matcher(c.text())).find()) {
         renames.put(m.group(2), c);
       } else if ((m = REPLY.matcher(c.text())).find()) {
         replies.putIfAbsent(m.group(1), c);
@@ -113,15 +125,39 @@ class GroupCommitTest {
       }
       Call rename = renames.get(base);
       String dir = base.substring(0, base.lastIndexOf('/'));
-      if (!syncedBefore(syncs.get(base + "-D"), Long.MIN_VALUE, rename.entry())) {
-        problems.add(id + ": content not synced before the envelope's rename");
-      } else if (!syncedBefore(syncs.get(base + "-T"), Long.MIN_VALUE, rename.entry())) {
-        problems.add(id + ": envelope not synced before its rename");
+      long contentWritten = lastWrite(writes.get(base + "-D"), reply.entry());
+      long envelopeWritten = lastWrite(writes.get(base + "-T"), reply.entry());
+      List<Call> envelopeSyncs = new ArrayList<>(syncs.getOrDefault(base + "-T", List.of()));
+      envelopeSyncs.addAll(syncs.getOrDefault(base + "-H", List.of()));
+      if (contentWritten == Long.MIN_VALUE || envelopeWritten == Long.MIN_VALUE) {
+        problems.add(id + ": no write of its " + (contentWritten == Long.MIN_VALUE ? "content" : "envelope")
+            + " in the record");
+      } else if (!syncedBefore(syncs.get(base + "-D"), contentWritten, reply.entry())) {
+        problems.add(id + ": no sync of its content began after its last write and returned before the 250");
+      } else if (!syncedBefore(envelopeSyncs, envelopeWritten, reply.entry())) {
+        problems.add(id + ": no sync of its envelope began after its last write and returned before the 250");
       } else if (!syncedBefore(syncs.get(dir), rename.exit(), reply.entry())) {
         problems.add(id + ": no fsync of " + dir + " began after the rename and returned before the 250");
       }
     }
     return problems;
+  }
+
+  /** When the last of {@code writes} before {@code by} returned; MIN_VALUE when there is none. */
+  private static long lastWrite(List<Call> writes, long by) {
+    return writes == null ? Long.MIN_VALUE
+        : writes.stream().filter(w -> w.exit() <= by).mapToLong(Call::exit).max().orElse(Long.MIN_VALUE);
+  }
+
+  /** The envelope on disk carries the content's length and checksum and its own checksum. */
+  private static boolean sealed(Path input, String id) {
+    try {
+      io.vertx.core.json.JsonObject j = new io.vertx.core.json.JsonObject(Files.readString(input.resolve(id + "-H")));
+      return j.containsKey("data_length") && j.containsKey("data_crc32c") && j.containsKey("crc32c")
+          && Files.size(input.resolve(id + "-D")) == j.getLong("data_length");
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** True when one of {@code syncs} began at or after {@code notBefore} and returned by {@code by}. */
