@@ -38,8 +38,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * checked too.
  */
 class GroupCommitTest {
-  private static final int CLIENTS = 16;
-  private static final int MESSAGES = 300;
   private static final Pattern LINE = Pattern.compile("^(\\d+)\\s+(\\d+)\\.(\\d{6}) (.*)$");
   private static final Pattern DURATION = Pattern.compile("<(\\d+)\\.(\\d{6})>$");
   private static final Pattern RESUMED = Pattern.compile("^<\\.\\.\\. (\\w+) resumed>(.*)$");
@@ -57,6 +55,19 @@ class GroupCommitTest {
 
   @Test
   void everyAcknowledgedMessageWaitedForADirectoryFsyncThatBeganAfterItsRename() throws Exception {
+    sendKillAndCheck(16, 300, false);
+  }
+
+  /**
+   * One session (the latency case): each message's commit is one round, its file syncs begun after
+   * the rename, together with the directory's; the rule above holds all the same.
+   */
+  @Test
+  void oneSessionCommitsEachMessageInOneRoundOfSyncs() throws Exception {
+    sendKillAndCheck(1, 60, true);
+  }
+
+  private void sendKillAndCheck(int clients, int messages, boolean oneRound) throws Exception {
     int port = ChildPostern.freePort();
     try (PosternTestServer server = PosternTestServer.create()
         .option("listeners", "{ smtp: { address: 127.0.0.1, port: " + port + " } }")
@@ -67,7 +78,7 @@ class GroupCommitTest {
           "fsync,fdatasync,rename,renameat,renameat2,write,writev,sendmsg,sendto");
       List<Throwable> errors;
       try {
-        errors = sendThenKill(daemon, port);
+        errors = sendThenKill(daemon, port, clients, messages);
       } finally {
         daemon.close();
       }
@@ -83,21 +94,24 @@ class GroupCommitTest {
       assertTrue(unsealed.isEmpty(), () -> "acknowledged without the content's length and checksum in a sealed "
           + "envelope: " + unsealed);
 
-      List<String> problems = checkOrder(Files.readAllLines(trace, StandardCharsets.UTF_8));
+      List<String> problems = checkOrder(Files.readAllLines(trace, StandardCharsets.UTF_8), oneRound);
       if (!problems.isEmpty()) {
         Path kept = Path.of("target", "test-logs", "GroupCommitTest-strace.out");
         Files.createDirectories(kept.getParent());
         Files.copy(trace, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
-      System.out.println("GroupCommitTest: " + acked.size() + " message(s) acknowledged by " + CLIENTS
+      System.out.println("GroupCommitTest: " + acked.size() + " message(s) acknowledged by " + clients
           + " sessions, " + problems.size() + " without the syncs the rule requires");
       assertTrue(problems.isEmpty(), () -> problems.size() + " of " + acked.size()
           + " acknowledged message(s) broke the rule, e.g. " + problems.subList(0, Math.min(5, problems.size())));
     }
   }
 
-  /** For each acknowledged id, what the rule requires of the record; empty when all is well. */
-  private List<String> checkOrder(List<String> lines) {
+  /**
+   * For each acknowledged id, what the rule requires of the record; empty when all is well. With
+   * {@code oneRound}, the file syncs must also have begun after the rename (the commit's one round).
+   */
+  private List<String> checkOrder(List<String> lines, boolean oneRound) {
     List<Call> calls = calls(lines);
     Map<String, Call> renames = new HashMap<>();
     Map<String, Call> replies = new HashMap<>();
@@ -125,17 +139,20 @@ class GroupCommitTest {
       }
       Call rename = renames.get(base);
       String dir = base.substring(0, base.lastIndexOf('/'));
-      long contentWritten = lastWrite(writes.get(base + "-D"), reply.entry());
-      long envelopeWritten = lastWrite(writes.get(base + "-T"), reply.entry());
+      long after = oneRound ? rename.exit() : Long.MIN_VALUE;
+      long contentWritten = Math.max(after, lastWrite(writes.get(base + "-D"), reply.entry()));
+      long envelopeWritten = Math.max(after, lastWrite(writes.get(base + "-T"), reply.entry()));
       List<Call> envelopeSyncs = new ArrayList<>(syncs.getOrDefault(base + "-T", List.of()));
       envelopeSyncs.addAll(syncs.getOrDefault(base + "-H", List.of()));
-      if (contentWritten == Long.MIN_VALUE || envelopeWritten == Long.MIN_VALUE) {
-        problems.add(id + ": no write of its " + (contentWritten == Long.MIN_VALUE ? "content" : "envelope")
-            + " in the record");
+      if (lastWrite(writes.get(base + "-D"), reply.entry()) == Long.MIN_VALUE
+          || lastWrite(writes.get(base + "-T"), reply.entry()) == Long.MIN_VALUE) {
+        problems.add(id + ": no write of its content or envelope in the record");
       } else if (!syncedBefore(syncs.get(base + "-D"), contentWritten, reply.entry())) {
-        problems.add(id + ": no sync of its content began after its last write and returned before the 250");
+        problems.add(id + ": no sync of its content began after its last write" + (oneRound ? " and the rename" : "")
+            + " and returned before the 250");
       } else if (!syncedBefore(envelopeSyncs, envelopeWritten, reply.entry())) {
-        problems.add(id + ": no sync of its envelope began after its last write and returned before the 250");
+        problems.add(id + ": no sync of its envelope began after its last write" + (oneRound ? " and the rename" : "")
+            + " and returned before the 250");
       } else if (!syncedBefore(syncs.get(dir), rename.exit(), reply.entry())) {
         problems.add(id + ": no fsync of " + dir + " began after the rename and returned before the 250");
       }
@@ -200,18 +217,18 @@ class GroupCommitTest {
     return calls;
   }
 
-  /** Sessions that send until MESSAGES were acknowledged, then the SIGKILL while they still send. */
-  private List<Throwable> sendThenKill(ChildPostern daemon, int port) throws Exception {
+  /** Sessions that send until {@code messages} were acknowledged, then the SIGKILL while they still send. */
+  private List<Throwable> sendThenKill(ChildPostern daemon, int port, int clients, int messages) throws Exception {
     AtomicBoolean killed = new AtomicBoolean();
     List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
     List<Thread> threads = new ArrayList<>();
-    for (int i = 0; i < CLIENTS; i++) {
+    for (int i = 0; i < clients; i++) {
       Thread t = new Thread(() -> clientLoop(port, killed, errors), "group-commit-client-" + i);
       t.setDaemon(true);
       threads.add(t);
       t.start();
     }
-    Await.until(MESSAGES + " messages acknowledged", 120_000, () -> acked.size() >= MESSAGES || !errors.isEmpty());
+    Await.until(messages + " messages acknowledged", 120_000, () -> acked.size() >= messages || !errors.isEmpty());
     killed.set(true);
     daemon.kill();
     for (Thread t : threads) {
