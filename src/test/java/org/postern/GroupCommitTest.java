@@ -25,21 +25,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The durability rule under group commit, proven from what the kernel was asked to do: the daemon
  * runs under {@code strace -f} while many sessions send at once and is killed with SIGKILL mid-load.
- * For every message that got 250 after DATA, the record must show its content ({@code -D}) and its
- * envelope ({@code -T}) synced before the rename that publishes the envelope as {@code -H}, then an
- * fsync of that directory that <em>began after the rename returned</em> and returned before the
- * 250 was written. A directory fsync shared by many sessions covers only the renames made before
- * it began; a session that rides on one already under way is not covered. A SIGKILL cannot show a
- * missing fsync (the page cache survives it), so the record is the proof; the spool after the kill
- * is checked too.
+ * The spool's commit rule ({@link org.postern.spool.Spool}): for every message that got 250 after
+ * DATA, the record must show a sync of its content ({@code -D}) and one of its envelope
+ * ({@code -T}, or {@code -H} once renamed) that each <em>began after the last write to that
+ * file</em>, and an fsync of the directory that <em>began after the rename</em> that publishes the
+ * envelope as {@code -H}, all returned before the 250 was written. They may run in any order and
+ * together (one round); the rename may come before the file syncs because the envelope is sealed
+ * (the content's length and checksum, its own checksum), which the spool after the kill must show
+ * too. A directory fsync shared by many sessions covers only the renames made before it began; a
+ * session that rides on one already under way is not covered. A SIGKILL cannot show a missing
+ * fsync (the page cache survives it), so the record is the proof; the spool after the kill is
+ * checked too.
  */
 class GroupCommitTest {
-  private static final int CLIENTS = 16;
-  private static final int MESSAGES = 300;
   private static final Pattern LINE = Pattern.compile("^(\\d+)\\s+(\\d+)\\.(\\d{6}) (.*)$");
   private static final Pattern DURATION = Pattern.compile("<(\\d+)\\.(\\d{6})>$");
   private static final Pattern RESUMED = Pattern.compile("^<\\.\\.\\. (\\w+) resumed>(.*)$");
   private static final Pattern SYNC = Pattern.compile("^f(?:data)?sync\\(\\d+<([^>]*)>\\) = 0");
+  private static final Pattern WRITE = Pattern.compile("^(?:write|writev|pwrite64|pwritev)\\(\\d+<([^>]*)>");
   private static final Pattern RENAME = Pattern.compile("^rename\\(\"([^\"]+)-T\", \"([^\"]+)-H\"\\) = 0");
   private static final Pattern REPLY = Pattern.compile("^(?:write|writev|sendmsg|sendto)\\(\\d+<(?:socket|TCP)[^>]*>.*"
       + "\"250 [0-9.]* ?OK id=([0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{4})");
@@ -52,6 +55,19 @@ class GroupCommitTest {
 
   @Test
   void everyAcknowledgedMessageWaitedForADirectoryFsyncThatBeganAfterItsRename() throws Exception {
+    sendKillAndCheck(16, 300, false);
+  }
+
+  /**
+   * One session (the latency case): each message's commit is one round, its file syncs begun after
+   * the rename, together with the directory's; the rule above holds all the same.
+   */
+  @Test
+  void oneSessionCommitsEachMessageInOneRoundOfSyncs() throws Exception {
+    sendKillAndCheck(1, 60, true);
+  }
+
+  private void sendKillAndCheck(int clients, int messages, boolean oneRound) throws Exception {
     int port = ChildPostern.freePort();
     try (PosternTestServer server = PosternTestServer.create()
         .option("listeners", "{ smtp: { address: 127.0.0.1, port: " + port + " } }")
@@ -62,7 +78,7 @@ class GroupCommitTest {
           "fsync,fdatasync,rename,renameat,renameat2,write,writev,sendmsg,sendto");
       List<Throwable> errors;
       try {
-        errors = sendThenKill(daemon, port);
+        errors = sendThenKill(daemon, port, clients, messages);
       } finally {
         daemon.close();
       }
@@ -73,29 +89,39 @@ class GroupCommitTest {
       List<String> lost = acked.stream().filter(id -> !spool.contains(id + "-D") || !spool.contains(id + "-H"))
           .sorted().toList();
       assertTrue(lost.isEmpty(), () -> "acknowledged, not in the spool after SIGKILL: " + lost);
+      Path input = server.spoolInput();
+      List<String> unsealed = acked.stream().filter(id -> !sealed(input, id)).sorted().toList();
+      assertTrue(unsealed.isEmpty(), () -> "acknowledged without the content's length and checksum in a sealed "
+          + "envelope: " + unsealed);
 
-      List<String> problems = checkOrder(Files.readAllLines(trace, StandardCharsets.UTF_8));
+      List<String> problems = checkOrder(Files.readAllLines(trace, StandardCharsets.UTF_8), oneRound);
       if (!problems.isEmpty()) {
         Path kept = Path.of("target", "test-logs", "GroupCommitTest-strace.out");
         Files.createDirectories(kept.getParent());
         Files.copy(trace, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
-      System.out.println("GroupCommitTest: " + acked.size() + " message(s) acknowledged by " + CLIENTS
+      System.out.println("GroupCommitTest: " + acked.size() + " message(s) acknowledged by " + clients
           + " sessions, " + problems.size() + " without the syncs the rule requires");
       assertTrue(problems.isEmpty(), () -> problems.size() + " of " + acked.size()
           + " acknowledged message(s) broke the rule, e.g. " + problems.subList(0, Math.min(5, problems.size())));
     }
   }
 
-  /** For each acknowledged id, what the rule requires of the record; empty when all is well. */
-  private List<String> checkOrder(List<String> lines) {
+  /**
+   * For each acknowledged id, what the rule requires of the record; empty when all is well. With
+   * {@code oneRound}, the file syncs must also have begun after the rename (the commit's one round).
+   */
+  private List<String> checkOrder(List<String> lines, boolean oneRound) {
     List<Call> calls = calls(lines);
     Map<String, Call> renames = new HashMap<>();
     Map<String, Call> replies = new HashMap<>();
     Map<String, List<Call>> syncs = new HashMap<>();
+    Map<String, List<Call>> writes = new HashMap<>();
     for (Call c : calls) {
       Matcher m;
-      if ((m = RENAME.matcher(c.text())).find()) {
+      if ((m = WRITE.matcher(c.text())).find() && !m.group(1).startsWith("socket") && !m.group(1).startsWith("TCP")) {
+        writes.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(c);
+      } else if ((m = RENAME.matcher(c.text())).find()) {
         renames.put(m.group(2), c);
       } else if ((m = REPLY.matcher(c.text())).find()) {
         replies.putIfAbsent(m.group(1), c);
@@ -113,15 +139,42 @@ class GroupCommitTest {
       }
       Call rename = renames.get(base);
       String dir = base.substring(0, base.lastIndexOf('/'));
-      if (!syncedBefore(syncs.get(base + "-D"), Long.MIN_VALUE, rename.entry())) {
-        problems.add(id + ": content not synced before the envelope's rename");
-      } else if (!syncedBefore(syncs.get(base + "-T"), Long.MIN_VALUE, rename.entry())) {
-        problems.add(id + ": envelope not synced before its rename");
+      long after = oneRound ? rename.exit() : Long.MIN_VALUE;
+      long contentWritten = Math.max(after, lastWrite(writes.get(base + "-D"), reply.entry()));
+      long envelopeWritten = Math.max(after, lastWrite(writes.get(base + "-T"), reply.entry()));
+      List<Call> envelopeSyncs = new ArrayList<>(syncs.getOrDefault(base + "-T", List.of()));
+      envelopeSyncs.addAll(syncs.getOrDefault(base + "-H", List.of()));
+      if (lastWrite(writes.get(base + "-D"), reply.entry()) == Long.MIN_VALUE
+          || lastWrite(writes.get(base + "-T"), reply.entry()) == Long.MIN_VALUE) {
+        problems.add(id + ": no write of its content or envelope in the record");
+      } else if (!syncedBefore(syncs.get(base + "-D"), contentWritten, reply.entry())) {
+        problems.add(id + ": no sync of its content began after its last write" + (oneRound ? " and the rename" : "")
+            + " and returned before the 250");
+      } else if (!syncedBefore(envelopeSyncs, envelopeWritten, reply.entry())) {
+        problems.add(id + ": no sync of its envelope began after its last write" + (oneRound ? " and the rename" : "")
+            + " and returned before the 250");
       } else if (!syncedBefore(syncs.get(dir), rename.exit(), reply.entry())) {
         problems.add(id + ": no fsync of " + dir + " began after the rename and returned before the 250");
       }
     }
     return problems;
+  }
+
+  /** When the last of {@code writes} before {@code by} returned; MIN_VALUE when there is none. */
+  private static long lastWrite(List<Call> writes, long by) {
+    return writes == null ? Long.MIN_VALUE
+        : writes.stream().filter(w -> w.exit() <= by).mapToLong(Call::exit).max().orElse(Long.MIN_VALUE);
+  }
+
+  /** The envelope on disk carries the content's length and checksum and its own checksum. */
+  private static boolean sealed(Path input, String id) {
+    try {
+      io.vertx.core.json.JsonObject j = new io.vertx.core.json.JsonObject(Files.readString(input.resolve(id + "-H")));
+      return j.containsKey("data_length") && j.containsKey("data_crc32c") && j.containsKey("crc32c")
+          && Files.size(input.resolve(id + "-D")) == j.getLong("data_length");
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** True when one of {@code syncs} began at or after {@code notBefore} and returned by {@code by}. */
@@ -164,18 +217,18 @@ class GroupCommitTest {
     return calls;
   }
 
-  /** Sessions that send until MESSAGES were acknowledged, then the SIGKILL while they still send. */
-  private List<Throwable> sendThenKill(ChildPostern daemon, int port) throws Exception {
+  /** Sessions that send until {@code messages} were acknowledged, then the SIGKILL while they still send. */
+  private List<Throwable> sendThenKill(ChildPostern daemon, int port, int clients, int messages) throws Exception {
     AtomicBoolean killed = new AtomicBoolean();
     List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
     List<Thread> threads = new ArrayList<>();
-    for (int i = 0; i < CLIENTS; i++) {
+    for (int i = 0; i < clients; i++) {
       Thread t = new Thread(() -> clientLoop(port, killed, errors), "group-commit-client-" + i);
       t.setDaemon(true);
       threads.add(t);
       t.start();
     }
-    Await.until(MESSAGES + " messages acknowledged", 120_000, () -> acked.size() >= MESSAGES || !errors.isEmpty());
+    Await.until(messages + " messages acknowledged", 120_000, () -> acked.size() >= messages || !errors.isEmpty());
     killed.set(true);
     daemon.kill();
     for (Thread t : threads) {

@@ -1,13 +1,12 @@
 package org.postern.spool;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
+import org.postern.log.MainLog;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -16,24 +15,44 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 /**
  * The spool directory: one message is {@code input/<id>-D} (content, Received header first) and
- * {@code input/<id>-H} (the {@link Envelope}, JSON). The {@code -H} file is the commit point: it is
- * renamed into place only after both files are fsynced, and the directory is fsynced before the
- * 250, so a crash never leaves an acknowledged message missing nor a half message deliverable.
- * Removed messages' files are not unlinked but kept in {@code free/} for new ones ({@link FilePool}).
+ * {@code input/<id>-H} (the {@link Envelope}, JSON, sealed by {@link EnvelopeSeal}). Removed
+ * messages' files are not unlinked but kept in {@code free/} for new ones ({@link FilePool}).
+ *
+ * <p>The commit rule ({@link #commit}): the content is written, the envelope is written as
+ * {@code -T} with the content's length and CRC32C and its own CRC32C, renamed to {@code -H}, and
+ * then the content's {@code fdatasync}, the envelope's {@code fdatasync} and the directory's
+ * {@code fsync} run in one round, all in flight together; the 250 waits until all three returned.
+ * Until then the committer holds the message's {@link MessageLock}, so no queue run, {@code -M}
+ * action or rewrite of the envelope acts on it. A crash of the machine inside that round can leave
+ * an {@code -H} whose bytes, or whose content's bytes, are not on disk: such a message was never
+ * acknowledged, and whoever reads it ({@link #readEnvelope}: queue runs, {@code -bp}, {@code -M*},
+ * the admin API) finds the seal broken, removes it with a main-log line and treats it as absent
+ * ({@link TornMessageException}). Only a crash of the machine tears a message (a killed process
+ * leaves the page cache whole), so the content is checked only when the envelope was written in
+ * another boot ({@link BootId}). Later rewrites of the envelope ({@link #writeEnvelope}) keep the
+ * older order (envelope synced, renamed, directory synced): the content is durable by then.
  * Every method blocks: call from a worker.
  */
 public final class Spool implements Shareable {
+  private static final ConcurrentMap<Path, Set<String>> PROVEN = new ConcurrentHashMap<>();
   private final Path input;
   private final DirectorySync directorySync;
   private final FilePool pool;
+  /** Messages of an earlier boot whose content this process found whole: not read again. */
+  private final Set<String> proven;
 
   public Spool(Path spoolDirectory) {
     this.input = spoolDirectory.resolve("input");
     this.directorySync = DirectorySync.of(input);
     this.pool = FilePool.of(spoolDirectory.resolve("free"));
+    this.proven = PROVEN.computeIfAbsent(input.toAbsolutePath().normalize(), k -> ConcurrentHashMap.newKeySet());
   }
 
   public Path inputDirectory() {
@@ -90,47 +109,111 @@ public final class Spool implements Shareable {
    * {@link #publishEnvelope} renames it, the message does not exist.
    */
   private void prepareEnvelope(Envelope envelope) throws IOException {
-    DurableFile.write(input.resolve(checked(envelope.id()) + "-T"),
-        envelope.toJson().encode().getBytes(StandardCharsets.UTF_8), false);
+    DurableFile.write(input.resolve(checked(envelope.id()) + "-T"), EnvelopeSeal.seal(envelope.toJson(), null), false);
   }
 
   /**
    * Commits a new message whose content was written to {@code content} from its start, up to its
-   * position, but not yet synced: the content is cut at that position, the envelope is written beside it, both are synced together ({@link PairedSync}), then published.
-   * On return the message is durable and exists; {@code content} is left open for the caller.
+   * position, but not yet synced: the content is cut at that position, the envelope is written
+   * beside it with the content's length and checksum, renamed into place, and then the content,
+   * the envelope and the directory are synced in one round ({@link SyncRound}). The message exists
+   * from the rename, but locked ({@link MessageLock}) until the round is over, and whole only then.
+   * On return the message is durable; {@code content} is left open for the caller. When the lock
+   * is taken (another process on a message id that hashes alike), the syncs come before the rename
+   * instead, as before there was a seal: two rounds.
    */
   public void commit(FileChannel content, Envelope envelope) throws IOException {
-    Path tempFile = input.resolve(checked(envelope.id()) + "-T");
+    String id = checked(envelope.id());
+    Path tempFile = input.resolve(id + "-T");
+    // A reused file may be longer than this message (its position is where the message ends).
+    long length = content.position();
+    content.truncate(length);
+    byte[] sealed = EnvelopeSeal.seal(envelope.toJson(), EnvelopeSeal.Content.of(content, length));
     boolean reused = pool.takeAs(tempFile);
     try (FileChannel temp = reused ? FileChannel.open(tempFile, StandardOpenOption.WRITE)
         : FileChannel.open(tempFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer buf = ByteBuffer.wrap(envelope.toJson().encode().getBytes(StandardCharsets.UTF_8));
+      ByteBuffer buf = ByteBuffer.wrap(sealed);
       while (buf.hasRemaining()) {
         temp.write(buf);
       }
       temp.truncate(temp.position());
-      // A reused file may be longer than this message (its position is where the message ends).
-      content.truncate(content.position());
-      PairedSync.force(temp, content);
+      Optional<MessageLock> lock = MessageLock.tryLock(this, id);
+      if (lock.isEmpty()) {
+        SyncRound.run(() -> content.force(false), () -> temp.force(false));
+        publishEnvelope(id);
+        return;
+      }
+      try (MessageLock held = lock.get()) {
+        rename(id);
+        try {
+          SyncRound.run(directorySync::sync, () -> content.force(false), () -> temp.force(false));
+        } catch (IOException | RuntimeException e) {
+          // Not durable, so never acknowledged: it must not be delivered either.
+          Files.deleteIfExists(envelopeFile(id));
+          throw e;
+        }
+      }
     }
-    publishEnvelope(envelope.id());
   }
 
   /** Second half of a commit: the rename that makes the message exist, then the directory fsync. */
   public void publishEnvelope(String id) throws IOException {
+    rename(checked(id));
+    directorySync.sync();
+  }
+
+  private void rename(String id) throws IOException {
     try {
-      Files.move(input.resolve(checked(id) + "-T"), envelopeFile(id), StandardCopyOption.ATOMIC_MOVE,
+      Files.move(input.resolve(id + "-T"), envelopeFile(id), StandardCopyOption.ATOMIC_MOVE,
           StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       throw new IOException("spool directory must support atomic rename", e);
     }
-    directorySync.sync();
   }
 
+  /**
+   * The message's envelope, once its seal shows the message whole ({@link EnvelopeSeal}). A torn
+   * one (a crash inside its commit: never acknowledged) is removed, with a main-log line.
+   *
+   * @throws TornMessageException  when the message was torn (it is gone now)
+   * @throws java.nio.file.NoSuchFileException when there is no such message
+   */
   public Envelope readEnvelope(String id) throws IOException {
-    String text = Files.readString(envelopeFile(id), StandardCharsets.UTF_8);
-    return Envelope.fromJson(new JsonObject(text));
+    Path file = envelopeFile(id);
+    EnvelopeSeal.Opened opened = EnvelopeSeal.open(Files.readAllBytes(file), id);
+    String torn = opened.torn();
+    if (torn == null && opened.contentUnproven() && !proven.contains(id)) {
+      try (FileChannel data = FileChannel.open(dataFile(id), StandardOpenOption.READ)) {
+        torn = opened.content().mismatch(data);
+      } catch (java.nio.file.NoSuchFileException e) {
+        torn = "no content";
+      }
+      if (torn == null) {
+        proven.add(id);
+      }
+    }
+    if (torn != null) {
+      removeTorn(id, torn);
+      throw new TornMessageException(file.toString(), torn);
+    }
+    return Envelope.fromJson(opened.json());
+  }
+
+  /**
+   * Removes a message torn by a crash. No lock is needed: nobody acts on it, since every reader
+   * finds it torn, and the files' renames into the pool fail harmlessly for all but one remover.
+   */
+  private void removeTorn(String id, String reason) {
+    try {
+      pool.recycle(envelopeFile(id));
+      pool.recycle(dataFile(id));
+      directorySync.sync();
+      MainLog.write(id + " removed: torn by a crash before its commit completed, never acknowledged (" + reason + ")");
+    } catch (IOException e) {
+      MainLog.write(id + " torn by a crash before its commit completed, never acknowledged (" + reason
+          + "); not removed: " + e);
+    }
   }
 
   public Buffer readData(String id) throws IOException {
@@ -144,6 +227,7 @@ public final class Spool implements Shareable {
    * without envelope, removed later by {@link #removeOrphans}.
    */
   public void removeDelivered(String id) throws IOException {
+    proven.remove(id);
     pool.recycle(envelopeFile(id));
     directorySync.sync();
     pool.recycle(dataFile(id));
@@ -156,6 +240,7 @@ public final class Spool implements Shareable {
    * files go to the {@link FilePool}.
    */
   public void remove(String id) throws IOException {
+    proven.remove(id);
     pool.recycle(envelopeFile(id));
     pool.recycle(dataFile(id));
   }
