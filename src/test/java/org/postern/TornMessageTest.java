@@ -34,7 +34,7 @@ class TornMessageTest {
   private static final String BAD_CONTENT = "1xXMqa-lXNrw2-0023";
 
   @Test
-  void tornMessagesAreNeitherListedNorDeliveredButRemovedWithAMainLogLine() throws Exception {
+  void tornMessagesAreNeitherListedNorDeliveredButMovedToCorruptWithAMainLogLine() throws Exception {
     int port = ChildPostern.freePort();
     try (PosternTestServer server = PosternTestServer.create()
         .option("listeners", "{ smtp: { address: 127.0.0.1, port: " + port + " } }")) {
@@ -74,15 +74,19 @@ class TornMessageTest {
     }
   }
 
-  /** Each torn message's main-log line, and its files gone. */
+  /** Each torn message's main-log line, and its files moved out of input/ into corrupt/, byte for byte. */
   private static void awaitRemoved(MainLogFile log, Path input) throws Exception {
-    log.await(30_000, SHORT_CONTENT + " removed: torn", "content is");
-    log.await(30_000, BAD_ENVELOPE + " removed: torn", "envelope checksum mismatch");
-    log.await(30_000, BAD_CONTENT + " removed: torn", "content checksum mismatch");
+    log.await(30_000, SHORT_CONTENT + " moved to ", ": torn", "content is");
+    log.await(30_000, BAD_ENVELOPE + " moved to ", ": torn", "envelope checksum mismatch");
+    log.await(30_000, BAD_CONTENT + " moved to ", ": torn", "content checksum mismatch");
+    Path corrupt = input.resolveSibling("corrupt");
     for (String torn : List.of(SHORT_CONTENT, BAD_ENVELOPE, BAD_CONTENT)) {
       assertFalse(Files.exists(input.resolve(torn + "-H")), torn + "-H left");
       assertFalse(Files.exists(input.resolve(torn + "-D")), torn + "-D left");
+      assertTrue(Files.exists(corrupt.resolve(torn + "-H")), torn + "-H not kept");
+      assertTrue(Files.exists(corrupt.resolve(torn + "-D")), torn + "-D not kept");
     }
+    assertTrue(Files.readString(corrupt.resolve(BAD_ENVELOPE + "-H")).contains("\"local_part\":\"alicf\""));
   }
 
   private static void writeTorn(Path input) throws Exception {

@@ -33,7 +33,7 @@ import java.util.concurrent.ConcurrentMap;
  * action or rewrite of the envelope acts on it. A crash of the machine inside that round can leave
  * an {@code -H} whose bytes, or whose content's bytes, are not on disk: such a message was never
  * acknowledged, and whoever reads it ({@link #readEnvelope}: queue runs, {@code -bp}, {@code -M*},
- * the admin API) finds the seal broken, removes it with a main-log line and treats it as absent
+ * the admin API) finds the seal broken, moves it to {@code corrupt/} with a main-log line and treats it as absent
  * ({@link TornMessageException}). Only a crash of the machine tears a message (a killed process
  * leaves the page cache whole), so the content is checked only when the envelope was written in
  * another boot ({@link BootId}). Later rewrites of the envelope ({@link #writeEnvelope}) keep the
@@ -174,9 +174,9 @@ public final class Spool implements Shareable {
 
   /**
    * The message's envelope, once its seal shows the message whole ({@link EnvelopeSeal}). A torn
-   * one (a crash inside its commit: never acknowledged) is removed, with a main-log line.
+   * one (a crash inside its commit: never acknowledged) is moved to {@code corrupt/}, with a main-log line.
    *
-   * @throws TornMessageException  when the message was torn (it is gone now)
+   * @throws TornMessageException  when the message was torn (it is no longer in {@code input/})
    * @throws java.nio.file.NoSuchFileException when there is no such message
    */
   public Envelope readEnvelope(String id) throws IOException {
@@ -201,18 +201,34 @@ public final class Spool implements Shareable {
   }
 
   /**
-   * Removes a message torn by a crash. No lock is needed: nobody acts on it, since every reader
-   * finds it torn, and the files' renames into the pool fail harmlessly for all but one remover.
+   * Moves a message torn by a crash to {@code corrupt/} beside {@code input/}, as Postfix moves
+   * damaged queue files to its corrupt queue: out of every reader's way, but kept, because a
+   * broken seal in the same boot is no crash (a killed process leaves the page cache whole) but a
+   * hand edit or a failing disk, and an administrator may want the bytes. No lock is needed:
+   * nobody acts on it, since every reader finds it torn, and the moves fail harmlessly for all but
+   * one mover.
    */
   private void removeTorn(String id, String reason) {
+    Path corrupt = input.resolveSibling("corrupt");
     try {
-      pool.recycle(envelopeFile(id));
-      pool.recycle(dataFile(id));
+      Files.createDirectories(corrupt);
+      moveAside(envelopeFile(id), corrupt);
+      moveAside(dataFile(id), corrupt);
       directorySync.sync();
-      MainLog.write(id + " removed: torn by a crash before its commit completed, never acknowledged (" + reason + ")");
+      MainLog.write(id + " moved to " + corrupt + ": torn by a crash before its commit completed, never acknowledged ("
+          + reason + ")");
     } catch (IOException e) {
       MainLog.write(id + " torn by a crash before its commit completed, never acknowledged (" + reason
-          + "); not removed: " + e);
+          + "); not moved aside: " + e);
+    }
+  }
+
+  private static void moveAside(Path file, Path directory) throws IOException {
+    try {
+      Files.move(file, directory.resolve(file.getFileName()), StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // Another reader moved it first.
     }
   }
 
