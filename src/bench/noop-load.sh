@@ -30,9 +30,19 @@ for name in postern postfix; do
   port=$PORT; [ $name = postfix ] && port=$FPORT
   load $port 3000
 done
+PID=$(pgrep -f "java.*$RUN/conf/postern.yaml" | head -1)
+# Postern delivers what it received (the shipped configuration): wait until it has caught up,
+# i.e. used under 5 % of a core over a second (at most 3 minutes), so "idle" is idle.
+quiet() {
+  for i in $(seq 1 180); do
+    t0=$(awk '{print $14 + $15}' /proc/$PID/stat); sleep 1; t1=$(awk '{print $14 + $15}' /proc/$PID/stat)
+    [ $((t1 - t0)) -lt 5 ] && return
+  done
+}
 for r in $(seq 1 $REPS); do
   for name in postern postfix; do
     port=$PORT; [ $name = postfix ] && port=$FPORT
+    quiet
     echo "$name rep $r idle:  $($RUN/noop-latency 127.0.0.1 $port 50 400 50)"
     load $port 20000 & L=$!
     sleep 2   # let the load reach its steady state before sampling
