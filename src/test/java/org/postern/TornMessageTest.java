@@ -45,21 +45,21 @@ class TornMessageTest {
       writeTorn(input);
       writeMessage(input, WHOLE, "whole");
 
-      // -bp: the whole message only; the torn ones are found, removed and logged.
+      // -bp: the whole message only; the torn ones are found, moved aside and logged.
       ChildPostern.Result listing = ChildPostern.run(server.root(), config, "", "-bp");
       assertEquals(0, listing.exit(), listing::toString);
       assertTrue(listing.stdout().contains(WHOLE), listing::toString);
       for (String torn : List.of(SHORT_CONTENT, BAD_ENVELOPE, BAD_CONTENT)) {
         assertFalse(listing.stdout().contains(torn), () -> torn + " listed: " + listing);
       }
-      awaitRemoved(log, input);
+      awaitMovedAside(log, input);
 
       // The daemon's queue run: the same torn messages again, as the crash left them.
       writeTorn(input);
       MainLogFile fromNow = log.fromNow();
       try (ChildPostern daemon = ChildPostern.daemon(server.root(), config, port)) {
         fromNow.await(30_000, WHOLE + " Completed");
-        awaitRemoved(fromNow, input);
+        awaitMovedAside(fromNow, input);
         // The spool empty is the event: every delivery comes from it, so nothing more can arrive.
         List<String> left = Await.value(30_000, server::spoolFiles, List::isEmpty);
         assertEquals(List.of(), left, daemon::diagnostics);
@@ -75,7 +75,7 @@ class TornMessageTest {
   }
 
   /** Each torn message's main-log line, and its files moved out of input/ into corrupt/, byte for byte. */
-  private static void awaitRemoved(MainLogFile log, Path input) throws Exception {
+  private static void awaitMovedAside(MainLogFile log, Path input) throws Exception {
     log.await(30_000, SHORT_CONTENT + " moved to ", ": torn", "content is");
     log.await(30_000, BAD_ENVELOPE + " moved to ", ": torn", "envelope checksum mismatch");
     log.await(30_000, BAD_CONTENT + " moved to ", ": torn", "content checksum mismatch");
