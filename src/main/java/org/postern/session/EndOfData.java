@@ -91,13 +91,12 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
   Future<AclVerdict> policy(SmtpSession session, Content content) {
     JsonArray parts = content.mimeParts();
     boolean mimeAsked = parts != null && !parts.isEmpty();
-    // No mime parts to check and no data ACL: the default verdict needs no variables (with the
-    // recipients list and the header text, the largest set a session builds).
-    JsonObject vars = mimeAsked || session.hasAcl(AclStage.DATA) ? variables(session, content) : null;
+    // Built once for the parts and the data ACL; without parts, only if the data ACL asks for them.
+    JsonObject vars = mimeAsked ? variables(session, content) : null;
     Future<AclVerdict> mime = !mimeAsked ? Future.succeededFuture(null)
         : mimeParts(session, vars, parts, 0);
     return mime.compose(refused -> refused != null ? Future.succeededFuture(refused)
-            : session.check(AclStage.DATA, vars))
+            : session.check(AclStage.DATA, () -> vars != null ? vars : variables(session, content)))
         .map(verdict -> {
           // An accepted message ends the filters' transaction at their DATA hook; a refused one here.
           if (verdict.accepted() && verdict.type() != AclVerdict.Type.DISCARD) {
@@ -273,7 +272,7 @@ final class EndOfData extends PolicedCommand<SessionData, EndOfData.Content> {
     // Exim's units: the size in KB (here of the part as sent, not decoded), the anomaly level 0 or 1.
     partVars.put("mime_content_size", (part.getLong("size", 0L) + 1023) / 1024);
     partVars.put("mime_anomaly_level", part.getBoolean("anomaly", false) ? 1 : 0);
-    return session.check(AclStage.MIME, partVars).compose(verdict -> verdict.accepted() && verdict.type() != AclVerdict.Type.DISCARD
+    return session.check(AclStage.MIME, () -> partVars).compose(verdict -> verdict.accepted() && verdict.type() != AclVerdict.Type.DISCARD
         ? mimeParts(session, vars, parts, index + 1) : Future.succeededFuture(verdict));
   }
 

@@ -108,7 +108,7 @@ public final class SessionVerticle extends VerticleBase {
   private void open(Message<SessionOpen> msg) {
     SmtpSession session = new SmtpSession(config.current(), acl, filters, msg.body());
     sessions.put(session.id(), session);
-    session.check(AclStage.CONNECT, session.hasAcl(AclStage.CONNECT) ? session.variables() : null).compose(verdict -> {
+    session.check(AclStage.CONNECT, session::variables).compose(verdict -> {
       if (verdict.accepted()) {
         return session.filtering() ? filteredGreeting(session) : Future.succeededFuture(greeting(session));
       }
@@ -253,7 +253,7 @@ public final class SessionVerticle extends VerticleBase {
     }
     // Exim: nothing at all (not even a -bh trace line) without an acl_smtp_notquit.
     if (body.reason().runsNotQuitAcl() && session.config().aclForStage(AclStage.NOTQUIT) != null) {
-      session.check(AclStage.NOTQUIT, session.variables().put("reason", body.reason().wire()))
+      session.check(AclStage.NOTQUIT, () -> session.variables().put("reason", body.reason().wire()))
           .onSuccess(v -> {
             if (v.type() != AclVerdict.Type.ACCEPT && v.logMessage() != null) {
               MainLog.write(v.logMessage());
