@@ -29,7 +29,7 @@ public final class MaildirDeliveryVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     config = ConfigHolder.of(vertx);
-    workers = vertx.createSharedWorkerExecutor("postern-delivery", 16);
+    workers = MaildirTransport.workers(vertx);
     BusCodecs.register(vertx);
     return vertx.eventBus().<DeliveryRequest>localConsumer(ADDRESS, this::deliver).completion()
         .onSuccess(v -> MaildirTransport.register(vertx, deploymentID()));

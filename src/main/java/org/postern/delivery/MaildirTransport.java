@@ -1,6 +1,7 @@
 package org.postern.delivery;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.shareddata.LocalMap;
 import org.postern.bus.DeliveryRequest;
 import org.postern.bus.DeliveryResult;
@@ -27,6 +28,15 @@ public final class MaildirTransport {
   private static final String DEPLOYMENTS = "postern.delivery.maildir.deployments";
 
   private MaildirTransport() {
+  }
+
+  /**
+   * The worker pool maildir deliveries run on, shared by the verticle and the queue's attempts
+   * (one pool of one size, whichever asks first): as many deliveries as are in progress can wait
+   * on the disk at once and share its group commits.
+   */
+  public static WorkerExecutor workers(Vertx vertx) {
+    return vertx.createSharedWorkerExecutor("postern-delivery", 16);
   }
 
   /**

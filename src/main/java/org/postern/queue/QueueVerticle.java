@@ -105,7 +105,7 @@ public final class QueueVerticle extends VerticleBase {
     PosternConfig c = config.current();
     spool = new Spool(c.spoolDirectory());
     workers = vertx.createSharedWorkerExecutor("postern-queue", 4);
-    attemptWorkers = vertx.createSharedWorkerExecutor("postern-delivery", 16);
+    attemptWorkers = MaildirTransport.workers(vertx);
     retryDatabase = new RetryDatabase(c.spoolDirectory(), c.delivery().retryRules().dataExpire());
     events = new MessageEvents(vertx, clock);
     remote = new RemoteDeliveries(vertx, workers, spool, retryDatabase,
@@ -456,60 +456,60 @@ public final class QueueVerticle extends VerticleBase {
 
   /** {@link #finish}'s work, blocking: returns the reports it spooled. */
   private List<Envelope> finishBlocking(MessageAttempt a, PosternConfig c) throws java.io.IOException {
-  Envelope bounce = null;
-  if (!a.failures().isEmpty()) {
-    if (BouncePolicy.onPermanentFailure(a.message()) == BouncePolicy.FailureAction.BOUNCE) {
-      // RFC 3461 NOTIFY=NEVER (or without FAILURE): failed all the same, but nobody is told.
-      // The envelope as it is now: alias targets added in this attempt carry their own NOTIFY/ORCPT.
-      Envelope now = a.envelope();
-      List<BounceRequest.FailedRecipient> told = BouncePolicy.notified(now, a.failures(), "FAILURE");
-      if (told.size() < a.failures().size()) {
-        // Exim has no line for this; without one an admin cannot tell a withheld bounce from a lost one.
-        MainLog.write(a.id() + " no failure DSN for " + a.failures().stream().filter(f -> !told.contains(f))
-            .map(BounceRequest.FailedRecipient::address).collect(java.util.stream.Collectors.joining(", "))
-            + ": NOTIFY excludes FAILURE");
+    Envelope bounce = null;
+    if (!a.failures().isEmpty()) {
+      if (BouncePolicy.onPermanentFailure(a.message()) == BouncePolicy.FailureAction.BOUNCE) {
+        // RFC 3461 NOTIFY=NEVER (or without FAILURE): failed all the same, but nobody is told.
+        // The envelope as it is now: alias targets added in this attempt carry their own NOTIFY/ORCPT.
+        Envelope now = a.envelope();
+        List<BounceRequest.FailedRecipient> told = BouncePolicy.notified(now, a.failures(), "FAILURE");
+        if (told.size() < a.failures().size()) {
+          // Exim has no line for this; without one an admin cannot tell a withheld bounce from a lost one.
+          MainLog.write(a.id() + " no failure DSN for " + a.failures().stream().filter(f -> !told.contains(f))
+              .map(BounceRequest.FailedRecipient::address).collect(java.util.stream.Collectors.joining(", "))
+              + ": NOTIFY excludes FAILURE");
+        }
+        if (!told.isEmpty()) {
+          bounce = BounceSpooler.spool(spool, now, told, c.primaryHostname(), clock.instant());
+          MainLog.write(BounceSpooler.arrivalLogLine(bounce, a.id()));
+          events.bounced(a.id(), bounce.id());
+        }
+        a.markFailed();
+      } else {
+        a.freeze();
+        MainLog.write(a.id() + " *** Frozen (delivery error message)");
       }
-      if (!told.isEmpty()) {
-        bounce = BounceSpooler.spool(spool, now, told, c.primaryHostname(), clock.instant());
-        MainLog.write(BounceSpooler.arrivalLogLine(bounce, a.id()));
-        events.bounced(a.id(), bounce.id());
+    }
+    Envelope success = null;
+    List<BounceRequest.FailedRecipient> delivered = BouncePolicy.shouldBounce(a.message())
+        ? BouncePolicy.notified(a.envelope(), a.successes(), "SUCCESS") : List.of();
+    if (!delivered.isEmpty()) {
+      success = BounceSpooler.spoolSuccess(spool, a.envelope(), delivered, c.primaryHostname(), clock.instant());
+      MainLog.write(BounceSpooler.arrivalLogLine(success, a.id()) + " (success DSN)");
+    }
+    Envelope warning = null;
+    if (bounce == null && !a.complete() && !a.frozen()) {
+      warning = delayWarning(a, c);
+    }
+    if (a.complete() && !a.frozen()) {
+      // Local deliveries repeat harmlessly (the maildir name comes from the message id); remote ones would not.
+      if (a.hasRemoteDeliveries()) {
+        spool.removeDelivered(a.id());
+      } else {
+        spool.remove(a.id());
       }
-      a.markFailed();
-    } else {
-      a.freeze();
-      MainLog.write(a.id() + " *** Frozen (delivery error message)");
+      MainLog.write(a.id() + " Completed");
+      events.message(MessageEvent.Kind.COMPLETED, a.id());
+    } else if (a.dirty()) {
+      spool.writeEnvelope(a.envelope());
     }
-  }
-  Envelope success = null;
-  List<BounceRequest.FailedRecipient> delivered = BouncePolicy.shouldBounce(a.message())
-      ? BouncePolicy.notified(a.envelope(), a.successes(), "SUCCESS") : List.of();
-  if (!delivered.isEmpty()) {
-    success = BounceSpooler.spoolSuccess(spool, a.envelope(), delivered, c.primaryHostname(), clock.instant());
-    MainLog.write(BounceSpooler.arrivalLogLine(success, a.id()) + " (success DSN)");
-  }
-  Envelope warning = null;
-  if (bounce == null && !a.complete() && !a.frozen()) {
-    warning = delayWarning(a, c);
-  }
-  if (a.complete() && !a.frozen()) {
-    // Local deliveries repeat harmlessly (the maildir name comes from the message id); remote ones would not.
-    if (a.hasRemoteDeliveries()) {
-      spool.removeDelivered(a.id());
-    } else {
-      spool.remove(a.id());
+    a.lock().close();
+    List<Envelope> reports = new ArrayList<>(2);
+    for (Envelope report : new Envelope[] {bounce != null ? bounce : warning, success}) {
+      if (report != null) {
+        reports.add(report);
+      }
     }
-    MainLog.write(a.id() + " Completed");
-    events.message(MessageEvent.Kind.COMPLETED, a.id());
-  } else if (a.dirty()) {
-    spool.writeEnvelope(a.envelope());
-  }
-  a.lock().close();
-  List<Envelope> reports = new ArrayList<>(2);
-  for (Envelope report : new Envelope[] {bounce != null ? bounce : warning, success}) {
-    if (report != null) {
-      reports.add(report);
-    }
-  }
     return reports;
   }
 
