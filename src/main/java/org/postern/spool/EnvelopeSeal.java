@@ -79,16 +79,18 @@ final class EnvelopeSeal {
     }
   }
 
-  /** The sealed bytes of {@code envelope}, with {@code content} (or null) and this boot's id. */
+  /**
+   * The sealed bytes of {@code envelope}, with {@code content} (or null) and this boot's id, which
+   * are added to {@code envelope} itself: pass a fresh object ({@link Envelope#toJson}).
+   */
   static byte[] seal(JsonObject envelope, Content content) {
-    JsonObject j = envelope.copy();
     if (content != null) {
-      j.put("data_length", content.length()).put("data_crc32c", hex(content.crc32c()));
+      envelope.put("data_length", content.length()).put("data_crc32c", hex(content.crc32c()));
     }
     if (BootId.current() != null) {
-      j.put("boot_id", BootId.current());
+      envelope.put("boot_id", BootId.current());
     }
-    byte[] body = j.encode().getBytes(StandardCharsets.UTF_8);
+    byte[] body = envelope.encode().getBytes(StandardCharsets.UTF_8);
     // Everything but the closing brace is checksummed; the checksum goes where the brace was.
     CRC32C crc = new CRC32C();
     crc.update(body, 0, body.length - 1);
