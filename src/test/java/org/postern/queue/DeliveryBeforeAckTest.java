@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.postern.bus.Addresses;
 import org.postern.bus.EnqueueRequest;
+import org.postern.bus.LocalDeliveryReply;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
 
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -23,6 +25,9 @@ import static org.postern.queue.RelayTesting.assertSpoolEmpty;
 import static org.postern.queue.RelayTesting.awaitLog;
 import static org.postern.queue.RelayTesting.mainlog;
 import static org.postern.queue.RelayTesting.states;
+import static org.postern.bus.LocalDeliveryReply.Outcome.DELIVERED;
+import static org.postern.bus.LocalDeliveryReply.Outcome.NOT_ELIGIBLE;
+import static org.postern.bus.LocalDeliveryReply.Outcome.PARTIAL;
 
 /**
  * {@code local_delivery_before_ack}: a small message for local mailboxes only is in its maildirs
@@ -49,23 +54,31 @@ class DeliveryBeforeAckTest {
         .aliases("fwd: someone@remote.example", "pair: alice, bob", "postmaster: admin");
   }
 
-  /** The ids of the messages the listener committed to the spool (and so told the queue about). */
-  private static Set<String> spooled(PosternTestServer server) {
-    Set<String> ids = ConcurrentHashMap.newKeySet();
+  /**
+   * What the listener and the queue said on the bus: the ids of the messages committed to the
+   * spool (told to the queue), and the queue's answers to the listener's offers, in order.
+   */
+  private record Traffic(Set<String> spooled, List<LocalDeliveryReply.Outcome> answers) {
+  }
+
+  private static Traffic tap(PosternTestServer server) {
+    Traffic t = new Traffic(ConcurrentHashMap.newKeySet(), new CopyOnWriteArrayList<>());
     Handler<DeliveryContext<Object>> tap = ctx -> {
       if (ctx.message().address().equals(Addresses.QUEUE_ENQUEUE) && ctx.body() instanceof EnqueueRequest r) {
-        ids.add(r.id());
+        t.spooled().add(r.id());
+      } else if (ctx.body() instanceof LocalDeliveryReply r) {
+        t.answers().add(r.outcome());
       }
       ctx.next();
     };
     server.vertx().eventBus().addOutboundInterceptor(tap);
-    return ids;
+    return t;
   }
 
   @Test
   void aMessageForLocalMailboxesIsInThemWhenThe250ComesAndNeverInTheSpool() throws Exception {
     try (PosternTestServer server = server().start()) {
-      Set<String> spooled = spooled(server);
+      Traffic bus = tap(server);
       String id = server.accept("<sender@example.org>", "alice@test.example", "bob@test.example");
       // No waiting: the 250 itself says the files are in new/ (fsynced, renamed, new/ synced).
       assertEquals(1, server.mailbox("alice").size());
@@ -77,7 +90,8 @@ class DeliveryBeforeAckTest {
       assertTrue(lines.get(0).startsWith("<= sender@example.org H="), lines.get(0));
       assertEquals(List.of("=> alice <alice@test.example> R=localuser T=maildir",
           "=> bob <bob@test.example> R=localuser T=maildir", "Completed"), lines.subList(1, 4));
-      assertFalse(spooled.contains(id), "committed to the spool");
+      assertFalse(bus.spooled().contains(id), "committed to the spool");
+      assertEquals(List.of(DELIVERED), bus.answers());
       // The file as a delivery from the spool writes it: Return-Path, then our Received header, then the message.
       Path file = server.mailbox("alice").get(0);
       String text = Files.readString(file, StandardCharsets.UTF_8);
@@ -91,14 +105,15 @@ class DeliveryBeforeAckTest {
   @Test
   void aMaildirThatCannotBeWrittenLeavesItsRecipientQueuedAndTheOtherGetsOneCopy() throws Exception {
     try (PosternTestServer server = server().start()) {
-      Set<String> spooled = spooled(server);
+      Traffic bus = tap(server);
       Path bob = server.root().resolve("maildir").resolve("bob");
       Files.createDirectories(bob.getParent());
       // A file where bob's maildir should be: no tmp/ can be made under it.
       Files.writeString(bob, "not a directory");
       String id = server.accept("<sender@example.org>", "alice@test.example", "bob@test.example");
       assertEquals(1, server.mailbox("alice").size());
-      assertTrue(spooled.contains(id), "not committed to the spool");
+      assertTrue(bus.spooled().contains(id), "not committed to the spool");
+      assertEquals(List.of(PARTIAL), bus.answers());
       awaitLog(id, " == bob <bob@test.example> R=localuser T=maildir defer: ");
       assertEquals(List.of("alice@test.example=delivered", "bob@test.example=pending"), states(server, id));
       List<String> lines = mainlog(id);
@@ -119,11 +134,12 @@ class DeliveryBeforeAckTest {
   @Test
   void theOptionOffTakesTheSpool() throws Exception {
     try (PosternTestServer server = server().option("local_delivery_before_ack", "false").start()) {
-      Set<String> spooled = spooled(server);
+      Traffic bus = tap(server);
       String id = server.accept("<sender@example.org>", "alice@test.example");
-      assertTrue(spooled.contains(id), "not committed to the spool");
+      assertTrue(bus.spooled().contains(id), "not committed to the spool");
       awaitLog(id, " Completed");
       assertEquals(1, server.mailbox("alice").size());
+      assertEquals(List.of(), bus.answers(), "the listener asked the queue");
     }
   }
 
@@ -140,6 +156,7 @@ class DeliveryBeforeAckTest {
   @Test
   void anAclQueueOrFreezeTakesTheSpool() throws Exception {
     try (PosternTestServer server = server().start()) {
+      Traffic bus = tap(server);
       String queued = server.accept("<sender@example.org>", "queued@test.example");
       assertTrue(server.spoolFiles().contains(queued + "-H"), server.spoolFiles().toString());
       awaitLog(queued, " no immediate delivery: queued by ACL");
@@ -148,23 +165,24 @@ class DeliveryBeforeAckTest {
       awaitLog(frozen, " frozen by ACL");
       assertEquals(0, server.mailbox("queued").size());
       assertEquals(0, server.mailbox("frozen").size());
+      assertEquals(List.of(NOT_ELIGIBLE, NOT_ELIGIBLE), bus.answers());
     }
   }
 
   @Test
   void recipientsNotAllForLocalMailboxesTakeTheSpool() throws Exception {
     try (PosternTestServer server = server().start()) {
-      Set<String> spooled = spooled(server);
+      Traffic bus = tap(server);
       // A remote recipient beside a local one (no routers: it stays queued).
       String remote = server.accept("<sender@example.org>", "alice@test.example", "carol@remote.example");
-      assertTrue(spooled.contains(remote));
+      assertTrue(bus.spooled().contains(remote));
       awaitLog(remote, " == carol@remote.example R=none: ");
       // An alias that adds a remote recipient.
       String alias = server.accept("<sender@example.org>", "fwd@test.example");
-      assertTrue(spooled.contains(alias));
+      assertTrue(bus.spooled().contains(alias));
       // A local domain's unknown user (accepted by this ACL): bounced from the spool.
       String unknown = server.accept("<sender@example.org>", "nobody@test.example");
-      assertTrue(spooled.contains(unknown));
+      assertTrue(bus.spooled().contains(unknown));
       awaitLog(unknown, " ** nobody@test.example: ");
       // A sender who asked to hear of the delivery (RFC 3461 NOTIFY=SUCCESS): the DSN is spooled.
       String dsn;
@@ -178,24 +196,26 @@ class DeliveryBeforeAckTest {
         assertEquals(250, done.code(), done.toString());
         dsn = done.text().substring(done.text().indexOf("id=") + 3).strip();
       }
-      assertTrue(spooled.contains(dsn));
+      assertTrue(bus.spooled().contains(dsn));
       awaitLog(dsn, " Completed");
       assertEquals(2, server.mailbox("alice").size());
+      assertEquals(List.of(NOT_ELIGIBLE, NOT_ELIGIBLE, NOT_ELIGIBLE, NOT_ELIGIBLE), bus.answers());
     }
   }
 
   @Test
   void aMessageSpilledToTheSpoolWhileArrivingTakesTheSpool() throws Exception {
     try (PosternTestServer server = server().start()) {
-      Set<String> spooled = spooled(server);
+      Traffic bus = tap(server);
       StringBuilder body = new StringBuilder("Subject: big\r\n\r\n");
       while (body.length() < 300 * 1024) {
         body.append("x".repeat(98)).append("\r\n");
       }
       String id = RelayTesting.send(server, "sender@example.org", body.toString(), "alice@test.example");
-      assertTrue(spooled.contains(id), "not committed to the spool");
+      assertTrue(bus.spooled().contains(id), "not committed to the spool");
       awaitLog(id, " Completed");
       assertEquals(1, server.mailbox("alice").size());
+      assertEquals(List.of(), bus.answers(), "the listener offered a spilled message");
     }
   }
 }
