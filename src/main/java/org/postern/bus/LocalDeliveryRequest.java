@@ -9,7 +9,7 @@ import org.postern.spool.Envelope;
  * offered to the queue for delivery into its maildirs before the 250 (a Postern departure from
  * Exim, which always spools first). The queue alone decides whether the message qualifies and
  * answers with a {@link LocalDeliveryReply}. Node-local; passed by reference through
- * {@link BusCodecs}. JSON form {@code {envelope, content (base64), queue_only, arrival_log}}.
+ * {@link BusCodecs}. JSON form {@code {envelope, content (base64url, unpadded), queue_only, arrival_log}}.
  *
  * @param envelope   the envelope the spool commit would write
  * @param content    the whole message as the {@code -D} file would hold it (Received and ACL

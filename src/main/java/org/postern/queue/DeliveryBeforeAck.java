@@ -57,12 +57,15 @@ final class DeliveryBeforeAck {
   void handle(Message<LocalDeliveryRequest> msg) {
     PosternConfig c = config.get();
     LocalDeliveryRequest request = msg.body();
-    LocalRouting.Plan plan = eligible(c, request) ? plan(c, request.envelope()) : null;
-    if (plan == null) {
+    if (!eligible(c, request)) {
       msg.reply(LocalDeliveryReply.NOT_ELIGIBLE_REPLY);
       return;
     }
-    workers.executeBlocking(() -> deliver(c, request, plan), false)
+    // Routing grows with the recipients (a message may have 50,000): on the worker, with the writes.
+    workers.executeBlocking(() -> {
+      LocalRouting.Plan plan = plan(c, request.envelope());
+      return plan == null ? LocalDeliveryReply.NOT_ELIGIBLE_REPLY : deliver(c, request, plan);
+    }, false)
         .recover(e -> Future.succeededFuture(LocalDeliveryReply.NOT_ELIGIBLE_REPLY))
         .onComplete(r -> msg.reply(r.result()));
   }
