@@ -66,6 +66,8 @@ final class DeliveryBeforeAck {
       LocalRouting.Plan plan = plan(c, request.envelope());
       return plan == null ? LocalDeliveryReply.NOT_ELIGIBLE_REPLY : deliver(c, request, plan);
     }, false)
+        // Whatever broke, the spool takes the message; a maildir file already written is found again
+        // by the queue's delivery (its name comes from the message id), so none is written twice.
         .recover(e -> Future.succeededFuture(LocalDeliveryReply.NOT_ELIGIBLE_REPLY))
         .onComplete(r -> msg.reply(r.result()));
   }
