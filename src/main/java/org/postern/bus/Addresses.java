@@ -48,6 +48,11 @@ public final class Addresses {
   public static final String AUTH_CANCEL = "postern.auth.cancel";
   /** A committed message: {@link EnqueueRequest} in, {@link EnqueueReply} once its first delivery attempt is over. */
   public static final String QUEUE_ENQUEUE = "postern.queue.enqueue";
+  /**
+   * An accepted message still in memory, offered for maildir delivery before the 250
+   * ({@code local_delivery_before_ack}): {@link LocalDeliveryRequest} in, {@link LocalDeliveryReply} out.
+   */
+  public static final String QUEUE_DELIVER_LOCAL = "postern.queue.deliver.local";
   /** Queue run request (cluster-wide, JSON): {@link QueueFlushRequest} in, {@link QueueFlushReply} out. */
   public static final String QUEUE_FLUSH = "postern.queue.flush";
   /**

@@ -37,6 +37,8 @@ public final class BusCodecs {
       add(bus, AuthCancel.class, AuthCancel::toJson, AuthCancel::fromJson);
       add(bus, EnqueueRequest.class, EnqueueRequest::toJson, EnqueueRequest::fromJson);
       add(bus, EnqueueReply.class, EnqueueReply::toJson, EnqueueReply::fromJson);
+      add(bus, LocalDeliveryRequest.class, LocalDeliveryRequest::toJson, LocalDeliveryRequest::fromJson);
+      add(bus, LocalDeliveryReply.class, LocalDeliveryReply::toJson, LocalDeliveryReply::fromJson);
       add(bus, DeliveryRequest.class, DeliveryRequest::toJson, DeliveryRequest::fromJson);
       add(bus, DeliveryResult.class, DeliveryResult::toJson, DeliveryResult::fromJson);
       return true;

@@ -30,12 +30,15 @@ import java.util.Map;
  *                           interval repeats); empty for never. Default {@code 24h}.
  * @param ignoreBounceErrorsAfter a frozen bounce (one that could not be delivered) older than this is
  *                           discarded at the next queue run (Exim's option, default {@code 10w})
+ * @param localDeliveryBeforeAck {@code local_delivery_before_ack} (a Postern option, default true): a small
+ *                           message for local mailboxes only is written into them before the 250 after
+ *                           DATA instead of into the spool (README: a departure from Exim)
  */
 public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTransportOptions> transports,
                                Map<String, PluginTransportOptions> pluginTransports,
                                RetryRules retryRules, int remoteMaxParallel, Duration queueRunInterval,
                                int receivedHeadersMax, List<Duration> delayWarning,
-                               Duration ignoreBounceErrorsAfter) {
+                               Duration ignoreBounceErrorsAfter, boolean localDeliveryBeforeAck) {
 
   /** True when the configuration has remote routers; without them, remote recipients wait. */
   public boolean routesRemote() {
@@ -93,7 +96,8 @@ public record DeliverySettings(List<RouterConfig> routers, Map<String, SmtpTrans
     }
     int receivedMax = main.integer("received_headers_max", 30, 1, 10_000);
     return new DeliverySettings(routers, Map.copyOf(transports), Map.copyOf(plugins), retry, parallel, interval, receivedMax,
-        delayWarning(main), main.duration("ignore_bounce_errors_after", Duration.ofDays(70)));
+        delayWarning(main), main.duration("ignore_bounce_errors_after", Duration.ofDays(70)),
+        main.bool("local_delivery_before_ack", true));
   }
 
   /** {@code delay_warning: 4h:8h:24h} (Exim's syntax), each time later than the one before; 0 turns it off. */

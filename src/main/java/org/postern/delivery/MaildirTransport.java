@@ -9,6 +9,7 @@ import org.postern.bus.DeliveryStatus;
 import org.postern.config.LocalUsers;
 import org.postern.config.PosternConfig;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,12 +71,33 @@ public final class MaildirTransport {
 
   /** Delivers the request's message to one mailbox. Blocking. */
   static DeliveryResult.Recipient deliver(PosternConfig c, DeliveryRequest request, String name) {
+    return deliver(name, () -> MaildirWriter.deliver(c.maildirDirectory().resolve(name), c.primaryHostname(),
+        request.id(), request.receivedAt() / 1000, request.sender(), Path.of(request.dataFile()), request.recovering()));
+  }
+
+  /**
+   * Delivers a message held in memory, never spooled ({@code local_delivery_before_ack}), to one
+   * mailbox: the file as a delivery from the spool would write it, fsynced and in {@code new/}
+   * (synced) before this returns. Blocking.
+   *
+   * @param receivedAt the envelope's arrival time (milliseconds), which names the file
+   */
+  public static DeliveryResult.Recipient deliver(PosternConfig c, String id, long receivedAt, String sender,
+                                                 ByteBuffer content, String name) {
+    return deliver(name, () -> MaildirWriter.deliver(c.maildirDirectory().resolve(name), c.primaryHostname(), id,
+        receivedAt / 1000, sender, content, false));
+  }
+
+  private interface Write {
+    void run() throws Exception;
+  }
+
+  private static DeliveryResult.Recipient deliver(String name, Write write) {
     if (!name.matches(LocalUsers.MAILBOX_NAME) || name.startsWith(".")) {
       return DeliveryResult.Recipient.local(name, DeliveryStatus.FAILED, 550, "5.1.1", "invalid mailbox name");
     }
     try {
-      MaildirWriter.deliver(c.maildirDirectory().resolve(name), c.primaryHostname(), request.id(),
-          request.receivedAt() / 1000, request.sender(), Path.of(request.dataFile()), request.recovering());
+      write.run();
       return DeliveryResult.Recipient.local(name, DeliveryStatus.DELIVERED, 250, "2.0.0", "delivered");
     } catch (Exception e) {
       return DeliveryResult.Recipient.local(name, DeliveryStatus.DEFERRED, 451, "4.3.0", String.valueOf(e));

@@ -38,6 +38,57 @@ final class MaildirWriter {
    */
   static Path deliver(Path maildir, String host, String messageId, long receivedSeconds, String returnPath,
                       Path content, boolean lookInCur) throws IOException {
+    try (FileChannel in = FileChannel.open(content, StandardOpenOption.READ)) {
+      long length = in.size();
+      return deliver(maildir, host, messageId, receivedSeconds, returnPath, new Source() {
+        @Override
+        public long length() {
+          return length;
+        }
+
+        @Override
+        public void copyTo(FileChannel out) throws IOException {
+          // File to file in the kernel (sendfile/copy_file_range): the bytes never enter the JVM.
+          for (long done = 0; done < length; ) {
+            done += in.transferTo(done, length - done, out);
+          }
+        }
+      }, lookInCur);
+    }
+  }
+
+  /**
+   * Delivers a message held in memory ({@code local_delivery_before_ack}: the listener's bytes,
+   * never written to the spool), as {@link #deliver(Path, String, String, long, String, Path, boolean)}
+   * does a spool file: the same name, the same syncs.
+   */
+  static Path deliver(Path maildir, String host, String messageId, long receivedSeconds, String returnPath,
+                      ByteBuffer content, boolean lookInCur) throws IOException {
+    return deliver(maildir, host, messageId, receivedSeconds, returnPath, new Source() {
+      @Override
+      public long length() {
+        return content.remaining();
+      }
+
+      @Override
+      public void copyTo(FileChannel out) throws IOException {
+        ByteBuffer buf = content.duplicate();
+        while (buf.hasRemaining()) {
+          out.write(buf);
+        }
+      }
+    }, lookInCur);
+  }
+
+  /** The message's bytes, wherever they are. */
+  private interface Source {
+    long length();
+
+    void copyTo(FileChannel out) throws IOException;
+  }
+
+  private static Path deliver(Path maildir, String host, String messageId, long receivedSeconds, String returnPath,
+                              Source content, boolean lookInCur) throws IOException {
     if (KNOWN.add(maildir)) {
       try {
         makeDirectories(maildir);
@@ -49,9 +100,6 @@ final class MaildirWriter {
     try {
       return write(maildir, host, messageId, receivedSeconds, returnPath, content, lookInCur);
     } catch (java.nio.file.NoSuchFileException e) {
-      if (e.getFile() != null && e.getFile().equals(content.toString())) {
-        throw e;
-      }
       // The maildir (or part of it) went away since this process last wrote into it.
       makeDirectories(maildir);
       return write(maildir, host, messageId, receivedSeconds, returnPath, content, lookInCur);
@@ -65,39 +113,33 @@ final class MaildirWriter {
   }
 
   private static Path write(Path maildir, String host, String messageId, long receivedSeconds, String returnPath,
-                            Path content, boolean lookInCur) throws IOException {
+                            Source content, boolean lookInCur) throws IOException {
     Path tmp = maildir.resolve("tmp");
     Path fresh = maildir.resolve("new");
     Path cur = maildir.resolve("cur");
     String base = receivedSeconds + ".M" + messageId + "." + host.replace("/", "\\057").replace(":", "\\072");
     byte[] header = ("Return-Path: <" + returnPath + ">\r\n").getBytes(StandardCharsets.UTF_8);
-    try (FileChannel in = FileChannel.open(content, StandardOpenOption.READ)) {
-      long length = in.size();
-      Path target = fresh.resolve(base + ",S=" + (header.length + length));
-      Path seen = lookInCur ? alreadySeen(cur, base) : null;
-      if (seen != null || Files.exists(target)) {
-        return seen != null ? seen : target;
-      }
-      Path tmpFile = tmp.resolve(base);
-      try (FileChannel out = FileChannel.open(tmpFile, StandardOpenOption.CREATE,
-          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(header);
-        while (buf.hasRemaining()) {
-          out.write(buf);
-        }
-        // File to file in the kernel (sendfile/copy_file_range): the bytes never enter the JVM.
-        for (long done = 0; done < length; ) {
-          done += in.transferTo(done, length - done, out);
-        }
-        out.force(false);
-      } catch (IOException e) {
-        Files.deleteIfExists(tmpFile);
-        throw e;
-      }
-      Files.move(tmpFile, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      DirectorySync.of(fresh).sync();
-      return target;
+    Path target = fresh.resolve(base + ",S=" + (header.length + content.length()));
+    Path seen = lookInCur ? alreadySeen(cur, base) : null;
+    if (seen != null || Files.exists(target)) {
+      return seen != null ? seen : target;
     }
+    Path tmpFile = tmp.resolve(base);
+    try (FileChannel out = FileChannel.open(tmpFile, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(header);
+      while (buf.hasRemaining()) {
+        out.write(buf);
+      }
+      content.copyTo(out);
+      out.force(false);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmpFile);
+      throw e;
+    }
+    Files.move(tmpFile, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    DirectorySync.of(fresh).sync();
+    return target;
   }
 
   private static Path alreadySeen(Path cur, String base) throws IOException {

@@ -10,6 +10,8 @@ import org.postern.bus.Addresses;
 import org.postern.bus.EnqueueRequest;
 import org.postern.bus.CloseReason;
 import org.postern.bus.InstanceDirectory;
+import org.postern.bus.LocalDeliveryReply;
+import org.postern.bus.LocalDeliveryRequest;
 import org.postern.bus.SessionAction;
 import org.postern.bus.SessionAddresses;
 import org.postern.bus.SessionClose;
@@ -449,15 +451,52 @@ public final class SmtpConnection {
     handleResponse(new SessionResponse(response.reply(), SessionAction.CONTINUE, response.syncPoint(), null, response.log()));
   }
 
-  /** The message is accepted: commit it to the spool (fsync) before the 250 goes out, then queue it. */
+  /**
+   * The message is accepted. Still all in memory ({@code local_delivery_before_ack}): the queue is
+   * asked to deliver it into its maildirs now, and decides whether it may; delivered, the 250 goes
+   * out with nothing spooled. Otherwise (not eligible, partly delivered, no answer) it is committed
+   * to the spool (fsync) before the 250, then queued, as Exim always does.
+   */
   private void commit(SessionResponse.Commit commit, String reply, String log) {
     SpoolWriter w = writer;
     writer = null;
-    Envelope envelope = commit.envelope();
-    w.commit(envelope, Buffer.buffer(commit.lateHeaders(), "UTF-8")).onComplete(r -> {
+    Buffer lateHeaders = Buffer.buffer(commit.lateHeaders(), "UTF-8");
+    // The two switches that rule out immediate delivery for every message are read here, to save the
+    // request; whether this message qualifies is for the queue alone (it knows the routers).
+    Buffer content = config.delivery().localDeliveryBeforeAck() && !config.queueOnly() ? w.inMemory(lateHeaders) : null;
+    if (content == null) {
+      spoolCommit(w, commit.envelope(), lateHeaders, commit.queueOnly(), reply, log, List.of());
+      return;
+    }
+    LocalDeliveryRequest offer = new LocalDeliveryRequest(commit.envelope(), content, commit.queueOnly(), log);
+    vertx.eventBus().<LocalDeliveryReply>request(Addresses.QUEUE_DELIVER_LOCAL, offer, ENQUEUE_BUS).onComplete(r -> {
+      LocalDeliveryReply answer = r.succeeded() ? r.result().body() : LocalDeliveryReply.NOT_ELIGIBLE_REPLY;
+      switch (answer.outcome()) {
+        case DELIVERED -> {
+          // In every maildir and logged by the queue: the spool never saw it.
+          w.release();
+          if (deliveries != null) {
+            deliveries.add(Future.succeededFuture());
+          }
+          resumeWith(reply);
+        }
+        case PARTIAL -> spoolCommit(w, answer.envelope(), lateHeaders, commit.queueOnly(), reply, log, answer.log());
+        case NOT_ELIGIBLE -> spoolCommit(w, commit.envelope(), lateHeaders, commit.queueOnly(), reply, log, List.of());
+      }
+    });
+  }
+
+  /**
+   * Commits the message to the spool (fsync) before the 250 goes out, then queues it. {@code delivered}
+   * holds the {@code =>} lines of deliveries made before the commit: they follow the {@code <=} line.
+   */
+  private void spoolCommit(SpoolWriter w, Envelope envelope, Buffer lateHeaders, boolean queueOnly, String reply,
+                           String log, List<String> delivered) {
+    w.commit(envelope, lateHeaders).onComplete(r -> {
       if (r.succeeded()) {
         MainLog.write(log);
-        EnqueueRequest notice = new EnqueueRequest(envelope.id(), commit.queueOnly());
+        delivered.forEach(MainLog::write);
+        EnqueueRequest notice = new EnqueueRequest(envelope.id(), queueOnly);
         if (deliveries != null) {
           deliveries.add(vertx.eventBus().request(Addresses.QUEUE_ENQUEUE, notice, ENQUEUE_BUS));
         } else {

@@ -33,6 +33,11 @@ final class LocalRouting {
     return ROUTER;
   }
 
+  /** The main-log line of one delivery into a mailbox, Exim's {@code =>} with the recipient that led to it. */
+  static String deliveredLine(String id, String mailbox, String recipient, String router) {
+    return id + " => " + mailbox + " <" + recipient + "> R=" + router + " T=" + TRANSPORT;
+  }
+
   /**
    * The routing decision for one message. {@code expanded} holds the recipients an alias turned
    * into several (RFC 3461 6.2.7.3: they report {@code Action: expanded} to NOTIFY=SUCCESS, their

@@ -13,6 +13,7 @@ import org.postern.bus.DeliveryResult;
 import org.postern.bus.DeliveryStatus;
 import org.postern.bus.EnqueueReply;
 import org.postern.bus.EnqueueRequest;
+import org.postern.bus.LocalDeliveryRequest;
 import org.postern.bus.MessageEvent;
 import org.postern.bus.QueueFlushReply;
 import org.postern.bus.QueueFlushRequest;
@@ -48,7 +49,8 @@ import java.util.Set;
  * are reported to the sender in one bounce per attempt; a failing bounce is frozen.
  *
  * <p>Consumes {@code postern.queue.enqueue} ({@link EnqueueRequest}, node-local, answered by an
- * {@link EnqueueReply}) and {@code postern.queue.flush} ({@link QueueFlushRequest} as JSON,
+ * {@link EnqueueReply}), {@code postern.queue.deliver.local} ({@link LocalDeliveryRequest}, node-local,
+ * {@link DeliveryBeforeAck}) and {@code postern.queue.flush} ({@link QueueFlushRequest} as JSON,
  * cluster-wide, answered by a {@link QueueFlushReply}).
  * Verticle config: {@code run_at_start} (true), {@code queue_run_interval_ms} (overrides
  * {@code queue_run_interval}).
@@ -114,6 +116,8 @@ public final class QueueVerticle extends VerticleBase {
     BusCodecs.register(vertx);
     vertx.eventBus().<EnqueueRequest>localConsumer(Addresses.QUEUE_ENQUEUE, this::enqueued);
     vertx.eventBus().<JsonObject>consumer(Addresses.QUEUE_FLUSH, this::flush);
+    vertx.eventBus().<LocalDeliveryRequest>localConsumer(Addresses.QUEUE_DELIVER_LOCAL,
+        new DeliveryBeforeAck(vertx, attemptWorkers, events, config::current)::handle);
     long interval = config().getLong("queue_run_interval_ms", c.delivery().queueRunInterval().toMillis());
     vertx.setPeriodic(interval, interval, t -> {
       // Exim tidies its hints databases now and then; here, at each periodic run.

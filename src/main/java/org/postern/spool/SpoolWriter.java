@@ -103,10 +103,7 @@ public final class SpoolWriter {
     pending = null;
     boolean spilled = size > last.length();
     if (lateHeaders.length() > 0 && !spilled) {
-      Buffer merged = Buffer.buffer(last.length() + lateHeaders.length());
-      merged.appendBuffer(last, 0, prefixLength).appendBuffer(lateHeaders)
-          .appendBuffer(last, prefixLength, last.length() - prefixLength);
-      last = merged;
+      last = merged(last, lateHeaders);
     }
     Buffer tailContent = last;
     boolean rewrite = lateHeaders.length() > 0 && spilled;
@@ -126,6 +123,36 @@ public final class SpoolWriter {
         throw e;
       }
     }, false));
+  }
+
+  /**
+   * The whole message as {@link #commit} would write it (late headers after Postern's own), when
+   * it is all still in memory and nothing of it is on disk: never spilled, never {@link #flush}ed
+   * for a session filter (which may have replaced the file). Null otherwise. The writer stays
+   * usable: {@link #commit} may still follow, or {@link #release} when the message went elsewhere.
+   */
+  public Buffer inMemory(Buffer lateHeaders) {
+    if (pending == null || reopen || channel != null || size > pending.length()) {
+      return null;
+    }
+    return lateHeaders.length() > 0 ? merged(pending, lateHeaders) : pending;
+  }
+
+  /**
+   * Forgets a message that {@link #inMemory} handed over and that never reached the disk: no file
+   * to remove, so no worker task (unlike {@link #abort}).
+   */
+  public void release() {
+    if (channel != null || reopen || size > (pending == null ? 0 : pending.length())) {
+      throw new IllegalStateException(id + " has spool files: abort it instead");
+    }
+    pending = null;
+  }
+
+  private Buffer merged(Buffer content, Buffer lateHeaders) {
+    Buffer merged = Buffer.buffer(content.length() + lateHeaders.length());
+    return merged.appendBuffer(content, 0, prefixLength).appendBuffer(lateHeaders)
+        .appendBuffer(content, prefixLength, content.length() - prefixLength);
   }
 
   /** Drops the content: the message was refused or the client went away. */

@@ -52,6 +52,31 @@ class QueueContractsTest {
     }
   }
 
+  private static final org.postern.spool.Envelope ENVELOPE = new org.postern.spool.Envelope("1xXMqa-lXNrw2-0000",
+      "sender@example.org", List.of(org.postern.spool.Envelope.Recipient.pending("alice@test.example"),
+      org.postern.spool.Envelope.Recipient.pending("bob@test.example")
+          .withState(org.postern.spool.Envelope.Recipient.State.DELIVERED)),
+      1_764_000_000_123L, "192.0.2.1", 41000, "client.example", "esmtp", "192.0.2.2", 25, null, "7BIT", 25, false);
+
+  @Test
+  void theLocalDeliveryRecordsSurviveTheirJsonForm() {
+    List<BusRecord> records = List.of(
+        new LocalDeliveryRequest(ENVELOPE, Buffer.buffer("Subject: x\r\n\r\nbody\r\n"), true, "m <= sender@example.org"),
+        LocalDeliveryReply.DELIVERED_REPLY, LocalDeliveryReply.NOT_ELIGIBLE_REPLY,
+        new LocalDeliveryReply(LocalDeliveryReply.Outcome.PARTIAL, ENVELOPE, List.of("m => bob <bob@test.example>")));
+    for (BusRecord r : records) {
+      JsonObject json = new JsonObject(r.toJson().encode());
+      assertEquals(r, codec(r.getClass()).decodeFromWire(0, wire(r)), "wire");
+      assertEquals(r, fromJson(r.getClass(), json), json.encode());
+    }
+    assertEquals(new JsonObject("{\"outcome\":\"not_eligible\"}"), LocalDeliveryReply.NOT_ELIGIBLE_REPLY.toJson());
+    JsonObject request = records.get(0).toJson();
+    assertEquals(List.of("envelope", "content", "queue_only", "arrival_log"), List.copyOf(request.fieldNames()));
+    // Binary in JSON is Vert.x's: base64url without padding, as docs/plugins.md says.
+    assertEquals(java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("Subject: x\r\n\r\nbody\r\n".getBytes()),
+        new JsonObject(request.encode()).getString("content"));
+  }
+
   @Test
   void theJsonFormsAreTheDocumentedOnes() {
     assertEquals(new JsonObject("{\"id\":\"m\",\"queue_only\":true}"), new EnqueueRequest("m", true).toJson());
