@@ -6,7 +6,8 @@
 #    smtpd_tls_wrappermode=yes on $((FPORT+1)) (implicit TLS). Its hold queue keeps every message
 #    after the fsync'ed queue-file write, as the anchor always does.
 #  - one Postern per entry of POSTERNS="NAME:ENGINE:PORT[:JAR] ...", queue_only, STARTTLS on PORT and
-#    tls_on_connect_ports PORT+1, on the shipped configuration otherwise.
+#    tls_on_connect_ports PORT+1, on the shipped configuration otherwise. JAVA_OPTS goes to every
+#    Postern, JAVA_OPTS_NAME (e.g. JAVA_OPTS_c1="-XX:TieredStopAtLevel=1") to Postern NAME only.
 # Neither server is given a client session to resume (the load script offers none unless --resume),
 # so every handshake is full; both still issue TLS 1.3 tickets, as they do by default.
 # start prints the target arguments for starttls-load.py (STARTTLS and implicit ports, root pid).
@@ -70,8 +71,9 @@ tls_engine: $engine
 queue_only: true
 CF
       # The launcher's JVM flags (src/dist/bin/postern), -bd keeping the full JIT.
+      own="JAVA_OPTS_$name"
       (cd "$dir" && exec java -Xms32m -Xmx256m -XX:+UseSerialGC -Xss512k -XX:ReservedCodeCacheSize=64m \
-        -XX:MaxDirectMemorySize=128m -Dfile.encoding=UTF-8 ${JAVA_OPTS:-} -jar "$jar" -bd \
+        -XX:MaxDirectMemorySize=128m -Dfile.encoding=UTF-8 ${JAVA_OPTS:-} ${!own:-} -jar "$jar" -bd \
         -C "$dir/conf/postern.yaml" > "$dir/out.log" 2>&1) &
       echo $! > "$RUN/$name.pid"
       for i in $(seq 1 150); do grep -q "listening for SMTP" "$dir/out.log" 2>/dev/null && break; sleep 0.2; done
