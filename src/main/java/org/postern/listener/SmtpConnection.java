@@ -507,6 +507,9 @@ public final class SmtpConnection {
         resumeWith(reply);
       } else {
         LOG.error("spool commit of {} failed", envelope.id(), r.cause());
+        // Mailboxes written before the commit keep their copy, and the client will send the message
+        // again after the 451: the log says so, rather than leave a file no line accounts for.
+        delivered.forEach(MainLog::write);
         MainLog.write(envelope.id() + " spool write failed: " + r.cause().getMessage() + "; 451 to " + hostForLog());
         w.abort();
         resumeWith(Replies.TEMPORARY_LOCAL_ERROR.render());

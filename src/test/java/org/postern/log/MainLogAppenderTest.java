@@ -2,16 +2,14 @@ package org.postern.log;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postern.testing.TinyFileSystem;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,7 +64,7 @@ class MainLogAppenderTest {
   @Test
   void aFileSystemThatFillsUpCutsNoLineIntoTheNextAndTheRecoveryCountsTheLostLines() throws Exception {
     Path mount = Files.createDirectories(dir.resolve("tiny"));
-    assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount.toString()),
+    assumeTrue(TinyFileSystem.mount(mount, "64k"),
         "cannot mount a tmpfs here (not root?); /dev/full covers the failure report");
     try {
       Path mainlog = mount.resolve("mainlog");
@@ -77,7 +75,7 @@ class MainLogAppenderTest {
       String[] recovered = new String[1];
       String err = stderrOf(() -> {
         log.logger().info(first);
-        fill(mount.resolve("filler"));
+        TinyFileSystem.fill(mount.resolve("filler"));
         // Most of this line fits in the log's last page, the rest finds no space.
         log.logger().info(longLine);
         log.logger().info("1xGone-000000-0000 <= gone@example.org");
@@ -98,30 +96,7 @@ class MainLogAppenderTest {
       // The failure could not reach the full disk's paniclog; the recovery could.
       assertTrue(recovered[0].contains("written again: 2 line(s) were lost"), recovered[0]);
     } finally {
-      run("umount", mount.toString());
-    }
-  }
-
-  /** Writes until the file system has no byte left. */
-  private static void fill(Path filler) {
-    byte[] block = new byte[1024];
-    try (OutputStream out = Files.newOutputStream(filler)) {
-      while (true) {
-        out.write(block);
-        out.flush();
-      }
-    } catch (IOException full) {
-      // ENOSPC: full, as wanted. Closing flushed nothing more.
-    }
-  }
-
-  private static boolean run(String... command) throws Exception {
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
+      TinyFileSystem.unmount(mount);
     }
   }
 }

@@ -9,6 +9,7 @@ import org.postern.bus.EnqueueRequest;
 import org.postern.bus.LocalDeliveryReply;
 import org.postern.testing.PosternTestServer;
 import org.postern.testing.SmtpTestClient;
+import org.postern.testing.TinyFileSystem;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.postern.queue.RelayTesting.assertSpoolEmpty;
 import static org.postern.queue.RelayTesting.awaitLog;
 import static org.postern.queue.RelayTesting.mainlog;
@@ -128,6 +130,57 @@ class DeliveryBeforeAckTest {
       assertEquals(1, mainlog(id).stream().filter(l -> l.contains(" => alice ")).count(), mainlog(id).toString());
       assertEquals(1, mainlog(id).stream().filter(l -> l.contains(" => bob ")).count(), mainlog(id).toString());
       assertSpoolEmpty(server);
+    }
+  }
+
+  /**
+   * A partial delivery whose spool commit then fails (the spool's file system is full): the client
+   * gets 451 (RFC 3463 4.3.0) and nothing is queued; the mailbox written before the commit keeps its
+   * one copy (the client sends the message again: Postern cannot take a durable file back), and the
+   * main log accounts for it before the failure line.
+   */
+  @Test
+  void aPartialDeliveryWhoseSpoolCommitFailsGets451AndQueuesNothing() throws Exception {
+    PosternTestServer configured = server().option("check_spool_space", "0").option("check_spool_inodes", "0");
+    Path spool = Files.createDirectories(configured.root().resolve("spool"));
+    assumeTrue(TinyFileSystem.mount(spool, "256k"),
+        "cannot mount a tmpfs here (not root?)");
+    try (PosternTestServer server = configured.start()) {
+      Traffic bus = tap(server);
+      Path bob = server.root().resolve("maildir").resolve("bob");
+      Files.createDirectories(bob.getParent());
+      Files.writeString(bob, "not a directory");
+      TinyFileSystem.fill(spool.resolve("filler"));
+      String id;
+      try (SmtpTestClient c = SmtpTestClient.connect(server.port())) {
+        assertEquals(220, c.reply().code());
+        assertEquals(250, c.command("EHLO client.example").code());
+        assertEquals(250, c.command("MAIL FROM:<sender@example.org>").code());
+        assertEquals(250, c.command("RCPT TO:<alice@test.example>").code());
+        assertEquals(250, c.command("RCPT TO:<bob@test.example>").code());
+        assertEquals(354, c.command("DATA").code());
+        SmtpTestClient.Reply done = c.command("Subject: queued\r\n\r\nbody\r\n.");
+        assertEquals(451, done.code(), done.text());
+        assertTrue(done.text().startsWith("4.3.0 "), done.text());
+        // The session goes on: the client may try again.
+        assertEquals(250, c.command("RSET").code());
+      }
+      assertEquals(List.of(PARTIAL), bus.answers());
+      assertEquals(Set.of(), bus.spooled(), "told the queue about a message that is not in the spool");
+      assertEquals(1, server.mailbox("alice").size());
+      // The 451 carries no id: the mailbox file's name does (<time>.M<id>.<host>).
+      String name = server.mailbox("alice").get(0).getFileName().toString();
+      id = name.substring(name.indexOf(".M") + 2, name.indexOf('.', name.indexOf(".M") + 2));
+      awaitLog(id, " spool write failed: ");
+      try (var left = Files.list(spool.resolve("input"))) {
+        assertEquals(List.of(), left.map(f -> f.getFileName().toString()).toList());
+      }
+      List<String> lines = mainlog(id);
+      assertEquals(2, lines.size(), lines.toString());
+      assertTrue(lines.get(0).endsWith(" => alice <alice@test.example> R=localuser T=maildir"), lines.toString());
+      assertTrue(lines.get(1).contains(" spool write failed: ") && lines.get(1).contains("; 451 to "), lines.toString());
+    } finally {
+      TinyFileSystem.unmount(spool);
     }
   }
 
