@@ -17,6 +17,7 @@ import org.postern.spool.Envelope;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -109,10 +110,8 @@ final class DeliveryBeforeAck {
       results.put(mailbox, MaildirTransport.deliver(c, id, e.receivedAt(), e.sender(), content, mailbox));
     }
     String router = LocalRouting.routerName(c);
-    // One line per mailbox written, with the first recipient that led to it (as QueueVerticle.record).
-    List<String> lines = new ArrayList<>();
-    List<String[]> delivered = new ArrayList<>();
-    Set<String> logged = new LinkedHashSet<>();
+    // Each mailbox written, with the first recipient that led to it: one line each (as QueueVerticle.record).
+    Map<String, String> written = new LinkedHashMap<>();
     Set<String> doneRecipients = new LinkedHashSet<>();
     for (Envelope.Recipient r : e.recipients()) {
       Set<String> mailboxes = plan.mailboxesByRecipient().get(r.address());
@@ -123,9 +122,8 @@ final class DeliveryBeforeAck {
       for (String mailbox : mailboxes) {
         boolean ok = results.get(mailbox).status() == DeliveryStatus.DELIVERED;
         all &= ok;
-        if (ok && logged.add(mailbox)) {
-          lines.add(LocalRouting.deliveredLine(id, mailbox, r.address(), router));
-          delivered.add(new String[] {r.address(), mailbox});
+        if (ok) {
+          written.putIfAbsent(mailbox, r.address());
         }
       }
       if (all) {
@@ -141,15 +139,17 @@ final class DeliveryBeforeAck {
       MainLog.write(request.arrivalLog());
       events.message(MessageEvent.Kind.ACCEPTED, id);
     }
-    for (int i = 0; i < delivered.size(); i++) {
+    List<String> lines = new ArrayList<>(written.size());
+    for (Map.Entry<String, String> w : written.entrySet()) {
+      String line = LocalRouting.deliveredLine(id, w.getKey(), w.getValue(), router);
+      lines.add(line);
       if (complete) {
-        MainLog.write(lines.get(i));
+        MainLog.write(line);
       }
       // PARTIAL: the events now, as the files are there; the lines wait for the spool commit and the <= line.
-      String[] d = delivered.get(i);
-      DeliveryResult.Recipient result = results.get(d[1]);
-      events.recipient(MessageEvent.Kind.DELIVERED, id, d[0], router, LocalRouting.TRANSPORT, null, result.code(),
-          result.text());
+      DeliveryResult.Recipient result = results.get(w.getKey());
+      events.recipient(MessageEvent.Kind.DELIVERED, id, w.getValue(), router, LocalRouting.TRANSPORT, null,
+          result.code(), result.text());
     }
     if (complete) {
       MainLog.write(id + " Completed");

@@ -33,9 +33,17 @@ final class LocalRouting {
     return ROUTER;
   }
 
-  /** The main-log line of one delivery into a mailbox, Exim's {@code =>} with the recipient that led to it. */
+  /**
+   * What the main-log lines of one attempt at a mailbox say after Exim's {@code =>}, {@code ==} or
+   * {@code **}: the mailbox, the recipient that led to it, the router and the transport.
+   */
+  static String tags(String mailbox, String recipient, String router) {
+    return " " + mailbox + " <" + recipient + "> R=" + router + " T=" + TRANSPORT;
+  }
+
+  /** The main-log line of one delivery into a mailbox. */
   static String deliveredLine(String id, String mailbox, String recipient, String router) {
-    return id + " => " + mailbox + " <" + recipient + "> R=" + router + " T=" + TRANSPORT;
+    return id + " =>" + tags(mailbox, recipient, router);
   }
 
   /**

@@ -411,7 +411,7 @@ public final class QueueVerticle extends VerticleBase {
         DeliveryResult.Recipient result = byMailbox.getOrDefault(mailbox, DeliveryResult.Recipient.local(mailbox,
             DeliveryStatus.DEFERRED, 0, null, "no result from the " + LocalRouting.TRANSPORT + " transport"));
         if (logged.add(mailbox)) {
-          String tags = " " + mailbox + " <" + r.address() + "> R=" + router + " T=" + LocalRouting.TRANSPORT;
+          String tags = LocalRouting.tags(mailbox, r.address(), router);
           MainLog.write(id + switch (result.status()) {
             case DELIVERED -> " =>" + tags;
             case DEFERRED -> " ==" + tags + " defer: " + result.text();
