@@ -132,7 +132,7 @@ public final class SpoolWriter {
    * usable: {@link #commit} may still follow, or {@link #release} when the message went elsewhere.
    */
   public Buffer inMemory(Buffer lateHeaders) {
-    if (pending == null || reopen || channel != null || size > pending.length()) {
+    if (!allInMemory()) {
       return null;
     }
     return lateHeaders.length() > 0 ? merged(pending, lateHeaders) : pending;
@@ -143,10 +143,15 @@ public final class SpoolWriter {
    * to remove, so no worker task (unlike {@link #abort}).
    */
   public void release() {
-    if (channel != null || reopen || size > (pending == null ? 0 : pending.length())) {
+    if (!allInMemory()) {
       throw new IllegalStateException(id + " has spool files: abort it instead");
     }
     pending = null;
+  }
+
+  /** Nothing of the message was written to its file yet (no spill, no flush), and it is not committed or aborted. */
+  private boolean allInMemory() {
+    return pending != null && channel == null && !reopen && size == pending.length();
   }
 
   private Buffer merged(Buffer content, Buffer lateHeaders) {
