@@ -32,25 +32,24 @@ def reply(f):
 
 def session(ctx, port, times):
     marks = [time.perf_counter()]
+
+    def step(sock, f, command):
+        """One command (none: the banner), its whole reply, and the time it was all in."""
+        if command:
+            sock.sendall(command)
+        reply(f)
+        marks.append(time.perf_counter())
+
     s = socket.create_connection(('127.0.0.1', port))
     f = s.makefile('rb')
-    reply(f)
-    marks.append(time.perf_counter())
-    s.sendall(b'EHLO bench.example\r\n')
-    reply(f)
-    marks.append(time.perf_counter())
-    s.sendall(b'STARTTLS\r\n')
-    reply(f)
-    marks.append(time.perf_counter())
+    step(s, f, None)
+    step(s, f, b'EHLO bench.example\r\n')
+    step(s, f, b'STARTTLS\r\n')
     t = ctx.wrap_socket(s, server_hostname='bench.example.test')
     marks.append(time.perf_counter())
     g = t.makefile('rb')
-    t.sendall(b'EHLO bench.example\r\n')
-    reply(g)
-    marks.append(time.perf_counter())
-    t.sendall(b'QUIT\r\n')
-    reply(g)
-    marks.append(time.perf_counter())
+    step(t, g, b'EHLO bench.example\r\n')
+    step(t, g, b'QUIT\r\n')
     t.close()
     for i in range(len(marks) - 1):
         times[i].append((marks[i + 1] - marks[i]) * 1e6)
