@@ -1,5 +1,6 @@
 package org.postern.metrics;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.eventbus.Message;
 import org.postern.bus.AclCheck;
@@ -16,16 +17,12 @@ import org.postern.bus.AuthStep;
  * A plugin authenticator's own exchange ({@code postern.auth.plugin.*}) is the same AUTH, counted once.
  */
 final class PolicyMeters implements BusObserver {
-  private final TaggedCounters verdicts;
-  private final TaggedCounters attempts;
+  private final MeterRegistry registry;
   private final Pending<String> stages = new Pending<>();
   private final Pending<String> mechanisms = new Pending<>();
 
   PolicyMeters(MeterRegistry registry) {
-    this.verdicts = TaggedCounters.by(registry, "postern.acl.verdicts", "ACL verdicts, by stage and verdict", "stage",
-        "verdict");
-    this.attempts = TaggedCounters.by(registry, "postern.auth.attempts", "AUTH exchanges ended, by mechanism and result",
-        "mechanism", "result");
+    this.registry = registry;
   }
 
   @Override
@@ -35,7 +32,8 @@ final class PolicyMeters implements BusObserver {
     } else if (body instanceof AclVerdict v) {
       String stage = stages.take(message.address());
       if (stage != null) {
-        verdicts.of(stage, v.type().wire()).increment();
+        Counter.builder("postern.acl.verdicts").description("ACL verdicts, by stage and verdict")
+            .tag("stage", stage).tag("verdict", v.type().wire()).register(registry).increment();
       }
     } else if (body instanceof AuthStep s && message.address().startsWith(Addresses.AUTH_PREFIX)
         && !message.address().startsWith(Addresses.AUTH_PLUGIN_PREFIX)) {
@@ -43,7 +41,8 @@ final class PolicyMeters implements BusObserver {
     } else if (body instanceof AuthReply r) {
       String mechanism = mechanisms.take(message.address());
       if (mechanism != null && r.status() != AuthReply.Status.CHALLENGE) {
-        attempts.of(mechanism, r.status().wire()).increment();
+        Counter.builder("postern.auth.attempts").description("AUTH exchanges ended, by mechanism and result")
+            .tag("mechanism", mechanism).tag("result", r.status().wire()).register(registry).increment();
       }
     }
   }
