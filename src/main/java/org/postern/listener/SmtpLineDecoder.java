@@ -189,7 +189,7 @@ public final class SmtpLineDecoder {
       } else {
         // Content streams on: the next read comes at once, so the buffer is kept for it instead of
         // a new one per read (one array per network read of every message, the largest garbage
-        // of the receive path). Events hold copies, never this array. Dropped at the end of DATA.
+        // of the receive path). Events hold copies, never this array. Given back at the end of DATA.
         start = 0;
         end = 0;
       }
@@ -277,6 +277,7 @@ public final class SmtpLineDecoder {
     end = 0;
     scanned = 0;
     discarding = false;
+    DecoderBuffers.give(buf);
     buf = EMPTY;
   }
 
@@ -578,8 +579,9 @@ public final class SmtpLineDecoder {
     } else {
       long doubled = Math.min((long) buf.length * 2, Integer.MAX_VALUE - 8);
       int cap = (int) Math.max(needed, Math.max(INITIAL_CAPACITY, doubled));
-      byte[] nb = new byte[cap];
+      byte[] nb = DecoderBuffers.take(cap);
       System.arraycopy(buf, start, nb, 0, live);
+      DecoderBuffers.give(buf);
       buf = nb;
     }
     start = 0;
@@ -589,6 +591,7 @@ public final class SmtpLineDecoder {
   private void resetEmpty() {
     start = 0;
     end = 0;
+    DecoderBuffers.give(buf);
     buf = EMPTY;
   }
 }

@@ -1,6 +1,5 @@
 package org.postern.metrics;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.eventbus.Message;
 import org.postern.bus.AclCheck;
@@ -17,12 +16,16 @@ import org.postern.bus.AuthStep;
  * A plugin authenticator's own exchange ({@code postern.auth.plugin.*}) is the same AUTH, counted once.
  */
 final class PolicyMeters implements BusObserver {
-  private final MeterRegistry registry;
+  private final TaggedCounters verdicts;
+  private final TaggedCounters attempts;
   private final Pending<String> stages = new Pending<>();
   private final Pending<String> mechanisms = new Pending<>();
 
   PolicyMeters(MeterRegistry registry) {
-    this.registry = registry;
+    this.verdicts = TaggedCounters.by(registry, "postern.acl.verdicts", "ACL verdicts, by stage and verdict", "stage",
+        "verdict");
+    this.attempts = TaggedCounters.by(registry, "postern.auth.attempts", "AUTH exchanges ended, by mechanism and result",
+        "mechanism", "result");
   }
 
   @Override
@@ -32,8 +35,7 @@ final class PolicyMeters implements BusObserver {
     } else if (body instanceof AclVerdict v) {
       String stage = stages.take(message.address());
       if (stage != null) {
-        Counter.builder("postern.acl.verdicts").description("ACL verdicts, by stage and verdict")
-            .tag("stage", stage).tag("verdict", v.type().wire()).register(registry).increment();
+        verdicts.of(stage, v.type().wire()).increment();
       }
     } else if (body instanceof AuthStep s && message.address().startsWith(Addresses.AUTH_PREFIX)
         && !message.address().startsWith(Addresses.AUTH_PLUGIN_PREFIX)) {
@@ -41,8 +43,7 @@ final class PolicyMeters implements BusObserver {
     } else if (body instanceof AuthReply r) {
       String mechanism = mechanisms.take(message.address());
       if (mechanism != null && r.status() != AuthReply.Status.CHALLENGE) {
-        Counter.builder("postern.auth.attempts").description("AUTH exchanges ended, by mechanism and result")
-            .tag("mechanism", mechanism).tag("result", r.status().wire()).register(registry).increment();
+        attempts.of(mechanism, r.status().wire()).increment();
       }
     }
   }

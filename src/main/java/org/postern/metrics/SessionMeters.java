@@ -32,10 +32,17 @@ final class SessionMeters implements BusObserver {
   /** RFC 5321's verbs and the extensions Postern serves; anything else is {@code other}. */
   static final Set<String> VERBS = Set.of("HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT",
       "VRFY", "EXPN", "HELP", "ETRN", "STARTTLS", "AUTH");
+  /** {@link #replyClass} without a string made per reply. */
+  private static final String[] REPLY_CLASSES = {"0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx", "9xx"};
   private static final String GREETING = "greeting";
   private static final String END_OF_DATA = "end_of_data";
 
   private final MeterRegistry registry;
+  private final TaggedCounters commands;
+  private final TaggedCounters answers;
+  private final TaggedCounters rejected;
+  private final TaggedCounters accepted;
+  private final TaggedCounters tlsFailures;
   /** Listener of each open session (by session id), for the TLS facts and the close. */
   private final Map<String, String> listeners = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> open = new ConcurrentHashMap<>();
@@ -47,13 +54,21 @@ final class SessionMeters implements BusObserver {
   SessionMeters(MeterRegistry registry, Pending<Long> committed) {
     this.registry = registry;
     this.committed = committed;
+    this.commands = TaggedCounters.by(registry, "postern.smtp.commands", "SMTP commands received, by verb", "verb");
+    this.answers = TaggedCounters.by(registry, "postern.smtp.replies",
+        "SMTP replies sent, by the command answered and class", "command", "class");
+    this.rejected = TaggedCounters.by(registry, "postern.messages.rejected",
+        "messages refused at the end of DATA, by reply class", "class");
+    this.accepted = TaggedCounters.by(registry, "postern.connections.accepted",
+        "SMTP connections accepted (a session started)", "listener");
+    this.tlsFailures = TaggedCounters.by(registry, "postern.tls.failures", "STARTTLS handshakes that failed", "listener");
   }
 
   @Override
   public void sent(Message<?> message, Object body, long now) {
     if (body instanceof SessionCommand c) {
       String verb = verb(c.line());
-      counter("postern.smtp.commands", "SMTP commands received, by verb", "verb", verb).increment();
+      commands.of(verb).increment();
       replies.put(message.replyAddress(), verb, now);
     } else if (body instanceof SessionResponse r) {
       answered(message.address(), r, now);
@@ -88,8 +103,7 @@ final class SessionMeters implements BusObserver {
           .tag("listener", l).register(registry);
       return n;
     }).incrementAndGet();
-    counter("postern.connections.accepted", "SMTP connections accepted (a session started)", "listener", listener)
-        .increment();
+    accepted.of(listener).increment();
     if (o.tls() != null) {
       tls(listener, o.tls());
     }
@@ -98,7 +112,7 @@ final class SessionMeters implements BusObserver {
 
   private void tls(String listener, JsonObject facts) {
     if (facts == null) {
-      counter("postern.tls.failures", "STARTTLS handshakes that failed", "listener", listener).increment();
+      tlsFailures.of(listener).increment();
       return;
     }
     Counter.builder("postern.tls.sessions").description("TLS sessions established (STARTTLS or implicit TLS)")
@@ -112,20 +126,14 @@ final class SessionMeters implements BusObserver {
       return;
     }
     String replyClass = replyClass(r.reply());
-    Counter.builder("postern.smtp.replies").description("SMTP replies sent, by the command answered and class")
-        .tag("command", what).tag("class", replyClass).register(registry).increment();
+    answers.of(what, replyClass).increment();
     if (what.equals(END_OF_DATA) && !r.reply().isPositive()) {
-      counter("postern.messages.rejected", "messages refused at the end of DATA, by reply class", "class",
-          replyClass).increment();
+      rejected.of(replyClass).increment();
     }
     if (r.facts() instanceof SessionResponse.Commit c) {
       // Counted once the queue announces it accepted (the spool commit can still fail).
       committed.put(c.envelope().id(), c.envelope().size(), now);
     }
-  }
-
-  private Counter counter(String name, String description, String tag, String value) {
-    return Counter.builder(name).description(description).tag(tag, value).register(registry);
   }
 
   static String verb(String line) {
@@ -135,6 +143,7 @@ final class SessionMeters implements BusObserver {
   }
 
   static String replyClass(SmtpReply reply) {
-    return (reply.code() / 100) + "xx";
+    int digit = reply.code() / 100;
+    return digit >= 0 && digit < REPLY_CLASSES.length ? REPLY_CLASSES[digit] : digit + "xx";
   }
 }

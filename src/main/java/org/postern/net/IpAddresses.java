@@ -52,23 +52,27 @@ public final class IpAddresses {
   }
 
   private static byte[] parseIpv4(String text) {
-    String[] parts = text.split("\\.", -1);
-    if (parts.length != 4) {
-      return null;
-    }
+    // By hand, not split and streams: host lists parse the client's address on every match.
     byte[] out = new byte[4];
-    for (int k = 0; k < 4; k++) {
-      String p = parts[k];
-      if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
+    int part = 0;
+    int value = 0;
+    int digits = 0;
+    for (int i = 0; i <= text.length(); i++) {
+      char c = i < text.length() ? text.charAt(i) : '.';
+      if (c >= '0' && c <= '9') {
+        value = value * 10 + (c - '0');
+        if (++digits > 3 || value > 255) {
+          return null;
+        }
+      } else if (c == '.' && digits > 0 && part < 4) {
+        out[part++] = (byte) value;
+        value = 0;
+        digits = 0;
+      } else {
         return null;
       }
-      int v = Integer.parseInt(p);
-      if (v > 255) {
-        return null;
-      }
-      out[k] = (byte) v;
     }
-    return out;
+    return part == 4 ? out : null;
   }
 
   private static byte[] parseIpv6(String text) {

@@ -12,6 +12,7 @@ import org.postern.bus.MessageEvent;
 import org.postern.config.PosternConfig;
 import org.postern.delivery.MaildirTransport;
 import org.postern.log.MainLog;
+import org.postern.spool.ContentView;
 import org.postern.spool.Envelope;
 
 import java.nio.ByteBuffer;
@@ -104,7 +105,7 @@ final class DeliveryBeforeAck {
   private LocalDeliveryReply deliver(PosternConfig c, LocalDeliveryRequest request, LocalRouting.Plan plan) {
     Envelope e = request.envelope();
     String id = e.id();
-    ByteBuffer content = ByteBuffer.wrap(request.content().getBytes());
+    ByteBuffer content = ContentView.of(request.content());
     Map<String, DeliveryResult.Recipient> results = new HashMap<>();
     for (String mailbox : plan.allMailboxes()) {
       results.put(mailbox, MaildirTransport.deliver(c, id, e.receivedAt(), e.sender(), content, mailbox));

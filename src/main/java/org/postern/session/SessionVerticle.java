@@ -181,7 +181,10 @@ public final class SessionVerticle extends VerticleBase {
     int space = line.indexOf(' ');
     String verb = (space < 0 ? line : line.substring(0, space)).toUpperCase(Locale.ROOT);
     String argument = space < 0 ? "" : line.substring(space + 1);
-    if (CommandLineLimits.wireLength(line) > session.commandLineLimit(verb)) {
+    int length = CommandLineLimits.wireLength(line);
+    // A line within RFC 5321's 512 fits every verb: only a longer one has the extensions' host
+    // lists matched, which every NOOP paid before (three lists, the client's address parsed thrice).
+    if (length > session.config().commandLineMax() && length > session.commandLineLimit(verb)) {
       // The decoder frames up to the longest any verb may get; this verb, for this client, may be
       // shorter (RFC 3461/4954/6531 raise only MAIL and RCPT, and only when offered).
       return MailCommand.done(Replies.LINE_TOO_LONG);

@@ -186,7 +186,7 @@ public final class SpoolWriter {
     try {
       long total = channel.size();
       transfer(channel, 0, prefixLength, out);
-      ByteBuffer buf = ByteBuffer.wrap(lines.getBytes());
+      ByteBuffer buf = ContentView.of(lines);
       while (buf.hasRemaining()) {
         out.write(buf);
       }
@@ -216,7 +216,7 @@ public final class SpoolWriter {
     } else if (channel == null) {
       channel = spool.openNewData(id);
     }
-    ByteBuffer buf = ByteBuffer.wrap(chunk.getBytes());
+    ByteBuffer buf = ContentView.of(chunk);
     while (buf.hasRemaining()) {
       channel.write(buf);
     }

@@ -659,4 +659,43 @@ class SmtpLineDecoderTest {
     System.arraycopy(a, from, r, 0, r.length);
     return r;
   }
+
+  /**
+   * Decoders on one thread hand their arrays on to each other ({@link DecoderBuffers}): one that
+   * drained its bytes gives its array back, the next one to need an array writes over it. Neither
+   * the events already handed out nor a decoder still holding unread bytes may see that.
+   */
+  @Test
+  void anArrayGivenBackIsNeverSharedWithEventsOrAnotherDecoder() {
+    SmtpLineDecoder holding = new SmtpLineDecoder(512);
+    feed(holding, "NOOP\r\nMAIL FROM:<a@example.test>\r\nRCPT");
+    SmtpLineDecoder first = new SmtpLineDecoder(512);
+    feed(first, "EHLO client.example\r\n");
+    Event ehlo = first.next();
+    assertNull(first.next(), "drained: its array is given back");
+    SmtpLineDecoder second = new SmtpLineDecoder(512);
+    feed(second, "QUIT\r\nXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\r\n");
+    assertLine(second.next(), "QUIT", false);
+    assertLine(ehlo, "EHLO client.example", false);
+    assertLine(holding.next(), "NOOP", false);
+    assertLine(holding.next(), "MAIL FROM:<a@example.test>", false);
+    assertNull(holding.next());
+    feed(holding, " TO:<b@example.test>\r\nDATA\r\n");
+    assertLine(holding.next(), "RCPT TO:<b@example.test>", false);
+    assertLine(holding.next(), "DATA", false);
+    holding.startData();
+    // A message larger than the arrays kept: the decoder's array grows while the others run.
+    StringBuilder message = new StringBuilder();
+    for (int k = 0; k < 4000; k++) {
+      message.append("line ").append(k).append(" of a message bigger than any kept array\r\n");
+    }
+    feed(holding, message.toString());
+    feed(first, "HELP with a line longer than what the other decoder read\r\n");
+    assertLine(first.next(), "HELP with a line longer than what the other decoder read", false);
+    assertLine(second.next(), "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", false);
+    feed(holding, ".\r\nQUIT\r\n");
+    assertEquals(message.toString(), readData(holding));
+    assertLine(holding.next(), "QUIT", false);
+  }
+
 }

@@ -417,7 +417,8 @@ class HostListTest {
   @Test
   void ipParserRejectsNonLiteralsWithoutDns() {
     for (String s : new String[] {"localhost", "127.1", "0x7f.0.0.1", "1.2.3.4 ", "", "::g",
-        ":1::", "1::2:", "1:2:3:4:5:6:7:8::", "::1.2.3", "1.2.3.4::", "١.2.3.4"}) {
+        ":1::", "1::2:", "1:2:3:4:5:6:7:8::", "::1.2.3", "1.2.3.4::", "١.2.3.4", "256.1.1.1", "1.2.3.4.",
+        ".1.2.3", "1..2.3", "0001.2.3.4", "1.2.3.-4", "1.2.3.4.5", "1.2.3.4x"}) {
       assertNull(IpAddresses.parseIp(s), s);
     }
     assertNotNull(IpAddresses.parseIp("::"));
@@ -426,6 +427,8 @@ class HostListTest {
     assertNotNull(IpAddresses.parseIp("1:2:3:4:5:6:1.2.3.4"));
     assertEquals(4, IpAddresses.parseIp("::ffff:1.2.3.4").length);
     assertEquals(16, IpAddresses.parseIp("::1.2.3.4").length);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(new byte[] {10, 0, 0, (byte) 255},
+        IpAddresses.parseIp("010.0.0.255"));
   }
 
   @org.junit.jupiter.api.Test
