@@ -6,7 +6,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.net.NetServer;
@@ -66,11 +68,12 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Puts the gate in front of the acceptor of a listening server. Listener instances that share a
-   * port share its one channel, which gets one gate. Reflection: Vert.x 5.0 has no public hook
-   * before the handshake (the server channel belongs to the "actual" server of a shared port).
+   * Puts the gate in front of the acceptor of a listening server; the future completes, on
+   * {@code context}, once the gate is in place. Listener instances that share a port share its one
+   * channel, which gets one gate. Reflection: Vert.x 5.0 has no public hook before the handshake
+   * (the server channel belongs to the "actual" server of a shared port).
    */
-  void install(NetServer server) {
+  Future<Void> install(NetServer server, Context context) {
     Future<?> bound;
     try {
       Object actual = SharedServerSslFix.field(server.getClass(), "actualServer").get(server);
@@ -80,13 +83,20 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
           + " (" + e + ")", e);
     }
     // The listening channel may still be binding when this instance's listen() completes.
-    bound.onSuccess(c -> {
+    return bound.compose(c -> {
       Channel channel = (Channel) c;
-      synchronized (channel) {
+      Promise<Void> installed = Promise.promise();
+      // On the listening channel's own loop: added from another thread, the gate would be passed by
+      // until Netty had run its handlerAdded there, and a connection accepted in that moment would be
+      // counted only by the connect handler, which on an implicit-TLS port runs after the handshake
+      // (a ClientHello sent right after start could then take a tls_handshake_max slot it had no right to).
+      channel.eventLoop().execute(() -> {
         if (channel.pipeline().get(NAME) == null) {
           channel.pipeline().addFirst(NAME, this);
         }
-      }
+        context.runOnContext(v -> installed.complete());
+      });
+      return installed.future();
     });
   }
 

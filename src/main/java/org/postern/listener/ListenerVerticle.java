@@ -91,13 +91,13 @@ public final class ListenerVerticle extends VerticleBase {
       }
       servers.add(server);
       // Tests and -bh tools bind port 0 and look the real port up here.
-      // A listener whose connections cannot be counted before the handshake must not start: map fails on a throw.
-      listening.add(server.listen().map(s -> {
-        gate.install(s);
+      // A listener whose connections cannot be counted before the handshake must not start: compose fails on a throw.
+      Context context = vertx.getOrCreateContext();
+      listening.add(server.listen().compose(s -> gate.install(s, context).map(v -> {
         SharedServerSslFix.apply(s);
         vertx.sharedData().<String, Integer>getLocalMap(PORTS).put(l.name(), s.actualPort());
         return s;
-      }));
+      })));
     }
     vertx.setPeriodic(1000, t -> errors.flush());
     vertx.eventBus().localConsumer(TlsState.CHANGED, m -> {
