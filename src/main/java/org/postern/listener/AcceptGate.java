@@ -89,7 +89,7 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
       // On the listening channel's own loop: added from another thread, the gate would be passed by
       // until Netty had run its handlerAdded there, and a connection accepted in that moment would be
       // counted only by the connect handler, which on an implicit-TLS port runs after the handshake
-      // (a ClientHello sent right after start could then take a tls_handshake_max slot it had no right to).
+      // (so a connection accepted right after start held no tls_handshake_max slot while it handshook).
       channel.eventLoop().execute(() -> {
         if (channel.pipeline().get(NAME) == null) {
           channel.pipeline().addFirst(NAME, this);
