@@ -24,7 +24,8 @@ class VersionReportTest {
       // tls_engine auto: BoringSSL wherever netty-tcnative loads, as it does on linux-x86_64.
       boolean jdk = "jdk".equals(System.getProperty(org.postern.testing.PosternTestServer.TLS_ENGINE_PROPERTY));
       String engine = jdk ? "JSSE \\(SunJSSE \\S+\\)"
-          : org.postern.tls.TlsEngine.openSslAvailable() ? "OpenSSL \\(BoringSSL, netty-tcnative\\)"
+          : org.postern.tls.TlsEngine.openSslAvailable()
+          ? "OpenSSL \\(BoringSSL, netty-tcnative; private-key operations by (OpenSSL 3\\S* .*, libcrypto\\.so\\.3|BoringSSL: .*)\\)"
           : "JSSE \\(SunJSSE \\S+\\); OpenSSL unavailable: .*";
       assertTrue(lines.get(2).matches("TLS engine: " + engine + ", protocols TLSv1.2 TLSv1.3"), lines.get(2));
       assertTrue(lines.get(3).startsWith("Authenticators: ") && lines.get(3).contains("(plaintext, PLAIN)"), lines.get(3));

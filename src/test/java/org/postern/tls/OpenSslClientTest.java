@@ -161,6 +161,67 @@ class OpenSslClientTest {
     }
   }
 
+  /**
+   * On BoringSSL with the machine's OpenSSL 3 present, every signature scheme a client may ask for
+   * is signed by libcrypto (SystemOpenSslKeys), and s_client checks each signature against the
+   * certificate: a wrong one fails the handshake.
+   */
+  @Test
+  void handshakeSignaturesInEverySchemeAreMadeByTheSystemLibcrypto() throws Exception {
+    assumeSystemKeys();
+    String[][] cases = {{"-tls1_3", "RSA-PSS+SHA256", "RSA-PSS", "SHA256"}, {"-tls1_3", "RSA-PSS+SHA512", "RSA-PSS", "SHA512"},
+        {"-tls1_2", "RSA+SHA256", "RSA", "SHA256"}, {"-tls1_2", "RSA+SHA384", "RSA", "SHA384"},
+        {"-tls1_2", "RSA-PSS+SHA384", "RSA-PSS", "SHA384"}};
+    for (String[] c : cases) {
+      long before = SystemOpenSslKeys.operations();
+      Result r = run(List.of("-starttls", "smtp", "-connect", "127.0.0.1:" + server.port(), "-CAfile", ca.toString(),
+          "-verify_return_error", c[0], "-sigalgs", c[1]), "EHLO openssl.test.example", "QUIT");
+      assertTrue(r.output().contains("Signature type: " + c[2] + "\n") && r.output().contains("Hash used: " + c[3]),
+          r.toString());
+      assertTrue(r.output().contains("221 "), r.toString());
+      assertTrue(SystemOpenSslKeys.operations() > before, "signed by libcrypto: " + String.join(" ", c));
+    }
+    long before = SystemOpenSslKeys.operations();
+    Result implicit = run(List.of("-connect", "127.0.0.1:" + TlsTesting.port(server, "smtps"), "-CAfile", ca.toString(),
+        "-verify_return_error"), "EHLO openssl.test.example", "QUIT");
+    assertTrue(implicit.output().contains("221 "), implicit.toString());
+    assertTrue(SystemOpenSslKeys.operations() > before, "implicit TLS signed by libcrypto");
+  }
+
+  /** An EC certificate's ECDSA signature, and the static-RSA key exchange an admin may enable, through libcrypto too. */
+  @Test
+  void ecdsaSignaturesAndRsaKeyExchangeAreDoneByTheSystemLibcrypto() throws Exception {
+    assumeSystemKeys();
+    try (PosternTestServer ec = TlsTesting.server(pki, pki.serverEc(), false).start();
+         PosternTestServer rsaKx = TlsTesting.server(pki, false).option("tls_require_ciphers", "AES128-GCM-SHA256")
+             .start()) {
+      long before = SystemOpenSslKeys.operations();
+      Result r = run(List.of("-starttls", "smtp", "-connect", "127.0.0.1:" + ec.port(), "-CAfile", ca.toString(),
+          "-verify_return_error", "-sigalgs", "ECDSA+SHA256"), "EHLO openssl.test.example", "QUIT");
+      assertTrue(r.output().contains("Signature type: ECDSA"), r.toString());
+      assertTrue(r.output().contains("221 "), r.toString());
+      assertTrue(SystemOpenSslKeys.operations() > before, "ECDSA signed by libcrypto");
+      before = SystemOpenSslKeys.operations();
+      // No signature in this key exchange: the client's premaster secret is decrypted with the key,
+      // and a wrong decryption would fail the Finished check.
+      r = run(List.of("-starttls", "smtp", "-connect", "127.0.0.1:" + rsaKx.port(), "-CAfile", ca.toString(),
+          "-verify_return_error", "-tls1_2", "-cipher", "AES128-GCM-SHA256"), "EHLO openssl.test.example", "QUIT");
+      assertTrue(r.output().contains("Ciphersuite: AES128-GCM-SHA256"), r.toString());
+      assertTrue(r.output().contains("250-mx.test.example Hello openssl.test.example"), r.toString());
+      assertTrue(r.output().contains("221 "), r.toString());
+      assertTrue(SystemOpenSslKeys.operations() > before, "RSA key exchange decrypted by libcrypto");
+    }
+  }
+
+  private static void assumeSystemKeys() {
+    String engine = System.getProperty(PosternTestServer.TLS_ENGINE_PROPERTY, "auto");
+    Assumptions.assumeTrue(!engine.equals("jdk"), "the servers run on JSSE, which keeps its keys");
+    Assumptions.assumeTrue(TlsEngine.AUTO.resolve() == TlsEngine.OPENSSL, "BoringSSL not loaded: "
+        + TlsEngine.openSslUnavailableCause());
+    Assumptions.assumeTrue(SystemLibCrypto.system() != null, "no system libcrypto 3: " + SystemLibCrypto.unavailableCause());
+    assertTrue(TlsEngine.AUTO.describe().contains("private-key operations by OpenSSL 3"), TlsEngine.AUTO.describe());
+  }
+
   @Test
   void starttlsHandshakeVerifiesAgainstTheTestCa() throws Exception {
     Result r = run(List.of("-starttls", "smtp", "-connect", "127.0.0.1:" + server.port(),
