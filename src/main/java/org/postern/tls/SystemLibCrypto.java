@@ -127,6 +127,8 @@ final class SystemLibCrypto {
       }
       return key;
     } finally {
+      // The key's bytes do not stay behind in freed native memory.
+      der.clear();
       der.close();
     }
   }
