@@ -4,7 +4,6 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 import io.netty.handler.ssl.OpenSslPrivateKeyMethod;
-
 import io.netty.handler.ssl.OpenSslX509KeyManagerFactory;
 
 import javax.net.ssl.KeyManager;
