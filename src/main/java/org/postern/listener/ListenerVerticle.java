@@ -65,6 +65,7 @@ public final class ListenerVerticle extends VerticleBase {
     BusCodecs.register(vertx);
     List<Future<?>> listening = new ArrayList<>();
     tls = TlsState.of(vertx);
+    Context context = vertx.getOrCreateContext();
     for (ListenerConfig l : c.listeners()) {
       boolean onConnect = c.tls().onConnectPorts().contains(l.port());
       NetServerOptions options = new NetServerOptions()
@@ -92,7 +93,6 @@ public final class ListenerVerticle extends VerticleBase {
       servers.add(server);
       // Tests and -bh tools bind port 0 and look the real port up here.
       // A listener whose connections cannot be counted before the handshake must not start: compose fails on a throw.
-      Context context = vertx.getOrCreateContext();
       listening.add(server.listen().compose(s -> gate.install(s, context).map(v -> {
         SharedServerSslFix.apply(s);
         vertx.sharedData().<String, Integer>getLocalMap(PORTS).put(l.name(), s.actualPort());
