@@ -7,6 +7,9 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
  * The machine's OpenSSL 3 {@code libcrypto}, loaded through JNA for the one operation a server's
  * handshake spends most of its CPU on: the signature with the certificate's private key. OpenSSL
@@ -63,6 +66,8 @@ final class SystemLibCrypto {
 
   private final Functions f;
   private final String version;
+  /** Digests by name, looked up once: the names are a handful, the handshakes many. */
+  private final Map<String, Pointer> digests = new ConcurrentHashMap<>();
 
   private SystemLibCrypto(Functions f) {
     this.f = f;
@@ -114,6 +119,18 @@ final class SystemLibCrypto {
 
   Functions functions() {
     return f;
+  }
+
+  /** libcrypto's digest of this name ({@code SHA256}, {@code MD5-SHA1}...); null for a null name (Ed25519 has none). */
+  Pointer digest(String name) {
+    if (name == null) {
+      return null;
+    }
+    Pointer digest = digests.computeIfAbsent(name, f::EVP_get_digestbyname);
+    if (digest == null) {
+      throw new IllegalStateException("libcrypto has no digest " + name);
+    }
+    return digest;
   }
 
   /** The key in libcrypto's form, from its PKCS#8 encoding; the caller frees it with {@link Functions#EVP_PKEY_free}. */

@@ -16,6 +16,7 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -32,14 +33,38 @@ final class SystemOpenSslKeys implements OpenSslPrivateKeyMethod {
   private static final Cleaner CLEANER = Cleaner.create();
   /** Signatures and decryptions done, for the tests that show this path is the one taken. */
   private static final LongAdder OPERATIONS = new LongAdder();
+  /**
+   * How each signature algorithm BoringSSL may ask for is made with libcrypto: its digest (none for
+   * Ed25519) and, for RSA, its padding (0 for the others).
+   */
+  private static final Map<Integer, Scheme> SCHEMES = Map.ofEntries(
+      Map.entry(SSL_SIGN_RSA_PSS_RSAE_SHA256, new Scheme("SHA256", SystemLibCrypto.PSS_PADDING)),
+      Map.entry(SSL_SIGN_RSA_PSS_RSAE_SHA384, new Scheme("SHA384", SystemLibCrypto.PSS_PADDING)),
+      Map.entry(SSL_SIGN_RSA_PSS_RSAE_SHA512, new Scheme("SHA512", SystemLibCrypto.PSS_PADDING)),
+      Map.entry(SSL_SIGN_RSA_PKCS1_SHA1, new Scheme("SHA1", SystemLibCrypto.PKCS1_PADDING)),
+      Map.entry(SSL_SIGN_RSA_PKCS1_SHA256, new Scheme("SHA256", SystemLibCrypto.PKCS1_PADDING)),
+      Map.entry(SSL_SIGN_RSA_PKCS1_SHA384, new Scheme("SHA384", SystemLibCrypto.PKCS1_PADDING)),
+      Map.entry(SSL_SIGN_RSA_PKCS1_SHA512, new Scheme("SHA512", SystemLibCrypto.PKCS1_PADDING)),
+      Map.entry(SSL_SIGN_RSA_PKCS1_MD5_SHA1, new Scheme("MD5-SHA1", SystemLibCrypto.PKCS1_PADDING)),
+      Map.entry(SSL_SIGN_ECDSA_SHA1, new Scheme("SHA1", 0)),
+      Map.entry(SSL_SIGN_ECDSA_SECP256R1_SHA256, new Scheme("SHA256", 0)),
+      Map.entry(SSL_SIGN_ECDSA_SECP384R1_SHA384, new Scheme("SHA384", 0)),
+      Map.entry(SSL_SIGN_ECDSA_SECP521R1_SHA512, new Scheme("SHA512", 0)),
+      Map.entry(SSL_SIGN_ED25519, new Scheme(null, 0)));
   private final SystemLibCrypto lib;
   private final X509Certificate[] chain;
   private final Pointer key;
+  /** The key's signature (and RSA block) size in bytes. */
+  private final int size;
 
   private SystemOpenSslKeys(SystemLibCrypto lib, X509Certificate[] chain, Pointer key) {
     this.lib = lib;
     this.chain = chain;
     this.key = key;
+    this.size = lib.functions().EVP_PKEY_get_size(key);
+  }
+
+  private record Scheme(String digest, int padding) {
   }
 
   /**
@@ -103,21 +128,24 @@ final class SystemOpenSslKeys implements OpenSslPrivateKeyMethod {
   @Override
   public byte[] sign(SSLEngine engine, int algorithm, byte[] input) throws Exception {
     OPERATIONS.increment();
+    Scheme scheme = SCHEMES.get(algorithm);
+    if (scheme == null) {
+      throw new IllegalStateException("unknown signature algorithm 0x" + Integer.toHexString(algorithm));
+    }
     SystemLibCrypto.Functions f = lib.functions();
-    Pointer digest = algorithm == SSL_SIGN_ED25519 ? null : f.EVP_get_digestbyname(digestName(algorithm));
     Pointer context = f.EVP_MD_CTX_new();
     try {
       PointerByReference keyContext = new PointerByReference();
-      check(f.EVP_DigestSignInit(context, keyContext, digest, null, key), "EVP_DigestSignInit");
-      if (isPss(algorithm)) {
-        check(f.EVP_PKEY_CTX_set_rsa_padding(keyContext.getValue(), SystemLibCrypto.PSS_PADDING), "PSS padding");
+      check(f.EVP_DigestSignInit(context, keyContext, lib.digest(scheme.digest()), null, key), "EVP_DigestSignInit");
+      if (scheme.padding() != 0) {
+        check(f.EVP_PKEY_CTX_set_rsa_padding(keyContext.getValue(), scheme.padding()), "RSA padding");
+      }
+      if (scheme.padding() == SystemLibCrypto.PSS_PADDING) {
         check(f.EVP_PKEY_CTX_set_rsa_pss_saltlen(keyContext.getValue(), SystemLibCrypto.SALT_LENGTH_OF_DIGEST),
             "PSS salt length");
-      } else if (isRsaPkcs1(algorithm)) {
-        check(f.EVP_PKEY_CTX_set_rsa_padding(keyContext.getValue(), SystemLibCrypto.PKCS1_PADDING), "PKCS#1 padding");
       }
-      byte[] signature = new byte[f.EVP_PKEY_get_size(key)];
-      LongByReference length = new LongByReference(signature.length);
+      byte[] signature = new byte[size];
+      LongByReference length = new LongByReference(size);
       check(f.EVP_DigestSign(context, signature, length, input, input.length), "EVP_DigestSign");
       return upTo(signature, length);
     } finally {
@@ -133,8 +161,8 @@ final class SystemOpenSslKeys implements OpenSslPrivateKeyMethod {
     try {
       check(f.EVP_PKEY_decrypt_init(context), "EVP_PKEY_decrypt_init");
       check(f.EVP_PKEY_CTX_set_rsa_padding(context, SystemLibCrypto.NO_PADDING), "no padding");
-      byte[] out = new byte[f.EVP_PKEY_get_size(key)];
-      LongByReference length = new LongByReference(out.length);
+      byte[] out = new byte[size];
+      LongByReference length = new LongByReference(size);
       check(f.EVP_PKEY_decrypt(context, out, length, input, input.length), "EVP_PKEY_decrypt");
       return upTo(out, length);
     } finally {
@@ -151,31 +179,5 @@ final class SystemOpenSslKeys implements OpenSslPrivateKeyMethod {
     if (result <= 0) {
       throw new IllegalStateException(what + " failed: " + lib.error());
     }
-  }
-
-  private static boolean isPss(int algorithm) {
-    return algorithm == SSL_SIGN_RSA_PSS_RSAE_SHA256 || algorithm == SSL_SIGN_RSA_PSS_RSAE_SHA384
-        || algorithm == SSL_SIGN_RSA_PSS_RSAE_SHA512;
-  }
-
-  private static boolean isRsaPkcs1(int algorithm) {
-    return algorithm == SSL_SIGN_RSA_PKCS1_SHA1 || algorithm == SSL_SIGN_RSA_PKCS1_SHA256
-        || algorithm == SSL_SIGN_RSA_PKCS1_SHA384 || algorithm == SSL_SIGN_RSA_PKCS1_SHA512
-        || algorithm == SSL_SIGN_RSA_PKCS1_MD5_SHA1;
-  }
-
-  private static String digestName(int algorithm) {
-    if (algorithm == SSL_SIGN_RSA_PKCS1_SHA1 || algorithm == SSL_SIGN_ECDSA_SHA1) {
-      return "SHA1";
-    } else if (algorithm == SSL_SIGN_RSA_PKCS1_MD5_SHA1) {
-      return "MD5-SHA1";
-    } else if (algorithm == SSL_SIGN_RSA_PKCS1_SHA384 || algorithm == SSL_SIGN_RSA_PSS_RSAE_SHA384
-        || algorithm == SSL_SIGN_ECDSA_SECP384R1_SHA384) {
-      return "SHA384";
-    } else if (algorithm == SSL_SIGN_RSA_PKCS1_SHA512 || algorithm == SSL_SIGN_RSA_PSS_RSAE_SHA512
-        || algorithm == SSL_SIGN_ECDSA_SECP521R1_SHA512) {
-      return "SHA512";
-    }
-    return "SHA256";
   }
 }
